@@ -1,0 +1,315 @@
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cpuset.h"
+
+#define NWORDS (CPUSET_MAX / 64)
+
+void cpuset_zero(struct cpuset *s)
+{
+	memset(s, 0, sizeof(*s));
+}
+
+void cpuset_set(struct cpuset *s, unsigned cpu)
+{
+	if (cpu < CPUSET_MAX)
+		s->w[cpu / 64] |= UINT64_C(1) << (cpu % 64);
+}
+
+void cpuset_clr(struct cpuset *s, unsigned cpu)
+{
+	if (cpu < CPUSET_MAX)
+		s->w[cpu / 64] &= ~(UINT64_C(1) << (cpu % 64));
+}
+
+bool cpuset_isset(const struct cpuset *s, int cpu)
+{
+	return cpu >= 0 && cpu < CPUSET_MAX && (s->w[cpu / 64] >> (cpu % 64)) & 1;
+}
+
+unsigned cpuset_count(const struct cpuset *s)
+{
+	unsigned n = 0;
+
+	for (int i = 0; i < NWORDS; i++)
+		n += __builtin_popcountll(s->w[i]);
+	return n;
+}
+
+bool cpuset_empty(const struct cpuset *s)
+{
+	for (int i = 0; i < NWORDS; i++)
+		if (s->w[i])
+			return false;
+	return true;
+}
+
+bool cpuset_equal(const struct cpuset *a, const struct cpuset *b)
+{
+	return memcmp(a, b, sizeof(*a)) == 0;
+}
+
+bool cpuset_subset(const struct cpuset *a, const struct cpuset *b)
+{
+	for (int i = 0; i < NWORDS; i++)
+		if (a->w[i] & ~b->w[i])
+			return false;
+	return true;
+}
+
+bool cpuset_intersects(const struct cpuset *a, const struct cpuset *b)
+{
+	for (int i = 0; i < NWORDS; i++)
+		if (a->w[i] & b->w[i])
+			return true;
+	return false;
+}
+
+void cpuset_and(struct cpuset *dst, const struct cpuset *a, const struct cpuset *b)
+{
+	for (int i = 0; i < NWORDS; i++)
+		dst->w[i] = a->w[i] & b->w[i];
+}
+
+void cpuset_or(struct cpuset *dst, const struct cpuset *a, const struct cpuset *b)
+{
+	for (int i = 0; i < NWORDS; i++)
+		dst->w[i] = a->w[i] | b->w[i];
+}
+
+void cpuset_andnot(struct cpuset *dst, const struct cpuset *a, const struct cpuset *b)
+{
+	for (int i = 0; i < NWORDS; i++)
+		dst->w[i] = a->w[i] & ~b->w[i];
+}
+
+int cpuset_next(const struct cpuset *s, int prev)
+{
+	int cpu = prev + 1;
+
+	while (cpu < CPUSET_MAX) {
+		uint64_t word = s->w[cpu / 64] >> (cpu % 64);
+		if (word)
+			return cpu + __builtin_ctzll(word);
+		cpu = (cpu / 64 + 1) * 64;
+	}
+	return -1;
+}
+
+/* Parse a decimal CPU number at *p; advance *p.  Digits only: no sign, no spaces. */
+static int parse_num(const char *str, const char **p, unsigned limit, unsigned *out,
+		     struct pin_error *err)
+{
+	const char *s = *p;
+	unsigned long v = 0;
+
+	if (!isdigit((unsigned char)*s)) {
+		if (*s == '\0' || *s == ',')
+			return pin_fail(err, -EINVAL, s - str, "empty item at position %zu", (size_t)(s - str));
+		return pin_fail(err, -EINVAL, s - str, "unexpected '%c' at position %zu, expected a CPU number",
+				*s, (size_t)(s - str));
+	}
+	while (isdigit((unsigned char)*s)) {
+		v = v * 10 + (*s - '0');
+		if (v >= 1000000)
+			return pin_fail(err, -ERANGE, *p - str, "number too large at position %zu",
+					(size_t)(*p - str));
+		s++;
+	}
+	if (v >= limit)
+		return pin_fail(err, -ERANGE, *p - str,
+				"CPU %lu at position %zu is beyond the kernel's limit (0-%u)", v,
+				(size_t)(*p - str), limit - 1);
+	*out = (unsigned)v;
+	*p = s;
+	return 0;
+}
+
+int cpuset_parse_list(struct cpuset *s, const char *str, unsigned limit, struct pin_error *err)
+{
+	const char *p = str;
+	int r;
+
+	if (limit == 0 || limit > CPUSET_MAX)
+		limit = CPUSET_MAX;
+	cpuset_zero(s);
+	if (*str == '\0')
+		return pin_fail(err, -EINVAL, 0, "empty CPU list");
+	for (;;) {
+		const char *item = p;
+		unsigned a, b, stride = 1;
+
+		r = parse_num(str, &p, limit, &a, err);
+		if (r < 0)
+			return r;
+		b = a;
+		if (*p == '-') {
+			p++;
+			r = parse_num(str, &p, limit, &b, err);
+			if (r < 0)
+				return r;
+			if (b < a)
+				return pin_fail(err, -EINVAL, item - str, "reversed range %u-%u at position %zu",
+						a, b, (size_t)(item - str));
+			if (*p == ':') {
+				const char *sp = ++p;
+				r = parse_num(str, &p, CPUSET_MAX, &stride, err);
+				if (r < 0)
+					return r;
+				if (stride == 0)
+					return pin_fail(err, -EINVAL, sp - str, "stride 0 at position %zu",
+							(size_t)(sp - str));
+			}
+		}
+		for (unsigned c = a; c <= b; c += stride)
+			cpuset_set(s, c);
+		if (*p == '\0')
+			return 0;
+		if (*p != ',')
+			return pin_fail(err, -EINVAL, p - str, "unexpected '%c' at position %zu", *p,
+					(size_t)(p - str));
+		p++;
+		if (*p == '\0')
+			return pin_fail(err, -EINVAL, p - str, "empty item at position %zu", (size_t)(p - str));
+	}
+}
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c = (char)tolower((unsigned char)c);
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+int cpuset_parse_mask(struct cpuset *s, const char *str, unsigned limit, struct pin_error *err)
+{
+	const char *start = str, *end, *p;
+	bool grouped;
+	unsigned bit;
+
+	if (limit == 0 || limit > CPUSET_MAX)
+		limit = CPUSET_MAX;
+	cpuset_zero(s);
+	if (str[0] == '0' && (str[1] == 'x' || str[1] == 'X'))
+		start += 2;
+	if (*start == '\0')
+		return pin_fail(err, -EINVAL, start - str, "empty mask");
+	for (p = start; *p; p++) {
+		if (hexval(*p) >= 0)
+			continue;
+		if (*p != ',')
+			return pin_fail(err, -EINVAL, p - str, "unexpected '%c' at position %zu in a hex mask",
+					*p, (size_t)(p - str));
+		if (p == start || p[1] == '\0' || p[1] == ',')
+			return pin_fail(err, -EINVAL, p - str, "empty group at position %zu", (size_t)(p - str));
+	}
+	/*
+	 * Without commas the mask is one long hex number.  With commas it is the
+	 * kernel's format: each group is 32 bits, the rightmost the lowest.
+	 */
+	grouped = strchr(start, ',') != NULL;
+	bit = 0;
+	end = start + strlen(start);
+	while (end > start) {
+		const char *g = end;
+
+		while (g > start && g[-1] != ',')
+			g--;
+		if (grouped && end - g > 8)
+			return pin_fail(err, -EINVAL, g - str, "group at position %zu has more than 8 hex digits",
+					(size_t)(g - str));
+		for (p = end - 1; p >= g; p--, bit += 4) {
+			int v = hexval(*p);
+			for (unsigned k = 0; k < 4; k++) {
+				if (!(v >> k & 1))
+					continue;
+				if (bit + k >= limit)
+					return pin_fail(err, -ERANGE, p - str,
+							"mask sets CPU %u, beyond the kernel's limit (0-%u)", bit + k,
+							limit - 1);
+				cpuset_set(s, bit + k);
+			}
+		}
+		if (grouped)
+			bit = (bit + 31) / 32 * 32;
+		end = g > start ? g - 1 : g;
+	}
+	return 0;
+}
+
+int cpuset_parse(struct cpuset *s, const char *str, unsigned limit, struct pin_error *err)
+{
+	if (str[0] == '0' && (str[1] == 'x' || str[1] == 'X'))
+		return cpuset_parse_mask(s, str, limit, err);
+	return cpuset_parse_list(s, str, limit, err);
+}
+
+int cpuset_format_list(const struct cpuset *s, char *buf, size_t len)
+{
+	size_t off = 0;
+	int cpu = cpuset_next(s, -1);
+
+	if (len == 0)
+		return -ENOSPC;
+	buf[0] = '\0';
+	while (cpu >= 0) {
+		int last = cpu, n;
+		while (cpuset_isset(s, last + 1))
+			last++;
+		if (last == cpu)
+			n = snprintf(buf + off, len - off, "%s%d", off ? "," : "", cpu);
+		else
+			n = snprintf(buf + off, len - off, "%s%d-%d", off ? "," : "", cpu, last);
+		if (n < 0 || (size_t)n >= len - off)
+			return -ENOSPC;
+		off += n;
+		cpu = cpuset_next(s, last);
+	}
+	return (int)off;
+}
+
+int cpuset_format_mask(const struct cpuset *s, char *buf, size_t len)
+{
+	static const char hex[] = "0123456789abcdef";
+	int top = -1;
+	size_t off = 2;
+
+	cpuset_foreach(cpu, s)
+		top = cpu;
+	if (len < 4)
+		return -ENOSPC;
+	memcpy(buf, "0x", 2);
+	if (top < 0) {
+		memcpy(buf + 2, "0", 2);
+		return 3;
+	}
+	for (int nib = top / 4; nib >= 0; nib--) {
+		unsigned v = 0;
+		for (int k = 0; k < 4; k++)
+			v |= (unsigned)cpuset_isset(s, nib * 4 + k) << k;
+		if (off + 1 >= len)
+			return -ENOSPC;
+		buf[off++] = hex[v];
+	}
+	buf[off] = '\0';
+	return (int)off;
+}
+
+char *cpuset_to_list(const struct cpuset *s)
+{
+	/* Worst case "0,2,4,…": at most 5 characters per CPU. */
+	size_t len = (size_t)cpuset_count(s) * 6 + 1;
+	char *buf = malloc(len);
+
+	if (buf && cpuset_format_list(s, buf, len) < 0) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}

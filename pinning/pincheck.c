@@ -1,0 +1,336 @@
+/*
+ * pincheck — explain a host and a VM: is this host ready for a pinned
+ * benchmark, is this CPU layout sound, is this VM pinned the way it should be.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <math.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cpuset.h"
+#include "exitcodes.h"
+#include "fsroot.h"
+#include "hostcheck.h"
+#include "hostfacts.h"
+#include "plan.h"
+#include "report.h"
+#include "topo.h"
+#include "vmap.h"
+#include "vmcheck.h"
+#include "vminfo.h"
+
+static const char *prog = "pincheck";
+
+struct settings {
+	const char *cmd;
+	bool json, strict;
+	const char *root, *topology, *vcpu_map, *host_lcores;
+	long pid;
+	double sample;
+};
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"Usage:\n"
+		" %1$s host [options]\n"
+		" %1$s plan --vcpu-map MAP [--host-lcores LIST] [options]\n"
+		" %1$s vm --pid PID [--vcpu-map MAP] [--sample SECONDS] [options]\n"
+		"\n"
+		"Explain a host and a VM for a pinned packet benchmark.\n"
+		"\n"
+		"Commands:\n"
+		" host                    is this host ready? isolation, IRQs, irqbalance, governors,\n"
+		"                         SMT, THP, hugepages, KVM\n"
+		" plan                    judge a CPU layout before anything runs\n"
+		" vm                      inspect a running QEMU: where every vCPU thread may and does run\n"
+		"\n"
+		"Options:\n"
+		" -m, --vcpu-map MAP      vCPU i on host CPU j: 0:4,1:5,2:6,3:7 or 0-3:4-7\n"
+		" -l, --host-lcores LIST  the host's busy-polling lcores (the reflector's): 0-3 or 0x0f\n"
+		" -p, --pid PID           the QEMU process to inspect\n"
+		"     --sample SECONDS    watch where each vCPU thread runs for that long\n"
+		" -t, --topology FILE     judge against an hwloc XML file or synthetic description\n"
+		"                         instead of this host\n"
+		" -r, --root DIR          read /proc and /sys under DIR\n"
+		" -j, --json              print the report as JSON\n"
+		" -s, --strict            warnings fail too (exit 1)\n"
+		" -h, --help              display this help\n"
+		" -V, --version           display version\n"
+		"\n"
+		"Exit status: 0 no check failed, 1 a check failed (or warned, with --strict),\n"
+		"2 usage or inspection error.\n"
+		"\n"
+		"For more details see pincheck(1).\n", prog);
+}
+
+static int __attribute__((format(printf, 1, 2))) usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: ", prog);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nTry '%s --help' for more information.\n", prog);
+	return EXIT_USAGE;
+}
+
+static int __attribute__((format(printf, 2, 3))) fail(int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: ", prog);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return code;
+}
+
+static int parse_args(int argc, char **argv, struct settings *s)
+{
+	enum { OPT_SAMPLE = 256 };
+	static const struct option longopts[] = {
+		{ "vcpu-map", required_argument, NULL, 'm' },
+		{ "host-lcores", required_argument, NULL, 'l' },
+		{ "pid", required_argument, NULL, 'p' },
+		{ "sample", required_argument, NULL, OPT_SAMPLE },
+		{ "topology", required_argument, NULL, 't' },
+		{ "root", required_argument, NULL, 'r' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "strict", no_argument, NULL, 's' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	char *end;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "m:l:p:t:r:jshV", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'm': s->vcpu_map = optarg; break;
+		case 'l': s->host_lcores = optarg; break;
+		case 't': s->topology = optarg; break;
+		case 'r': s->root = optarg; break;
+		case 'j': s->json = true; break;
+		case 's': s->strict = true; break;
+		case 'p':
+			errno = 0;
+			s->pid = strtol(optarg, &end, 10);
+			if (errno || *end || end == optarg || s->pid <= 0 || s->pid > INT_MAX)
+				return usage_error("invalid pid '%s'", optarg);
+			break;
+		case OPT_SAMPLE:
+			errno = 0;
+			s->sample = strtod(optarg, &end);
+			if (errno || *end || end == optarg || !isfinite(s->sample) || s->sample <= 0 || s->sample > 3600)
+				return usage_error("invalid --sample '%s' (seconds, more than 0 and at most 3600)", optarg);
+			break;
+		case 'h':
+			usage(stdout);
+			exit(EXIT_OK);
+		case 'V':
+			printf("%s (pinlab) %s\n", prog, PROJECT_VERSION);
+			exit(EXIT_OK);
+		default:
+			fprintf(stderr, "Try '%s --help' for more information.\n", prog);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind >= argc)
+		return usage_error("no command given (host, plan or vm)");
+	s->cmd = argv[optind++];
+	if (optind < argc)
+		return usage_error("unexpected argument '%s'", argv[optind]);
+	if (strcmp(s->cmd, "host") && strcmp(s->cmd, "plan") && strcmp(s->cmd, "vm"))
+		return usage_error("unknown command '%s' (host, plan or vm)", s->cmd);
+	if (strcmp(s->cmd, "plan") == 0 && !s->vcpu_map)
+		return usage_error("plan needs --vcpu-map MAP");
+	if (strcmp(s->cmd, "vm") == 0 && !s->pid)
+		return usage_error("vm needs --pid PID");
+	if (strcmp(s->cmd, "vm") != 0 && (s->pid || s->sample > 0))
+		return usage_error("--pid and --sample are options of 'vm'");
+	if (strcmp(s->cmd, "host") == 0 && (s->vcpu_map || s->host_lcores))
+		return usage_error("--vcpu-map and --host-lcores are options of 'plan' and 'vm'");
+	if (strcmp(s->cmd, "vm") == 0 && s->host_lcores)
+		return usage_error("--host-lcores is an option of 'plan'");
+	return 0;
+}
+
+/* Text rendering: a header and table from the report's data, then the findings. */
+static void print_text(const struct settings *s, const json_t *rep)
+{
+	unsigned nwarn = report_count(rep, SEV_WARN), nfail = report_count(rep, SEV_FAIL);
+	json_t *vcpus = json_object_get(rep, "vcpus");
+
+	if (strcmp(s->cmd, "host") == 0) {
+		printf("Host readiness for a pinned benchmark:\n");
+	} else if (strcmp(s->cmd, "plan") == 0) {
+		const char *hl = json_string_value(json_object_get(rep, "host_lcores"));
+		printf("Layout: vCPU map %s%s%s\nTopology: %s\n", json_string_value(json_object_get(rep, "vcpu_map")),
+		       hl ? ", host lcores " : "", hl ? hl : "", json_string_value(json_object_get(rep, "topology")));
+	} else {
+		size_t i;
+		json_t *v;
+		printf("VM pid %lld: %zu vCPU%s\n", json_integer_value(json_object_get(rep, "pid")),
+		       json_array_size(vcpus), json_array_size(vcpus) == 1 ? "" : "s");
+		printf("  %4s  %8s  %-10s  %4s  %10s  %s\n", "vCPU", "tid", "allowed", "last", "migrations",
+		       json_object_get(rep, "sampled") ? "ran on (share of run time)" : "");
+		json_array_foreach(vcpus, i, v) {
+			json_t *share = json_object_get(v, "cpu_share"), *x;
+			const char *cpu;
+			printf("  %4lld  %8lld  %-10s  %4lld  %10lld  ", json_integer_value(json_object_get(v, "vcpu")),
+			       json_integer_value(json_object_get(v, "tid")),
+			       json_string_value(json_object_get(v, "allowed")),
+			       json_integer_value(json_object_get(v, "last_cpu")),
+			       json_integer_value(json_object_get(v, "migrations")));
+			if (share && json_object_size(share) == 0)
+				printf("did not run");
+			json_object_foreach(share, cpu, x)
+				printf("%s:%.0f%% ", cpu, 100 * json_real_value(x));
+			printf("\n");
+		}
+	}
+	report_print_findings(stdout, rep);
+	printf("%u checks: %u ok, %u warning%s, %u failed\n", report_count(rep, SEV_OK) + nwarn + nfail,
+	       report_count(rep, SEV_OK), nwarn, nwarn == 1 ? "" : "s", nfail);
+}
+
+static int run_plan(const struct settings *s, const struct topo *t, const struct hostfacts *h, json_t *rep)
+{
+	struct vmap map = { 0 };
+	struct cpuset host;
+	struct pin_error err;
+	struct plan p = { .map = &map, .topo = t, .facts = h };
+	unsigned limit = h ? h->cpu_limit : CPUSET_MAX;
+	int r;
+
+	if (vmap_parse(&map, s->vcpu_map, limit, &err) < 0)
+		return fail(EXIT_USAGE, "invalid --vcpu-map '%s': %s", s->vcpu_map, err.msg);
+	if (s->host_lcores) {
+		if (cpuset_parse(&host, s->host_lcores, limit, &err) < 0) {
+			vmap_free(&map);
+			return fail(EXIT_USAGE, "invalid --host-lcores '%s': %s", s->host_lcores, err.msg);
+		}
+		p.host = &host;
+		json_object_set_new(rep, "host_lcores", json_string(s->host_lcores));
+		report_set_cpulist(rep, "host_lcores", &host);
+	}
+	{
+		char buf[4096];
+		vmap_format(&map, buf, sizeof(buf));
+		json_object_set_new(rep, "vcpu_map", json_string(buf));
+	}
+	json_object_set_new(rep, "topology", json_string(topo_source(t)));
+	r = plan_validate(&p, &err);
+	if (r < 0) {
+		vmap_free(&map);
+		return fail(EXIT_USAGE, "%s", err.msg);
+	}
+	r = plan_check(&p, rep);
+	vmap_free(&map);
+	return r < 0 ? fail(EXIT_FAIL, "out of memory") : -1;
+}
+
+static int run_vm(const struct settings *s, const struct topo *t, const struct hostfacts *h, json_t *rep)
+{
+	struct vmap map = { 0 }, *mp = NULL;
+	struct pin_error err;
+	struct vminfo vi;
+	int r;
+
+	if (s->vcpu_map) {
+		if (vmap_parse(&map, s->vcpu_map, h->cpu_limit, &err) < 0)
+			return fail(EXIT_USAGE, "invalid --vcpu-map '%s': %s", s->vcpu_map, err.msg);
+		mp = &map;
+	}
+	r = vminfo_read((pid_t)s->pid, &vi);
+	if (r == -ESRCH) {
+		vmap_free(&map);
+		return fail(EXIT_USAGE, "no process with pid %ld", s->pid);
+	}
+	if (r == -ENOENT) {
+		vmap_free(&map);
+		return fail(EXIT_USAGE, "process %ld has no vCPU threads named 'CPU n/KVM' or 'CPU n/TCG': is it QEMU?", s->pid);
+	}
+	if (r < 0) {
+		vmap_free(&map);
+		return fail(EXIT_USAGE, "cannot read process %ld: %s", s->pid, strerror(-r));
+	}
+	if (s->sample > 0) {
+		r = vminfo_sample(&vi, s->sample, 100, h->cpu_limit);
+		if (r < 0) {
+			vminfo_free(&vi);
+			vmap_free(&map);
+			return fail(EXIT_FAIL, "process %ld went away while sampling", s->pid);
+		}
+		json_object_set_new(rep, "sampled", json_real(s->sample));
+	}
+	r = vmcheck_run(&vi, mp, h, t, rep);
+	vminfo_free(&vi);
+	vmap_free(&map);
+	return r < 0 ? fail(EXIT_FAIL, "out of memory") : -1;
+}
+
+int main(int argc, char **argv)
+{
+	struct settings s = { 0 };
+	struct hostfacts facts, *h = NULL;
+	struct topo *t = NULL;
+	json_t *rep = NULL;
+	int r, code;
+
+	r = parse_args(argc, argv, &s);
+	if (r)
+		return r;
+	if (s.root && (r = fsroot_set(s.root)) < 0)
+		return fail(EXIT_USAGE, "--root %s: %s", s.root, strerror(-r));
+
+	/* plan against a topology file judges a host being planned for: no live facts. */
+	if (!(strcmp(s.cmd, "plan") == 0 && s.topology)) {
+		r = hostfacts_read(&facts);
+		if (r < 0)
+			return fail(EXIT_USAGE, "cannot read CPU facts under %s/sys: %s",
+				    fsroot_is_live() ? "" : fsroot_get(), strerror(-r));
+		h = &facts;
+	}
+	t = s.topology ? topo_load_spec(s.topology) : topo_load_live();
+	if (!t) {
+		code = s.topology ? fail(EXIT_USAGE, "cannot load topology '%s': %s", s.topology,
+					 errno == EINVAL ? "not an hwloc XML file or synthetic description" : strerror(errno))
+				  : fail(EXIT_USAGE, "cannot read this host's topology: %s", strerror(errno));
+		goto cleanup;
+	}
+	rep = report_new(s.cmd);
+	if (!rep) {
+		code = fail(EXIT_FAIL, "out of memory");
+		goto cleanup;
+	}
+	if (strcmp(s.cmd, "host") == 0)
+		code = hostcheck_run(h, t, rep) < 0 ? fail(EXIT_FAIL, "out of memory") : -1;
+	else if (strcmp(s.cmd, "plan") == 0)
+		code = run_plan(&s, t, h, rep);
+	else
+		code = run_vm(&s, t, h, rep);
+	if (code >= 0)
+		goto cleanup;
+
+	if (s.json) {
+		json_dumpf(rep, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+		putchar('\n');
+	} else {
+		print_text(&s, rep);
+	}
+	code = report_exit_status(rep, s.strict);
+cleanup:
+	json_decref(rep);
+	topo_free(t);
+	if (h)
+		hostfacts_free(h);
+	return code;
+}

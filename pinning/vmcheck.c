@@ -1,0 +1,363 @@
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "report.h"
+#include "vmcheck.h"
+
+#define ADD(...) do { if (!report_add(__VA_ARGS__)) return -ENOMEM; } while (0)
+
+/* Append "text" to a bounded detail buffer, with separators. */
+static void append(char *buf, size_t len, size_t *off, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static void append(char *buf, size_t len, size_t *off, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (*off >= len)
+		return;
+	if (*off) {
+		n = snprintf(buf + *off, len - *off, "; ");
+		*off += n > 0 ? (size_t)n : 0;
+		if (*off >= len)
+			return;
+	}
+	va_start(ap, fmt);
+	n = vsnprintf(buf + *off, len - *off, fmt, ap);
+	va_end(ap);
+	*off += n > 0 ? (size_t)n : 0;
+}
+
+static const struct task *vcpu(const struct vminfo *vi, unsigned v)
+{
+	return vi->vcpu_task[v] >= 0 ? &vi->tasks[vi->vcpu_task[v]] : NULL;
+}
+
+static int check_threads(const struct vminfo *vi, json_t *rep)
+{
+	unsigned missing = 0;
+
+	if (vi->single_thread_tcg) {
+		ADD(rep, "vcpu-threads", SEV_FAIL, "run QEMU with -accel tcg,thread=multi (vmlaunch does)",
+		    "QEMU runs every vCPU on one thread (single-threaded TCG): vCPUs cannot be pinned one by one");
+		return 0;
+	}
+	for (unsigned v = 0; v < vi->nvcpus; v++)
+		missing += !vcpu(vi, v);
+	if (missing)
+		ADD(rep, "vcpu-threads", SEV_FAIL, NULL, "%u of %u vCPUs have no thread (hot-unplugged, or still starting)",
+		    missing, vi->nvcpus);
+	else
+		ADD(rep, "vcpu-threads", SEV_OK, NULL, "%u vCPU thread%s found", vi->nvcpus, vi->nvcpus > 1 ? "s" : "");
+	return 0;
+}
+
+static int check_pinning(const struct vminfo *vi, const struct vmap *map, json_t *rep)
+{
+	char unp[640] = "", mis[640] = "", shr[640] = "", list[256];
+	size_t uo = 0, mo = 0, so = 0;
+	struct cpuset seen, dup;
+
+	cpuset_zero(&seen);
+	cpuset_zero(&dup);
+	for (unsigned v = 0; v < vi->nvcpus; v++) {
+		const struct task *t = vcpu(vi, v);
+		if (!t)
+			continue;
+		cpuset_format_list(&t->allowed, list, sizeof(list));
+		if (cpuset_count(&t->allowed) != 1) {
+			append(unp, sizeof(unp), &uo, "vCPU %u may run on CPUs %s", v, list);
+		} else {
+			int cpu = cpuset_next(&t->allowed, -1);
+			if (cpuset_isset(&seen, cpu))
+				cpuset_set(&dup, cpu);
+			cpuset_set(&seen, cpu);
+		}
+		if (map && v < map->n && !(cpuset_count(&t->allowed) == 1 && cpuset_isset(&t->allowed, map->cpu[v])))
+			append(mis, sizeof(mis), &mo, "vCPU %u is on %s, the map says %d", v, list, map->cpu[v]);
+	}
+	if (uo)
+		ADD(rep, "vcpu-pinned", SEV_FAIL, "pin each vCPU to one CPU: vmlaunch attach --pid PID --vcpu-map MAP",
+		    "vCPUs not pinned to one CPU: %s", unp);
+	else
+		ADD(rep, "vcpu-pinned", SEV_OK, NULL, "every vCPU is pinned to one CPU");
+	if (map) {
+		if (map->n != vi->nvcpus)
+			append(mis, sizeof(mis), &mo, "the map has %u vCPUs, the VM %u", map->n, vi->nvcpus);
+		if (mo)
+			ADD(rep, "vcpu-map", SEV_FAIL, "re-pin: vmlaunch attach --pid PID --vcpu-map MAP",
+			    "vCPUs differ from the map: %s", mis);
+		else
+			ADD(rep, "vcpu-map", SEV_OK, NULL, "every vCPU is where the map says");
+	}
+	cpuset_foreach(cpu, &dup) {
+		char who[128] = "";
+		size_t wo = 0;
+		for (unsigned v = 0; v < vi->nvcpus; v++) {
+			const struct task *t = vcpu(vi, v);
+			if (t && cpuset_count(&t->allowed) == 1 && cpuset_isset(&t->allowed, cpu) && wo < sizeof(who))
+				wo += (size_t)snprintf(who + wo, sizeof(who) - wo, "%s%u", wo ? "," : "", v);
+		}
+		append(shr, sizeof(shr), &so, "vCPUs %s on CPU %d", who, cpu);
+	}
+	if (so)
+		ADD(rep, "vcpu-shared-cpu", SEV_FAIL, "give every vCPU its own host CPU", "vCPUs share a CPU: %s", shr);
+	return 0;
+}
+
+/* The CPUs pinned vCPUs own. */
+static void vcpu_cpus(const struct vminfo *vi, struct cpuset *out)
+{
+	cpuset_zero(out);
+	for (unsigned v = 0; v < vi->nvcpus; v++) {
+		const struct task *t = vcpu(vi, v);
+		if (t && cpuset_count(&t->allowed) == 1)
+			cpuset_or(out, out, &t->allowed);
+	}
+}
+
+static int check_emulator(const struct vminfo *vi, json_t *rep)
+{
+	struct cpuset vc, on;
+	char detail[640] = "", list[256];
+	size_t off = 0;
+	unsigned n = 0;
+
+	vcpu_cpus(vi, &vc);
+	if (cpuset_empty(&vc))
+		return 0;
+	for (unsigned i = 0; i < vi->ntasks; i++) {
+		const struct task *t = &vi->tasks[i];
+		bool is_vcpu = false;
+		for (unsigned v = 0; v < vi->nvcpus; v++)
+			is_vcpu |= vi->vcpu_task[v] == (int)i;
+		if (is_vcpu)
+			continue;
+		cpuset_and(&on, &t->allowed, &vc);
+		if (cpuset_empty(&on))
+			continue;
+		cpuset_format_list(&on, list, sizeof(list));
+		if (n++ < 6)
+			append(detail, sizeof(detail), &off, "%s (tid %d) on %s", t->name, (int)t->tid, list);
+	}
+	if (n)
+		ADD(rep, "emulator-threads", SEV_WARN,
+		    "pin QEMU's other threads to housekeeping CPUs (libvirt's emulatorpin; vmlaunch --emulator-cpus)",
+		    "%u QEMU thread%s may run on vCPU CPUs: %s%s", n, n > 1 ? "s" : "", detail, n > 6 ? "; …" : "");
+	else
+		ADD(rep, "emulator-threads", SEV_OK, NULL, "QEMU's other threads stay off the vCPU CPUs");
+	return 0;
+}
+
+static int check_isolation(const struct vminfo *vi, const struct hostfacts *h, json_t *rep)
+{
+	char trap[640] = "", list[256];
+	size_t off = 0;
+	struct cpuset vc, notiso;
+
+	for (unsigned v = 0; v < vi->nvcpus; v++) {
+		const struct task *t = vcpu(vi, v);
+		struct cpuset iso;
+		if (!t)
+			continue;
+		cpuset_and(&iso, &t->allowed, &h->isolated);
+		if (cpuset_count(&iso) >= 2) {
+			cpuset_format_list(&iso, list, sizeof(list));
+			append(trap, sizeof(trap), &off, "vCPU %u may run on isolated CPUs %s", v, list);
+		}
+	}
+	if (off)
+		ADD(rep, "isolcpus-trap", SEV_FAIL,
+		    "pin each vCPU to exactly one isolated CPU: vmlaunch attach --pid PID --vcpu-map MAP",
+		    "%s: the scheduler does not balance tasks across isolated CPUs, so such threads pile up on one of them",
+		    trap);
+	vcpu_cpus(vi, &vc);
+	if (cpuset_empty(&vc))
+		return 0;
+	cpuset_andnot(&notiso, &vc, &h->isolated);
+	cpuset_format_list(cpuset_empty(&notiso) ? &vc : &notiso, list, sizeof(list));
+	if (cpuset_empty(&notiso))
+		ADD(rep, "isolation", SEV_OK, NULL, "vCPU CPUs %s are isolated", list);
+	else
+		ADD(rep, "isolation", SEV_WARN,
+		    "isolate them at boot (isolcpus=domain,managed_irq,LIST nohz_full=LIST rcu_nocbs=LIST) or in a cgroup v2 isolated partition",
+		    "vCPU CPUs %s are not isolated: other tasks may run there", list);
+	return 0;
+}
+
+static int check_memory(const struct vminfo *vi, const struct topo *t, json_t *rep)
+{
+	struct cpuset nodes;
+	char nl[64], where[256] = "";
+	size_t off = 0;
+	uint64_t total = 0;
+
+	if (vi->ram_kb == 0)
+		return 0;
+	if (vi->ram_page_kb > 4)
+		ADD(rep, "memory-hugepages", SEV_OK, NULL, "guest RAM (%llu MiB) is backed by %lu %s hugepages%s%s",
+		    (unsigned long long)(vi->ram_kb / 1024), vi->ram_page_kb >= 1048576 ? vi->ram_page_kb / 1048576 : vi->ram_page_kb / 1024,
+		    vi->ram_page_kb >= 1048576 ? "GiB" : "MiB", vi->ram_path[0] ? " from " : "", vi->ram_path);
+	else
+		ADD(rep, "memory-hugepages", SEV_WARN,
+		    "back guest RAM with hugepages: vmlaunch --hugepages (memory-backend-file on hugetlbfs, share=on)",
+		    "guest RAM (%llu MiB) is backed by 4 KiB pages%s: TLB misses cost throughput, and vhost-user needs shared memory",
+		    (unsigned long long)(vi->ram_kb / 1024), vi->ram_thp_kb ? " (partly transparent hugepages)" : "");
+	if (!t)
+		return 0;
+	cpuset_zero(&nodes);
+	for (unsigned v = 0; v < vi->nvcpus; v++) {
+		const struct task *tk = vcpu(vi, v);
+		if (tk && cpuset_count(&tk->allowed) == 1) {
+			int n = topo_numa_of(t, cpuset_next(&tk->allowed, -1));
+			if (n >= 0)
+				cpuset_set(&nodes, n);
+		}
+	}
+	for (unsigned n = 0; n < VMINFO_MAX_NODES; n++)
+		total += vi->ram_node_pages[n];
+	if (total == 0 || cpuset_empty(&nodes))
+		return 0;
+	uint64_t remote = 0;
+	for (unsigned n = 0; n < VMINFO_MAX_NODES; n++) {
+		if (!vi->ram_node_pages[n])
+			continue;
+		if (!cpuset_isset(&nodes, n))
+			remote += vi->ram_node_pages[n];
+		if (off < sizeof(where))
+			off += (size_t)snprintf(where + off, sizeof(where) - off, "%snode %u: %llu%%", off ? ", " : "", n,
+						(unsigned long long)(vi->ram_node_pages[n] * 100 / total));
+	}
+	cpuset_format_list(&nodes, nl, sizeof(nl));
+	if (remote)
+		ADD(rep, "memory-numa", SEV_WARN,
+		    "bind guest RAM to the vCPUs' node (vmlaunch --hugepages does: host-nodes=N,policy=bind)",
+		    "guest RAM is partly remote: %s, vCPUs on node %s", where, nl);
+	else
+		ADD(rep, "memory-numa", SEV_OK, NULL, "guest RAM is on the vCPUs' NUMA node (%s)", nl);
+	return 0;
+}
+
+static int check_sample(const struct vminfo *vi, const struct vmap *map, json_t *rep)
+{
+	char bad[640] = "";
+	size_t off = 0;
+	unsigned idle = 0;
+
+	if (vi->sample_seconds <= 0)
+		return 0;
+	for (unsigned v = 0; v < vi->nvcpus; v++) {
+		const struct task *t = vcpu(vi, v);
+		const uint64_t *row = vi->sample_ns + (size_t)v * vi->sample_ncpus;
+		uint64_t sum = 0;
+		if (!t)
+			continue;
+		for (unsigned c = 0; c < vi->sample_ncpus; c++)
+			sum += row[c];
+		if (sum == 0) {
+			idle++;
+			continue;
+		}
+		/* The one CPU this vCPU should run on: the map's, else where it is pinned. */
+		int want = -1;
+		if (map && v < map->n)
+			want = map->cpu[v];
+		else if (cpuset_count(&t->allowed) == 1)
+			want = cpuset_next(&t->allowed, -1);
+		if (want < 0)
+			continue; /* unpinned and no map: vcpu-pinned reports it; the shares are in the data */
+		for (unsigned c = 0; c < vi->sample_ncpus; c++)
+			if (row[c] && (int)c != want)
+				append(bad, sizeof(bad), &off, "vCPU %u ran %.0f%% of its time on CPU %u", v,
+				       100.0 * (double)row[c] / (double)sum, c);
+	}
+	if (off)
+		ADD(rep, "sample", SEV_FAIL, "pin each vCPU to its CPU: vmlaunch attach --pid PID --vcpu-map MAP",
+		    "over %.1f s: %s", vi->sample_seconds, bad);
+	else
+		ADD(rep, "sample", SEV_OK, NULL, "over %.1f s every vCPU that ran, ran only on its own CPU (%u of %u did not run)",
+		    vi->sample_seconds, idle, vi->nvcpus);
+	return 0;
+}
+
+static json_t *task_json(const struct task *t)
+{
+	char *allowed = cpuset_to_list(&t->allowed);
+	json_t *o;
+
+	if (!allowed)
+		return NULL;
+	o = json_pack("{s:i, s:s, s:s, s:i, s:I, s:I, s:I, s:s, s:i}", "tid", (int)t->tid, "name", t->name,
+		      "allowed", allowed, "last_cpu", t->last_cpu, "migrations", (json_int_t)t->migrations,
+		      "voluntary_switches", (json_int_t)t->voluntary, "involuntary_switches",
+		      (json_int_t)t->involuntary, "policy", task_policy_name(t->policy), "priority", t->rt_priority);
+	free(allowed);
+	return o;
+}
+
+static int add_data(const struct vminfo *vi, const struct vmap *map, json_t *rep)
+{
+	json_t *vcpus = json_array(), *threads = json_array();
+
+	if (!vcpus || !threads)
+		goto nomem;
+	for (unsigned v = 0; v < vi->nvcpus; v++) {
+		const struct task *t = vcpu(vi, v);
+		json_t *o = t ? task_json(t) : json_pack("{s:n, s:s, s:n}", "tid", "allowed", "", "last_cpu");
+		if (!o)
+			goto nomem;
+		json_object_set_new(o, "vcpu", json_integer(v));
+		if (map && v < map->n)
+			json_object_set_new(o, "expected_cpu", json_integer(map->cpu[v]));
+		if (t && vi->sample_seconds > 0) {
+			const uint64_t *row = vi->sample_ns + (size_t)v * vi->sample_ncpus;
+			json_t *share = json_object();
+			uint64_t sum = 0;
+			for (unsigned c = 0; c < vi->sample_ncpus; c++)
+				sum += row[c];
+			for (unsigned c = 0; c < vi->sample_ncpus && share; c++) {
+				char key[16];
+				if (!row[c])
+					continue;
+				snprintf(key, sizeof(key), "%u", c);
+				json_object_set_new(share, key, json_real((double)row[c] / (double)sum));
+			}
+			json_object_set_new(o, "run_ns", json_integer((json_int_t)sum));
+			json_object_set_new(o, "cpu_share", share ? share : json_null());
+		}
+		json_array_append_new(vcpus, o);
+	}
+	for (unsigned i = 0; i < vi->ntasks; i++) {
+		json_t *o = task_json(&vi->tasks[i]);
+		if (!o)
+			goto nomem;
+		json_array_append_new(threads, o);
+	}
+	json_object_set_new(rep, "pid", json_integer(vi->pid));
+	json_object_set_new(rep, "vcpus", vcpus);
+	json_object_set_new(rep, "threads", threads);
+	if (vi->ram_kb)
+		json_object_set_new(rep, "memory", json_pack("{s:I, s:I, s:s}", "ram_kb", (json_int_t)vi->ram_kb,
+							      "page_kb", (json_int_t)vi->ram_page_kb, "path", vi->ram_path));
+	return 0;
+nomem:
+	json_decref(vcpus);
+	json_decref(threads);
+	return -ENOMEM;
+}
+
+int vmcheck_run(const struct vminfo *vi, const struct vmap *map, const struct hostfacts *h,
+		const struct topo *t, json_t *rep)
+{
+	int r;
+
+	if ((r = check_threads(vi, rep)) < 0 || (r = check_pinning(vi, map, rep)) < 0 ||
+	    (r = check_emulator(vi, rep)) < 0 || (h && (r = check_isolation(vi, h, rep)) < 0) ||
+	    (r = check_memory(vi, t, rep)) < 0 || (r = check_sample(vi, map, rep)) < 0 ||
+	    (r = add_data(vi, map, rep)) < 0)
+		return r;
+	return 0;
+}

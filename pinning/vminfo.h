@@ -1,0 +1,48 @@
+/*
+ * A running QEMU seen from the host: its vCPU threads, its other threads,
+ * where its guest RAM lives, and (when sampled) where each vCPU really ran.
+ */
+#pragma once
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "threads.h"
+
+#define VMINFO_MAX_NODES 64
+
+struct vminfo {
+	pid_t pid;
+	struct task *tasks;           /* every thread of the process, by tid */
+	unsigned ntasks;
+	int *vcpu_task;               /* [nvcpus]: index into tasks, -1 when vCPU i has no thread */
+	unsigned nvcpus;
+	bool single_thread_tcg;       /* one "ALL CPUs/TCG" thread runs every vCPU */
+
+	/* Guest RAM: the process's largest mapping. */
+	uint64_t ram_kb;
+	unsigned long ram_page_kb;    /* KernelPageSize: 4 unless hugepage-backed */
+	uint64_t ram_thp_kb;          /* AnonHugePages within it */
+	char ram_path[256];           /* the backing file ("" when anonymous) */
+	uint64_t ram_node_pages[VMINFO_MAX_NODES]; /* from numa_maps; all 0 when unknown */
+
+	/* Sampling: per vCPU, nanoseconds of run time seen on each CPU. */
+	double sample_seconds;        /* 0 when not sampled */
+	unsigned sample_ncpus;        /* width of each row */
+	uint64_t *sample_ns;          /* [nvcpus * sample_ncpus] */
+};
+
+/* Read QEMU process @pid, finding vCPU threads by their names ("CPU n/KVM",
+ * "CPU n/TCG").  0, or -ESRCH (no such process), -ENOENT (no vCPU threads and
+ * not single-threaded TCG: probably not QEMU), -ENOMEM, -errno. */
+int vminfo_read(pid_t pid, struct vminfo *vi);
+
+/* Identify vCPU threads by tid instead (QMP query-cpus-fast's thread-id):
+ * tids[i] is vCPU i's thread.  0, or -ENOENT when a tid is not a thread of the process. */
+int vminfo_set_vcpu_tids(struct vminfo *vi, const pid_t *tids, unsigned n);
+
+/* Watch the vCPU threads for @seconds at @hz samples per second and record where
+ * each ran (run time since the previous sample is charged to the CPU it was on).
+ * @ncpus bounds CPU numbers.  0 or -errno (-ESRCH when the process went away). */
+int vminfo_sample(struct vminfo *vi, double seconds, unsigned hz, unsigned ncpus);
+
+void vminfo_free(struct vminfo *vi);
