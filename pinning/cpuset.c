@@ -99,64 +99,69 @@ int cpuset_next(const struct cpuset *s, int prev)
 	return -1;
 }
 
+/* The character at @p, or NUL at the end of the range. */
+static char at(const char *p, const char *end)
+{
+	return p < end ? *p : '\0';
+}
+
 /* Parse a decimal CPU number at *p; advance *p.  Digits only: no sign, no spaces. */
-static int parse_num(const char *str, const char **p, unsigned limit, unsigned *out,
+static int parse_num(const char *str, const char **p, const char *end, unsigned limit, unsigned *out,
 		     struct pin_error *err)
 {
 	const char *s = *p;
 	unsigned long v = 0;
+	size_t pos = (size_t)(s - str);
 
-	if (!isdigit((unsigned char)*s)) {
-		if (*s == '\0' || *s == ',')
-			return pin_fail(err, -EINVAL, s - str, "empty item at position %zu", (size_t)(s - str));
-		return pin_fail(err, -EINVAL, s - str, "unexpected '%c' at position %zu, expected a CPU number",
-				*s, (size_t)(s - str));
+	if (!isdigit((unsigned char)at(s, end))) {
+		if (at(s, end) == '\0' || *s == ',')
+			return pin_fail(err, -EINVAL, pos, "empty item at position %zu", pos);
+		return pin_fail(err, -EINVAL, pos, "unexpected '%c' at position %zu, expected a CPU number", *s, pos);
 	}
-	while (isdigit((unsigned char)*s)) {
+	while (isdigit((unsigned char)at(s, end))) {
 		v = v * 10 + (*s - '0');
 		if (v >= 1000000)
-			return pin_fail(err, -ERANGE, *p - str, "number too large at position %zu",
-					(size_t)(*p - str));
+			return pin_fail(err, -ERANGE, pos, "number too large at position %zu", pos);
 		s++;
 	}
 	if (v >= limit)
-		return pin_fail(err, -ERANGE, *p - str,
-				"CPU %lu at position %zu is beyond the kernel's limit (0-%u)", v,
-				(size_t)(*p - str), limit - 1);
+		return pin_fail(err, -ERANGE, pos, "CPU %lu at position %zu is beyond the kernel's limit (0-%u)", v,
+				pos, limit - 1);
 	*out = (unsigned)v;
 	*p = s;
 	return 0;
 }
 
-int cpuset_parse_list(struct cpuset *s, const char *str, unsigned limit, struct pin_error *err)
+int cpuset_parse_list_range(struct cpuset *s, const char *str, size_t start, size_t stop, unsigned limit,
+			    struct pin_error *err)
 {
-	const char *p = str;
+	const char *p = str + start, *end = str + stop;
 	int r;
 
 	if (limit == 0 || limit > CPUSET_MAX)
 		limit = CPUSET_MAX;
 	cpuset_zero(s);
-	if (*str == '\0')
-		return pin_fail(err, -EINVAL, 0, "empty CPU list");
+	if (p == end)
+		return pin_fail(err, -EINVAL, start, "empty CPU list at position %zu", start);
 	for (;;) {
 		const char *item = p;
+		size_t pos = (size_t)(item - str);
 		unsigned a, b, stride = 1;
 
-		r = parse_num(str, &p, limit, &a, err);
+		r = parse_num(str, &p, end, limit, &a, err);
 		if (r < 0)
 			return r;
 		b = a;
-		if (*p == '-') {
+		if (at(p, end) == '-') {
 			p++;
-			r = parse_num(str, &p, limit, &b, err);
+			r = parse_num(str, &p, end, limit, &b, err);
 			if (r < 0)
 				return r;
 			if (b < a)
-				return pin_fail(err, -EINVAL, item - str, "reversed range %u-%u at position %zu",
-						a, b, (size_t)(item - str));
-			if (*p == ':') {
+				return pin_fail(err, -EINVAL, pos, "reversed range %u-%u at position %zu", a, b, pos);
+			if (at(p, end) == ':') {
 				const char *sp = ++p;
-				r = parse_num(str, &p, CPUSET_MAX, &stride, err);
+				r = parse_num(str, &p, end, CPUSET_MAX, &stride, err);
 				if (r < 0)
 					return r;
 				if (stride == 0)
@@ -166,15 +171,24 @@ int cpuset_parse_list(struct cpuset *s, const char *str, unsigned limit, struct 
 		}
 		for (unsigned c = a; c <= b; c += stride)
 			cpuset_set(s, c);
-		if (*p == '\0')
+		if (p == end)
 			return 0;
 		if (*p != ',')
 			return pin_fail(err, -EINVAL, p - str, "unexpected '%c' at position %zu", *p,
 					(size_t)(p - str));
 		p++;
-		if (*p == '\0')
+		if (p == end)
 			return pin_fail(err, -EINVAL, p - str, "empty item at position %zu", (size_t)(p - str));
 	}
+}
+
+int cpuset_parse_list(struct cpuset *s, const char *str, unsigned limit, struct pin_error *err)
+{
+	if (*str == '\0') {
+		cpuset_zero(s);
+		return pin_fail(err, -EINVAL, 0, "empty CPU list");
+	}
+	return cpuset_parse_list_range(s, str, 0, strlen(str), limit, err);
 }
 
 static int hexval(char c)

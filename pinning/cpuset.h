@@ -41,6 +41,11 @@ int cpuset_next(const struct cpuset *s, int prev);
  * with @err saying where.  The empty string is an error. */
 int cpuset_parse_list(struct cpuset *s, const char *str, unsigned limit, struct pin_error *err);
 
+/* Parse the cpulist str[start..stop), reporting positions within the whole of @str
+ * (for lists embedded in a larger syntax, such as vCPU maps).  0 or -errno with @err. */
+int cpuset_parse_list_range(struct cpuset *s, const char *str, size_t start, size_t stop, unsigned limit,
+			    struct pin_error *err);
+
 /* Parse a hex mask ("0xf0", "f0", "ff,ffffffff").  0, or -EINVAL / -ERANGE with @err. */
 int cpuset_parse_mask(struct cpuset *s, const char *str, unsigned limit, struct pin_error *err);
 

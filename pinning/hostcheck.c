@@ -55,9 +55,10 @@ static int check_isolation(const struct hostfacts *h, const struct topo *t, json
 		    "no CPU is isolated: the scheduler may put any task on the benchmark's CPUs");
 	} else {
 		fmt(&h->isolated, iso, sizeof(iso));
-		ADD(rep, "isolation", SEV_OK, NULL, "CPUs %s are isolated from load balancing%s%s", iso,
-		    cpuset_empty(&h->cgroup_isolated) ? "" : " (some by a cgroup v2 isolated partition)",
-		    h->has_isolcpus ? " (isolcpus)" : "");
+		ADD(rep, "isolation", SEV_OK, NULL, "CPUs %s are isolated from load balancing (%s%s%s)", iso,
+		    h->has_isolcpus ? "isolcpus" : "",
+		    h->has_isolcpus && !cpuset_empty(&h->cgroup_isolated) ? ", " : "",
+		    cpuset_empty(&h->cgroup_isolated) ? "" : "cgroup v2 isolated partition");
 	}
 	if (h->has_isolcpus && h->isolcpus_flags[0] && !strstr(h->isolcpus_flags, "domain")) {
 		fmt(&h->isolcpus, list, sizeof(list));

@@ -362,15 +362,15 @@ int hostfacts_check_cpus(const struct hostfacts *h, const struct cpuset *cpus, c
 	cpuset_foreach(cpu, cpus) {
 		if (!cpuset_isset(&h->present, cpu)) {
 			cpuset_format_list(&h->present, list, sizeof(list));
-			return pin_fail(err, -ENODEV, 0, "%s CPU %d does not exist on this host (CPUs %s)", what,
+			return pin_fail(err, -ENODEV, 0, "%s CPU %d, which does not exist on this host (CPUs %s)", what,
 					cpu, list);
 		}
 		if (!cpuset_isset(&h->online, cpu))
-			return pin_fail(err, -EBUSY, 0, "%s CPU %d is offline (bring it up: echo 1 > /sys/devices/system/cpu/cpu%d/online)",
+			return pin_fail(err, -EBUSY, 0, "%s CPU %d, which is offline (bring it up: echo 1 > /sys/devices/system/cpu/cpu%d/online)",
 					what, cpu, cpu);
 		if (!cpuset_isset(&h->allowed, cpu)) {
 			cpuset_format_list(&h->allowed, list, sizeof(list));
-			return pin_fail(err, -EPERM, 0, "%s CPU %d is outside the CPUs this process may use (%s; see taskset and the cgroup cpuset)",
+			return pin_fail(err, -EPERM, 0, "%s CPU %d, outside the CPUs this process may use (%s; see taskset and the cgroup cpuset)",
 					what, cpu, list);
 		}
 	}

@@ -25,42 +25,34 @@ int vmap_from_array(struct vmap *m, const int *cpus, unsigned n)
 	return 0;
 }
 
-/* Expand a cpulist into an ordered array; the list parser checks the syntax. */
-static int expand(const char *what, const char *str, size_t len, size_t base, unsigned limit,
-		  int *out, unsigned max, struct pin_error *err)
+/* Expand the cpulist str[start..stop) into an ordered array (a range, maybe strided,
+ * keeps its order); the list parser checks the syntax.  Count or -errno. */
+static int expand(const char *what, const char *str, size_t start, size_t stop, unsigned limit, int *out,
+		  unsigned max, struct pin_error *err)
 {
-	char buf[256];
-	struct pin_error e;
-	unsigned n = 0, a, b, stride;
-	char *p;
 	struct cpuset tmp;
+	const char *p = str + start;
+	unsigned n = 0;
 	int r;
 
-	if (len == 0)
-		return pin_fail(err, -EINVAL, base, "empty %s at position %zu", what, base);
-	if (len >= sizeof(buf))
-		return pin_fail(err, -EINVAL, base, "item at position %zu is too long", base);
-	memcpy(buf, str, len);
-	buf[len] = '\0';
-	if (strchr(buf, ','))
-		return pin_fail(err, -EINVAL, base, "unexpected ',' at position %zu", base);
-	r = cpuset_parse_list(&tmp, buf, limit, &e);
+	if (start == stop)
+		return pin_fail(err, -EINVAL, start, "empty %s at position %zu", what, start);
+	r = cpuset_parse_list_range(&tmp, str, start, stop, limit, err);
 	if (r < 0)
-		return pin_fail(err, r, base + e.pos, "%s", e.msg);
-	/* Re-read the validated item to keep its order (a range, maybe strided). */
-	p = buf;
-	a = (unsigned)strtoul(p, &p, 10);
-	b = a;
-	stride = 1;
-	if (*p == '-') {
-		b = (unsigned)strtoul(p + 1, &p, 10);
-		if (*p == ':')
-			stride = (unsigned)strtoul(p + 1, &p, 10);
-	}
-	for (unsigned c = a; c <= b; c += stride) {
-		if (n == max)
-			return pin_fail(err, -ERANGE, base, "more than %u vCPUs at position %zu", max, base);
-		out[n++] = (int)c;
+		return r;
+	{
+		char *q;
+		unsigned a = (unsigned)strtoul(p, &q, 10), b = a, stride = 1;
+		if (*q == '-') {
+			b = (unsigned)strtoul(q + 1, &q, 10);
+			if (*q == ':' && q < str + stop)
+				stride = (unsigned)strtoul(q + 1, &q, 10);
+		}
+		for (unsigned c = a; c <= b; c += stride) {
+			if (n == max)
+				return pin_fail(err, -ERANGE, start, "more than %u vCPUs at position %zu", max, start);
+			out[n++] = (int)c;
+		}
 	}
 	return (int)n;
 }
@@ -100,12 +92,12 @@ int vmap_parse(struct vmap *m, const char *str, unsigned limit, struct pin_error
 				     (size_t)(item - str));
 			goto cleanup;
 		}
-		nv = expand("vCPU list", item, colon - item, item - str, VMAP_MAX_VCPUS, vcpus, VMAP_MAX_VCPUS, err);
+		nv = expand("vCPU list", str, item - str, colon - str, VMAP_MAX_VCPUS, vcpus, VMAP_MAX_VCPUS, err);
 		if (nv < 0) {
 			r = nv;
 			goto cleanup;
 		}
-		nc = expand("CPU list", colon + 1, end - colon - 1, colon + 1 - str, limit, cpus, VMAP_MAX_VCPUS, err);
+		nc = expand("CPU list", str, colon + 1 - str, end - str, limit, cpus, VMAP_MAX_VCPUS, err);
 		if (nc < 0) {
 			r = nc;
 			goto cleanup;

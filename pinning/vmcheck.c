@@ -55,12 +55,40 @@ static int check_threads(const struct vminfo *vi, json_t *rep)
 	return 0;
 }
 
+/* "taskset -pc 5 1002; taskset -pc 6 1003" for the vCPUs that are off their map, or a template. */
+static void pin_hint(const struct vminfo *vi, const struct vmap *map, const char *which, char *buf, size_t len)
+{
+	size_t off = 0;
+	unsigned n = 0;
+
+	off += (size_t)snprintf(buf, len, "pin each vCPU thread to one CPU: ");
+	for (unsigned v = 0; v < vi->nvcpus && off < len; v++) {
+		const struct task *t = vcpu(vi, v);
+		if (!t || which[v] == 0)
+			continue;
+		if (n++ == 4) {
+			off += (size_t)snprintf(buf + off, len - off, "; …");
+			break;
+		}
+		if (map && v < map->n)
+			off += (size_t)snprintf(buf + off, len - off, "%staskset -pc %d %d", n > 1 ? "; " : "",
+						map->cpu[v], (int)t->tid);
+		else
+			off += (size_t)snprintf(buf + off, len - off, "%staskset -pc CPU %d", n > 1 ? "; " : "",
+						(int)t->tid);
+	}
+}
+
 static int check_pinning(const struct vminfo *vi, const struct vmap *map, json_t *rep)
 {
-	char unp[640] = "", mis[640] = "", shr[640] = "", list[256];
+	char unp[640] = "", mis[640] = "", shr[640] = "", list[256], hint[512];
 	size_t uo = 0, mo = 0, so = 0;
 	struct cpuset seen, dup;
+	char *bad_unp = calloc(vi->nvcpus + 1, 1), *bad_map = calloc(vi->nvcpus + 1, 1);
+	int r = -ENOMEM;
 
+	if (!bad_unp || !bad_map)
+		goto cleanup;
 	cpuset_zero(&seen);
 	cpuset_zero(&dup);
 	for (unsigned v = 0; v < vi->nvcpus; v++) {
@@ -70,28 +98,31 @@ static int check_pinning(const struct vminfo *vi, const struct vmap *map, json_t
 		cpuset_format_list(&t->allowed, list, sizeof(list));
 		if (cpuset_count(&t->allowed) != 1) {
 			append(unp, sizeof(unp), &uo, "vCPU %u may run on CPUs %s", v, list);
+			bad_unp[v] = 1;
 		} else {
 			int cpu = cpuset_next(&t->allowed, -1);
 			if (cpuset_isset(&seen, cpu))
 				cpuset_set(&dup, cpu);
 			cpuset_set(&seen, cpu);
 		}
-		if (map && v < map->n && !(cpuset_count(&t->allowed) == 1 && cpuset_isset(&t->allowed, map->cpu[v])))
+		if (map && v < map->n && !(cpuset_count(&t->allowed) == 1 && cpuset_isset(&t->allowed, map->cpu[v]))) {
 			append(mis, sizeof(mis), &mo, "vCPU %u is on %s, the map says %d", v, list, map->cpu[v]);
+			bad_map[v] = 1;
+		}
 	}
-	if (uo)
-		ADD(rep, "vcpu-pinned", SEV_FAIL, "pin each vCPU to one CPU: vmlaunch attach --pid PID --vcpu-map MAP",
-		    "vCPUs not pinned to one CPU: %s", unp);
-	else
-		ADD(rep, "vcpu-pinned", SEV_OK, NULL, "every vCPU is pinned to one CPU");
+	pin_hint(vi, map, bad_unp, hint, sizeof(hint));
+	if (uo && !report_add(rep, "vcpu-pinned", SEV_FAIL, hint, "vCPUs not pinned to one CPU: %s", unp))
+		goto cleanup;
+	if (!uo && !report_add(rep, "vcpu-pinned", SEV_OK, NULL, "every vCPU is pinned to one CPU"))
+		goto cleanup;
 	if (map) {
 		if (map->n != vi->nvcpus)
 			append(mis, sizeof(mis), &mo, "the map has %u vCPUs, the VM %u", map->n, vi->nvcpus);
-		if (mo)
-			ADD(rep, "vcpu-map", SEV_FAIL, "re-pin: vmlaunch attach --pid PID --vcpu-map MAP",
-			    "vCPUs differ from the map: %s", mis);
-		else
-			ADD(rep, "vcpu-map", SEV_OK, NULL, "every vCPU is where the map says");
+		pin_hint(vi, map, bad_map, hint, sizeof(hint));
+		if (mo && !report_add(rep, "vcpu-map", SEV_FAIL, hint, "vCPUs differ from the map: %s", mis))
+			goto cleanup;
+		if (!mo && !report_add(rep, "vcpu-map", SEV_OK, NULL, "every vCPU is where the map says"))
+			goto cleanup;
 	}
 	cpuset_foreach(cpu, &dup) {
 		char who[128] = "";
@@ -103,9 +134,14 @@ static int check_pinning(const struct vminfo *vi, const struct vmap *map, json_t
 		}
 		append(shr, sizeof(shr), &so, "vCPUs %s on CPU %d", who, cpu);
 	}
-	if (so)
-		ADD(rep, "vcpu-shared-cpu", SEV_FAIL, "give every vCPU its own host CPU", "vCPUs share a CPU: %s", shr);
-	return 0;
+	if (so && !report_add(rep, "vcpu-shared-cpu", SEV_FAIL, "give every vCPU its own host CPU",
+			      "vCPUs share a CPU: %s", shr))
+		goto cleanup;
+	r = 0;
+cleanup:
+	free(bad_unp);
+	free(bad_map);
+	return r;
 }
 
 /* The CPUs pinned vCPUs own. */
@@ -170,8 +206,7 @@ static int check_isolation(const struct vminfo *vi, const struct hostfacts *h, j
 		}
 	}
 	if (off)
-		ADD(rep, "isolcpus-trap", SEV_FAIL,
-		    "pin each vCPU to exactly one isolated CPU: vmlaunch attach --pid PID --vcpu-map MAP",
+		ADD(rep, "isolcpus-trap", SEV_FAIL, "pin each vCPU thread to exactly one isolated CPU (taskset -pc CPU TID)",
 		    "%s: the scheduler does not balance tasks across isolated CPUs, so such threads pile up on one of them",
 		    trap);
 	vcpu_cpus(vi, &vc);
@@ -180,11 +215,11 @@ static int check_isolation(const struct vminfo *vi, const struct hostfacts *h, j
 	cpuset_andnot(&notiso, &vc, &h->isolated);
 	cpuset_format_list(cpuset_empty(&notiso) ? &vc : &notiso, list, sizeof(list));
 	if (cpuset_empty(&notiso))
-		ADD(rep, "isolation", SEV_OK, NULL, "vCPU CPUs %s are isolated", list);
+		ADD(rep, "isolation", SEV_OK, NULL, "the vCPUs' CPUs (%s) are isolated", list);
 	else
 		ADD(rep, "isolation", SEV_WARN,
 		    "isolate them at boot (isolcpus=domain,managed_irq,LIST nohz_full=LIST rcu_nocbs=LIST) or in a cgroup v2 isolated partition",
-		    "vCPU CPUs %s are not isolated: other tasks may run there", list);
+		    "the vCPUs' CPUs %s are not isolated: other tasks may run there", list);
 	return 0;
 }
 
@@ -275,7 +310,7 @@ static int check_sample(const struct vminfo *vi, const struct vmap *map, json_t 
 				       100.0 * (double)row[c] / (double)sum, c);
 	}
 	if (off)
-		ADD(rep, "sample", SEV_FAIL, "pin each vCPU to its CPU: vmlaunch attach --pid PID --vcpu-map MAP",
+		ADD(rep, "sample", SEV_FAIL, "pin each vCPU thread to its CPU (taskset -pc CPU TID)",
 		    "over %.1f s: %s", vi->sample_seconds, bad);
 	else
 		ADD(rep, "sample", SEV_OK, NULL, "over %.1f s every vCPU that ran, ran only on its own CPU (%u of %u did not run)",
