@@ -83,7 +83,7 @@ man: $(MANPAGES)
 # Build, test and run-time dependencies.  `make deps` installs only what is
 # missing, so it is a quick no-op on a prepared machine.
 DEB_PACKAGES := build-essential pkg-config git libhwloc-dev hwloc libnuma-dev libjansson-dev \
-                libinih-dev libcmocka-dev bats bats-assert bats-support scdoc util-linux procps \
+                libinih-dev libcmocka-dev bats bats-assert bats-support scdoc util-linux procps jq \
                 qemu-system-x86
 
 deps:

@@ -256,7 +256,7 @@ static int run_vm(const struct settings *s, const struct topo *t, const struct h
 	}
 	if (r == -ENOENT) {
 		vmap_free(&map);
-		return fail(EXIT_USAGE, "process %ld has no vCPU threads named 'CPU n/KVM' or 'CPU n/TCG': is it QEMU?", s->pid);
+		return fail(EXIT_USAGE, "process %ld has no vCPU threads named 'CPU n/KVM' or 'CPU n/TCG': is it QEMU, started with -name debug-threads=on?", s->pid);
 	}
 	if (r < 0) {
 		vmap_free(&map);

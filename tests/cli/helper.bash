@@ -1,0 +1,47 @@
+# Common setup for the CLI tests: the built programs on PATH, bats-assert, fixtures,
+bats_require_minimum_version 1.5.0
+# and a real QEMU (TCG, paused) that every test stops again.
+load /usr/lib/bats/bats-support/load.bash
+load /usr/lib/bats/bats-assert/load.bash
+
+TOP=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
+FIX=$TOP/tests/fixtures
+PATH=$TOP/build/bin:$PATH
+HOST_2017="pack:1 core:4 pu:2(indexes=0,4,1,5,2,6,3,7)"
+
+# Skip (with the reason) when QEMU is missing; CI installs it, so CI skips nothing.
+need_qemu() {
+	command -v qemu-system-x86_64 >/dev/null || skip "qemu-system-x86_64 is not installed (make deps)"
+}
+
+# Start a paused TCG guest with N vCPUs (default 2); sets QEMU_PID.  Thread names
+# need debug-threads=on.  Stopped by stop_qemu in teardown.
+start_qemu() {
+	local n=${1:-2}
+	QEMU_PIDFILE=$BATS_TEST_TMPDIR/qemu.pid
+	qemu-system-x86_64 -name guest=bats,debug-threads=on -accel tcg,thread=multi -cpu max \
+		-smp "$n" -m 64 -S -nodefaults -display none -daemonize -pidfile "$QEMU_PIDFILE" 3>&-
+	QEMU_PID=$(cat "$QEMU_PIDFILE")
+}
+
+stop_qemu() {
+	if [ -n "${QEMU_PID:-}" ] && kill -0 "$QEMU_PID" 2>/dev/null; then
+		kill "$QEMU_PID"
+		# Bounded wait for it to go.
+		for _ in $(seq 100); do kill -0 "$QEMU_PID" 2>/dev/null || break; sleep 0.05; done
+		kill -9 "$QEMU_PID" 2>/dev/null || true
+	fi
+	QEMU_PID=
+}
+
+# The tid of QEMU thread "CPU n/TCG".
+vcpu_tid() {
+	local t
+	for t in /proc/"$QEMU_PID"/task/*; do
+		if [ "$(cat "$t/comm")" = "CPU $1/TCG" ]; then basename "$t"; return; fi
+	done
+	return 1
+}
+
+# Read a JSON value with jq from $output.
+jqo() { jq -r "$@" <<<"$output"; }
