@@ -25,7 +25,7 @@ WARN      += -Werror
 endif
 CFLAGS    ?= -O2 -g
 ALL_CFLAGS = -std=gnu11 -D_GNU_SOURCE -DPROJECT_VERSION='"$(VERSION)"' -DDATADIR='"$(DATADIR)"' \
-             -Ipinning $(WARN) $(CFLAGS) $(shell pkg-config --cflags $(PKGS))
+             -Ipinning -Ihugepages $(WARN) $(CFLAGS) $(shell pkg-config --cflags $(PKGS))
 LDLIBS_PIN = $(shell pkg-config --libs $(PKGS))
 
 ifeq ($(V),1)
@@ -41,8 +41,12 @@ PIN_SRC  := $(filter-out pinning/pincheck.c,$(wildcard pinning/*.c))
 PIN_OBJ  := $(PIN_SRC:%.c=$(B)/obj/%.o)
 PIN_LIB  := $(B)/lib/libpinning.a
 
+# --- the hugepages library ---------------------------------------------------
+HP_LIB   := $(B)/lib/libhp.a
+HP_OBJ   := $(B)/obj/hugepages/hp.o
+
 # --- programs ----------------------------------------------------------------
-PROGRAMS := $(B)/bin/pincheck
+PROGRAMS := $(B)/bin/pincheck $(B)/bin/hugepages
 MANPAGES := $(patsubst docs/man/%.scd,$(B)/man/%,$(wildcard docs/man/*.scd))
 
 # --- unit tests (cmocka) -----------------------------------------------------
@@ -67,7 +71,17 @@ $(B)/bin/pincheck: $(B)/obj/pinning/pincheck.o $(PIN_LIB)
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS_PIN)
 
-$(B)/tests/test_%: $(B)/obj/tests/unit/test_%.o $(PIN_LIB)
+$(HP_LIB): $(HP_OBJ)
+	$(call msg,AR,$@)
+	@mkdir -p $(@D)
+	$(Q)rm -f $@ && $(AR) rcs $@ $^
+
+$(B)/bin/hugepages: $(B)/obj/hugepages/hugepages.o $(HP_LIB) $(PIN_LIB)
+	$(call msg,LD,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS_PIN)
+
+$(B)/tests/test_%: $(B)/obj/tests/unit/test_%.o $(HP_LIB) $(PIN_LIB)
 	$(call msg,LD,$@)
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS_PIN) $(shell pkg-config --libs cmocka)

@@ -183,7 +183,7 @@ static void read_thp(struct hostfacts *h)
 		snprintf(h->thp, sizeof(h->thp), "%.*s", (int)(close_ - open_ - 1), open_ + 1);
 }
 
-static void add_pools(struct hostfacts *h, int node, const char *dir)
+static void add_pools(struct hp_pool **pools, unsigned *npools, int node, const char *dir)
 {
 	DIR *d = fsroot_opendir("%s", dir);
 	struct dirent *de;
@@ -196,18 +196,18 @@ static void add_pools(struct hostfacts *h, int node, const char *dir)
 
 		if (sscanf(de->d_name, "hugepages-%lukB", &kb) != 1)
 			continue;
-		n = realloc(h->pools, (h->npools + 1) * sizeof(*n));
+		n = realloc(*pools, (*npools + 1) * sizeof(*n));
 		if (!n)
 			break;
-		h->pools = n;
-		p = &h->pools[h->npools];
+		*pools = n;
+		p = &n[*npools];
 		p->node = node;
 		p->size_kb = kb;
 		p->total = p->free = p->surplus = 0;
 		fsroot_read_ll(&p->total, "%s/%s/nr_hugepages", dir, de->d_name);
 		fsroot_read_ll(&p->free, "%s/%s/free_hugepages", dir, de->d_name);
 		fsroot_read_ll(&p->surplus, "%s/%s/surplus_hugepages", dir, de->d_name);
-		h->npools++;
+		(*npools)++;
 	}
 	closedir(d);
 }
@@ -220,11 +220,13 @@ static int by_pool(const void *a, const void *b)
 	return (x->size_kb > y->size_kb) - (x->size_kb < y->size_kb);
 }
 
-static void read_hugepages(struct hostfacts *h)
+int hostfacts_read_pools(struct hp_pool **pools, unsigned *npools)
 {
 	DIR *d = fsroot_opendir("/sys/devices/system/node");
 	struct dirent *de;
 
+	*pools = NULL;
+	*npools = 0;
 	if (d) {
 		while ((de = readdir(d))) {
 			char dir[96];
@@ -232,13 +234,16 @@ static void read_hugepages(struct hostfacts *h)
 			if (sscanf(de->d_name, "node%d", &node) != 1)
 				continue;
 			snprintf(dir, sizeof(dir), "/sys/devices/system/node/node%d/hugepages", node);
-			add_pools(h, node, dir);
+			add_pools(pools, npools, node, dir);
 		}
 		closedir(d);
 	}
-	if (h->npools == 0)
-		add_pools(h, -1, "/sys/kernel/mm/hugepages");
-	qsort(h->pools, h->npools, sizeof(*h->pools), by_pool);
+	if (*npools == 0)
+		add_pools(pools, npools, -1, "/sys/kernel/mm/hugepages");
+	if (*npools == 0)
+		return fsroot_exists("/sys/kernel/mm/hugepages") ? 0 : -ENOENT;
+	qsort(*pools, *npools, sizeof(**pools), by_pool);
+	return 0;
 }
 
 /* cgroup v2: every cpuset partition of type "isolated", anywhere below the mount. */
@@ -339,7 +344,7 @@ int hostfacts_read(struct hostfacts *h)
 	}
 	read_governors(h);
 	read_thp(h);
-	read_hugepages(h);
+	hostfacts_read_pools(&h->pools, &h->npools);
 	read_kvm(h);
 	return 0;
 }

@@ -80,6 +80,11 @@ void hostfacts_parse_cmdline(struct hostfacts *h, const char *cmdline);
 
 void hostfacts_free(struct hostfacts *h);
 
+/* Hugepage pools per NUMA node and page size (node -1 when the kernel has no
+ * per-node pools), sorted by node then size, in a malloc'd array.  0, or
+ * -ENOENT when the kernel has no hugepage support. */
+int hostfacts_read_pools(struct hp_pool **pools, unsigned *npools);
+
 /* Check that every CPU of @cpus exists, is online and allowed for this process.
  * @what names them in the message ("vCPU 2's CPU", "host lcore").  0, or
  * -ENODEV (not present) / -EBUSY (offline) / -EPERM (not allowed) with @err. */

@@ -1,0 +1,708 @@
+/*
+ * hugepages — reserve, mount, inspect and release hugepages per NUMA node and
+ * page size.  Like dpdk-hugepages.py, without its pitfall (a count written to
+ * every node), and it tells who holds the pages.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <grp.h>
+#include <limits.h>
+#include <pwd.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "exitcodes.h"
+#include "fsroot.h"
+#include "hp.h"
+
+static const char *prog = "hugepages";
+
+struct settings {
+	const char *cmd, *dir, *size_arg;
+	uint64_t size_bytes;
+	long long pages;             /* --pages, or from SIZE; 0 unset */
+	unsigned long page_kb;       /* 0: the default size */
+	int node;                    /* -2: not given */
+	bool spread, stale, dry_run, json;
+	uid_t uid;
+	gid_t gid;
+	mode_t mode;
+	const char *root;
+};
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"Usage:\n"
+		" %1$s status [--json]\n"
+		" %1$s reserve SIZE|--pages N [--page-size 2M|1G] [--node N | --spread]\n"
+		" %1$s release [--page-size SIZE] [--node N] [--stale]\n"
+		" %1$s mount [DIR] [--page-size SIZE] [--user U] [--group G] [--mode MODE]\n"
+		" %1$s unmount [DIR] [--page-size SIZE]\n"
+		" %1$s setup SIZE|--pages N [--page-size SIZE] [--node N | --spread] [mount options]\n"
+		"\n"
+		"Reserve, mount, inspect and release hugepages per NUMA node and page size.\n"
+		"\n"
+		"Commands:\n"
+		" status         pools per node and size, hugetlbfs mounts, who holds pages, stale files\n"
+		" reserve        make at least SIZE free on a node (adds only what is missing)\n"
+		" release        shrink pools to the pages in use; --stale removes files of dead processes\n"
+		" mount          mount hugetlbfs (default /dev/hugepages, /dev/hugepages-1G); idempotent\n"
+		" unmount        unmount it\n"
+		" setup          reserve and mount in one step\n"
+		"\n"
+		"Options:\n"
+		" -p, --page-size SIZE  2M or 1G (default: the kernel's default size)\n"
+		" -n, --node N          this NUMA node (default: node 0 on a one-node host, else\n"
+		"                       the system-wide pool, which the kernel spreads over nodes)\n"
+		"     --spread          split SIZE evenly over the NUMA nodes\n"
+		"     --pages N         a number of pages instead of SIZE\n"
+		"     --stale           (release) remove files whose owner process is gone\n"
+		" -u, --user USER       (mount) owner of the mount\n"
+		" -g, --group GROUP     (mount) group of the mount\n"
+		" -m, --mode MODE       (mount) octal permissions of the mount\n"
+		"     --dry-run         print every change instead of making it\n"
+		" -j, --json            (status) print JSON\n"
+		" -r, --root DIR        read /proc and /sys under DIR\n"
+		" -h, --help            display this help\n"
+		" -V, --version         display version\n"
+		"\n"
+		"SIZE takes K, M, G or T (binary): 512M, 2G.\n"
+		"Exit status: 0 success, 1 failure, 2 usage error.\n"
+		"\n"
+		"For more details see hugepages(1).\n", prog);
+}
+
+static int __attribute__((format(printf, 1, 2))) usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: ", prog);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nTry '%s --help' for more information.\n", prog);
+	return EXIT_USAGE;
+}
+
+static int __attribute__((format(printf, 2, 3))) fail(int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: ", prog);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return code;
+}
+
+static void human(uint64_t kb, char *buf, size_t len)
+{
+	if (kb >= 1048576)
+		snprintf(buf, len, "%.1f GiB", kb / 1048576.0);
+	else if (kb >= 1024)
+		snprintf(buf, len, "%.0f MiB", kb / 1024.0);
+	else
+		snprintf(buf, len, "%llu KiB", (unsigned long long)kb);
+}
+
+static const char *node_name(int node, char *buf, size_t len)
+{
+	if (node < 0)
+		snprintf(buf, len, "system");
+	else
+		snprintf(buf, len, "node%d", node);
+	return buf;
+}
+
+static bool is_cmd(const char *c)
+{
+	static const char *const cmds[] = { "status", "reserve", "release", "mount", "unmount", "setup" };
+
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(*cmds); i++)
+		if (strcmp(c, cmds[i]) == 0)
+			return true;
+	return false;
+}
+
+static int parse_args(int argc, char **argv, struct settings *s)
+{
+	enum { OPT_SPREAD = 256, OPT_PAGES, OPT_STALE, OPT_DRY_RUN };
+	static const struct option longopts[] = {
+		{ "page-size", required_argument, NULL, 'p' },
+		{ "node", required_argument, NULL, 'n' },
+		{ "spread", no_argument, NULL, OPT_SPREAD },
+		{ "pages", required_argument, NULL, OPT_PAGES },
+		{ "stale", no_argument, NULL, OPT_STALE },
+		{ "user", required_argument, NULL, 'u' },
+		{ "group", required_argument, NULL, 'g' },
+		{ "mode", required_argument, NULL, 'm' },
+		{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
+		{ "json", no_argument, NULL, 'j' },
+		{ "root", required_argument, NULL, 'r' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct pin_error err;
+	char *end;
+	long v;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "p:n:u:g:m:jr:hV", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'p':
+			if (hp_parse_page_size(optarg, &s->page_kb, &err) < 0)
+				return usage_error("%s", err.msg);
+			break;
+		case 'n':
+			errno = 0;
+			v = strtol(optarg, &end, 10);
+			if (errno || *end || end == optarg || v < 0 || v > 4095)
+				return usage_error("invalid NUMA node '%s'", optarg);
+			s->node = (int)v;
+			break;
+		case OPT_SPREAD: s->spread = true; break;
+		case OPT_PAGES:
+			errno = 0;
+			s->pages = strtoll(optarg, &end, 10);
+			if (errno || *end || end == optarg || s->pages <= 0 || s->pages > (1LL << 40))
+				return usage_error("invalid --pages '%s' (a number of pages, more than 0)", optarg);
+			break;
+		case OPT_STALE: s->stale = true; break;
+		case 'u': {
+			struct passwd *pw = getpwnam(optarg);
+			errno = 0;
+			v = strtol(optarg, &end, 10);
+			if (pw)
+				s->uid = pw->pw_uid;
+			else if (!errno && !*end && end != optarg && v >= 0)
+				s->uid = (uid_t)v;
+			else
+				return usage_error("no such user '%s'", optarg);
+			break;
+		}
+		case 'g': {
+			struct group *gr = getgrnam(optarg);
+			errno = 0;
+			v = strtol(optarg, &end, 10);
+			if (gr)
+				s->gid = gr->gr_gid;
+			else if (!errno && !*end && end != optarg && v >= 0)
+				s->gid = (gid_t)v;
+			else
+				return usage_error("no such group '%s'", optarg);
+			break;
+		}
+		case 'm':
+			errno = 0;
+			v = strtol(optarg, &end, 8);
+			if (errno || *end || end == optarg || v <= 0 || v > 07777)
+				return usage_error("invalid mode '%s' (octal, such as 0770)", optarg);
+			s->mode = (mode_t)v;
+			break;
+		case OPT_DRY_RUN: s->dry_run = true; break;
+		case 'j': s->json = true; break;
+		case 'r': s->root = optarg; break;
+		case 'h':
+			usage(stdout);
+			exit(EXIT_OK);
+		case 'V':
+			printf("%s (pinlab) %s\n", prog, PROJECT_VERSION);
+			exit(EXIT_OK);
+		default:
+			fprintf(stderr, "Try '%s --help' for more information.\n", prog);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind >= argc)
+		return usage_error("no command given (status, reserve, release, mount, unmount or setup)");
+	s->cmd = argv[optind++];
+	if (!is_cmd(s->cmd))
+		return usage_error("unknown command '%s'", s->cmd);
+	if (optind < argc && (!strcmp(s->cmd, "reserve") || !strcmp(s->cmd, "setup")))
+		s->size_arg = argv[optind++];
+	else if (optind < argc && (!strcmp(s->cmd, "mount") || !strcmp(s->cmd, "unmount")))
+		s->dir = argv[optind++];
+	if (optind < argc)
+		return usage_error("unexpected argument '%s'", argv[optind]);
+
+	bool sized = !strcmp(s->cmd, "reserve") || !strcmp(s->cmd, "setup");
+	if (sized) {
+		if (s->size_arg && s->pages)
+			return usage_error("give SIZE or --pages, not both");
+		if (!s->size_arg && !s->pages)
+			return usage_error("%s needs a SIZE (such as 1G) or --pages N", s->cmd);
+		if (s->size_arg && hp_parse_size(s->size_arg, &s->size_bytes, &err) < 0)
+			return usage_error("%s", err.msg);
+	} else if (s->pages) {
+		return usage_error("--pages is an option of reserve and setup");
+	}
+	if (s->spread && s->node != -2)
+		return usage_error("--node and --spread exclude each other");
+	if (s->spread && !sized)
+		return usage_error("--spread is an option of reserve and setup");
+	if (s->stale && strcmp(s->cmd, "release"))
+		return usage_error("--stale is an option of release");
+	if (s->dir && s->dir[0] != '/')
+		return usage_error("mount point '%s' must be an absolute path", s->dir);
+	return 0;
+}
+
+/* --dry-run: say what would change. */
+static int dry_write(void *ctx, const char *path, long long value)
+{
+	(void)ctx;
+	printf("would write %lld > %s\n", value, path);
+	return 0;
+}
+
+static int dry_mount(void *ctx, const char *dir, const char *options)
+{
+	(void)ctx;
+	printf("would mount hugetlbfs on %s (%s)\n", dir, options);
+	return 0;
+}
+
+static int dry_umount(void *ctx, const char *dir)
+{
+	(void)ctx;
+	printf("would unmount %s\n", dir);
+	return 0;
+}
+
+static int dry_unlink(void *ctx, const char *path)
+{
+	(void)ctx;
+	printf("would remove %s\n", path);
+	return 0;
+}
+
+static const struct hp_sys dry_sys = {
+	.write = dry_write, .mount = dry_mount, .umount = dry_umount, .unlink = dry_unlink, .simulated = true,
+};
+
+/* The page size to use: given and offered by the kernel, or the default. */
+static int resolve_page_size(struct settings *s)
+{
+	unsigned long sizes[8];
+	char want[16], offered[96] = "";
+	size_t off = 0;
+	int n = hp_page_sizes(sizes, 8);
+
+	if (n < 0)
+		return fail(EXIT_FAIL, "this kernel has no hugepage support (no /sys/kernel/mm/hugepages)");
+	if (s->page_kb == 0)
+		s->page_kb = hp_default_page_kb();
+	for (int i = 0; i < n; i++) {
+		char ps[16];
+		if (sizes[i] == s->page_kb)
+			return 0;
+		hp_format_page_size(sizes[i], ps, sizeof(ps));
+		off += (size_t)snprintf(offered + off, sizeof(offered) - off, "%s%s", off ? ", " : "", ps);
+	}
+	hp_format_page_size(s->page_kb, want, sizeof(want));
+	return fail(EXIT_USAGE, "this kernel does not offer %s pages (it offers %s); to get them, boot with hugepagesz=%s hugepages=N",
+		    want, offered, want);
+}
+
+/* Check --node; on a host without per-node pools node 0 is the system-wide pool. */
+static int resolve_node(struct settings *s)
+{
+	if (s->node == -2)
+		return 0;
+	if (!hp_has_nodes()) {
+		if (s->node == 0) {
+			s->node = -1;
+			return 0;
+		}
+		return fail(EXIT_USAGE, "no NUMA node %d (this host has one node, 0)", s->node);
+	}
+	if (!hp_node_exists(s->node)) {
+		char list[128] = "";
+		size_t off = 0;
+		for (int n = 0; n < 4096 && off < sizeof(list); n++)
+			if (hp_node_exists(n))
+				off += (size_t)snprintf(list + off, sizeof(list) - off, "%s%d", off ? "," : "", n);
+		return fail(EXIT_USAGE, "no NUMA node %d (this host has nodes %s)", s->node, list);
+	}
+	return 0;
+}
+
+static bool may_change(const struct settings *s)
+{
+	return s->dry_run || !fsroot_is_live() || geteuid() == 0;
+}
+
+static int print_status(const struct settings *s)
+{
+	struct hp_pool *pools;
+	struct hp_mount *mounts = NULL;
+	struct hp_usage u;
+	unsigned npools;
+	int nm, r;
+	json_t *o, *a;
+
+	r = hostfacts_read_pools(&pools, &npools);
+	if (r < 0)
+		return fail(EXIT_FAIL, "this kernel has no hugepage support (no /sys/kernel/mm/hugepages)");
+	nm = hp_mounts(&mounts);
+	if (nm < 0)
+		nm = 0;
+	if (hp_usage_read(&u) < 0)
+		memset(&u, 0, sizeof(u));
+
+	/* One data model, rendered as JSON or text. */
+	o = json_object();
+	a = json_array();
+	for (unsigned i = 0; i < npools; i++) {
+		char ps[16];
+		hp_format_page_size(pools[i].size_kb, ps, sizeof(ps));
+		json_array_append_new(a, json_pack("{s:i, s:s, s:I, s:I, s:I, s:I}", "node", pools[i].node,
+						   "page_size", ps, "page_size_kb", (json_int_t)pools[i].size_kb,
+						   "total", (json_int_t)pools[i].total, "free", (json_int_t)pools[i].free,
+						   "surplus", (json_int_t)pools[i].surplus));
+	}
+	json_object_set_new(o, "pools", a);
+	a = json_array();
+	{
+		unsigned long sizes[8];
+		int n = hp_page_sizes(sizes, 8);
+		for (int i = 0; i < n; i++) {
+			char ps[16];
+			hp_format_page_size(sizes[i], ps, sizeof(ps));
+			json_array_append_new(a, json_pack("{s:s, s:I}", "page_size", ps, "pages",
+							   (json_int_t)hp_resv_pages(sizes[i])));
+		}
+	}
+	json_object_set_new(o, "reserved", a);
+	a = json_array();
+	for (int i = 0; i < nm; i++) {
+		char ps[16], mode[8];
+		struct passwd *pw = getpwuid(mounts[i].uid);
+		struct group *gr = getgrgid(mounts[i].gid);
+		hp_format_page_size(mounts[i].page_kb, ps, sizeof(ps));
+		snprintf(mode, sizeof(mode), "%04o", (unsigned)mounts[i].mode);
+		json_array_append_new(a, json_pack("{s:s, s:s, s:s?, s:s?, s:i, s:i, s:s}", "path", mounts[i].dir,
+						   "page_size", ps, "owner", pw ? pw->pw_name : NULL, "group",
+						   gr ? gr->gr_name : NULL, "uid", (int)mounts[i].uid, "gid",
+						   (int)mounts[i].gid, "mode", mode));
+	}
+	json_object_set_new(o, "mounts", a);
+	a = json_array();
+	for (unsigned i = 0; i < u.nholders; i++) {
+		char ps[16];
+		hp_format_page_size(u.holders[i].page_kb, ps, sizeof(ps));
+		json_array_append_new(a, json_pack("{s:i, s:s, s:s, s:I, s:I}", "pid", (int)u.holders[i].pid, "comm",
+						   u.holders[i].comm, "page_size", ps, "kb", (json_int_t)u.holders[i].kb,
+						   "pages", (json_int_t)(u.holders[i].kb / u.holders[i].page_kb)));
+	}
+	json_object_set_new(o, "holders", a);
+	a = json_array();
+	for (unsigned i = 0; i < u.nfiles; i++) {
+		char ps[16];
+		if (!u.files[i].stale)
+			continue;
+		hp_format_page_size(u.files[i].page_kb, ps, sizeof(ps));
+		json_array_append_new(a, json_pack("{s:s, s:s, s:I, s:I}", "path", u.files[i].path, "page_size", ps,
+						   "bytes", (json_int_t)u.files[i].bytes, "pages",
+						   (json_int_t)(u.files[i].bytes / 1024 / u.files[i].page_kb)));
+	}
+	json_object_set_new(o, "stale", a);
+
+	if (s->json) {
+		json_dumpf(o, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+		putchar('\n');
+	} else {
+		size_t i;
+		json_t *x;
+		printf("Pools:\n  %-7s %5s %8s %8s %8s %10s\n", "node", "size", "total", "free", "surplus", "free mem");
+		json_array_foreach(json_object_get(o, "pools"), i, x) {
+			char nn[16], mem[32];
+			human((uint64_t)json_integer_value(json_object_get(x, "free")) *
+				      (uint64_t)json_integer_value(json_object_get(x, "page_size_kb")), mem, sizeof(mem));
+			printf("  %-7s %5s %8lld %8lld %8lld %10s\n",
+			       node_name((int)json_integer_value(json_object_get(x, "node")), nn, sizeof(nn)),
+			       json_string_value(json_object_get(x, "page_size")),
+			       json_integer_value(json_object_get(x, "total")), json_integer_value(json_object_get(x, "free")),
+			       json_integer_value(json_object_get(x, "surplus")), mem);
+		}
+		json_array_foreach(json_object_get(o, "reserved"), i, x)
+			if (json_integer_value(json_object_get(x, "pages")))
+				printf("  %lld %s pages reserved by mappings, not yet used\n",
+				       json_integer_value(json_object_get(x, "pages")),
+				       json_string_value(json_object_get(x, "page_size")));
+		printf("Mounts:\n");
+		if (json_array_size(json_object_get(o, "mounts")) == 0)
+			printf("  none (mount one: hugepages mount)\n");
+		json_array_foreach(json_object_get(o, "mounts"), i, x)
+			printf("  %-24s %4s  %s:%s %s\n", json_string_value(json_object_get(x, "path")),
+			       json_string_value(json_object_get(x, "page_size")),
+			       json_string_value(json_object_get(x, "owner")) ?: "?",
+			       json_string_value(json_object_get(x, "group")) ?: "?",
+			       json_string_value(json_object_get(x, "mode")));
+		printf("Holders:\n");
+		if (json_array_size(json_object_get(o, "holders")) == 0)
+			printf("  none\n");
+		json_array_foreach(json_object_get(o, "holders"), i, x) {
+			char mem[32];
+			human((uint64_t)json_integer_value(json_object_get(x, "kb")), mem, sizeof(mem));
+			printf("  pid %-7lld %-16s %4s  %lld pages (%s)\n", json_integer_value(json_object_get(x, "pid")),
+			       json_string_value(json_object_get(x, "comm")), json_string_value(json_object_get(x, "page_size")),
+			       json_integer_value(json_object_get(x, "pages")), mem);
+		}
+		if (json_array_size(json_object_get(o, "stale"))) {
+			printf("Stale files (no process maps or opens them; remove: hugepages release --stale):\n");
+			json_array_foreach(json_object_get(o, "stale"), i, x)
+				printf("  %-40s %4s  %lld pages\n", json_string_value(json_object_get(x, "path")),
+				       json_string_value(json_object_get(x, "page_size")),
+				       json_integer_value(json_object_get(x, "pages")));
+		}
+	}
+	json_decref(o);
+	hp_usage_free(&u);
+	free(mounts);
+	free(pools);
+	return EXIT_OK;
+}
+
+/* The pools SIZE goes to: one node, every node (--spread), or the default. */
+static int plan_grants(const struct settings *s, struct hp_grant *g, unsigned max)
+{
+	long long pages = s->pages;
+	unsigned n = 0;
+
+	if (!pages) {
+		uint64_t page_bytes = (uint64_t)s->page_kb * 1024;
+		pages = (long long)((s->size_bytes + page_bytes - 1) / page_bytes);
+	}
+	if (s->spread && hp_has_nodes()) {
+		int nodes[256];
+		unsigned nn = 0;
+		for (int node = 0; node < 4096 && nn < 256; node++)
+			if (hp_node_exists(node))
+				nodes[nn++] = node;
+		for (unsigned i = 0; i < nn && n < max; i++) {
+			g[n].node = nodes[i];
+			g[n].page_kb = s->page_kb;
+			g[n].want_free = pages / nn + ((long long)i < pages % nn ? 1 : 0);
+			n++;
+		}
+		return (int)n;
+	}
+	g[0].node = s->node;
+	if (s->node == -2)
+		g[0].node = hp_has_nodes() && !hp_node_exists(1) ? 0 : -1;
+	g[0].page_kb = s->page_kb;
+	g[0].want_free = pages;
+	return 1;
+}
+
+static int do_reserve(const struct settings *s)
+{
+	struct hp_grant g[256];
+	char nn[16], ps[16], mem[32];
+	int n = plan_grants(s, g, 256), r;
+
+	hp_format_page_size(s->page_kb, ps, sizeof(ps));
+	r = hp_reserve(g, (unsigned)n);
+	if (r == -E2BIG) {
+		uint64_t add = 0;
+		for (int i = 0; i < n; i++)
+			add += (uint64_t)(g[i].asked - g[i].before) * g[i].page_kb;
+		human(add, mem, sizeof(mem));
+		char avail[32];
+		human(hp_mem_available_kb(), avail, sizeof(avail));
+		return fail(EXIT_FAIL, "adding %s of %s pages needs more memory than is available (%s); nothing changed: ask for less or free memory",
+			    mem, ps, avail);
+	}
+	if (r == -ENOMEM) {
+		for (int i = 0; i < n; i++) {
+			if (g[i].granted >= g[i].asked)
+				continue;
+			return fail(EXIT_FAIL, "%s %s: asked the kernel for %lld pages, it granted %lld; restored %lld. "
+				    "Memory is too fragmented or short: try 'echo 1 > /proc/sys/vm/compact_memory' and retry, "
+				    "or reserve at boot: hugepagesz=%s hugepages=%lld",
+				    node_name(g[i].node, nn, sizeof(nn)), ps, g[i].asked, g[i].granted, g[i].before, ps,
+				    g[i].asked);
+		}
+	}
+	if (r < 0)
+		return fail(EXIT_FAIL, "cannot change the hugepage pool: %s%s", strerror(-r),
+			    r == -EACCES || r == -EPERM ? " (run as root)" : "");
+	for (int i = 0; i < n; i++) {
+		human((uint64_t)g[i].want_free * g[i].page_kb, mem, sizeof(mem));
+		if (g[i].asked == g[i].before)
+			printf("%s %s: %lld pages, at least %lld free (%s) already\n", node_name(g[i].node, nn, sizeof(nn)),
+			       ps, g[i].before, g[i].want_free, mem);
+		else
+			printf("%s %s: %lld -> %lld pages, %lld free (%s)%s\n", node_name(g[i].node, nn, sizeof(nn)), ps,
+			       g[i].before, g[i].granted, g[i].want_free, mem, s->dry_run ? " (dry run)" : "");
+	}
+	return EXIT_OK;
+}
+
+static int do_mount(const struct settings *s)
+{
+	char dir[256], ps[16];
+	int r;
+
+	if (s->dir)
+		snprintf(dir, sizeof(dir), "%s", s->dir);
+	else
+		hp_default_dir(s->page_kb, dir, sizeof(dir));
+	hp_format_page_size(s->page_kb, ps, sizeof(ps));
+	r = hp_mount(dir, s->page_kb, s->uid, s->gid, s->mode);
+	if (r == 1) {
+		printf("%s: hugetlbfs (%s) already mounted\n", dir, ps);
+		return EXIT_OK;
+	}
+	if (r == -EEXIST)
+		return fail(EXIT_FAIL, "%s is already a mount point of another page size or filesystem; unmount it or choose another directory", dir);
+	if (r < 0)
+		return fail(EXIT_FAIL, "cannot mount hugetlbfs on %s: %s%s", dir, strerror(-r),
+			    r == -EPERM ? " (run as root)" : "");
+	if (!s->dry_run)
+		printf("%s: hugetlbfs (%s) mounted\n", dir, ps);
+	return EXIT_OK;
+}
+
+/* Say who holds the pages of @kb that could not be released. */
+static void print_holders(const struct hp_usage *u, unsigned long kb)
+{
+	for (unsigned i = 0; i < u->nholders; i++)
+		if (u->holders[i].page_kb == kb)
+			printf("  held by pid %d (%s): %llu pages\n", (int)u->holders[i].pid, u->holders[i].comm,
+			       (unsigned long long)(u->holders[i].kb / kb));
+	for (unsigned i = 0; i < u->nfiles; i++)
+		if (u->files[i].page_kb == kb && u->files[i].bytes)
+			printf("  held by %s%s: %llu pages\n", u->files[i].path,
+			       u->files[i].stale ? " (stale: hugepages release --stale)" : "",
+			       (unsigned long long)(u->files[i].bytes / 1024 / kb));
+}
+
+static int do_unmount(const struct settings *s)
+{
+	char dir[256];
+	int r;
+
+	if (s->dir)
+		snprintf(dir, sizeof(dir), "%s", s->dir);
+	else
+		hp_default_dir(s->page_kb, dir, sizeof(dir));
+	r = hp_umount(dir);
+	if (r == 1) {
+		printf("%s: no hugetlbfs mounted\n", dir);
+		return EXIT_OK;
+	}
+	if (r == -EBUSY) {
+		struct hp_usage u;
+		fprintf(stderr, "%s: %s is busy: files there are in use\n", prog, dir);
+		if (hp_usage_read(&u) == 0) {
+			print_holders(&u, s->page_kb);
+			hp_usage_free(&u);
+		}
+		return EXIT_FAIL;
+	}
+	if (r < 0)
+		return fail(EXIT_FAIL, "cannot unmount %s: %s", dir, strerror(-r));
+	if (!s->dry_run)
+		printf("%s: unmounted\n", dir);
+	return EXIT_OK;
+}
+
+static int do_release(const struct settings *s)
+{
+	struct hp_pool *pools;
+	struct hp_usage u;
+	unsigned npools;
+	bool any = false;
+	int code = EXIT_OK;
+
+	if (hostfacts_read_pools(&pools, &npools) < 0)
+		return fail(EXIT_FAIL, "this kernel has no hugepage support");
+	if (hp_usage_read(&u) < 0)
+		memset(&u, 0, sizeof(u));
+	if (s->stale) {
+		for (unsigned i = 0; i < u.nfiles; i++) {
+			int r;
+			if (!u.files[i].stale || (s->page_kb && u.files[i].page_kb != s->page_kb))
+				continue;
+			r = hp_remove(&u.files[i]);
+			if (r < 0)
+				code = fail(EXIT_FAIL, "cannot remove %s: %s", u.files[i].path, strerror(-r));
+			else if (!s->dry_run)
+				printf("removed %s (%llu pages)\n", u.files[i].path,
+				       (unsigned long long)(u.files[i].bytes / 1024 / u.files[i].page_kb));
+		}
+	}
+	for (unsigned i = 0; i < npools; i++) {
+		struct hp_grant g = { .node = pools[i].node, .page_kb = pools[i].size_kb };
+		char nn[16], ps[16];
+		long long freed;
+
+		if (s->page_kb && pools[i].size_kb != s->page_kb)
+			continue;
+		if (s->node >= 0 && pools[i].node != s->node)
+			continue;
+		if (pools[i].total == 0)
+			continue;
+		any = true;
+		hp_format_page_size(pools[i].size_kb, ps, sizeof(ps));
+		freed = hp_release(&g);
+		if (freed < 0) {
+			code = fail(EXIT_FAIL, "cannot shrink the %s %s pool: %s%s", node_name(g.node, nn, sizeof(nn)), ps,
+				    strerror((int)-freed), freed == -EACCES ? " (run as root)" : "");
+			continue;
+		}
+		printf("%s %s: %lld -> %lld pages%s\n", node_name(g.node, nn, sizeof(nn)), ps, g.before, g.granted,
+		       s->dry_run ? " (dry run)" : "");
+		if (g.granted > 0 && !s->dry_run) {
+			printf("  %lld pages are in use and were kept:\n", g.granted);
+			print_holders(&u, g.page_kb);
+		}
+	}
+	if (!any)
+		printf("no hugepages reserved%s\n", s->page_kb ? " of that size" : "");
+	hp_usage_free(&u);
+	free(pools);
+	return code;
+}
+
+int main(int argc, char **argv)
+{
+	struct settings s = { .node = -2, .uid = (uid_t)-1, .gid = (gid_t)-1 };
+	int r;
+
+	r = parse_args(argc, argv, &s);
+	if (r)
+		return r;
+	if (s.root && (r = fsroot_set(s.root)) < 0)
+		return fail(EXIT_USAGE, "--root %s: %s", s.root, strerror(-r));
+	if (s.dry_run)
+		hp_set_sys(&dry_sys);
+	if (strcmp(s.cmd, "status") == 0)
+		return print_status(&s);
+	if ((r = resolve_page_size(&s)) || (r = resolve_node(&s)))
+		return r;
+	if (!may_change(&s))
+		return fail(EXIT_FAIL, "changing hugepages needs root: run it with sudo (or --dry-run to see the changes)");
+	if (strcmp(s.cmd, "reserve") == 0)
+		return do_reserve(&s);
+	if (strcmp(s.cmd, "release") == 0)
+		return do_release(&s);
+	if (strcmp(s.cmd, "mount") == 0)
+		return do_mount(&s);
+	if (strcmp(s.cmd, "unmount") == 0)
+		return do_unmount(&s);
+	/* setup: reserve, then mount */
+	r = do_reserve(&s);
+	return r ? r : do_mount(&s);
+}
