@@ -323,8 +323,10 @@ int hp_reserve(struct hp_grant *g, unsigned n)
 		r = set_pool(&g[done], g[done].asked);
 		if (r < 0)
 			break;
-		if (g[done].granted < g[done].asked)
+		if (g[done].granted < g[done].asked) {
 			short_grant = true;
+			break;
+		}
 	}
 	if (r == 0 && !short_grant)
 		return 0;
@@ -648,8 +650,8 @@ static void scan_mount(struct hp_usage *u, const struct strset *inuse, const str
 		struct hp_file *f;
 		struct stat st;
 
-		if (de->d_name[0] == '.' && (!de->d_name[1] || (de->d_name[1] == '.' && !de->d_name[2])))
-			continue;
+		if (de->d_name[0] == '.')
+			continue; /* hidden files are not DPDK's or QEMU's */
 		snprintf(path, sizeof(path), "%s/%s", strcmp(m->dir, "/") ? m->dir : "", de->d_name);
 		if (fsroot_path(real, sizeof(real), "%s", path) < 0 || lstat(real, &st) < 0 || !S_ISREG(st.st_mode))
 			continue;

@@ -105,12 +105,21 @@ static int __attribute__((format(printf, 2, 3))) fail(int code, const char *fmt,
 
 static void human(uint64_t kb, char *buf, size_t len)
 {
-	if (kb >= 1048576)
+	if (kb >= UINT64_C(1073741824))
+		snprintf(buf, len, "%.1f TiB", kb / 1073741824.0);
+	else if (kb >= 1048576)
 		snprintf(buf, len, "%.1f GiB", kb / 1048576.0);
 	else if (kb >= 1024)
 		snprintf(buf, len, "%.0f MiB", kb / 1024.0);
 	else
 		snprintf(buf, len, "%llu KiB", (unsigned long long)kb);
+}
+
+/* A file in hugetlbfs holds whole pages. */
+static uint64_t pages_of(uint64_t bytes, unsigned long kb)
+{
+	uint64_t page = (uint64_t)kb * 1024;
+	return (bytes + page - 1) / page;
 }
 
 static const char *node_name(int node, char *buf, size_t len)
@@ -413,7 +422,7 @@ static int print_status(const struct settings *s)
 		hp_format_page_size(u.files[i].page_kb, ps, sizeof(ps));
 		json_array_append_new(a, json_pack("{s:s, s:s, s:I, s:I}", "path", u.files[i].path, "page_size", ps,
 						   "bytes", (json_int_t)u.files[i].bytes, "pages",
-						   (json_int_t)(u.files[i].bytes / 1024 / u.files[i].page_kb)));
+						   (json_int_t)pages_of(u.files[i].bytes, u.files[i].page_kb)));
 	}
 	json_object_set_new(o, "stale", a);
 
@@ -585,7 +594,7 @@ static void print_holders(const struct hp_usage *u, unsigned long kb)
 		if (u->files[i].page_kb == kb && u->files[i].bytes)
 			printf("  held by %s%s: %llu pages\n", u->files[i].path,
 			       u->files[i].stale ? " (stale: hugepages release --stale)" : "",
-			       (unsigned long long)(u->files[i].bytes / 1024 / kb));
+			       (unsigned long long)pages_of(u->files[i].bytes, kb));
 }
 
 static int do_unmount(const struct settings *s)
@@ -640,7 +649,7 @@ static int do_release(const struct settings *s)
 				code = fail(EXIT_FAIL, "cannot remove %s: %s", u.files[i].path, strerror(-r));
 			else if (!s->dry_run)
 				printf("removed %s (%llu pages)\n", u.files[i].path,
-				       (unsigned long long)(u.files[i].bytes / 1024 / u.files[i].page_kb));
+				       (unsigned long long)pages_of(u.files[i].bytes, u.files[i].page_kb));
 		}
 	}
 	for (unsigned i = 0; i < npools; i++) {

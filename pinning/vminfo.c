@@ -8,14 +8,44 @@
 #include "fsroot.h"
 #include "vminfo.h"
 
-/* The largest mapping in smaps is the guest RAM: QEMU maps it in one piece per backend. */
+struct mapping {
+	uint64_t start, kb, thp_kb;
+	unsigned long page_kb;
+	bool rw;                  /* readable and writable, not executable: could be RAM */
+	char path[256];
+};
+
+/* Guest RAM, of two mappings: a hugetlb one beats any other (QEMU's hugepage
+ * backends), then the larger.  Executable mappings never qualify: under TCG the
+ * largest mapping is the 1 GiB rwx translation buffer. */
+static bool better_ram(const struct mapping *m, const struct vminfo *vi)
+{
+	bool huge = m->page_kb > 4, best_huge = vi->ram_page_kb > 4;
+
+	if (!m->rw)
+		return false;
+	if (huge != best_huge)
+		return huge;
+	return m->kb > vi->ram_kb;
+}
+
+static void take_ram(struct vminfo *vi, const struct mapping *m, uint64_t *start)
+{
+	if (!better_ram(m, vi))
+		return;
+	vi->ram_kb = m->kb;
+	vi->ram_page_kb = m->page_kb;
+	vi->ram_thp_kb = m->thp_kb;
+	snprintf(vi->ram_path, sizeof(vi->ram_path), "%s", m->path);
+	*start = m->start;
+}
+
 static void read_ram(struct vminfo *vi)
 {
 	FILE *f = fsroot_fopen("/proc/%d/smaps", (int)vi->pid);
-	char line[1024], path[256] = "";
-	uint64_t start = 0, best_start = 0, size = 0, thp = 0;
-	unsigned long page = 4;
-	bool in_best = false;
+	struct mapping m = { 0 };
+	uint64_t best_start = 0;
+	char line[1024];
 
 	if (!f)
 		return;
@@ -26,31 +56,29 @@ static void read_ram(struct vminfo *vi)
 		int off = 0;
 
 		if (sscanf(line, "%" SCNx64 "-%" SCNx64 " %7s %*s %*s %*s %n", &a, &b, perms, &off) >= 3 && off > 0) {
-			start = a;
-			size = (b - a) / 1024;
-			snprintf(path, sizeof(path), "%s", line + off);
-			path[strcspn(path, "\n")] = '\0';
-			in_best = size > vi->ram_kb;
-			if (in_best) {
-				vi->ram_kb = size;
-				best_start = start;
-				snprintf(vi->ram_path, sizeof(vi->ram_path), "%s", path);
-				vi->ram_page_kb = 4;
-				vi->ram_thp_kb = 0;
-			}
-		} else if (in_best && sscanf(line, "KernelPageSize: %llu kB", &v) == 1) {
-			page = (unsigned long)v;
-			vi->ram_page_kb = page;
-		} else if (in_best && sscanf(line, "AnonHugePages: %llu kB", &v) == 1) {
-			thp = v;
-			vi->ram_thp_kb = thp;
+			take_ram(vi, &m, &best_start);
+			memset(&m, 0, sizeof(m));
+			m.start = a;
+			m.kb = (b - a) / 1024;
+			m.page_kb = 4;
+			m.rw = perms[0] == 'r' && perms[1] == 'w' && perms[2] != 'x';
+			snprintf(m.path, sizeof(m.path), "%s", line + off);
+			m.path[strcspn(m.path, "\n")] = '\0';
+		} else if (sscanf(line, "KernelPageSize: %llu kB", &v) == 1) {
+			m.page_kb = (unsigned long)v;
+		} else if (sscanf(line, "AnonHugePages: %llu kB", &v) == 1) {
+			m.thp_kb = v;
 		}
 	}
+	take_ram(vi, &m, &best_start);
 	fclose(f);
 
 	f = fsroot_fopen("/proc/%d/numa_maps", (int)vi->pid);
-	if (!f)
+	if (!f || vi->ram_kb == 0) {
+		if (f)
+			fclose(f);
 		return;
+	}
 	while (fgets(line, sizeof(line), f)) {
 		char *p, *save = NULL;
 		if (strtoull(line, NULL, 16) != best_start)

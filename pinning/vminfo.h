@@ -18,7 +18,7 @@ struct vminfo {
 	unsigned nvcpus;
 	bool single_thread_tcg;       /* one "ALL CPUs/TCG" thread runs every vCPU */
 
-	/* Guest RAM: the process's largest mapping. */
+	/* Guest RAM: the largest hugetlb mapping, else the largest writable, non-executable one. */
 	uint64_t ram_kb;
 	unsigned long ram_page_kb;    /* KernelPageSize: 4 unless hugepage-backed */
 	uint64_t ram_thp_kb;          /* AnonHugePages within it */

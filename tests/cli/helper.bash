@@ -45,3 +45,27 @@ vcpu_tid() {
 
 # Read a JSON value with jq from $output.
 jqo() { jq -r "$@" <<<"$output"; }
+
+need_root() {
+	[ "$(id -u)" = 0 ] || skip "needs root"
+}
+
+# Remember the hugepage pools and hugetlbfs mounts, to put them back in teardown.
+save_hugepages() {
+	SAVED_POOLS=()
+	local f
+	for f in /sys/kernel/mm/hugepages/hugepages-*/nr_hugepages /sys/devices/system/node/node*/hugepages/hugepages-*/nr_hugepages; do
+		[ -e "$f" ] && SAVED_POOLS+=("$f=$(cat "$f")")
+	done
+	SAVED_MOUNTS=$(awk '$3 == "hugetlbfs" { print $2 }' /proc/mounts | sort)
+}
+
+restore_hugepages() {
+	local m e
+	for m in $(awk '$3 == "hugetlbfs" { print $2 }' /proc/mounts | sort); do
+		grep -qxF "$m" <<<"$SAVED_MOUNTS" || umount "$m"
+	done
+	for e in "${SAVED_POOLS[@]}"; do
+		echo "${e#*=}" > "${e%%=*}"
+	done
+}

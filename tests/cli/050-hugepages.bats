@@ -1,0 +1,147 @@
+#!/usr/bin/env bats
+# hugepages on the real kernel (root) and its usage errors.  Every test puts the
+# pools and mounts back as it found them.
+load helper
+
+setup() {
+	MNT=$BATS_TEST_TMPDIR/huge
+	if [ "$(id -u)" = 0 ]; then save_hugepages; fi
+}
+
+teardown() {
+	stop_qemu
+	if [ "$(id -u)" = 0 ]; then restore_hugepages; fi
+}
+
+free_2m() { cat /sys/kernel/mm/hugepages/hugepages-2048kB/free_hugepages; }
+total_2m() { cat /sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages; }
+
+@test "--help and --version" {
+	run -0 hugepages --help
+	assert_line --partial "hugepages reserve SIZE|--pages N"
+	run -0 hugepages --version
+	assert_output --regexp '^hugepages \(pinlab\) '
+}
+
+@test "bad input: one line, exit 2, nothing changed" {
+	run -2 --separate-stderr hugepages reserve abc
+	[[ $stderr == "hugepages: invalid size 'abc' (expected a number with K, M, G or T)"* ]]
+	run -2 --separate-stderr hugepages reserve 0
+	[[ $stderr == "hugepages: size must be more than 0"* ]]
+	run -2 --separate-stderr hugepages reserve -- -1G
+	[[ $stderr == "hugepages: invalid size '-1G'"* ]]
+	run -2 --separate-stderr hugepages reserve 1X
+	[[ $stderr == *"unknown suffix 'X'"* ]]
+	run -2 --separate-stderr hugepages reserve
+	[[ $stderr == *"reserve needs a SIZE (such as 1G) or --pages N"* ]]
+	run -2 --separate-stderr hugepages reserve 1G --pages 3
+	run -2 --separate-stderr hugepages reserve 1G --page-size 3M
+	[[ $stderr == *"invalid page size '3M' (a power of two such as 2M or 1G)"* ]]
+	run -2 --separate-stderr hugepages reserve 1G --page-size 16G
+	[[ $stderr == "hugepages: this kernel does not offer 16G pages (it offers "*"); to get them, boot with hugepagesz=16G hugepages=N" ]]
+	run -2 --separate-stderr hugepages reserve 1G --node 77
+	[[ $stderr == "hugepages: no NUMA node 77 (this host has "* ]]
+	run -2 --separate-stderr hugepages reserve 1G --node x
+	run -2 --separate-stderr hugepages reserve 1G --node 0 --spread
+	[[ $stderr == *"--node and --spread exclude each other"* ]]
+	run -2 --separate-stderr hugepages mount relative/dir
+	[[ $stderr == *"must be an absolute path"* ]]
+	run -2 --separate-stderr hugepages mount --mode 999
+	run -2 --separate-stderr hugepages mount --user no-such-user-here
+	[[ $stderr == *"no such user 'no-such-user-here'"* ]]
+	run -2 --separate-stderr hugepages status --stale
+	run -2 --separate-stderr hugepages frob
+}
+
+@test "not root: a clear line, exit 1; --dry-run still shows the writes" {
+	need_root
+	local before
+	before=$(total_2m)
+	run -1 --separate-stderr setpriv --reuid=65534 --regid=65534 --clear-groups "$TOP/build/bin/hugepages" reserve 64M
+	assert_equal "$stderr" "hugepages: changing hugepages needs root: run it with sudo (or --dry-run to see the changes)"
+	run -0 setpriv --reuid=65534 --regid=65534 --clear-groups "$TOP/build/bin/hugepages" reserve 64M --page-size 2M --dry-run
+	assert_line --regexp '^would write [0-9]+ > /sys/'
+	assert_equal "$(total_2m)" "$before"
+}
+
+@test "reserve adds only what is missing, status shows it, release gives it back" {
+	need_root
+	local before
+	before=$(total_2m)
+	run -0 hugepages reserve 64M --page-size 2M
+	[ "$(free_2m)" -ge 32 ]
+	run -0 hugepages reserve 32M --page-size 2M
+	assert_output --partial "already"
+	run -0 hugepages status --json
+	[ "$(jqo '[.pools[] | select(.page_size == "2M") | .free] | add')" -ge 32 ]
+	run -0 hugepages reserve --pages 40 --page-size 2M
+	[ "$(free_2m)" -ge 40 ]
+	run -0 hugepages release --page-size 2M
+	assert_equal "$(total_2m)" 0
+	[ "$before" -eq 0 ] || echo "$before" > /sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages
+}
+
+@test "an oversize reservation fails clearly and leaves the pool as it was" {
+	need_root
+	local before
+	before=$(total_2m)
+	run -1 --separate-stderr hugepages reserve 100T --page-size 2M
+	[[ $stderr == "hugepages: adding 100.0"*"needs more memory than is available"*"nothing changed"* ]]
+	assert_equal "$(total_2m)" "$before"
+}
+
+@test "mount is idempotent, with owner and mode; unmount too" {
+	need_root
+	run -0 hugepages mount "$MNT" --page-size 2M --mode 0770 --group 0
+	assert_output "$MNT: hugetlbfs (2M) mounted"
+	run -0 awk -v d="$MNT" '$2 == d { print $3, $4 }' /proc/mounts
+	assert_output --partial "hugetlbfs"
+	assert_output --partial "pagesize=2M"
+	assert_equal "$(stat -c %a "$MNT")" 770
+	run -0 hugepages mount "$MNT" --page-size 2M
+	assert_output "$MNT: hugetlbfs (2M) already mounted"
+	run -1 --separate-stderr hugepages mount "$MNT" --page-size 1G
+	[[ $stderr == *"is already a mount point of another page size or filesystem"* ]]
+	run -0 hugepages status --json
+	assert_equal "$(jqo --arg d "$MNT" '.mounts[] | select(.path == $d) | .mode')" 0770
+	run -0 hugepages unmount "$MNT"
+	run -0 hugepages unmount "$MNT"
+	assert_output "$MNT: no hugetlbfs mounted"
+}
+
+@test "stale files are found and removed; release then frees their pages" {
+	need_root
+	hugepages reserve 8M --page-size 2M
+	hugepages mount "$MNT" --page-size 2M
+	fallocate -l 4M "$MNT/rtemap_0"
+	run -0 hugepages status --json
+	assert_equal "$(jqo --arg p "$MNT/rtemap_0" '.stale[] | select(.path == $p) | .pages')" 2
+	run -0 hugepages release --page-size 2M
+	assert_output --partial "2 pages are in use and were kept"
+	assert_output --partial "$MNT/rtemap_0 (stale: hugepages release --stale): 2 pages"
+	run -0 hugepages release --page-size 2M --stale
+	assert_line "removed $MNT/rtemap_0 (2 pages)"
+	[ ! -e "$MNT/rtemap_0" ]
+}
+
+@test "a QEMU holding guest RAM in hugepages is named as the holder; its mount is busy" {
+	need_root
+	need_qemu
+	hugepages setup 64M --page-size 2M
+	hugepages mount "$MNT" --page-size 2M
+	QEMU_PIDFILE=$BATS_TEST_TMPDIR/qemu.pid
+	qemu-system-x86_64 -name guest=hp,debug-threads=on -accel tcg -m 32 -nodefaults -display none -S \
+		-object memory-backend-file,id=mem,size=32M,mem-path="$MNT",share=on,prealloc=on \
+		-numa node,memdev=mem -daemonize -pidfile "$QEMU_PIDFILE" 3>&-
+	QEMU_PID=$(cat "$QEMU_PIDFILE")
+	run -0 hugepages status --json
+	assert_equal "$(jqo --argjson p "$QEMU_PID" '.holders[] | select(.pid == $p) | .pages')" 16
+	run -0 hugepages release --page-size 2M
+	assert_output --partial "held by pid $QEMU_PID (qemu-system-x86): 16 pages"
+	run -1 --separate-stderr hugepages unmount "$MNT"
+	[[ $stderr == *"$MNT is busy"* ]]
+	# The vCPU is not pinned (exit 1), but guest RAM is seen on hugepages.
+	run -1 pincheck vm --json --pid "$QEMU_PID"
+	assert_equal "$(jqo '.findings[] | select(.id == "memory-hugepages") | .severity')" ok
+	assert_equal "$(jqo '.memory.page_kb')" 2048
+}
