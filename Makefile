@@ -25,7 +25,7 @@ WARN      += -Werror
 endif
 CFLAGS    ?= -O2 -g
 ALL_CFLAGS = -std=gnu11 -D_GNU_SOURCE -DPROJECT_VERSION='"$(VERSION)"' -DDATADIR='"$(DATADIR)"' \
-             -Ipinning -Ihugepages $(WARN) $(CFLAGS) $(shell pkg-config --cflags $(PKGS))
+             -Ipinning -Ihugepages -Ilauncher $(WARN) $(CFLAGS) $(shell pkg-config --cflags $(PKGS))
 LDLIBS_PIN = $(shell pkg-config --libs $(PKGS))
 
 ifeq ($(V),1)
@@ -45,6 +45,11 @@ PIN_LIB  := $(B)/lib/libpinning.a
 HP_LIB   := $(B)/lib/libhp.a
 HP_OBJ   := $(B)/obj/hugepages/hp.o
 
+# --- the launcher library ----------------------------------------------------
+LAUNCH_SRC := $(filter-out launcher/vmlaunch.c,$(wildcard launcher/*.c))
+LAUNCH_OBJ := $(LAUNCH_SRC:%.c=$(B)/obj/%.o)
+LAUNCH_LIB := $(B)/lib/liblauncher.a
+
 # --- programs ----------------------------------------------------------------
 PROGRAMS := $(B)/bin/pincheck $(B)/bin/hugepages
 MANPAGES := $(patsubst docs/man/%.scd,$(B)/man/%,$(wildcard docs/man/*.scd))
@@ -52,6 +57,7 @@ MANPAGES := $(patsubst docs/man/%.scd,$(B)/man/%,$(wildcard docs/man/*.scd))
 # --- unit tests (cmocka) -----------------------------------------------------
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
+UNIT_HELPERS := $(patsubst tests/unit/%.c,$(B)/obj/tests/unit/%.o,$(filter-out $(UNIT_SRC),$(wildcard tests/unit/*.c)))
 
 .PHONY: all check unit cli demo deps install uninstall clean man bench
 all: $(PROGRAMS) $(MANPAGES)
@@ -81,10 +87,15 @@ $(B)/bin/hugepages: $(B)/obj/hugepages/hugepages.o $(HP_LIB) $(PIN_LIB)
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS_PIN)
 
-$(B)/tests/test_%: $(B)/obj/tests/unit/test_%.o $(HP_LIB) $(PIN_LIB)
+$(LAUNCH_LIB): $(LAUNCH_OBJ)
+	$(call msg,AR,$@)
+	@mkdir -p $(@D)
+	$(Q)rm -f $@ && $(AR) rcs $@ $^
+
+$(B)/tests/test_%: $(B)/obj/tests/unit/test_%.o $(UNIT_HELPERS) $(LAUNCH_LIB) $(HP_LIB) $(PIN_LIB)
 	$(call msg,LD,$@)
 	@mkdir -p $(@D)
-	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS_PIN) $(shell pkg-config --libs cmocka)
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS_PIN) -lpthread $(shell pkg-config --libs cmocka)
 
 $(B)/man/%: docs/man/%.scd
 	$(call msg,SCDOC,$@)
