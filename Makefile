@@ -16,7 +16,7 @@ DATADIR   ?= $(PREFIX)/share/$(PROJECT)
 
 B         := build
 CC        ?= cc
-PKGS      := hwloc jansson
+PKGS      := hwloc jansson inih
 # Messages are built in bounded buffers and may be cut short on purpose: no format-truncation.
 WARN      := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 -Wno-format-nonliteral \
              -Wno-format-truncation
@@ -51,7 +51,7 @@ LAUNCH_OBJ := $(LAUNCH_SRC:%.c=$(B)/obj/%.o)
 LAUNCH_LIB := $(B)/lib/liblauncher.a
 
 # --- programs ----------------------------------------------------------------
-PROGRAMS := $(B)/bin/pincheck $(B)/bin/hugepages
+PROGRAMS := $(B)/bin/pincheck $(B)/bin/hugepages $(B)/bin/vmlaunch
 MANPAGES := $(patsubst docs/man/%.scd,$(B)/man/%,$(wildcard docs/man/*.scd))
 
 # --- unit tests (cmocka) -----------------------------------------------------
@@ -72,7 +72,12 @@ $(PIN_LIB): $(PIN_OBJ)
 	@mkdir -p $(@D)
 	$(Q)rm -f $@ && $(AR) rcs $@ $^
 
-$(B)/bin/pincheck: $(B)/obj/pinning/pincheck.o $(PIN_LIB)
+$(B)/bin/vmlaunch: $(B)/obj/launcher/vmlaunch.o $(LAUNCH_LIB) $(HP_LIB) $(PIN_LIB)
+	$(call msg,LD,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS_PIN)
+
+$(B)/bin/pincheck: $(B)/obj/pinning/pincheck.o $(LAUNCH_LIB) $(HP_LIB) $(PIN_LIB)
 	$(call msg,LD,$@)
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS_PIN)

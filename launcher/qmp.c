@@ -365,6 +365,11 @@ int qmp_wait_hangup(struct qmp *q, int timeout_ms)
 	}
 }
 
+int qmp_fd(const struct qmp *q)
+{
+	return q->fd;
+}
+
 void qmp_set_timeout(struct qmp *q, int timeout_ms)
 {
 	q->timeout_ms = timeout_ms;

@@ -48,6 +48,9 @@ void qmp_set_timeout(struct qmp *q, int timeout_ms);
 
 void qmp_close(struct qmp *q);
 
+/* The socket, for getsockopt (the peer's pid) and poll. */
+int qmp_fd(const struct qmp *q);
+
 /* One vCPU from query-cpus-fast: its index and its HOST thread id (the top-level
  * "thread-id"; "props.thread-id" is the guest's SMT index, a different thing). */
 struct qmp_vcpu {

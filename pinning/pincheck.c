@@ -22,13 +22,16 @@
 #include "vmap.h"
 #include "vmcheck.h"
 #include "vminfo.h"
+#include "qmp.h"
+#include "rundir.h"
+#include "vmpin.h"
 
 static const char *prog = "pincheck";
 
 struct settings {
 	const char *cmd;
 	bool json, strict;
-	const char *root, *topology, *vcpu_map, *host_lcores;
+	const char *root, *topology, *vcpu_map, *host_lcores, *qmp, *name;
 	long pid;
 	double sample;
 };
@@ -39,7 +42,7 @@ static void usage(FILE *out)
 		"Usage:\n"
 		" %1$s host [options]\n"
 		" %1$s plan --vcpu-map MAP [--host-lcores LIST] [options]\n"
-		" %1$s vm --pid PID [--vcpu-map MAP] [--sample SECONDS] [options]\n"
+		" %1$s vm (--pid PID | --qmp SOCKET | --name NAME) [--vcpu-map MAP] [--sample SECONDS]\n"
 		"\n"
 		"Explain a host and a VM for a pinned packet benchmark.\n"
 		"\n"
@@ -52,7 +55,9 @@ static void usage(FILE *out)
 		"Options:\n"
 		" -m, --vcpu-map MAP      vCPU i on host CPU j: 0:4,1:5,2:6,3:7 or 0-3:4-7\n"
 		" -l, --host-lcores LIST  the host's busy-polling lcores (the reflector's): 0-3 or 0x0f\n"
-		" -p, --pid PID           the QEMU process to inspect\n"
+		" -p, --pid PID           the QEMU process to inspect (vCPU threads found by name)\n"
+		"     --qmp SOCKET        the QEMU behind this QMP socket (vCPU threads from QMP)\n"
+		"     --name NAME         a VM vmlaunch started (its QMP socket)\n"
 		"     --sample SECONDS    watch where each vCPU thread runs for that long\n"
 		" -t, --topology FILE     judge against an hwloc XML file or synthetic description\n"
 		"                         instead of this host\n"
@@ -94,12 +99,14 @@ static int __attribute__((format(printf, 2, 3))) fail(int code, const char *fmt,
 
 static int parse_args(int argc, char **argv, struct settings *s)
 {
-	enum { OPT_SAMPLE = 256 };
+	enum { OPT_SAMPLE = 256, OPT_QMP, OPT_NAME };
 	static const struct option longopts[] = {
 		{ "vcpu-map", required_argument, NULL, 'm' },
 		{ "host-lcores", required_argument, NULL, 'l' },
 		{ "pid", required_argument, NULL, 'p' },
 		{ "sample", required_argument, NULL, OPT_SAMPLE },
+		{ "qmp", required_argument, NULL, OPT_QMP },
+		{ "name", required_argument, NULL, OPT_NAME },
 		{ "topology", required_argument, NULL, 't' },
 		{ "root", required_argument, NULL, 'r' },
 		{ "json", no_argument, NULL, 'j' },
@@ -114,6 +121,8 @@ static int parse_args(int argc, char **argv, struct settings *s)
 	while ((c = getopt_long(argc, argv, "m:l:p:t:r:jshV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'm': s->vcpu_map = optarg; break;
+		case OPT_QMP: s->qmp = optarg; break;
+		case OPT_NAME: s->name = optarg; break;
 		case 'l': s->host_lcores = optarg; break;
 		case 't': s->topology = optarg; break;
 		case 'r': s->root = optarg; break;
@@ -151,10 +160,10 @@ static int parse_args(int argc, char **argv, struct settings *s)
 		return usage_error("unknown command '%s' (host, plan or vm)", s->cmd);
 	if (strcmp(s->cmd, "plan") == 0 && !s->vcpu_map)
 		return usage_error("plan needs --vcpu-map MAP");
-	if (strcmp(s->cmd, "vm") == 0 && !s->pid)
-		return usage_error("vm needs --pid PID");
-	if (strcmp(s->cmd, "vm") != 0 && (s->pid || s->sample > 0))
-		return usage_error("--pid and --sample are options of 'vm'");
+	if (strcmp(s->cmd, "vm") == 0 && (!!s->pid + !!s->qmp + !!s->name) != 1)
+		return usage_error("vm needs one of --pid PID, --qmp SOCKET or --name NAME");
+	if (strcmp(s->cmd, "vm") != 0 && (s->pid || s->sample > 0 || s->qmp || s->name))
+		return usage_error("--pid, --qmp, --name and --sample are options of 'vm'");
 	if (strcmp(s->cmd, "host") == 0 && (s->vcpu_map || s->host_lcores))
 		return usage_error("--vcpu-map and --host-lcores are options of 'plan' and 'vm'");
 	if (strcmp(s->cmd, "vm") == 0 && s->host_lcores)
@@ -237,6 +246,64 @@ static int run_plan(const struct settings *s, const struct topo *t, const struct
 	return r < 0 ? fail(EXIT_FAIL, "out of memory") : -1;
 }
 
+/* Read the VM: by pid (vCPU threads by name) or through QMP (vCPU threads by QMP's
+ * host thread ids).  0, or an exit code after saying why. */
+static int find_vm(const struct settings *s, struct vminfo *vi)
+{
+	struct qmp_error qerr;
+	struct qmp_vcpu *v;
+	struct qmp *q;
+	char sock[4096];
+	pid_t pid, *tids;
+	int n, r;
+
+	if (s->pid) {
+		r = vminfo_read((pid_t)s->pid, vi);
+		if (r == -ESRCH)
+			return fail(EXIT_USAGE, "no process with pid %ld", s->pid);
+		if (r < 0)
+			return fail(EXIT_USAGE, "cannot read process %ld: %s", s->pid, strerror(-r));
+		if (vi->nvcpus == 0 && !vi->single_thread_tcg) {
+			vminfo_free(vi);
+			return fail(EXIT_USAGE, "process %ld has no vCPU threads named 'CPU n/KVM' or 'CPU n/TCG': is it QEMU, started with -name debug-threads=on? (or use --qmp)", s->pid);
+		}
+		return 0;
+	}
+	if (s->name) {
+		json_t *st = rundir_read_state(s->name, NULL, 0);
+		if (!st)
+			return fail(EXIT_USAGE, "no VM named '%s' (see vmlaunch list)", s->name);
+		snprintf(sock, sizeof(sock), "%s", json_string_value(json_object_get(st, "qmp")) ?: "");
+		json_decref(st);
+	} else {
+		snprintf(sock, sizeof(sock), "%s", s->qmp);
+	}
+	q = qmp_connect(sock, 5000, &qerr);
+	if (!q)
+		return fail(EXIT_USAGE, "%s", qerr.desc);
+	pid = vmpin_peer_pid(q);
+	n = qmp_query_vcpus(q, &v, &qerr);
+	qmp_close(q);
+	if (n < 0)
+		return fail(EXIT_USAGE, "query-cpus-fast on %s: %s", sock, qerr.desc);
+	r = pid > 0 ? vminfo_read(pid, vi) : -ESRCH;
+	if (r < 0) {
+		free(v);
+		return fail(EXIT_USAGE, "cannot read QEMU (pid %d) behind %s: %s", (int)pid, sock, strerror(-r));
+	}
+	tids = calloc((size_t)n, sizeof(*tids));
+	for (int i = 0; tids && i < n; i++)
+		tids[i] = v[i].tid;
+	r = tids ? vminfo_set_vcpu_tids(vi, tids, (unsigned)n) : -ENOMEM;
+	free(tids);
+	free(v);
+	if (r < 0) {
+		vminfo_free(vi);
+		return fail(EXIT_USAGE, "QMP names a vCPU thread that pid %d does not have", (int)pid);
+	}
+	return 0;
+}
+
 static int run_vm(const struct settings *s, const struct topo *t, const struct hostfacts *h, json_t *rep)
 {
 	struct vmap map = { 0 }, *mp = NULL;
@@ -249,18 +316,10 @@ static int run_vm(const struct settings *s, const struct topo *t, const struct h
 			return fail(EXIT_USAGE, "invalid --vcpu-map '%s': %s", s->vcpu_map, err.msg);
 		mp = &map;
 	}
-	r = vminfo_read((pid_t)s->pid, &vi);
-	if (r == -ESRCH) {
+	r = find_vm(s, &vi);
+	if (r) {
 		vmap_free(&map);
-		return fail(EXIT_USAGE, "no process with pid %ld", s->pid);
-	}
-	if (r == -ENOENT) {
-		vmap_free(&map);
-		return fail(EXIT_USAGE, "process %ld has no vCPU threads named 'CPU n/KVM' or 'CPU n/TCG': is it QEMU, started with -name debug-threads=on?", s->pid);
-	}
-	if (r < 0) {
-		vmap_free(&map);
-		return fail(EXIT_USAGE, "cannot read process %ld: %s", s->pid, strerror(-r));
+		return r;
 	}
 	if (s->sample > 0) {
 		r = vminfo_sample(&vi, s->sample, 100, h->cpu_limit);

@@ -125,9 +125,6 @@ int vminfo_read(pid_t pid, struct vminfo *vi)
 			if (v >= 0)
 				vi->vcpu_task[v] = (int)i;
 		}
-	} else if (!vi->single_thread_tcg) {
-		vminfo_free(vi);
-		return -ENOENT;
 	}
 	read_ram(vi);
 	return 0;

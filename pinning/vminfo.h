@@ -32,8 +32,8 @@ struct vminfo {
 };
 
 /* Read QEMU process @pid, finding vCPU threads by their names ("CPU n/KVM",
- * "CPU n/TCG").  0, or -ESRCH (no such process), -ENOENT (no vCPU threads and
- * not single-threaded TCG: probably not QEMU), -ENOMEM, -errno. */
+ * "CPU n/TCG"; nvcpus is 0 when none has such a name: QEMU without
+ * debug-threads=on, or not QEMU).  0, or -ESRCH (no such process), -ENOMEM, -errno. */
 int vminfo_read(pid_t pid, struct vminfo *vi);
 
 /* Identify vCPU threads by tid instead (QMP query-cpus-fast's thread-id):

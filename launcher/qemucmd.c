@@ -1,0 +1,294 @@
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <ini.h>
+
+#include "hp.h"
+#include "qemucmd.h"
+
+void qemucmd_defaults(struct vm_config *c)
+{
+	memset(c, 0, sizeof(*c));
+	snprintf(c->name, sizeof(c->name), "vm");
+	snprintf(c->qemu, sizeof(c->qemu), "qemu-system-x86_64");
+	snprintf(c->machine, sizeof(c->machine), "pc");
+	snprintf(c->cpu_model, sizeof(c->cpu_model), "auto");
+	c->memory_mb = 256;
+	c->mem_node = -1;
+	c->accel = ACCEL_TCG;
+	c->qmp_fd = -1;
+}
+
+struct profile_ctx {
+	FILE *f;
+	int lineno;               /* the line being parsed: libinih's handler does not get it */
+	struct vm_config *c;
+	char *args;
+	size_t args_len;
+	const char *file;
+	struct pin_error *err;
+	int failed;
+};
+
+/* fgets, counting lines for error messages. */
+static char *profile_reader(char *str, int num, void *stream)
+{
+	struct profile_ctx *p = stream;
+	char *r = fgets(str, num, p->f);
+
+	if (r)
+		p->lineno++;
+	return r;
+}
+
+static int profile_line(void *user, const char *section, const char *key, const char *value)
+{
+	struct profile_ctx *p = user;
+	int lineno = p->lineno;
+	struct pin_error e;
+	uint64_t bytes;
+
+	if (p->failed)
+		return 0;
+	if (strcmp(section, "qemu") != 0) {
+		pin_fail(p->err, -EINVAL, (size_t)lineno, "%s:%d: unknown section [%s] (profiles have [qemu])", p->file,
+			 lineno, section);
+		p->failed = 1;
+		return 0;
+	}
+	if (strcmp(key, "binary") == 0) {
+		snprintf(p->c->qemu, sizeof(p->c->qemu), "%s", value);
+	} else if (strcmp(key, "machine") == 0) {
+		snprintf(p->c->machine, sizeof(p->c->machine), "%s", value);
+	} else if (strcmp(key, "cpu") == 0) {
+		snprintf(p->c->cpu_model, sizeof(p->c->cpu_model), "%s", value);
+	} else if (strcmp(key, "memory") == 0) {
+		if (hp_parse_size(value, &bytes, &e) < 0 || bytes < (1 << 20)) {
+			pin_fail(p->err, -EINVAL, (size_t)lineno, "%s:%d: memory: invalid size '%s'", p->file, lineno, value);
+			p->failed = 1;
+			return 0;
+		}
+		p->c->memory_mb = bytes >> 20;
+	} else if (strcmp(key, "args") == 0) {
+		snprintf(p->args, p->args_len, "%s", value);
+		p->c->profile_args = p->args;
+	} else {
+		pin_fail(p->err, -EINVAL, (size_t)lineno,
+			 "%s:%d: unknown key '%s' (binary, machine, cpu, memory, args)", p->file, lineno, key);
+		p->failed = 1;
+	}
+	return 0;
+}
+
+/* Where profiles live: $PINLAB_TEMPLATES/qemu, the source tree next to the binary, DATADIR. */
+static int find_profile(const char *name, char *path, size_t len)
+{
+	char exe[PATH_MAX], *slash;
+	const char *env = getenv("PINLAB_TEMPLATES");
+	ssize_t n;
+
+	if (env && snprintf(path, len, "%s/qemu/%s.conf", env, name) < (int)len && access(path, R_OK) == 0)
+		return 0;
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n > 0) {
+		exe[n] = '\0';
+		/* build/bin/vmlaunch -> ../../templates */
+		for (int up = 0; up < 3 && (slash = strrchr(exe, '/')); up++)
+			*slash = '\0';
+		if (snprintf(path, len, "%s/templates/qemu/%s.conf", exe, name) < (int)len && access(path, R_OK) == 0)
+			return 0;
+	}
+	if (snprintf(path, len, "%s/templates/qemu/%s.conf", DATADIR, name) < (int)len && access(path, R_OK) == 0)
+		return 0;
+	return -ENOENT;
+}
+
+int qemucmd_load_profile(struct vm_config *c, const char *name_or_file, char *args_buf, size_t args_len,
+			 struct pin_error *err)
+{
+	char path[PATH_MAX];
+	struct profile_ctx p = { .c = c, .args = args_buf, .args_len = args_len, .file = path, .err = err };
+	int r;
+
+	if (strchr(name_or_file, '/') || strstr(name_or_file, ".conf")) {
+		snprintf(path, sizeof(path), "%s", name_or_file);
+	} else if (find_profile(name_or_file, path, sizeof(path)) < 0) {
+		return pin_fail(err, -ENOENT, 0, "no profile '%s' (looked for %s.conf in $PINLAB_TEMPLATES/qemu, templates/qemu and %s/templates/qemu)",
+				name_or_file, name_or_file, DATADIR);
+	}
+	p.f = fopen(path, "re");
+	if (!p.f)
+		return pin_fail(err, -ENOENT, 0, "cannot read profile %s: %s", path, strerror(errno));
+	r = ini_parse_stream(profile_reader, &p, profile_line, &p);
+	fclose(p.f);
+	if (p.failed)
+		return -EINVAL;
+	if (r > 0)
+		return pin_fail(err, -EINVAL, (size_t)r, "%s:%d: not an INI line", path, r);
+	return 0;
+}
+
+static bool valid_mac(const char *m)
+{
+	for (int i = 0; i < 17; i++) {
+		if (i % 3 == 2 ? m[i] != ':' : !isxdigit((unsigned char)m[i]))
+			return false;
+	}
+	return m[17] == '\0';
+}
+
+int qemucmd_parse_vhost(const char *spec, struct vhost_user *v, struct pin_error *err)
+{
+	char buf[512], *save = NULL, *opt;
+	size_t plen = strcspn(spec, ",");
+
+	memset(v, 0, sizeof(*v));
+	v->queues = 1;
+	if (plen == 0)
+		return pin_fail(err, -EINVAL, 0, "--vhost-user '%s': no socket path", spec);
+	if (plen >= sizeof(v->path))
+		return pin_fail(err, -EINVAL, 0, "--vhost-user: socket path too long");
+	memcpy(v->path, spec, plen);
+	v->path[plen] = '\0';
+	if (spec[plen] == '\0')
+		return 0;
+	snprintf(buf, sizeof(buf), "%s", spec + plen + 1);
+	for (opt = strtok_r(buf, ",", &save); opt; opt = strtok_r(NULL, ",", &save)) {
+		char *end;
+		if (strncmp(opt, "queues=", 7) == 0) {
+			unsigned long q = strtoul(opt + 7, &end, 10);
+			if (*end || end == opt + 7 || q == 0 || q > 64)
+				return pin_fail(err, -EINVAL, 0, "--vhost-user '%s': queues must be 1-64", spec);
+			v->queues = (unsigned)q;
+		} else if (strncmp(opt, "mac=", 4) == 0) {
+			if (!valid_mac(opt + 4))
+				return pin_fail(err, -EINVAL, 0, "--vhost-user '%s': invalid MAC '%s' (like 52:54:00:12:34:56)",
+						spec, opt + 4);
+			snprintf(v->mac, sizeof(v->mac), "%s", opt + 4);
+		} else if (strcmp(opt, "server") == 0) {
+			v->server = true;
+		} else {
+			return pin_fail(err, -EINVAL, 0, "--vhost-user '%s': unknown option '%s' (queues=N, mac=MAC, server)",
+					spec, opt);
+		}
+	}
+	return 0;
+}
+
+enum accel qemucmd_pick_accel(enum accel want, const struct hostfacts *h, char *why, size_t len)
+{
+	if (why && len)
+		why[0] = '\0';
+	if (want != ACCEL_AUTO)
+		return want;
+	if (h->kvm_dev && h->kvm_module[0])
+		return ACCEL_KVM;
+	if (why)
+		snprintf(why, len, "%s", h->kvm_dev ? "/dev/kvm exists but neither kvm_intel nor kvm_amd is loaded"
+						    : "there is no /dev/kvm");
+	return ACCEL_TCG;
+}
+
+int qemucmd_build(const struct vm_config *c, struct strv *a)
+{
+	bool kvm = c->accel == ACCEL_KVM;
+	const char *cpu = strcmp(c->cpu_model, "auto") == 0 ? (kvm ? "host" : "max") : c->cpu_model;
+	int r = 0;
+
+#define ADD(s) do { if ((r = strv_add(a, (s))) < 0) return r; } while (0)
+#define ADDF(...) do { if ((r = strv_addf(a, __VA_ARGS__)) < 0) return r; } while (0)
+	ADD(c->qemu);
+	/* debug-threads=on names vCPU threads "CPU n/KVM": for people; we pin by QMP thread id. */
+	ADDF("-name");
+	ADDF("guest=%s,debug-threads=on", c->name);
+	ADD("-S");
+	ADD("-no-user-config");
+	ADD("-nodefaults");
+	ADD("-display");
+	ADD("none");
+	ADD("-machine");
+	ADD(c->machine);
+	ADD("-accel");
+	/* Multi-threaded TCG gives each vCPU its own host thread, which is what we pin. */
+	ADD(kvm ? "kvm" : "tcg,thread=multi");
+	ADD("-cpu");
+	ADD(cpu);
+	ADD("-smp");
+	ADDF("%u,sockets=1,cores=%u,threads=1", c->map->n, c->map->n);
+	ADD("-m");
+	ADDF("%llu", (unsigned long long)c->memory_mb);
+	if (c->hugepage_dir || c->nvhost) {
+		/* vhost-user needs guest RAM the backend can map: shared, on hugetlbfs or a memfd. */
+		char bind[48] = "";
+		if (c->mem_node >= 0)
+			snprintf(bind, sizeof(bind), ",host-nodes=%d,policy=bind", c->mem_node);
+		ADD("-object");
+		if (c->hugepage_dir)
+			ADDF("memory-backend-file,id=ram0,size=%lluM,mem-path=%s,share=on,prealloc=on%s",
+			     (unsigned long long)c->memory_mb, c->hugepage_dir, bind);
+		else
+			ADDF("memory-backend-memfd,id=ram0,size=%lluM,share=on%s", (unsigned long long)c->memory_mb, bind);
+		ADD("-numa");
+		ADD("node,memdev=ram0");
+	}
+	ADD("-chardev");
+	if (c->qmp_fd >= 0)
+		ADDF("socket,id=qmp,fd=%d,server=on,wait=off", c->qmp_fd);
+	else
+		ADDF("socket,id=qmp,path=%s,server=on,wait=off", c->qmp_path ? c->qmp_path : "qmp.sock");
+	ADD("-mon");
+	ADD("chardev=qmp,mode=control");
+	ADD("-chardev");
+	if (c->console_log)
+		ADDF("file,id=console,path=%s", c->console_log);
+	else
+		ADD("stdio,id=console,signal=off");
+	ADD("-serial");
+	ADD("chardev:console");
+	for (unsigned i = 0; i < c->nvhost; i++) {
+		const struct vhost_user *v = &c->vhost[i];
+		char mac[18];
+		if (v->mac[0])
+			snprintf(mac, sizeof(mac), "%s", v->mac);
+		else
+			snprintf(mac, sizeof(mac), "52:54:00:00:01:%02x", i);
+		ADD("-chardev");
+		ADDF("socket,id=vhu%u,path=%s%s", i, v->path, v->server ? ",server=on,wait=off" : "");
+		ADD("-netdev");
+		ADDF("vhost-user,id=net%u,chardev=vhu%u,queues=%u", i, i, v->queues);
+		ADD("-device");
+		/* Under TCG, QEMU 7.2 crashes in msix_set_vector_notifiers with vhost-user and MSI-X: use INTx. */
+		if (kvm)
+			ADDF("virtio-net-pci,netdev=net%u,mac=%s,mq=on,vectors=%u", i, mac, 2 * v->queues + 2);
+		else
+			ADDF("virtio-net-pci,netdev=net%u,mac=%s%s,vectors=0", i, mac, v->queues > 1 ? ",mq=on" : "");
+	}
+	if (c->kernel) {
+		ADD("-kernel");
+		ADD(c->kernel);
+	}
+	if (c->initrd) {
+		ADD("-initrd");
+		ADD(c->initrd);
+	}
+	if (c->append) {
+		ADD("-append");
+		ADD(c->append);
+	}
+	if (c->disk) {
+		ADD("-drive");
+		ADDF("file=%s,if=virtio", c->disk);
+	}
+	if (c->profile_args && (r = strv_add_words(a, c->profile_args)) < 0)
+		return r;
+	for (int i = 0; i < c->nextra; i++)
+		ADD(c->extra[i]);
+	return 0;
+#undef ADD
+#undef ADDF
+}

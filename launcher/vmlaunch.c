@@ -1,0 +1,1086 @@
+/*
+ * vmlaunch — start QEMU paused, pin every vCPU thread to its host CPU over QMP,
+ * pin QEMU's other threads to housekeeping CPUs, read it all back, then run
+ * the guest.  Also: attach to a running QEMU, list, stop.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <math.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "cpuset.h"
+#include "exitcodes.h"
+#include "hostfacts.h"
+#include "hp.h"
+#include "plan.h"
+#include "qemucmd.h"
+#include "qemuproc.h"
+#include "qmp.h"
+#include "report.h"
+#include "rundir.h"
+#include "threads.h"
+#include "topo.h"
+#include "vmap.h"
+#include "vmpin.h"
+
+static const char *prog = "vmlaunch";
+
+struct settings {
+	const char *cmd;                 /* launch, attach, list, stop */
+	const char *name, *map_arg, *emu_arg, *sched_arg, *profile, *memory_arg, *hugepages_dir, *qmp_arg;
+	bool hugepages, allow_shared, daemonize, dry_run, json;
+	enum accel accel;
+	double grace;
+	long pid;
+	struct vm_config cfg;
+	char profile_args[1024];
+};
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"Usage:\n"
+		" %1$s --vcpu-map MAP [options] [-- EXTRA-QEMU-ARGS]\n"
+		" %1$s attach (--qmp SOCKET | --pid PID) --vcpu-map MAP [--emulator-cpus LIST]\n"
+		" %1$s list [--json]\n"
+		" %1$s stop NAME\n"
+		"\n"
+		"Start QEMU paused, pin vCPU i to host CPU j over QMP before the guest runs,\n"
+		"pin QEMU's other threads to housekeeping CPUs, verify, then run the guest.\n"
+		"\n"
+		"Options:\n"
+		"     --vcpu-map MAP          vCPU i on host CPU j: 0:4,1:5 or 0-3:4-7 (vCPU count = map size)\n"
+		"     --name NAME             the VM's name (default vm)\n"
+		"     --memory SIZE           guest RAM (default from the profile: 256M)\n"
+		"     --kernel FILE, --initrd FILE, --append CMDLINE, --disk IMAGE\n"
+		"                             boot media; without any the guest sits in its firmware\n"
+		"     --hugepages[=DIR]       guest RAM on hugetlbfs, shared, preallocated, bound to the\n"
+		"                             vCPUs' NUMA node (default DIR: the mount of the default size)\n"
+		"     --vhost-user PATH[,queues=N][,mac=MAC][,server]   a vhost-user NIC (repeatable)\n"
+		"     --console-log FILE      serial console into FILE (default: standard output)\n"
+		"     --qemu BINARY           the QEMU binary\n"
+		"     --profile NAME|FILE     QEMU profile (templates/qemu/NAME.conf; default: default)\n"
+		"     --accel auto|kvm|tcg    auto: KVM only with kvm_intel/kvm_amd loaded, else TCG\n"
+		"     --emulator-cpus LIST    CPUs for QEMU's other threads (default: allowed CPUs not in the map)\n"
+		"     --vcpu-sched fifo:PRIO  run vCPU threads SCHED_FIFO at PRIO (1-99)\n"
+		"     --allow-shared          allow two vCPUs on one CPU\n"
+		"     --grace SECONDS         on SIGINT/SIGTERM: powerdown, wait this long, then quit (default 10)\n"
+		"     --daemonize             return once the guest runs pinned; leave it running\n"
+		"     --dry-run               print the QEMU command and the pinning plan, run nothing\n"
+		" -j, --json                  print the pinning result as JSON\n"
+		"     --qmp SOCKET, --pid PID (attach) the QEMU to pin\n"
+		" -h, --help                  display this help\n"
+		" -V, --version               display version\n"
+		"\n"
+		"Exit status: QEMU's own when it ran (128+N when killed by signal N); 1 failure;\n"
+		"2 usage error.\n"
+		"\n"
+		"For more details see vmlaunch(1).\n", prog);
+}
+
+static int __attribute__((format(printf, 1, 2))) usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: ", prog);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nTry '%s --help' for more information.\n", prog);
+	return EXIT_USAGE;
+}
+
+static int __attribute__((format(printf, 2, 3))) fail(int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: ", prog);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return code;
+}
+
+static void __attribute__((format(printf, 1, 2))) warn(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: warning: ", prog);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* --- options ---------------------------------------------------------------- */
+
+static int parse_args(int argc, char **argv, struct settings *s)
+{
+	enum {
+		OPT_NAME = 256, OPT_MAP, OPT_MEMORY, OPT_KERNEL, OPT_INITRD, OPT_APPEND, OPT_DISK, OPT_HUGE, OPT_VHOST, OPT_CONSOLE,
+		OPT_QEMU, OPT_PROFILE, OPT_ACCEL, OPT_EMU, OPT_SCHED, OPT_SHARED, OPT_GRACE, OPT_DAEMON, OPT_DRY, OPT_QMP, OPT_PID,
+	};
+	static const struct option longopts[] = {
+		{ "name", required_argument, NULL, OPT_NAME },
+		{ "vcpu-map", required_argument, NULL, OPT_MAP },
+		{ "memory", required_argument, NULL, OPT_MEMORY },
+		{ "kernel", required_argument, NULL, OPT_KERNEL },
+		{ "initrd", required_argument, NULL, OPT_INITRD },
+		{ "append", required_argument, NULL, OPT_APPEND },
+		{ "disk", required_argument, NULL, OPT_DISK },
+		{ "hugepages", optional_argument, NULL, OPT_HUGE },
+		{ "vhost-user", required_argument, NULL, OPT_VHOST },
+		{ "console-log", required_argument, NULL, OPT_CONSOLE },
+		{ "qemu", required_argument, NULL, OPT_QEMU },
+		{ "profile", required_argument, NULL, OPT_PROFILE },
+		{ "accel", required_argument, NULL, OPT_ACCEL },
+		{ "emulator-cpus", required_argument, NULL, OPT_EMU },
+		{ "vcpu-sched", required_argument, NULL, OPT_SCHED },
+		{ "allow-shared", no_argument, NULL, OPT_SHARED },
+		{ "grace", required_argument, NULL, OPT_GRACE },
+		{ "daemonize", no_argument, NULL, OPT_DAEMON },
+		{ "dry-run", no_argument, NULL, OPT_DRY },
+		{ "qmp", required_argument, NULL, OPT_QMP },
+		{ "pid", required_argument, NULL, OPT_PID },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct pin_error err;
+	char *end;
+	int c;
+
+	s->cmd = "launch";
+	if (argc > 1 && (!strcmp(argv[1], "attach") || !strcmp(argv[1], "list") || !strcmp(argv[1], "stop"))) {
+		s->cmd = argv[1];
+		argv++;
+		argc--;
+	}
+	while ((c = getopt_long(argc, argv, "jhV", longopts, NULL)) != -1) {
+		struct vm_config *cfg = &s->cfg;
+		switch (c) {
+		case OPT_NAME:
+			if (!rundir_valid_name(optarg))
+				return usage_error("invalid name '%s' (1-32 of letters, digits, '_', '.', '-')", optarg);
+			s->name = optarg;
+			break;
+		case OPT_MAP: s->map_arg = optarg; break;
+		case OPT_MEMORY: s->memory_arg = optarg; break;
+		case OPT_KERNEL: cfg->kernel = optarg; break;
+		case OPT_INITRD: cfg->initrd = optarg; break;
+		case OPT_APPEND: cfg->append = optarg; break;
+		case OPT_DISK: cfg->disk = optarg; break;
+		case OPT_HUGE:
+			s->hugepages = true;
+			s->hugepages_dir = optarg;
+			break;
+		case OPT_VHOST:
+			if (cfg->nvhost == QEMUCMD_MAX_VHOST)
+				return usage_error("at most %d --vhost-user NICs", QEMUCMD_MAX_VHOST);
+			if (qemucmd_parse_vhost(optarg, &cfg->vhost[cfg->nvhost], &err) < 0)
+				return usage_error("%s", err.msg);
+			cfg->nvhost++;
+			break;
+		case OPT_CONSOLE: cfg->console_log = optarg; break;
+		case OPT_QEMU: snprintf(s->cfg.qemu, sizeof(s->cfg.qemu), "%s", optarg); break;
+		case OPT_PROFILE: s->profile = optarg; break;
+		case OPT_ACCEL:
+			if (!strcmp(optarg, "auto"))
+				s->accel = ACCEL_AUTO;
+			else if (!strcmp(optarg, "kvm"))
+				s->accel = ACCEL_KVM;
+			else if (!strcmp(optarg, "tcg"))
+				s->accel = ACCEL_TCG;
+			else
+				return usage_error("invalid --accel '%s' (auto, kvm or tcg)", optarg);
+			break;
+		case OPT_EMU: s->emu_arg = optarg; break;
+		case OPT_SCHED: s->sched_arg = optarg; break;
+		case OPT_SHARED: s->allow_shared = true; break;
+		case OPT_GRACE:
+			errno = 0;
+			s->grace = strtod(optarg, &end);
+			if (errno || *end || end == optarg || !isfinite(s->grace) || s->grace < 0 || s->grace > 3600)
+				return usage_error("invalid --grace '%s' (seconds, 0-3600)", optarg);
+			break;
+		case OPT_DAEMON: s->daemonize = true; break;
+		case OPT_DRY: s->dry_run = true; break;
+		case OPT_QMP: s->qmp_arg = optarg; break;
+		case OPT_PID:
+			errno = 0;
+			s->pid = strtol(optarg, &end, 10);
+			if (errno || *end || end == optarg || s->pid <= 0 || s->pid > INT_MAX)
+				return usage_error("invalid pid '%s'", optarg);
+			break;
+		case 'j': s->json = true; break;
+		case 'h':
+			usage(stdout);
+			exit(EXIT_OK);
+		case 'V':
+			printf("%s (pinlab) %s\n", prog, PROJECT_VERSION);
+			exit(EXIT_OK);
+		default:
+			fprintf(stderr, "Try '%s --help' for more information.\n", prog);
+			return EXIT_USAGE;
+		}
+	}
+	if (!strcmp(s->cmd, "stop")) {
+		if (optind >= argc)
+			return usage_error("stop needs the VM's NAME");
+		s->name = argv[optind++];
+	}
+	if (!strcmp(s->cmd, "launch")) {
+		/* After "--": QEMU's own arguments, appended as they are. */
+		s->cfg.extra = argv + optind;
+		s->cfg.nextra = argc - optind;
+		if (optind > 0 && strcmp(argv[optind - 1], "--") != 0 && optind < argc)
+			return usage_error("unexpected argument '%s' (QEMU arguments go after --)", argv[optind]);
+		optind = argc;
+	}
+	if (optind < argc)
+		return usage_error("unexpected argument '%s'", argv[optind]);
+	if ((!strcmp(s->cmd, "launch") || !strcmp(s->cmd, "attach")) && !s->map_arg)
+		return usage_error("%s needs --vcpu-map MAP", strcmp(s->cmd, "launch") ? "attach" : "vmlaunch");
+	if (!strcmp(s->cmd, "attach") && !s->qmp_arg == !s->pid)
+		return usage_error("attach needs --qmp SOCKET or --pid PID (one of them)");
+	if (strcmp(s->cmd, "attach") && (s->qmp_arg || s->pid))
+		return usage_error("--qmp and --pid are options of attach");
+	if (s->cfg.kernel && s->cfg.disk)
+		return usage_error("--kernel and --disk exclude each other");
+	if ((s->cfg.initrd || s->cfg.append) && !s->cfg.kernel)
+		return usage_error("--initrd and --append need --kernel");
+	return 0;
+}
+
+/* --- validation, shared by launch and attach -------------------------------- */
+
+struct layout {
+	struct hostfacts facts;
+	struct topo *topo;
+	struct vmap map;
+	struct vmpin_plan pin;
+};
+
+static void layout_free(struct layout *l)
+{
+	vmap_free(&l->map);
+	topo_free(l->topo);
+	hostfacts_free(&l->facts);
+}
+
+/* The vCPU map and emulator CPUs, judged by the same code as pincheck plan. */
+static int check_layout(struct settings *s, struct layout *l)
+{
+	struct pin_error err;
+	struct plan p;
+	struct cpuset used;
+	json_t *rep, *f;
+	size_t i;
+	int r;
+
+	memset(l, 0, sizeof(*l));
+	if ((r = hostfacts_read(&l->facts)) < 0)
+		return fail(EXIT_FAIL, "cannot read this host's CPUs: %s", strerror(-r));
+	l->topo = topo_load_live();
+	if (!l->topo)
+		return fail(EXIT_FAIL, "cannot read this host's topology: %s", strerror(errno));
+	if (vmap_parse(&l->map, s->map_arg, l->facts.cpu_limit, &err) < 0)
+		return fail(EXIT_USAGE, "invalid --vcpu-map '%s': %s", s->map_arg, err.msg);
+	p = (struct plan){ .map = &l->map, .topo = l->topo, .facts = &l->facts };
+	if (plan_validate(&p, &err) < 0)
+		return fail(EXIT_USAGE, "%s", err.msg);
+	rep = report_new("plan");
+	if (!rep || plan_check(&p, rep) < 0) {
+		json_decref(rep);
+		return fail(EXIT_FAIL, "out of memory");
+	}
+	json_array_foreach(json_object_get(rep, "findings"), i, f) {
+		const char *id = json_string_value(json_object_get(f, "id"));
+		const char *sev = json_string_value(json_object_get(f, "severity"));
+		const char *msg = json_string_value(json_object_get(f, "message"));
+		if (!strcmp(sev, "ok"))
+			continue;
+		if (!strcmp(id, "vcpu-shared-cpu") && !s->allow_shared) {
+			fail(EXIT_USAGE, "%s; pass --allow-shared to run it anyway", msg);
+			json_decref(rep);
+			return EXIT_USAGE;
+		}
+		warn("%s", msg);
+	}
+	json_decref(rep);
+
+	/* Housekeeping CPUs: given, or every allowed CPU the vCPUs do not use. */
+	vmap_cpus(&l->map, &used);
+	if (s->emu_arg) {
+		if (cpuset_parse(&l->pin.emulator, s->emu_arg, l->facts.cpu_limit, &err) < 0)
+			return fail(EXIT_USAGE, "invalid --emulator-cpus '%s': %s", s->emu_arg, err.msg);
+		if (cpuset_empty(&l->pin.emulator))
+			return fail(EXIT_USAGE, "--emulator-cpus '%s' is empty", s->emu_arg);
+		if (hostfacts_check_cpus(&l->facts, &l->pin.emulator, "--emulator-cpus include", &err) < 0)
+			return fail(EXIT_USAGE, "%s", err.msg);
+		if (cpuset_intersects(&l->pin.emulator, &used))
+			warn("--emulator-cpus %s overlap the vCPUs' CPUs: QEMU's main loop will take time from a vCPU",
+			     s->emu_arg);
+	} else {
+		cpuset_and(&l->pin.emulator, &l->facts.allowed, &l->facts.online);
+		cpuset_andnot(&l->pin.emulator, &l->pin.emulator, &used);
+		if (cpuset_empty(&l->pin.emulator)) {
+			cpuset_and(&l->pin.emulator, &l->facts.allowed, &l->facts.online);
+			warn("the vCPUs use every allowed CPU: QEMU's other threads may run on all of them (give --emulator-cpus, or fewer vCPUs)");
+		}
+	}
+	l->pin.map = &l->map;
+	if (s->sched_arg) {
+		char *end;
+		long prio;
+		if (strncmp(s->sched_arg, "fifo:", 5) != 0)
+			return fail(EXIT_USAGE, "invalid --vcpu-sched '%s' (fifo:PRIO)", s->sched_arg);
+		prio = strtol(s->sched_arg + 5, &end, 10);
+		if (*end || end == s->sched_arg + 5 || prio < 1 || prio > 99)
+			return fail(EXIT_USAGE, "invalid --vcpu-sched '%s': PRIO is 1-99", s->sched_arg);
+		l->pin.fifo_prio = (int)prio;
+	}
+	return 0;
+}
+
+/* --- printing the result ---------------------------------------------------- */
+
+static void print_result(FILE *out, const struct settings *s, json_t *res)
+{
+	size_t i;
+	json_t *v;
+
+	if (s->json) {
+		json_dumpf(res, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+		putchar('\n');
+		fflush(stdout);
+		return;
+	}
+	fprintf(out, "%s: %s%s%s (pid %lld) %s:\n", prog, json_string_value(json_object_get(res, "name")) ? "VM " : "",
+		json_string_value(json_object_get(res, "name")) ?: "QEMU", "",
+		json_integer_value(json_object_get(res, "pid")),
+		!strcmp(s->cmd, "attach") ? "pinned" : "running, pinned before its first instruction");
+	json_array_foreach(json_object_get(res, "vcpus"), i, v)
+		fprintf(out, "  vCPU %lld -> CPU %lld (thread %lld)\n", json_integer_value(json_object_get(v, "vcpu")),
+			json_integer_value(json_object_get(v, "cpu")), json_integer_value(json_object_get(v, "tid")));
+	fprintf(out, "  QEMU's other threads (%zu) -> CPUs %s\n", json_array_size(json_object_get(res, "threads")),
+		json_string_value(json_object_get(res, "emulator_cpus")));
+	if (json_object_get(res, "qmp"))
+		fprintf(out, "  QMP: %s\n", json_string_value(json_object_get(res, "qmp")));
+	fflush(out);
+}
+
+/* --- launching ---------------------------------------------------------------- */
+
+struct vm {
+	pid_t pid;
+	char dir[PATH_MAX], sock[PATH_MAX + 16];
+	int errfd;               /* QEMU's stderr */
+	char errbuf[4096];       /* its last output, for the failure message */
+	size_t errlen;
+	FILE *errout;            /* where QEMU's stderr goes once it runs */
+	int report_fd;           /* --daemonize: the parent waits for the result here; -1 */
+};
+
+/* Keep the tail of QEMU's stderr; forward it once it runs. */
+static void drain_stderr(struct vm *vm, bool forward)
+{
+	char buf[4096];
+	ssize_t n;
+
+	while (vm->errfd >= 0 && (n = read(vm->errfd, buf, sizeof(buf))) != 0) {
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno != EAGAIN)
+				vm->errfd = -1;
+			return;
+		}
+		if (forward && vm->errout) {
+			fwrite(buf, 1, (size_t)n, vm->errout);
+			fflush(vm->errout);
+		}
+		if ((size_t)n >= sizeof(vm->errbuf)) {
+			memcpy(vm->errbuf, buf + n - (sizeof(vm->errbuf) - 1), sizeof(vm->errbuf) - 1);
+			vm->errlen = sizeof(vm->errbuf) - 1;
+		} else {
+			if (vm->errlen + (size_t)n >= sizeof(vm->errbuf)) {
+				size_t drop = vm->errlen + (size_t)n - (sizeof(vm->errbuf) - 1);
+				memmove(vm->errbuf, vm->errbuf + drop, vm->errlen - drop);
+				vm->errlen -= drop;
+			}
+			memcpy(vm->errbuf + vm->errlen, buf, (size_t)n);
+			vm->errlen += (size_t)n;
+		}
+		vm->errbuf[vm->errlen] = '\0';
+	}
+	if (vm->errfd >= 0) {
+		close(vm->errfd);
+		vm->errfd = -1;
+	}
+}
+
+/* The last non-empty line QEMU printed, or "". */
+static const char *last_line(struct vm *vm)
+{
+	char *e = vm->errbuf + vm->errlen;
+
+	while (e > vm->errbuf && (e[-1] == '\n' || e[-1] == '\r'))
+		*--e = '\0';
+	while (e > vm->errbuf && e[-1] != '\n')
+		e--;
+	return e;
+}
+
+/* Report to the waiting parent (--daemonize) or the terminal. */
+static int report_failure(struct vm *vm, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int report_failure(struct vm *vm, int code, const char *fmt, ...)
+{
+	char msg[2048];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (vm->report_fd >= 0) {
+		dprintf(vm->report_fd, "E%s\n", msg);
+		close(vm->report_fd);
+		vm->report_fd = -1;
+		return code;
+	}
+	return fail(code, "%s", msg);
+}
+
+/* Wait for QEMU to end, at most @ms; kill it after that.  Its wait status. */
+static int reap(pid_t pid, int ms)
+{
+	long long deadline = now_ms() + ms;
+	int status = 0;
+
+	for (;;) {
+		pid_t r = waitpid(pid, &status, WNOHANG);
+		if (r == pid || (r < 0 && errno == ECHILD))
+			return status;
+		if (now_ms() >= deadline) {
+			kill(pid, SIGKILL);
+			waitpid(pid, &status, 0);
+			return status;
+		}
+		poll(NULL, 0, 10); /* bounded by the deadline above */
+	}
+}
+
+static int listen_qmp(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	mode_t old;
+	int fd;
+
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return -ENAMETOOLONG;
+	strcpy(sa.sun_path, path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	old = umask(0177);
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 4) < 0) {
+		int e = errno;
+		umask(old);
+		close(fd);
+		return -e;
+	}
+	umask(old);
+	return fd;
+}
+
+static pid_t spawn_qemu(struct settings *s, struct vm *vm, int qmp_listen, const sigset_t *oldmask)
+{
+	struct strv argv = { 0 };
+	int errpipe[2];
+	pid_t pid;
+
+	s->cfg.qmp_fd = 3; /* the listening socket, as QEMU will see it */
+	if (qemucmd_build(&s->cfg, &argv) < 0 || pipe2(errpipe, O_CLOEXEC) < 0) {
+		strv_free(&argv);
+		return -ENOMEM;
+	}
+	pid = fork();
+	if (pid < 0) {
+		int e = errno;
+		strv_free(&argv);
+		return -e;
+	}
+	if (pid == 0) {
+		int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+		/* Its own process group: a terminal's Ctrl-C reaches vmlaunch, which powers the guest down. */
+		setpgid(0, 0);
+		sigprocmask(SIG_SETMASK, oldmask, NULL);
+		if (qmp_listen == 3)
+			fcntl(3, F_SETFD, 0);
+		else
+			dup2(qmp_listen, 3);
+		dup2(null, 0);
+		if (vm->report_fd >= 0)
+			dup2(null, 1);
+		dup2(errpipe[1], 2);
+		execvp(argv.v[0], argv.v);
+		fprintf(stderr, "cannot run %s: %s\n", argv.v[0], strerror(errno));
+		_exit(127);
+	}
+	close(errpipe[1]);
+	vm->errfd = errpipe[0];
+	strv_free(&argv);
+	return pid;
+}
+
+/* Connect, pin, cont.  0, or an exit code after reporting. */
+static int start_pinned(struct layout *l, struct vm *vm, json_t **result)
+{
+	struct qmp_error qerr;
+	struct qmp *q;
+	char msg[1024];
+	int r, status;
+
+	q = qmp_connect(vm->sock, 15000, &qerr);
+	if (!q) {
+		status = reap(vm->pid, 3000);
+		drain_stderr(vm, false);
+		if (WIFEXITED(status) || WIFSIGNALED(status))
+			return report_failure(vm, EXIT_FAIL, "QEMU failed to start: %s",
+					      vm->errlen ? last_line(vm) : "it exited without a word");
+		return report_failure(vm, EXIT_FAIL, "QEMU did not answer on QMP: %s", qerr.desc);
+	}
+	r = vmpin_apply(q, vm->pid, &l->pin, result, msg, sizeof(msg));
+	if (r == 0)
+		r = qmp_execute(q, "cont", NULL, NULL, &qerr) < 0 ? -EIO : 0;
+	if (r < 0) {
+		qmp_execute(q, "quit", NULL, NULL, NULL);
+		qmp_close(q);
+		reap(vm->pid, 3000);
+		json_decref(*result);
+		*result = NULL;
+		return report_failure(vm, EXIT_FAIL, "%s", r == -EIO && !msg[0] ? qerr.desc : msg);
+	}
+	/* Close QMP: QEMU takes one client at a time, and attach, pincheck and stop need it. */
+	qmp_close(q);
+	return 0;
+}
+
+/* One QMP command on a fresh connection (QEMU serves one client at a time). */
+static int qmp_once(const char *sock, const char *cmd, int timeout_ms)
+{
+	struct qmp *q = qmp_connect(sock, timeout_ms, NULL);
+	int r;
+
+	if (!q)
+		return -errno;
+	r = qmp_execute(q, cmd, NULL, NULL, NULL);
+	qmp_close(q);
+	return r;
+}
+
+/* Run until QEMU ends; SIGINT/SIGTERM power the guest down, then quit, then kill. */
+static int supervise(struct settings *s, struct vm *vm, int sfd)
+{
+	enum { RUNNING, POWERDOWN, QUIT, KILLED } phase = RUNNING;
+	long long deadline = 0;
+	int status = 0;
+	bool done = false;
+
+	while (!done) {
+		struct pollfd p[2] = { { .fd = sfd, .events = POLLIN }, { .fd = vm->errfd, .events = POLLIN } };
+		int timeout = -1;
+
+		if (phase != RUNNING)
+			timeout = (int)(deadline > now_ms() ? deadline - now_ms() : 0);
+		if (poll(p, vm->errfd >= 0 ? 2 : 1, timeout) < 0 && errno != EINTR)
+			break;
+		if (vm->errfd >= 0 && (p[1].revents & (POLLIN | POLLHUP)))
+			drain_stderr(vm, true);
+		if (p[0].revents & POLLIN) {
+			struct signalfd_siginfo si;
+			if (read(sfd, &si, sizeof(si)) == sizeof(si) && si.ssi_signo != SIGCHLD && phase == RUNNING) {
+				/* Ask the guest first; a guest in its firmware may ignore it. */
+				qmp_once(vm->sock, "system_powerdown", 2000);
+				phase = POWERDOWN;
+				deadline = now_ms() + (long long)(s->grace * 1000);
+			} else if (si.ssi_signo != SIGCHLD && phase == POWERDOWN) {
+				deadline = 0; /* a second signal: do not wait */
+			}
+		}
+		if (waitpid(vm->pid, &status, WNOHANG) == vm->pid) {
+			done = true;
+			break;
+		}
+		if (phase != RUNNING && now_ms() >= deadline) {
+			if (phase == POWERDOWN) {
+				qmp_once(vm->sock, "quit", 2000);
+				phase = QUIT;
+				deadline = now_ms() + 3000;
+			} else if (phase == QUIT) {
+				kill(vm->pid, SIGKILL);
+				phase = KILLED;
+				deadline = now_ms() + 3000;
+			} else {
+				waitpid(vm->pid, &status, 0);
+				done = true;
+			}
+		}
+	}
+	drain_stderr(vm, true);
+	if (WIFSIGNALED(status)) {
+		if (phase != KILLED)
+			fprintf(stderr, "%s: QEMU (pid %d) was killed by signal %d\n", prog, (int)vm->pid, WTERMSIG(status));
+		return 128 + WTERMSIG(status);
+	}
+	if (WIFEXITED(status) && WEXITSTATUS(status) != 0)
+		fprintf(stderr, "%s: QEMU exited with status %d%s%s\n", prog, WEXITSTATUS(status),
+			vm->errlen ? ": " : "", vm->errlen ? last_line(vm) : "");
+	return WIFEXITED(status) ? WEXITSTATUS(status) : EXIT_FAIL;
+}
+
+/* Resolve --hugepages: the mount, enough free pages on the vCPUs' node.  0 or an exit code. */
+static int plan_hugepages(struct settings *s, struct layout *l, char *dir, size_t len)
+{
+	unsigned long kb = hp_default_page_kb();
+	struct hp_mount *m;
+	struct hp_pool pool;
+	int n, node = -1, found = -1;
+	uint64_t need;
+	char ps[16];
+
+	n = hp_mounts(&m);
+	for (int i = 0; i < n; i++) {
+		if (s->hugepages_dir ? !strcmp(m[i].dir, s->hugepages_dir) : m[i].page_kb == kb) {
+			found = i;
+			break;
+		}
+	}
+	if (found < 0) {
+		free(m);
+		if (s->hugepages_dir)
+			return fail(EXIT_FAIL, "%s is not a hugetlbfs mount: run 'hugepages mount %s'", s->hugepages_dir,
+				    s->hugepages_dir);
+		return fail(EXIT_FAIL, "no hugetlbfs is mounted: run 'hugepages setup %lluM'",
+			    (unsigned long long)s->cfg.memory_mb);
+	}
+	snprintf(dir, len, "%s", m[found].dir);
+	kb = m[found].page_kb;
+	free(m);
+	/* The node of the vCPUs, when they are all on one. */
+	for (unsigned v = 0; v < l->map.n; v++) {
+		int nd = topo_numa_of(l->topo, l->map.cpu[v]);
+		if (v == 0)
+			node = nd;
+		else if (nd != node)
+			node = -1;
+	}
+	if (node >= 0 && hp_has_nodes())
+		s->cfg.mem_node = node;
+	hp_format_page_size(kb, ps, sizeof(ps));
+	need = (s->cfg.memory_mb * 1024 + kb - 1) / kb;
+	if (hp_pool_read(hp_has_nodes() && node >= 0 ? node : -1, kb, &pool) == 0 && (uint64_t)pool.free < need) {
+		char nodeopt[32] = "";
+		if (hp_has_nodes() && node >= 0)
+			snprintf(nodeopt, sizeof(nodeopt), " --node %d", node);
+		return fail(EXIT_FAIL, "not enough free %s hugepages%s for %lluM of guest RAM: %lld free, %llu needed; run 'hugepages reserve %lluM --page-size %s%s'",
+			    ps, nodeopt[0] ? nodeopt + 2 : "", (unsigned long long)s->cfg.memory_mb, pool.free,
+			    (unsigned long long)need, (unsigned long long)s->cfg.memory_mb, ps, nodeopt);
+	}
+	s->cfg.hugepage_dir = dir;
+	return 0;
+}
+
+static int dry_run(struct settings *s, struct layout *l)
+{
+	struct strv argv = { 0 };
+	char base[PATH_MAX], sock[PATH_MAX + 64], emu[4096];
+	char *line;
+
+	if (rundir_base(base, sizeof(base)) < 0)
+		snprintf(base, sizeof(base), "$XDG_RUNTIME_DIR/vmlaunch");
+	snprintf(sock, sizeof(sock), "%s/%s/qmp.sock", base, s->cfg.name);
+	s->cfg.qmp_path = sock;
+	if (qemucmd_build(&s->cfg, &argv) < 0)
+		return fail(EXIT_FAIL, "out of memory");
+	cpuset_format_list(&l->pin.emulator, emu, sizeof(emu));
+	if (s->json) {
+		json_t *o = json_object(), *a = json_array(), *v = json_array();
+		for (size_t i = 0; i < argv.n; i++)
+			json_array_append_new(a, json_string(argv.v[i]));
+		for (unsigned i = 0; i < l->map.n; i++)
+			json_array_append_new(v, json_pack("{s:i, s:i}", "vcpu", i, "cpu", l->map.cpu[i]));
+		json_object_set_new(o, "command", a);
+		json_object_set_new(o, "vcpus", v);
+		json_object_set_new(o, "emulator_cpus", json_string(emu));
+		json_dumpf(o, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+		putchar('\n');
+		json_decref(o);
+	} else {
+		line = strv_join_quoted(&argv);
+		printf("QEMU command (vmlaunch hands it the QMP socket as fd 3; shown here by path):\n  %s\n", line);
+		free(line);
+		printf("Pinning plan, applied at -S before the guest runs:\n");
+		for (unsigned i = 0; i < l->map.n; i++)
+			printf("  vCPU %u -> CPU %d\n", i, l->map.cpu[i]);
+		printf("  QEMU's other threads -> CPUs %s\n", emu);
+		if (l->pin.fifo_prio)
+			printf("  vCPU threads: SCHED_FIFO priority %d\n", l->pin.fifo_prio);
+	}
+	strv_free(&argv);
+	return EXIT_OK;
+}
+
+static int launch(struct settings *s)
+{
+	struct layout l;
+	struct vm vm = { .errfd = -1, .report_fd = -1 };
+	struct pin_error err;
+	sigset_t mask, oldmask;
+	char hpdir[PATH_MAX], why[128], console[PATH_MAX + 16];
+	json_t *res = NULL;
+	int r, qfd, sfd, code;
+
+	if (s->profile || s->cfg.qemu[0] == '\0') {
+		char keep[256];
+		snprintf(keep, sizeof(keep), "%s", s->cfg.qemu);
+		if (qemucmd_load_profile(&s->cfg, s->profile ? s->profile : "default", s->profile_args,
+					 sizeof(s->profile_args), &err) < 0 && s->profile)
+			return fail(EXIT_USAGE, "%s", err.msg);
+		if (keep[0])
+			snprintf(s->cfg.qemu, sizeof(s->cfg.qemu), "%s", keep);
+	}
+	if (s->memory_arg) {
+		uint64_t bytes;
+		if (hp_parse_size(s->memory_arg, &bytes, &err) < 0 || bytes < (16 << 20))
+			return usage_error("invalid --memory '%s' (at least 16M)", s->memory_arg);
+		s->cfg.memory_mb = bytes >> 20;
+	}
+	if (s->name)
+		snprintf(s->cfg.name, sizeof(s->cfg.name), "%s", s->name);
+	code = check_layout(s, &l);
+	if (code)
+		goto out;
+	s->cfg.map = &l.map;
+	s->cfg.accel = qemucmd_pick_accel(s->accel, &l.facts, why, sizeof(why));
+	if (why[0])
+		warn("%s: running under TCG (much slower than KVM; pinning works the same)", why);
+	if (s->hugepages && (code = plan_hugepages(s, &l, hpdir, sizeof(hpdir))))
+		goto out;
+	if (s->dry_run) {
+		code = dry_run(s, &l);
+		goto out;
+	}
+
+	r = rundir_create(s->cfg.name, vm.dir, sizeof(vm.dir));
+	if (r == -EEXIST) {
+		code = fail(EXIT_FAIL, "a VM named '%s' is running: stop it (vmlaunch stop %s) or choose another --name",
+			    s->cfg.name, s->cfg.name);
+		goto out;
+	}
+	if (r < 0) {
+		code = fail(EXIT_FAIL, "cannot create the runtime directory: %s", strerror(-r));
+		goto out;
+	}
+	snprintf(vm.sock, sizeof(vm.sock), "%s/qmp.sock", vm.dir);
+	if (s->daemonize && !s->cfg.console_log) {
+		snprintf(console, sizeof(console), "%s/console.log", vm.dir);
+		s->cfg.console_log = console;
+	}
+	qfd = listen_qmp(vm.sock);
+	if (qfd < 0) {
+		rundir_remove(vm.dir);
+		code = fail(EXIT_FAIL, "cannot create the QMP socket %s: %s", vm.sock, strerror(-qfd));
+		goto out;
+	}
+
+	if (s->daemonize) {
+		int pfd[2];
+		pid_t child;
+		char line[4096];
+		FILE *in;
+
+		if (pipe2(pfd, O_CLOEXEC) < 0 || (child = fork()) < 0) {
+			rundir_remove(vm.dir);
+			code = fail(EXIT_FAIL, "cannot daemonize: %s", strerror(errno));
+			goto out;
+		}
+		if (child > 0) {
+			/* The parent: wait for the supervisor's word, print it, return. */
+			close(pfd[1]);
+			close(qfd);
+			in = fdopen(pfd[0], "r");
+			code = EXIT_FAIL;
+			while (in && fgets(line, sizeof(line), in)) {
+				if (line[0] == 'E') {
+					fprintf(stderr, "%s: %s", prog, line + 1);
+					code = EXIT_FAIL;
+				} else {
+					fputs(line + 1, stdout);
+					code = EXIT_OK;
+				}
+			}
+			if (in)
+				fclose(in);
+			waitpid(child, NULL, WNOHANG);
+			goto out;
+		}
+		close(pfd[0]);
+		setsid();
+		vm.report_fd = pfd[1];
+		{
+			int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+			dup2(null, 0);
+			dup2(null, 1);
+			dup2(null, 2);
+		}
+		char log[PATH_MAX + 16];
+		snprintf(log, sizeof(log), "%s/qemu.log", vm.dir);
+		vm.errout = fopen(log, "we");
+	} else {
+		vm.errout = stderr;
+	}
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGCHLD);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGHUP);
+	sigprocmask(SIG_BLOCK, &mask, &oldmask);
+	sfd = signalfd(-1, &mask, SFD_CLOEXEC);
+
+	vm.pid = spawn_qemu(s, &vm, qfd, &oldmask);
+	close(qfd); /* only QEMU holds it now: if QEMU dies, our connection is refused at once */
+	if (vm.pid < 0) {
+		rundir_remove(vm.dir);
+		code = report_failure(&vm, EXIT_FAIL, "cannot start QEMU: %s", strerror((int)-vm.pid));
+		goto out;
+	}
+	code = start_pinned(&l, &vm, &res);
+	if (code) {
+		rundir_remove(vm.dir);
+		goto out;
+	}
+	json_object_set_new(res, "name", json_string(s->cfg.name));
+	json_object_set_new(res, "qmp", json_string(vm.sock));
+	json_object_set_new(res, "accel", json_string(s->cfg.accel == ACCEL_KVM ? "kvm" : "tcg"));
+	json_object_set_new(res, "supervisor", json_integer(getpid()));
+	rundir_write_state(vm.dir, res);
+	if (vm.report_fd >= 0) {
+		/* Tell the waiting parent what to print, then detach for good. */
+		char *text = NULL;
+		size_t len = 0;
+		FILE *mem = open_memstream(&text, &len);
+		if (s->json) {
+			json_dumpf(res, mem, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+			fputc('\n', mem);
+		} else {
+			print_result(mem, &(struct settings){ .cmd = "launch" }, res);
+		}
+		fclose(mem);
+		for (char *p = text, *nl; p && *p; p = nl + 1) {
+			nl = strchr(p, '\n');
+			if (!nl)
+				nl = p + strlen(p) - 1;
+			dprintf(vm.report_fd, "O%.*s\n", (int)(nl - p), p);
+		}
+		free(text);
+		close(vm.report_fd);
+		vm.report_fd = -1;
+	} else {
+		print_result(s->json ? stdout : stderr, s, res);
+	}
+	code = supervise(s, &vm, sfd);
+	rundir_remove(vm.dir);
+out:
+	json_decref(res);
+	if (vm.errout && vm.errout != stderr)
+		fclose(vm.errout);
+	if (!code)
+		code = EXIT_OK;
+	layout_free(&l);
+	return code;
+}
+
+/* --- attach, list, stop ---------------------------------------------------- */
+
+static int attach(struct settings *s)
+{
+	struct layout l;
+	struct qmp_error qerr;
+	struct qmp *q;
+	char sock[PATH_MAX], msg[1024];
+	json_t *res = NULL;
+	pid_t pid;
+	int code, r;
+
+	if (s->pid) {
+		r = qemuproc_qmp_path((pid_t)s->pid, sock, sizeof(sock));
+		if (r == -ESRCH)
+			return fail(EXIT_USAGE, "no process with pid %ld", s->pid);
+		if (r < 0)
+			return fail(EXIT_FAIL, "pid %ld has no QMP socket on its command line: start QEMU with -qmp unix:PATH,server=on,wait=off, or give --qmp",
+				    s->pid);
+	} else {
+		snprintf(sock, sizeof(sock), "%s", s->qmp_arg);
+	}
+	code = check_layout(s, &l);
+	if (code)
+		goto out;
+	q = qmp_connect(sock, 5000, &qerr);
+	if (!q) {
+		code = fail(EXIT_FAIL, "%s", qerr.desc);
+		goto out;
+	}
+	pid = vmpin_peer_pid(q);
+	if (pid <= 0 || (s->pid && pid != s->pid)) {
+		qmp_close(q);
+		code = fail(EXIT_FAIL, "the QMP socket %s belongs to pid %d, not %ld", sock, (int)pid, s->pid);
+		goto out;
+	}
+	r = vmpin_apply(q, pid, &l.pin, &res, msg, sizeof(msg));
+	qmp_close(q);
+	if (r < 0) {
+		code = fail(r == -EINVAL ? EXIT_USAGE : EXIT_FAIL, "%s", msg);
+		goto out;
+	}
+	json_object_set_new(res, "qmp", json_string(sock));
+	print_result(stdout, s, res);
+	code = EXIT_OK;
+out:
+	json_decref(res);
+	layout_free(&l);
+	return code;
+}
+
+static int list(struct settings *s)
+{
+	json_t *all = rundir_list(), *out = json_array(), *st;
+	size_t i;
+
+	json_array_foreach(all, i, st) {
+		json_t *vcpus = json_array(), *v;
+		size_t k;
+		json_array_foreach(json_object_get(st, "vcpus"), k, v) {
+			/* Where each vCPU thread may run now, read live. */
+			struct cpuset now;
+			json_t *cpu = json_null();
+			if (task_get_affinity((pid_t)json_integer_value(json_object_get(v, "tid")), &now) == 0 &&
+			    cpuset_count(&now) == 1)
+				cpu = json_integer(cpuset_next(&now, -1));
+			json_array_append_new(vcpus, json_pack("{s:O, s:O, s:o}", "vcpu", json_object_get(v, "vcpu"), "tid",
+							       json_object_get(v, "tid"), "cpu", cpu));
+		}
+		json_array_append_new(out, json_pack("{s:O, s:O, s:O, s:o}", "name", json_object_get(st, "name"), "pid",
+						     json_object_get(st, "pid"), "qmp", json_object_get(st, "qmp"), "vcpus",
+						     vcpus));
+	}
+	if (s->json) {
+		json_dumpf(out, stdout, JSON_INDENT(2));
+		putchar('\n');
+	} else if (json_array_size(out) == 0) {
+		printf("no VMs running\n");
+	} else {
+		printf("%-16s %8s  %-40s %s\n", "NAME", "PID", "QMP", "VCPU:CPU");
+		json_array_foreach(out, i, st) {
+			json_t *v;
+			size_t k;
+			printf("%-16s %8lld  %-40s", json_string_value(json_object_get(st, "name")),
+			       json_integer_value(json_object_get(st, "pid")), json_string_value(json_object_get(st, "qmp")));
+			json_array_foreach(json_object_get(st, "vcpus"), k, v) {
+				if (json_is_integer(json_object_get(v, "cpu")))
+					printf(" %lld:%lld", json_integer_value(json_object_get(v, "vcpu")),
+					       json_integer_value(json_object_get(v, "cpu")));
+				else
+					printf(" %lld:unpinned", json_integer_value(json_object_get(v, "vcpu")));
+			}
+			printf("\n");
+		}
+	}
+	json_decref(out);
+	json_decref(all);
+	return EXIT_OK;
+}
+
+static int stop(struct settings *s)
+{
+	char dir[PATH_MAX];
+	json_t *st = rundir_read_state(s->name, dir, sizeof(dir));
+	pid_t sup, pid;
+	long long deadline;
+
+	if (!st)
+		return fail(EXIT_FAIL, "no VM named '%s' (see vmlaunch list)", s->name);
+	sup = (pid_t)json_integer_value(json_object_get(st, "supervisor"));
+	pid = (pid_t)json_integer_value(json_object_get(st, "pid"));
+	if (!rundir_state_alive(st)) {
+		rundir_remove(dir);
+		json_decref(st);
+		return fail(EXIT_FAIL, "VM '%s' is not running (its leftover state is removed)", s->name);
+	}
+	if (sup > 0 && kill(sup, SIGTERM) == 0) {
+		/* The supervisor powers the guest down, quits, kills, and removes the directory. */
+		deadline = now_ms() + 60000;
+		while (kill(sup, 0) == 0 && now_ms() < deadline)
+			poll(NULL, 0, 20);
+	} else {
+		qmp_once(json_string_value(json_object_get(st, "qmp")), "quit", 2000);
+		deadline = now_ms() + 5000;
+		while (kill(pid, 0) == 0 && now_ms() < deadline)
+			poll(NULL, 0, 20);
+		if (kill(pid, 0) == 0)
+			kill(pid, SIGKILL);
+		rundir_remove(dir);
+	}
+	json_decref(st);
+	printf("%s: VM '%s' stopped\n", prog, s->name);
+	return EXIT_OK;
+}
+
+int main(int argc, char **argv)
+{
+	struct settings s = { .accel = ACCEL_AUTO, .grace = 10 };
+	int r;
+
+	qemucmd_defaults(&s.cfg);
+	s.cfg.qemu[0] = '\0'; /* from --qemu or the profile */
+	r = parse_args(argc, argv, &s);
+	if (r)
+		return r;
+	if (!strcmp(s.cmd, "list"))
+		return list(&s);
+	if (!strcmp(s.cmd, "stop"))
+		return stop(&s);
+	if (!strcmp(s.cmd, "attach"))
+		return attach(&s);
+	if (s.cfg.qemu[0] == '\0' && !s.profile)
+		snprintf(s.cfg.qemu, sizeof(s.cfg.qemu), "%s", "");
+	return launch(&s);
+}

@@ -1,0 +1,182 @@
+#include <errno.h>
+#include <stdarg.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "threads.h"
+#include "vmpin.h"
+
+static int fail(char *msg, size_t len, int r, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+static int fail(char *msg, size_t len, int r, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, len, fmt, ap);
+	va_end(ap);
+	return r;
+}
+
+static int vcpu_of(const struct qmp_vcpu *v, int n, pid_t tid)
+{
+	for (int i = 0; i < n; i++)
+		if (v[i].tid == tid)
+			return i;
+	return -1;
+}
+
+/* Pin every thread of @pid that is not a vCPU to the emulator CPUs.  Count pinned, or -errno. */
+static int pin_others(pid_t pid, const struct qmp_vcpu *v, int n, const struct cpuset *emu, char *msg, size_t len)
+{
+	struct task *t;
+	int nt = task_list(pid, &t), pinned = 0;
+
+	if (nt < 0)
+		return fail(msg, len, -ESRCH, "QEMU (pid %d) went away", (int)pid);
+	for (int i = 0; i < nt; i++) {
+		int r;
+		if (vcpu_of(v, n, t[i].tid) >= 0 || cpuset_equal(&t[i].allowed, emu))
+			continue;
+		r = task_set_affinity(t[i].tid, emu);
+		if (r == -ESRCH)
+			continue; /* the thread ended */
+		if (r < 0) {
+			fail(msg, len, r, "cannot pin QEMU thread %d (%s): %s", (int)t[i].tid, t[i].name, strerror(-r));
+			free(t);
+			return r;
+		}
+		pinned++;
+	}
+	free(t);
+	return pinned;
+}
+
+int vmpin_apply(struct qmp *q, pid_t pid, const struct vmpin_plan *p, json_t **result, char *msg, size_t len)
+{
+	struct qmp_error qerr;
+	struct qmp_vcpu *v = NULL;
+	struct task *t = NULL;
+	json_t *res = NULL, *vcpus, *threads;
+	char list[4096];
+	int n, nt, r;
+
+	*result = NULL;
+	n = qmp_query_vcpus(q, &v, &qerr);
+	if (n < 0)
+		return fail(msg, len, n, "query-cpus-fast: %s", qerr.desc);
+	if ((unsigned)n != p->map->n) {
+		r = fail(msg, len, -EINVAL, "QEMU has %d vCPUs, the map %u", n, p->map->n);
+		goto cleanup;
+	}
+	for (int i = 0; i < n; i++) {
+		int j = vcpu_of(v, i, v[i].tid);
+		if (j >= 0) {
+			r = fail(msg, len, -EINVAL,
+				 "vCPUs %d and %d run on the same host thread %d (single-threaded TCG?): use -accel tcg,thread=multi",
+				 v[j].index, v[i].index, (int)v[i].tid);
+			goto cleanup;
+		}
+		if (v[i].index != i) {
+			r = fail(msg, len, -EINVAL, "QEMU's vCPUs are not numbered 0-%d", n - 1);
+			goto cleanup;
+		}
+	}
+	/* vCPU threads first, each to its one CPU; then everything else. */
+	for (int i = 0; i < n; i++) {
+		struct cpuset one;
+		char path[64];
+		snprintf(path, sizeof(path), "/proc/%d/task/%d", (int)pid, (int)v[i].tid);
+		cpuset_zero(&one);
+		cpuset_set(&one, (unsigned)p->map->cpu[i]);
+		r = task_set_affinity(v[i].tid, &one);
+		if (r == 0 && access(path, F_OK) < 0)
+			r = -ESRCH; /* QMP named a thread that is not this process's */
+		if (r < 0) {
+			fail(msg, len, r, "cannot pin vCPU %d (thread %d) to CPU %d: %s", i, (int)v[i].tid, p->map->cpu[i],
+			     r == -ESRCH ? "no such thread in QEMU" : strerror(-r));
+			goto cleanup;
+		}
+		if (p->fifo_prio > 0) {
+			struct sched_param sp = { .sched_priority = p->fifo_prio };
+			if (sched_setscheduler(v[i].tid, SCHED_FIFO, &sp) < 0) {
+				r = fail(msg, len, -errno, "cannot give vCPU %d SCHED_FIFO priority %d: %s", i, p->fifo_prio,
+					 strerror(errno));
+				goto cleanup;
+			}
+		}
+	}
+	/* A thread created while we pinned inherits its creator's affinity; a second pass catches it. */
+	for (int pass = 0; pass < 3; pass++) {
+		r = pin_others(pid, v, n, &p->emulator, msg, len);
+		if (r < 0)
+			goto cleanup;
+		if (r == 0)
+			break;
+	}
+
+	/* Read every affinity back from the kernel. */
+	nt = task_list(pid, &t);
+	if (nt < 0) {
+		r = fail(msg, len, -ESRCH, "QEMU (pid %d) went away", (int)pid);
+		goto cleanup;
+	}
+	res = json_object();
+	vcpus = json_array();
+	threads = json_array();
+	json_object_set_new(res, "pid", json_integer(pid));
+	json_object_set_new(res, "vcpus", vcpus);
+	cpuset_format_list(&p->emulator, list, sizeof(list));
+	json_object_set_new(res, "emulator_cpus", json_string(list));
+	json_object_set_new(res, "threads", threads);
+	for (int i = 0; i < n; i++) {
+		struct cpuset got;
+		r = task_get_affinity(v[i].tid, &got);
+		if (r < 0 || cpuset_count(&got) != 1 || !cpuset_isset(&got, p->map->cpu[i])) {
+			cpuset_format_list(&got, list, sizeof(list));
+			r = fail(msg, len, -EIO, "vCPU %d (thread %d) reads back as %s, not CPU %d", i, (int)v[i].tid,
+				 r < 0 ? strerror(-r) : list, p->map->cpu[i]);
+			goto cleanup;
+		}
+		json_array_append_new(vcpus, json_pack("{s:i, s:i, s:i}", "vcpu", i, "tid", (int)v[i].tid, "cpu",
+						       p->map->cpu[i]));
+	}
+	for (int i = 0; i < nt; i++) {
+		struct cpuset got;
+		if (vcpu_of(v, n, t[i].tid) >= 0)
+			continue;
+		if (task_get_affinity(t[i].tid, &got) < 0)
+			continue; /* ended */
+		cpuset_format_list(&got, list, sizeof(list));
+		if (!cpuset_equal(&got, &p->emulator)) {
+			char want[4096];
+			cpuset_format_list(&p->emulator, want, sizeof(want));
+			r = fail(msg, len, -EIO, "QEMU thread %d (%s) reads back as %s, not %s", (int)t[i].tid, t[i].name, list,
+				 want);
+			goto cleanup;
+		}
+		json_array_append_new(threads, json_pack("{s:i, s:s, s:s}", "tid", (int)t[i].tid, "name", t[i].name,
+							 "allowed", list));
+	}
+	*result = res;
+	res = NULL;
+	r = 0;
+cleanup:
+	json_decref(res);
+	free(t);
+	free(v);
+	return r;
+}
+
+pid_t vmpin_peer_pid(struct qmp *q)
+{
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+
+	if (getsockopt(qmp_fd(q), SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0)
+		return -errno;
+	return cred.pid;
+}

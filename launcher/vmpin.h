@@ -1,0 +1,28 @@
+/*
+ * Pin a QEMU: each vCPU's host thread (from QMP query-cpus-fast) to its one CPU,
+ * every other QEMU thread to the housekeeping (emulator) CPUs, then read every
+ * affinity back.  Used by vmlaunch at -S, before the guest runs, and by attach.
+ */
+#pragma once
+#include <jansson.h>
+#include <sys/types.h>
+
+#include "cpuset.h"
+#include "qmp.h"
+#include "vmap.h"
+
+struct vmpin_plan {
+	const struct vmap *map;
+	struct cpuset emulator;   /* where QEMU's other threads go */
+	int fifo_prio;            /* >0: vCPU threads get SCHED_FIFO at this priority */
+};
+
+/* Pin QEMU @pid as @p says.  On success *result is {"pid", "vcpus": [{"vcpu", "tid",
+ * "cpu"}], "emulator_cpus", "threads": [{"tid", "name", "allowed"}]}.  0, or -EINVAL (the
+ * VM does not fit the map: vCPU count, one thread for every vCPU), -ESRCH (a thread
+ * or QEMU went away), -EIO (an affinity did not read back as set), -errno; @msg says
+ * which, in one line. */
+int vmpin_apply(struct qmp *q, pid_t pid, const struct vmpin_plan *p, json_t **result, char *msg, size_t len);
+
+/* The pid of the process at the other end of QMP socket @q (SO_PEERCRED); -errno. */
+pid_t vmpin_peer_pid(struct qmp *q);
