@@ -162,4 +162,4 @@ clean:
 -include $(shell find $(B)/obj -name '*.d' 2>/dev/null)
 
 # Unit tests find their fixture trees by absolute path, wherever they run from.
-$(B)/obj/tests/%.o: ALL_CFLAGS += -Itests/unit -DFIXTURES='"$(CURDIR)/tests/fixtures"'
+$(B)/obj/tests/%.o: ALL_CFLAGS += -Itests/unit -DFIXTURES='"$(CURDIR)/tests/fixtures"' -DTEMPLATES='"$(CURDIR)/templates"'

@@ -54,12 +54,12 @@ static int profile_line(void *user, const char *section, const char *key, const 
 	uint64_t bytes;
 
 	if (p->failed)
-		return 0;
+		return 1; /* the first error is the one reported; 1 tells inih to go on */
 	if (strcmp(section, "qemu") != 0) {
 		pin_fail(p->err, -EINVAL, (size_t)lineno, "%s:%d: unknown section [%s] (profiles have [qemu])", p->file,
 			 lineno, section);
 		p->failed = 1;
-		return 0;
+		return 1;
 	}
 	if (strcmp(key, "binary") == 0) {
 		snprintf(p->c->qemu, sizeof(p->c->qemu), "%s", value);
@@ -71,7 +71,7 @@ static int profile_line(void *user, const char *section, const char *key, const 
 		if (hp_parse_size(value, &bytes, &e) < 0 || bytes < (1 << 20)) {
 			pin_fail(p->err, -EINVAL, (size_t)lineno, "%s:%d: memory: invalid size '%s'", p->file, lineno, value);
 			p->failed = 1;
-			return 0;
+			return 1;
 		}
 		p->c->memory_mb = bytes >> 20;
 	} else if (strcmp(key, "args") == 0) {
@@ -82,7 +82,7 @@ static int profile_line(void *user, const char *section, const char *key, const 
 			 "%s:%d: unknown key '%s' (binary, machine, cpu, memory, args)", p->file, lineno, key);
 		p->failed = 1;
 	}
-	return 0;
+	return 1;
 }
 
 /* Where profiles live: $PINLAB_TEMPLATES/qemu, the source tree next to the binary, DATADIR. */

@@ -69,3 +69,42 @@ restore_hugepages() {
 		echo "${e#*=}" > "${e%%=*}"
 	done
 }
+
+# vmlaunch's runtime directory for VM $1.
+vm_dir() {
+	if [ "$(id -u)" = 0 ]; then echo "/run/vmlaunch/$1"; else echo "${XDG_RUNTIME_DIR:-/nonexistent}/vmlaunch/$1"; fi
+}
+
+# Stop every VM a test launched (names start with bats-), whatever state it is in.
+cleanup_vms() {
+	local d n
+	for d in "$(dirname "$(vm_dir x)")"/bats-*; do
+		[ -d "$d" ] || continue
+		n=$(basename "$d")
+		vmlaunch stop "$n" >/dev/null 2>&1 || true
+	done
+	pkill -9 -f 'guest=bats-' 2>/dev/null || true
+}
+
+# The allowed CPU list of QEMU thread "$2" of process $1.
+thread_cpus() {
+	local t
+	for t in /proc/"$1"/task/*; do
+		if [ "$(cat "$t/comm")" = "$2" ]; then awk '/Cpus_allowed_list/ { print $2 }' "$t/status"; return; fi
+	done
+	return 1
+}
+
+# Wait (bounded) until a file exists.
+wait_for_file() {
+	local i
+	for i in $(seq 200); do [ -e "$1" ] && return 0; sleep 0.05; done
+	return 1
+}
+
+# Wait (bounded) until process $1 is gone.
+wait_gone() {
+	local i
+	for i in $(seq 200); do kill -0 "$1" 2>/dev/null || return 0; sleep 0.05; done
+	return 1
+}

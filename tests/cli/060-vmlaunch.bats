@@ -1,0 +1,176 @@
+#!/usr/bin/env bats
+# vmlaunch with real QEMU under TCG: pinned before the guest runs, as /proc shows;
+# attach, list, stop; failures that leave nothing behind.
+load helper
+
+setup() {
+	need_qemu
+}
+
+teardown() {
+	cleanup_vms
+	stop_qemu
+}
+
+@test "--help, --version, and usage errors exit 2 with one line" {
+	run -0 vmlaunch --help
+	assert_line --partial "vmlaunch attach (--qmp SOCKET | --pid PID)"
+	run -0 vmlaunch --version
+	assert_output --regexp '^vmlaunch \(pinlab\) '
+	run -2 --separate-stderr vmlaunch
+	[[ $stderr == "vmlaunch: vmlaunch needs --vcpu-map MAP"* ]]
+	run -2 --separate-stderr vmlaunch --vcpu-map 0:1,0:0 --dry-run
+	assert_equal "$stderr" "vmlaunch: invalid --vcpu-map '0:1,0:0': vCPU 0 is mapped twice (to 1 and 0)"
+	run -2 --separate-stderr vmlaunch --vcpu-map 0:0,2:1 --dry-run
+	[[ $stderr == *"vCPU 1 is missing"* ]]
+	run -2 --separate-stderr vmlaunch --vcpu-map "0:$(nproc --all)" --dry-run
+	[[ $stderr == *"which the topology does not have"* ]]
+	run -2 --separate-stderr vmlaunch --vcpu-map 0:1,1:1 --dry-run
+	[[ $stderr == *"vCPUs 0 and 1 share CPU 1"*"pass --allow-shared to run it anyway" ]]
+	run -0 vmlaunch --vcpu-map 0:1,1:1 --allow-shared --dry-run
+	run -2 --separate-stderr vmlaunch --vcpu-map 0:1 --accel fast
+	[[ $stderr == "vmlaunch: invalid --accel 'fast' (auto, kvm or tcg)"* ]]
+	run -2 --separate-stderr vmlaunch --vcpu-map 0:1 --vhost-user /s,queues=0
+	[[ $stderr == *"queues must be 1-64"* ]]
+	run -2 --separate-stderr vmlaunch --vcpu-map 0:1 --kernel /k --disk /d
+	run -2 --separate-stderr vmlaunch --vcpu-map 0:1 --memory 1X
+	run -2 --separate-stderr vmlaunch --vcpu-map 0:1 --name ../x
+	run -2 --separate-stderr vmlaunch --vcpu-map 0:1 --vcpu-sched rr:5 --dry-run
+	run -2 --separate-stderr vmlaunch --vcpu-map 0:1 --profile /nonexistent.conf --dry-run
+	[[ $stderr == "vmlaunch: cannot read profile /nonexistent.conf"* ]]
+	run -2 --separate-stderr vmlaunch --vcpu-map 0:1 stray
+	[[ $stderr == *"unexpected argument 'stray' (QEMU arguments go after --)"* ]]
+	run -2 --separate-stderr vmlaunch attach --vcpu-map 0:1
+	[[ $stderr == *"attach needs --qmp SOCKET or --pid PID"* ]]
+	run -2 --separate-stderr vmlaunch stop
+}
+
+@test "--dry-run prints the QEMU command and the pinning plan, and starts nothing" {
+	run -0 --separate-stderr vmlaunch --name bats-dry --vcpu-map 0:1 --memory 128M --dry-run -- -device virtio-rng-pci
+	assert_line --partial " -S "
+	assert_line --partial "-accel tcg,thread=multi -cpu max -smp 1,sockets=1,cores=1,threads=1 -m 128"
+	assert_line --partial "-device virtio-rng-pci"
+	assert_line "  vCPU 0 -> CPU 1"
+	assert_line "  QEMU's other threads -> CPUs 0"
+	[[ $stderr == *"running under TCG"* ]]
+	[ ! -e "$(vm_dir bats-dry)" ]
+	run -0 --separate-stderr vmlaunch --name bats-dry --vcpu-map 0:1 --dry-run --json
+	assert_equal "$(jqo '.vcpus[0].cpu')" 1
+	assert_equal "$(jqo '.command | index("-S") > 0')" true
+}
+
+@test "launch --vcpu-map 0:1,1:0: each CPU n/TCG thread on exactly its CPU, as /proc shows" {
+	run -0 --separate-stderr vmlaunch --name bats-swap --vcpu-map 0:1,1:0 --daemonize --json
+	local pid
+	pid=$(jqo .pid)
+	assert_equal "$(thread_cpus "$pid" "CPU 0/TCG")" 1
+	assert_equal "$(thread_cpus "$pid" "CPU 1/TCG")" 0
+	assert_equal "$(jqo '.vcpus[0].tid')" "$(basename "$(grep -l 'CPU 0/TCG' /proc/"$pid"/task/*/comm | xargs dirname)")"
+	# The guest runs (cont was sent).
+	run -0 pincheck vm --json --name bats-swap --vcpu-map 0:1,1:0
+	assert_equal "$(jqo '.findings[] | select(.id == "vcpu-map") | .severity')" ok
+}
+
+@test "QEMU's other threads stay off the vCPUs' CPUs" {
+	run -0 --separate-stderr vmlaunch --name bats-emu --vcpu-map 0:1 --daemonize --json
+	local pid t n=0
+	pid=$(jqo .pid)
+	assert_equal "$(jqo .emulator_cpus)" 0
+	for t in /proc/"$pid"/task/*; do
+		if [ "$(cat "$t/comm")" = "CPU 0/TCG" ]; then
+			assert_equal "$(awk '/Cpus_allowed_list/ { print $2 }' "$t/status")" 1
+		else
+			assert_equal "$(awk '/Cpus_allowed_list/ { print $2 }' "$t/status")" 0
+			n=$((n + 1))
+		fi
+	done
+	[ "$n" -ge 1 ]
+	run -0 pincheck vm --json --qmp "$(vm_dir bats-emu)/qmp.sock"
+	assert_equal "$(jqo '.findings[] | select(.id == "emulator-threads") | .severity')" ok
+}
+
+@test "list shows running VMs with their vCPUs; stop ends one and leaves nothing" {
+	vmlaunch --name bats-list --vcpu-map 0:1 --daemonize >/dev/null 2>&1
+	run -0 vmlaunch list --json
+	assert_equal "$(jqo '.[] | select(.name == "bats-list") | .vcpus[0].cpu')" 1
+	local pid
+	pid=$(jqo '.[] | select(.name == "bats-list") | .pid')
+	run -0 vmlaunch list
+	assert_line --regexp '^bats-list +[0-9]+ .*qmp.sock +0:1$'
+	run -1 --separate-stderr vmlaunch --name bats-list --vcpu-map 0:1 --daemonize
+	[[ $stderr == *"a VM named 'bats-list' is running"* ]]
+	run -0 vmlaunch stop bats-list
+	assert_output "vmlaunch: VM 'bats-list' stopped"
+	wait_gone "$pid"
+	[ ! -e "$(vm_dir bats-list)" ]
+	run -1 --separate-stderr vmlaunch stop bats-list
+	[[ $stderr == "vmlaunch: no VM named 'bats-list'"* ]]
+}
+
+@test "a QEMU that fails to start: its error shown, exit 1, runtime dir gone" {
+	run -1 --separate-stderr vmlaunch --name bats-bad --vcpu-map 0:1 -- -bogus-option
+	[[ $stderr == *"vmlaunch: QEMU failed to start: qemu-system-x86_64: -bogus-option: invalid option"* ]]
+	[ ! -e "$(vm_dir bats-bad)" ]
+	run -1 --separate-stderr vmlaunch --name bats-bad --vcpu-map 0:1 --daemonize -- -bogus-option
+	[[ $stderr == *"QEMU failed to start"* ]]
+	[ ! -e "$(vm_dir bats-bad)" ]
+	run -1 --separate-stderr vmlaunch --name bats-bad --vcpu-map 0:1 --qemu /nonexistent/qemu
+	[[ $stderr == *"cannot run /nonexistent/qemu"* ]]
+	[ ! -e "$(vm_dir bats-bad)" ]
+	! pgrep -f 'guest=bats-bad'
+}
+
+@test "SIGTERM to vmlaunch: powerdown, grace, quit; exit 0 and nothing left" {
+	vmlaunch --name bats-term --vcpu-map 0:1 --grace 0.2 --console-log /dev/null 2>"$BATS_TEST_TMPDIR/err" 3>&- &
+	local vml=$!
+	wait_for_file "$(vm_dir bats-term)/state.json"
+	local pid
+	pid=$(jq .pid "$(vm_dir bats-term)/state.json")
+	kill -TERM "$vml"
+	local rc=0
+	wait "$vml" || rc=$?
+	assert_equal "$rc" 0
+	wait_gone "$pid"
+	[ ! -e "$(vm_dir bats-term)" ]
+}
+
+@test "QEMU killed underneath vmlaunch: exit 128+9, said once, nothing left" {
+	vmlaunch --name bats-kill --vcpu-map 0:1 --console-log /dev/null 2>"$BATS_TEST_TMPDIR/err" 3>&- &
+	local vml=$!
+	wait_for_file "$(vm_dir bats-kill)/state.json"
+	kill -9 "$(jq .pid "$(vm_dir bats-kill)/state.json")"
+	local rc=0
+	wait "$vml" || rc=$?
+	assert_equal "$rc" 137
+	grep -q "QEMU (pid [0-9]*) was killed by signal 9" "$BATS_TEST_TMPDIR/err"
+	[ ! -e "$(vm_dir bats-kill)" ]
+}
+
+@test "attach --pid and --qmp pin a QEMU that was started without vmlaunch" {
+	local sock=$BATS_TEST_TMPDIR/qmp.sock
+	QEMU_PIDFILE=$BATS_TEST_TMPDIR/qemu.pid
+	qemu-system-x86_64 -name guest=bats-attach,debug-threads=on -accel tcg,thread=multi -cpu max -smp 2 -m 64 \
+		-nodefaults -display none -qmp unix:"$sock",server=on,wait=off -daemonize -pidfile "$QEMU_PIDFILE" 3>&-
+	QEMU_PID=$(cat "$QEMU_PIDFILE")
+	run -0 --separate-stderr vmlaunch attach --pid "$QEMU_PID" --vcpu-map 0:1,1:0
+	assert_line "  vCPU 0 -> CPU 1 (thread $(vcpu_tid 0))"
+	assert_equal "$(thread_cpus "$QEMU_PID" "CPU 0/TCG")" 1
+	assert_equal "$(thread_cpus "$QEMU_PID" "CPU 1/TCG")" 0
+	run -0 --separate-stderr vmlaunch attach --qmp "$sock" --vcpu-map 0:0,1:1 --json
+	assert_equal "$(jqo .pid)" "$QEMU_PID"
+	assert_equal "$(thread_cpus "$QEMU_PID" "CPU 0/TCG")" 0
+	run -0 pincheck vm --json --qmp "$sock" --vcpu-map 0:0,1:1
+	assert_equal "$(jqo '.findings[] | select(.id == "vcpu-map") | .severity')" ok
+	run -2 --separate-stderr vmlaunch attach --qmp "$sock" --vcpu-map 0:0
+	[[ $stderr == *"QEMU has 2 vCPUs, the map 1"* ]]
+}
+
+@test "attach refuses single-threaded TCG: every vCPU on one thread" {
+	local sock=$BATS_TEST_TMPDIR/qmp.sock
+	QEMU_PIDFILE=$BATS_TEST_TMPDIR/qemu.pid
+	qemu-system-x86_64 -name guest=bats-single -accel tcg,thread=single -smp 2 -m 64 -S \
+		-nodefaults -display none -qmp unix:"$sock",server=on,wait=off -daemonize -pidfile "$QEMU_PIDFILE" 3>&-
+	QEMU_PID=$(cat "$QEMU_PIDFILE")
+	run -2 --separate-stderr vmlaunch attach --qmp "$sock" --vcpu-map 0:0,1:1
+	[[ $stderr == *"run on the same host thread"*"single-threaded TCG"* ]]
+}
