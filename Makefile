@@ -143,6 +143,7 @@ demo: deps
 
 bench: all
 	$(Q)tests/bench/pincheck-vm
+	$(Q)tests/bench/vmlaunch-start
 
 # --- install -----------------------------------------------------------------
 install: all
