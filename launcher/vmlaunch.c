@@ -42,6 +42,9 @@
 
 static const char *prog = "vmlaunch";
 
+/* How long QEMU may take to come up and greet on QMP. */
+#define QMP_START_MS 15000
+
 struct settings {
 	const char *cmd;                 /* launch, attach, list, stop */
 	const char *name, *map_arg, *emu_arg, *sched_arg, *profile, *memory_arg, *hugepages_dir, *qmp_arg;
@@ -555,6 +558,7 @@ static pid_t spawn_qemu(struct settings *s, struct vm *vm, int qmp_listen, const
 		_exit(127);
 	}
 	close(errpipe[1]);
+	fcntl(errpipe[0], F_SETFL, O_NONBLOCK); /* drained while QEMU runs */
 	vm->errfd = errpipe[0];
 	strv_free(&argv);
 	return pid;
@@ -566,16 +570,22 @@ static int start_pinned(struct layout *l, struct vm *vm, json_t **result)
 	struct qmp_error qerr;
 	struct qmp *q;
 	char msg[1024];
-	int r, status;
+	int r;
 
-	q = qmp_connect(vm->sock, 15000, &qerr);
+	q = qmp_connect(vm->sock, QMP_START_MS, &qerr);
 	if (!q) {
-		status = reap(vm->pid, 3000);
+		/* A timeout: QEMU lives but does not talk.  Anything else: it is exiting. */
+		bool alive = errno == ETIMEDOUT;
+		reap(vm->pid, alive ? 0 : 3000);
 		drain_stderr(vm, false);
-		if (WIFEXITED(status) || WIFSIGNALED(status))
-			return report_failure(vm, EXIT_FAIL, "QEMU failed to start: %s",
-					      vm->errlen ? last_line(vm) : "it exited without a word");
-		return report_failure(vm, EXIT_FAIL, "QEMU did not answer on QMP: %s", qerr.desc);
+		if (alive && strstr(vm->errbuf, "waiting for connection"))
+			return report_failure(vm, EXIT_FAIL, "QEMU waited %d s for a vhost-user backend to connect (%s): start the backend first, or let QEMU connect to it (drop ',server')",
+					      QMP_START_MS / 1000, last_line(vm));
+		if (alive)
+			return report_failure(vm, EXIT_FAIL, "QEMU did not answer on QMP within %d s%s%s", QMP_START_MS / 1000,
+					      vm->errlen ? ": " : "", vm->errlen ? last_line(vm) : "");
+		return report_failure(vm, EXIT_FAIL, "QEMU failed to start: %s",
+				      vm->errlen ? last_line(vm) : "it exited without a word");
 	}
 	r = vmpin_apply(q, vm->pid, &l->pin, result, msg, sizeof(msg));
 	if (r == 0)

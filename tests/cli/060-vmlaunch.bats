@@ -174,3 +174,34 @@ teardown() {
 	run -2 --separate-stderr vmlaunch attach --qmp "$sock" --vcpu-map 0:0,1:1
 	[[ $stderr == *"run on the same host thread"*"single-threaded TCG"* ]]
 }
+
+@test "--hugepages: guest RAM on hugetlbfs, preallocated; too few pages is a clear error" {
+	need_root
+	save_hugepages
+	hugepages setup 32M --page-size 2M >/dev/null
+	run -1 --separate-stderr vmlaunch --name bats-huge --vcpu-map 0:1 --memory 64M --hugepages --daemonize
+	[[ $stderr == *"not enough free 2M hugepages"*"for 64M of guest RAM: 16 free, 32 needed; run 'hugepages reserve 64M --page-size 2M"* ]]
+	[ ! -e "$(vm_dir bats-huge)" ]
+	run -0 --separate-stderr vmlaunch --name bats-huge --vcpu-map 0:1 --memory 32M --hugepages --daemonize --json
+	run -0 --separate-stderr pincheck vm --json --name bats-huge
+	assert_equal "$(jqo '.findings[] | select(.id == "memory-hugepages") | .severity')" ok
+	assert_equal "$(jqo '.memory.page_kb')" 2048
+	vmlaunch stop bats-huge >/dev/null
+	restore_hugepages
+}
+
+@test "--vhost-user: QEMU connects to the backend's socket; with none there, its error is shown" {
+	local sock=$BATS_TEST_TMPDIR/vhost0.sock
+	run -1 --separate-stderr vmlaunch --name bats-vhost --vcpu-map 0:1 --vhost-user "$sock,queues=2" --daemonize
+	[[ $stderr == *"QEMU failed to start: qemu-system-x86_64: -chardev socket,id=vhu0,path=$sock: Failed to connect to '$sock': No such file or directory"* ]]
+	[ ! -e "$(vm_dir bats-vhost)" ]
+	! pgrep -f 'guest=bats-vhost'
+}
+
+@test "--vcpu-sched fifo:PRIO gives the vCPU threads SCHED_FIFO" {
+	need_root
+	run -0 --separate-stderr vmlaunch --name bats-fifo --vcpu-map 0:1 --vcpu-sched fifo:1 --daemonize
+	run -0 --separate-stderr pincheck vm --json --name bats-fifo
+	assert_equal "$(jqo '.vcpus[0].policy')" fifo
+	assert_equal "$(jqo '.vcpus[0].priority')" 1
+}
