@@ -25,7 +25,7 @@ WARN      += -Werror
 endif
 CFLAGS    ?= -O2 -g
 ALL_CFLAGS = -std=gnu11 -D_GNU_SOURCE -DPROJECT_VERSION='"$(VERSION)"' -DDATADIR='"$(DATADIR)"' \
-             -Ipinning -Ihugepages -Ilauncher $(WARN) $(CFLAGS) $(shell pkg-config --cflags $(PKGS))
+             -Ipinning -Ihugepages -Ilauncher -Ireflector $(WARN) $(CFLAGS) $(shell pkg-config --cflags $(PKGS))
 LDLIBS_PIN = $(shell pkg-config --libs $(PKGS))
 
 ifeq ($(V),1)
@@ -49,6 +49,9 @@ HP_OBJ   := $(B)/obj/hugepages/hp.o
 LAUNCH_SRC := $(filter-out launcher/vmlaunch.c,$(wildcard launcher/*.c))
 LAUNCH_OBJ := $(LAUNCH_SRC:%.c=$(B)/obj/%.o)
 LAUNCH_LIB := $(B)/lib/liblauncher.a
+
+# --- packet code shared by the DPDK programs (plain C, unit-tested) ------------
+PKT_OBJ    := $(B)/obj/reflector/pkt.o
 
 # --- programs ----------------------------------------------------------------
 PROGRAMS := $(B)/bin/pincheck $(B)/bin/hugepages $(B)/bin/vmlaunch
@@ -97,7 +100,7 @@ $(LAUNCH_LIB): $(LAUNCH_OBJ)
 	@mkdir -p $(@D)
 	$(Q)rm -f $@ && $(AR) rcs $@ $^
 
-$(B)/tests/test_%: $(B)/obj/tests/unit/test_%.o $(UNIT_HELPERS) $(LAUNCH_LIB) $(HP_LIB) $(PIN_LIB)
+$(B)/tests/test_%: $(B)/obj/tests/unit/test_%.o $(UNIT_HELPERS) $(PKT_OBJ) $(LAUNCH_LIB) $(HP_LIB) $(PIN_LIB)
 	$(call msg,LD,$@)
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS_PIN) -lpthread $(shell pkg-config --libs cmocka)
