@@ -54,7 +54,7 @@ LAUNCH_LIB := $(B)/lib/liblauncher.a
 PKT_OBJ    := $(B)/obj/reflector/pkt.o
 
 # --- programs ----------------------------------------------------------------
-PROGRAMS := $(B)/bin/pincheck $(B)/bin/hugepages $(B)/bin/vmlaunch
+PROGRAMS := $(B)/bin/pincheck $(B)/bin/hugepages $(B)/bin/vmlaunch $(B)/bin/reflector
 MANPAGES := $(patsubst docs/man/%.scd,$(B)/man/%,$(wildcard docs/man/*.scd))
 
 # --- unit tests (cmocka) -----------------------------------------------------
@@ -79,6 +79,24 @@ $(B)/bin/vmlaunch: $(B)/obj/launcher/vmlaunch.o $(LAUNCH_LIB) $(HP_LIB) $(PIN_LI
 	$(call msg,LD,$@)
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS_PIN)
+
+# DPDK programs: -O3 and DPDK's flags from pkg-config (Debian's libdpdk-dev).
+DPDK_CFLAGS = $(shell pkg-config --cflags libdpdk 2>/dev/null) -O3
+DPDK_LIBS   = $(shell pkg-config --libs libdpdk 2>/dev/null)
+$(B)/obj/reflector/reflector.o: ALL_CFLAGS += $(DPDK_CFLAGS) -Wno-missing-prototypes
+$(B)/obj/reflector/pkt.o: ALL_CFLAGS += -O3
+
+$(B)/bin/reflector: $(B)/obj/reflector/reflector.o $(B)/obj/reflector/preflight.o $(PKT_OBJ) $(LAUNCH_LIB) $(HP_LIB) $(PIN_LIB)
+	$(call msg,LD,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS_PIN) $(DPDK_LIBS)
+
+# A DPDK test peer for the reflector's functional tests.
+$(B)/obj/tests/peer/vpeer.o: ALL_CFLAGS += $(DPDK_CFLAGS) -Wno-missing-prototypes
+$(B)/tests/vpeer: $(B)/obj/tests/peer/vpeer.o
+	$(call msg,LD,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $^ $(DPDK_LIBS)
 
 $(B)/bin/pincheck: $(B)/obj/pinning/pincheck.o $(LAUNCH_LIB) $(HP_LIB) $(PIN_LIB)
 	$(call msg,LD,$@)
@@ -131,13 +149,13 @@ deps:
 
 # --- tests -------------------------------------------------------------------
 check: deps
-	$(Q)$(MAKE) --no-print-directory all $(UNIT_BIN)
+	$(Q)$(MAKE) --no-print-directory all $(UNIT_BIN) $(B)/tests/vpeer
 	$(Q)tests/run $(UNIT_BIN) tests/cli/*.bats
 
 unit: $(UNIT_BIN)
 	$(Q)tests/run $(UNIT_BIN)
 
-cli: all
+cli: all $(B)/tests/vpeer
 	$(Q)tests/run tests/cli/*.bats
 
 demo: deps

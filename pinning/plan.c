@@ -14,7 +14,7 @@ int plan_validate(const struct plan *p, struct pin_error *err)
 
 	topo_cpus(p->topo, &all);
 	cpuset_format_list(&all, list, sizeof(list));
-	for (unsigned v = 0; v < p->map->n; v++) {
+	for (unsigned v = 0; p->map && v < p->map->n; v++) {
 		int cpu = p->map->cpu[v];
 		snprintf(what, sizeof(what), "vCPU %u is mapped to", v);
 		if (!cpuset_isset(&all, cpu))
@@ -63,6 +63,8 @@ static int check_shared(const struct plan *p, json_t *rep)
 	char detail[512] = "", who[128];
 	size_t off = 0;
 
+	if (!p->map)
+		return 0;
 	if (vmap_shared(p->map, &shared) == 0) {
 		if (!report_add(rep, "vcpu-shared-cpu", SEV_OK, NULL, "each vCPU has a host CPU of its own"))
 			return -ENOMEM;
@@ -130,12 +132,14 @@ static int check_smt(const struct plan *p, json_t *rep)
 	unsigned ncores = topo_ncores(p->topo), nshared;
 	json_t *f;
 
-	vmap_cpus(p->map, &vcpus);
+	cpuset_zero(&vcpus);
+	if (p->map)
+		vmap_cpus(p->map, &vcpus);
 	cpuset_zero(&shared_cores);
 	cpuset_zero(&vv_cores);
 	cpuset_zero(&hh_cores);
 	/* Per vCPU: siblings that are host lcores, or another vCPU. */
-	for (unsigned v = 0; v < p->map->n; v++) {
+	for (unsigned v = 0; p->map && v < p->map->n; v++) {
 		int cpu = p->map->cpu[v], core = topo_core_of(p->topo, cpu);
 		if (core < 0 || topo_siblings(p->topo, cpu, &sib) < 0)
 			continue;
@@ -156,7 +160,9 @@ static int check_smt(const struct plan *p, json_t *rep)
 		}
 	}
 	nshared = cpuset_count(&shared_cores);
-	if (p->host && nshared > 0) {
+	if (!p->map) {
+		/* Host lcores alone: nothing to compare with a guest. */
+	} else if (p->host && nshared > 0) {
 		f = report_add(rep, "smt-host-guest", SEV_FAIL, NULL,
 			       "host lcores and vCPUs share %s (%u of %u; SMT siblings: %s): the busy-polling host lcore and the vCPU compete for one core",
 			       nshared == ncores ? "every physical core" : "physical cores", nshared, ncores, pairs);
@@ -202,7 +208,9 @@ static int check_isolation(const struct plan *p, json_t *rep)
 	char list[256];
 	json_t *f;
 
-	vmap_cpus(p->map, &all);
+	cpuset_zero(&all);
+	if (p->map)
+		vmap_cpus(p->map, &all);
 	if (p->host)
 		cpuset_or(&all, &all, p->host);
 	cpuset_format_list(&all, list, sizeof(list));
@@ -235,6 +243,8 @@ static int check_numa(const struct plan *p, json_t *rep)
 
 	cpuset_zero(&vnodes);
 	cpuset_zero(&hnodes);
+	if (!p->map)
+		return 0;
 	for (unsigned v = 0; v < p->map->n; v++) {
 		int n = topo_numa_of(p->topo, p->map->cpu[v]);
 		if (n >= 0)
@@ -270,7 +280,9 @@ static int check_cpu0(const struct plan *p, json_t *rep)
 	struct cpuset vcpus;
 	const char *who = NULL;
 
-	vmap_cpus(p->map, &vcpus);
+	cpuset_zero(&vcpus);
+	if (p->map)
+		vmap_cpus(p->map, &vcpus);
 	if (cpuset_isset(&vcpus, 0))
 		who = "a vCPU";
 	else if (p->host && cpuset_isset(p->host, 0))

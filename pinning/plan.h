@@ -13,7 +13,7 @@
 #include "vmap.h"
 
 struct plan {
-	const struct vmap *map;
+	const struct vmap *map;             /* the vCPUs; NULL: host lcores alone (a DPDK program's preflight) */
 	const struct cpuset *host;          /* host lcores; NULL when none are given */
 	const struct topo *topo;
 	const struct hostfacts *facts;      /* NULL: a host being planned for; live facts are unknown */

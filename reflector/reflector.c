@@ -1,0 +1,760 @@
+/*
+ * reflector — the bundled DPDK vhost-user packet reflector.  Every frame it
+ * receives goes back out of the same port and queue, rewritten as --mode says.
+ * One polling worker lcore per (port, queue), round robin when there are fewer
+ * lcores than queues; the main lcore only does statistics and control.
+ *
+ *   reflector [EAL OPTIONS] -- [OPTIONS]
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <math.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <rte_common.h>
+#include <rte_cycles.h>
+#include <rte_eal.h>
+#include <rte_ethdev.h>
+#include <rte_launch.h>
+#include <rte_lcore.h>
+#include <rte_mbuf.h>
+
+#include <jansson.h>
+
+#include "exitcodes.h"
+#include "pkt.h"
+#include "preflight.h"
+#include "report.h"
+#include "rundir.h"
+#include "vmap.h"
+
+#define MAX_QUEUES 64
+#define MAX_PORTS 16
+#define MAX_VHOST 8
+#define RX_DESC 1024
+#define TX_DESC 1024
+#define MBUF_CACHE 256
+
+static const char *prog = "reflector";
+static volatile bool force_quit;
+
+struct settings {
+	enum pkt_mode mode;
+	unsigned burst;
+	unsigned tx_retry;
+	double stats_interval;    /* 0: only the final summary */
+	double duration;          /* 0: until a signal */
+	unsigned queues;          /* 0: the driver's (vhost: the vdev's queues=) */
+	bool json, no_preflight;
+	mode_t socket_mode;
+	const char *vhost[MAX_VHOST];
+	unsigned nvhost;
+	const char *vcpu_map, *vm;
+};
+
+/* Counters of one (port, queue), written by one worker only. */
+struct qstats {
+	uint64_t rx_packets, rx_bytes, tx_packets, tx_bytes;
+	uint64_t tx_full;         /* dropped: the TX ring stayed full through every retry */
+	uint64_t results[PKT_NRESULTS];
+} __rte_cache_aligned;
+
+struct port {
+	uint16_t id;
+	uint16_t nq;
+	char name[RTE_ETH_NAME_MAX_LEN];
+	char iface[256];          /* a vhost socket we should chmod, or "" */
+	volatile bool link_up;
+	struct qstats q[MAX_QUEUES];
+};
+
+static struct port ports[MAX_PORTS];
+static unsigned nports;
+
+struct worker {
+	unsigned n;
+	struct { struct port *p; uint16_t q; } job[MAX_PORTS * MAX_QUEUES];
+};
+
+static struct worker workers[RTE_MAX_LCORE];
+static struct settings cfg;
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"Usage:\n"
+		" %1$s [EAL OPTIONS] -- [OPTIONS]\n"
+		"\n"
+		"Reflect every received frame back out of its port and queue.\n"
+		"\n"
+		"Options:\n"
+		"     --vhost NAME|PATH[,queues=N][,client]\n"
+		"                           a net_vhost port (repeatable); a bare NAME is a socket in\n"
+		"                           the private runtime directory (/run/reflector, mode 0700)\n"
+		"     --mode MODE           io, macswap (default), ipswap or l4swap\n"
+		"     --burst N             frames per rx/tx burst (1-512, default 32)\n"
+		"     --tx-retry N          retries when the TX ring is full before dropping (default 64)\n"
+		"     --queues N            queues per port (default: the driver's; vhost: the vdev's)\n"
+		"     --stats SECONDS       print statistics every SECONDS (default 1; 0: only at the end)\n"
+		"     --json                statistics as one JSON object per line\n"
+		"     --duration SECONDS    stop after SECONDS (default: at SIGINT or SIGTERM)\n"
+		"     --socket-mode MODE    permissions of vhost sockets it creates (default 0600)\n"
+		"     --vcpu-map MAP        a guest's vCPUs, for the preflight's SMT warnings\n"
+		"     --vm NAME             the same, from a VM vmlaunch started\n"
+		"     --no-preflight        skip the hugepage and lcore checks\n"
+		" -h, --help                display this help\n"
+		" -V, --version             display version\n"
+		"\n"
+		"EAL options come first, as for any DPDK program: -l 0,1 (main lcore first)\n"
+		"--in-memory is added unless --file-prefix or --in-memory is given.\n"
+		"\n"
+		"For more details see reflector(1).\n", prog);
+}
+
+static int __attribute__((format(printf, 1, 2))) usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: ", prog);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nTry '%s --help' for more information.\n", prog);
+	return EXIT_USAGE;
+}
+
+static int __attribute__((format(printf, 2, 3))) fail(int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: ", prog);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return code;
+}
+
+static int parse_uint(const char *s, unsigned long min, unsigned long max, unsigned long *out)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || *end || end == s || s[0] == '-' || v < min || v > max)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+static int parse_seconds(const char *s, double *out)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || *end || end == s || !isfinite(v) || v < 0 || v > 86400 * 365)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+/* The program's own options (after "--"). */
+static int parse_args(int argc, char **argv, struct settings *s)
+{
+	enum { O_VHOST = 256, O_MODE, O_BURST, O_RETRY, O_QUEUES, O_STATS, O_JSON, O_DURATION, O_SOCKMODE,
+	       O_VMAP, O_VM, O_NOPRE };
+	static const struct option longopts[] = {
+		{ "vhost", required_argument, NULL, O_VHOST },
+		{ "mode", required_argument, NULL, O_MODE },
+		{ "burst", required_argument, NULL, O_BURST },
+		{ "tx-retry", required_argument, NULL, O_RETRY },
+		{ "queues", required_argument, NULL, O_QUEUES },
+		{ "stats", required_argument, NULL, O_STATS },
+		{ "json", no_argument, NULL, O_JSON },
+		{ "duration", required_argument, NULL, O_DURATION },
+		{ "socket-mode", required_argument, NULL, O_SOCKMODE },
+		{ "vcpu-map", required_argument, NULL, O_VMAP },
+		{ "vm", required_argument, NULL, O_VM },
+		{ "no-preflight", no_argument, NULL, O_NOPRE },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	unsigned long v;
+	int c, m;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "hV", longopts, NULL)) != -1) {
+		switch (c) {
+		case O_VHOST:
+			if (s->nvhost == MAX_VHOST)
+				return usage_error("at most %d --vhost ports", MAX_VHOST);
+			s->vhost[s->nvhost++] = optarg;
+			break;
+		case O_MODE:
+			if ((m = pkt_mode_parse(optarg)) < 0)
+				return usage_error("unknown mode '%s' (io, macswap, ipswap or l4swap)", optarg);
+			s->mode = (enum pkt_mode)m;
+			break;
+		case O_BURST:
+			if (parse_uint(optarg, 1, 512, &v) < 0)
+				return usage_error("invalid --burst '%s' (1-512)", optarg);
+			s->burst = (unsigned)v;
+			break;
+		case O_RETRY:
+			if (parse_uint(optarg, 0, 1000000, &v) < 0)
+				return usage_error("invalid --tx-retry '%s' (0-1000000)", optarg);
+			s->tx_retry = (unsigned)v;
+			break;
+		case O_QUEUES:
+			if (parse_uint(optarg, 1, MAX_QUEUES, &v) < 0)
+				return usage_error("invalid --queues '%s' (1-%d)", optarg, MAX_QUEUES);
+			s->queues = (unsigned)v;
+			break;
+		case O_STATS:
+			if (parse_seconds(optarg, &s->stats_interval) < 0)
+				return usage_error("invalid --stats '%s' (seconds)", optarg);
+			break;
+		case O_JSON: s->json = true; break;
+		case O_DURATION:
+			if (parse_seconds(optarg, &s->duration) < 0 || s->duration == 0)
+				return usage_error("invalid --duration '%s' (seconds, more than 0)", optarg);
+			break;
+		case O_SOCKMODE: {
+			char *end;
+			long mode = strtol(optarg, &end, 8);
+			if (*end || end == optarg || mode <= 0 || mode > 0777)
+				return usage_error("invalid --socket-mode '%s' (octal, such as 0660)", optarg);
+			s->socket_mode = (mode_t)mode;
+			break;
+		}
+		case O_VMAP: s->vcpu_map = optarg; break;
+		case O_VM: s->vm = optarg; break;
+		case O_NOPRE: s->no_preflight = true; break;
+		case 'h':
+			usage(stdout);
+			exit(EXIT_OK);
+		case 'V':
+			printf("%s (pinlab) %s\n", prog, PROJECT_VERSION);
+			exit(EXIT_OK);
+		default:
+			fprintf(stderr, "Try '%s --help' for more information.\n", prog);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind < argc)
+		return usage_error("unexpected argument '%s'", argv[optind]);
+	if (s->vcpu_map && s->vm)
+		return usage_error("--vcpu-map and --vm exclude each other");
+	return 0;
+}
+
+/* --vhost NAME|PATH[,opts] -> an EAL --vdev argument; *iface gets the socket path. */
+static int vhost_vdev(const char *spec, unsigned idx, char *vdev, size_t len, char *iface, size_t ilen)
+{
+	char dir[256];
+	size_t plen = strcspn(spec, ",");
+	const char *opts = spec[plen] ? spec + plen + 1 : "";
+	char optbuf[256];
+	size_t ob = 0;
+
+	if (plen == 0 || plen >= 200)
+		return -EINVAL;
+	if (memchr(spec, '/', plen)) {
+		snprintf(iface, ilen, "%.*s", (int)plen, spec);
+	} else {
+		/* A private runtime directory: only its owner reaches the sockets. */
+		if (geteuid() == 0)
+			snprintf(dir, sizeof(dir), "/run/reflector");
+		else if (getenv("XDG_RUNTIME_DIR"))
+			snprintf(dir, sizeof(dir), "%s/reflector", getenv("XDG_RUNTIME_DIR"));
+		else
+			return -ENOENT;
+		if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+			return -errno;
+		snprintf(iface, ilen, "%s/%.*s.sock", dir, (int)plen, spec);
+	}
+	optbuf[0] = '\0';
+	while (*opts) {
+		size_t n = strcspn(opts, ",");
+		if (n == 6 && !strncmp(opts, "client", 6))
+			ob += (size_t)snprintf(optbuf + ob, sizeof(optbuf) - ob, ",client=1");
+		else if (!strncmp(opts, "queues=", 7))
+			ob += (size_t)snprintf(optbuf + ob, sizeof(optbuf) - ob, ",%.*s", (int)n, opts);
+		else
+			return -EINVAL;
+		opts += n + (opts[n] == ',');
+	}
+	snprintf(vdev, len, "net_vhost%u,iface=%s%s", idx, iface, optbuf);
+	return 0;
+}
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	force_quit = true;
+}
+
+static int on_port_event(uint16_t port_id, enum rte_eth_event_type type, void *arg, void *ret)
+{
+	(void)arg;
+	(void)ret;
+	for (unsigned i = 0; i < nports; i++) {
+		struct rte_eth_link link;
+		if (ports[i].id != port_id || type != RTE_ETH_EVENT_INTR_LSC)
+			continue;
+		if (rte_eth_link_get_nowait(port_id, &link) == 0) {
+			ports[i].link_up = link.link_status == RTE_ETH_LINK_UP;
+			if (!cfg.json)
+				printf("port %u (%s): %s\n", port_id, ports[i].name,
+				       ports[i].link_up ? "peer connected" : "peer disconnected");
+			else
+				printf("{\"type\": \"event\", \"port\": %u, \"link\": \"%s\"}\n", port_id,
+				       ports[i].link_up ? "up" : "down");
+			fflush(stdout);
+		}
+	}
+	return 0;
+}
+
+/* The polling loop of one worker lcore: receive, rewrite, send back, retry, count. */
+static int worker_main(void *arg)
+{
+	struct worker *w = arg;
+	const unsigned burst = cfg.burst, retries = cfg.tx_retry;
+	const enum pkt_mode mode = cfg.mode;
+	struct rte_mbuf *pkts[512];
+
+	while (!force_quit) {
+		for (unsigned j = 0; j < w->n; j++) {
+			struct port *p = w->job[j].p;
+			uint16_t q = w->job[j].q;
+			struct qstats *st = &p->q[q];
+			uint16_t n = rte_eth_rx_burst(p->id, q, pkts, (uint16_t)burst), sent;
+			uint64_t bytes = 0;
+
+			if (n == 0)
+				continue;
+			for (uint16_t i = 0; i < n; i++) {
+				struct rte_mbuf *m = pkts[i];
+				bytes += rte_pktmbuf_pkt_len(m);
+				if (mode != PKT_IO) {
+					/* Headers live in the first segment; never look past it. */
+					enum pkt_result r = pkt_swap(rte_pktmbuf_mtod(m, uint8_t *), rte_pktmbuf_data_len(m), mode);
+					st->results[r]++;
+				}
+			}
+			st->rx_packets += n;
+			st->rx_bytes += bytes;
+			sent = rte_eth_tx_burst(p->id, q, pkts, n);
+			for (unsigned r = 0; sent < n && r < retries && !force_quit; r++)
+				sent += rte_eth_tx_burst(p->id, q, pkts + sent, n - sent);
+			if (sent < n) {
+				for (uint16_t i = sent; i < n; i++)
+					bytes -= rte_pktmbuf_pkt_len(pkts[i]);
+				rte_pktmbuf_free_bulk(pkts + sent, n - sent);
+				st->tx_full += n - sent;
+			}
+			st->tx_packets += sent;
+			st->tx_bytes += bytes;
+		}
+	}
+	return 0;
+}
+
+static int setup_port(struct port *p, struct rte_mempool **pools, unsigned nworkers, char *msg, size_t len)
+{
+	struct rte_eth_dev_info info;
+	struct rte_eth_conf conf;
+	int socket = rte_eth_dev_socket_id(p->id), r;
+
+	if (socket < 0)
+		socket = (int)rte_socket_id();
+	if ((r = rte_eth_dev_info_get(p->id, &info)) < 0) {
+		snprintf(msg, len, "port %u: cannot read device info: %s", p->id, rte_strerror(-r));
+		return r;
+	}
+	rte_eth_dev_get_name_by_port(p->id, p->name);
+	if (cfg.queues)
+		p->nq = (uint16_t)cfg.queues;
+	else if (!strcmp(info.driver_name, "net_vhost"))
+		p->nq = info.max_rx_queues; /* the vdev's queues= */
+	else
+		p->nq = 1;
+	if (p->nq > info.max_rx_queues || p->nq > info.max_tx_queues || p->nq > MAX_QUEUES) {
+		snprintf(msg, len, "port %u (%s) has at most %u queues, %u asked", p->id, p->name,
+			 RTE_MIN(info.max_rx_queues, info.max_tx_queues), p->nq);
+		return -EINVAL;
+	}
+	(void)nworkers;
+	memset(&conf, 0, sizeof(conf));
+	if (p->nq > 1 && info.flow_type_rss_offloads) {
+		conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
+		conf.rx_adv_conf.rss_conf.rss_hf = (RTE_ETH_RSS_IP | RTE_ETH_RSS_UDP | RTE_ETH_RSS_TCP) &
+						    info.flow_type_rss_offloads;
+	}
+	if ((r = rte_eth_dev_configure(p->id, p->nq, p->nq, &conf)) < 0) {
+		snprintf(msg, len, "port %u (%s): configure: %s", p->id, p->name, rte_strerror(-r));
+		return r;
+	}
+	for (uint16_t q = 0; q < p->nq; q++) {
+		if ((r = rte_eth_rx_queue_setup(p->id, q, RX_DESC, (unsigned)socket, NULL, pools[socket])) < 0 ||
+		    (r = rte_eth_tx_queue_setup(p->id, q, TX_DESC, (unsigned)socket, NULL)) < 0) {
+			snprintf(msg, len, "port %u (%s) queue %u: %s", p->id, p->name, q, rte_strerror(-r));
+			return r;
+		}
+	}
+	rte_eth_dev_callback_register(p->id, RTE_ETH_EVENT_INTR_LSC, on_port_event, NULL);
+	if ((r = rte_eth_dev_start(p->id)) < 0) {
+		snprintf(msg, len, "port %u (%s): start: %s", p->id, p->name, rte_strerror(-r));
+		return r;
+	}
+	rte_eth_promiscuous_enable(p->id); /* not every driver has it; not needed by vhost */
+	{
+		struct rte_eth_link link;
+		if (rte_eth_link_get_nowait(p->id, &link) == 0)
+			p->link_up = link.link_status == RTE_ETH_LINK_UP;
+	}
+	/* vhost creates its socket (server mode) by now: make it as private as asked. */
+	if (p->iface[0] && access(p->iface, F_OK) == 0)
+		chmod(p->iface, cfg.socket_mode);
+	return 0;
+}
+
+/* One counter set as JSON, with rates against the previous snapshot over @secs. */
+static json_t *stats_json(const struct qstats *now, const struct qstats *prev, double secs)
+{
+	double rxp = secs > 0 ? (double)(now->rx_packets - prev->rx_packets) / secs : 0;
+	double txp = secs > 0 ? (double)(now->tx_packets - prev->tx_packets) / secs : 0;
+	double rxb = (double)(now->rx_bytes - prev->rx_bytes), txb = (double)(now->tx_bytes - prev->tx_bytes);
+	double rxlen = now->rx_packets > prev->rx_packets ? rxb / (double)(now->rx_packets - prev->rx_packets) : 0;
+	double txlen = now->tx_packets > prev->tx_packets ? txb / (double)(now->tx_packets - prev->tx_packets) : 0;
+	json_t *o = json_pack("{s:I, s:I, s:I, s:I, s:f, s:f, s:f, s:f, s:f, s:f, s:I}",
+			      "rx_packets", (json_int_t)now->rx_packets, "rx_bytes", (json_int_t)now->rx_bytes,
+			      "tx_packets", (json_int_t)now->tx_packets, "tx_bytes", (json_int_t)now->tx_bytes,
+			      "rx_mpps", rxp / 1e6, "tx_mpps", txp / 1e6,
+			      "rx_gbps_l1", pkt_gbps_l1(rxp, rxlen), "rx_gbps_l2", pkt_gbps_l2(rxp, rxlen),
+			      "tx_gbps_l1", pkt_gbps_l1(txp, txlen), "tx_gbps_l2", pkt_gbps_l2(txp, txlen),
+			      "tx_dropped_full", (json_int_t)now->tx_full);
+	json_t *res = json_object();
+	for (int r = 0; r < PKT_NRESULTS; r++)
+		json_object_set_new(res, pkt_result_name((enum pkt_result)r), json_integer((json_int_t)now->results[r]));
+	json_object_set_new(o, "frames", res);
+	return o;
+}
+
+/* Snapshots for interval rates. */
+static struct qstats prev_q[MAX_PORTS][MAX_QUEUES];
+static struct qstats prev_t[MAX_PORTS];
+
+static void print_stats(const char *type, double t, double secs)
+{
+	json_t *all = json_pack("{s:s, s:f, s:s}", "type", type, "time", t, "mode", pkt_mode_name(cfg.mode));
+	json_t *parr = json_array();
+	size_t i;
+	json_t *po;
+
+	for (unsigned pi = 0; pi < nports; pi++) {
+		struct port *p = &ports[pi];
+		struct qstats tot, snap[MAX_QUEUES];
+		struct rte_eth_stats es;
+		json_t *qa = json_array(), *o;
+
+		/* Copy first: the workers keep counting. */
+		memcpy(snap, p->q, sizeof(snap[0]) * p->nq);
+		memset(&tot, 0, sizeof(tot));
+		for (uint16_t q = 0; q < p->nq; q++) {
+			json_t *qo = stats_json(&snap[q], &prev_q[pi][q], secs);
+			json_object_set_new(qo, "queue", json_integer(q));
+			json_array_append_new(qa, qo);
+			tot.rx_packets += snap[q].rx_packets;
+			tot.rx_bytes += snap[q].rx_bytes;
+			tot.tx_packets += snap[q].tx_packets;
+			tot.tx_bytes += snap[q].tx_bytes;
+			tot.tx_full += snap[q].tx_full;
+			for (int r = 0; r < PKT_NRESULTS; r++)
+				tot.results[r] += snap[q].results[r];
+			prev_q[pi][q] = snap[q];
+		}
+		o = stats_json(&tot, &prev_t[pi], secs);
+		prev_t[pi] = tot;
+		json_object_set_new(o, "port", json_integer(p->id));
+		json_object_set_new(o, "name", json_string(p->name));
+		json_object_set_new(o, "link", json_string(p->link_up ? "up" : "down"));
+		if (rte_eth_stats_get(p->id, &es) == 0)
+			json_object_set_new(o, "rx_dropped_no_mbuf", json_integer((json_int_t)es.rx_nombuf));
+		json_object_set_new(o, "queues", qa);
+		json_array_append_new(parr, o);
+	}
+	json_object_set_new(all, "ports", parr);
+
+	if (cfg.json) {
+		json_dumpf(all, stdout, JSON_COMPACT | JSON_REAL_PRECISION(6));
+		putchar('\n');
+	} else {
+		json_array_foreach(parr, i, po) {
+			json_t *qo;
+			size_t k;
+			bool final = !strcmp(type, "final");
+			printf("%s%6.1fs port %lld (%s): rx %.3f Mpps, tx %.3f Mpps, %.2f Gb/s L1, %.2f Gb/s L2, dropped %lld (tx full) %lld (no mbuf)\n",
+			       final ? "total " : "", t, json_integer_value(json_object_get(po, "port")),
+			       json_string_value(json_object_get(po, "name")), json_real_value(json_object_get(po, "rx_mpps")),
+			       json_real_value(json_object_get(po, "tx_mpps")), json_real_value(json_object_get(po, "rx_gbps_l1")),
+			       json_real_value(json_object_get(po, "rx_gbps_l2")),
+			       json_integer_value(json_object_get(po, "tx_dropped_full")),
+			       json_integer_value(json_object_get(po, "rx_dropped_no_mbuf")));
+			if (json_array_size(json_object_get(po, "queues")) > 1)
+				json_array_foreach(json_object_get(po, "queues"), k, qo)
+					printf("         queue %lld: rx %.3f Mpps, tx %.3f Mpps\n",
+					       json_integer_value(json_object_get(qo, "queue")),
+					       json_real_value(json_object_get(qo, "rx_mpps")),
+					       json_real_value(json_object_get(qo, "tx_mpps")));
+			if (final)
+				printf("       packets: rx %lld, tx %lld\n", json_integer_value(json_object_get(po, "rx_packets")),
+				       json_integer_value(json_object_get(po, "tx_packets")));
+		}
+	}
+	fflush(stdout);
+	json_decref(all);
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Split argv at "--": EAL arguments before, ours after. */
+static int split_args(int argc, char **argv, int *eal_argc)
+{
+	for (int i = 1; i < argc; i++)
+		if (!strcmp(argv[i], "--"))
+			return *eal_argc = i, i;
+	*eal_argc = argc;
+	return argc;
+}
+
+int main(int argc, char **argv)
+{
+	struct rte_mempool *pools[RTE_MAX_NUMA_NODES] = { 0 };
+	char *eal_argv[256], vdevs[MAX_VHOST][512];
+	int eal_argc, sep, n_eal = 0, r, code = EXIT_OK;
+	struct eal_view ev;
+	struct vmap vcpus = { 0 };
+	unsigned lcore, nworkers = 0, j = 0;
+	double start, last, deadline;
+	char msg[512];
+
+	cfg = (struct settings){ .mode = PKT_MACSWAP, .burst = 32, .tx_retry = 64, .stats_interval = 1,
+				 .socket_mode = 0600 };
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--"))
+			break;
+		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+			usage(stdout);
+			return EXIT_OK;
+		}
+		if (!strcmp(argv[i], "-V") || !strcmp(argv[i], "--version")) {
+			printf("%s (pinlab) %s\n", prog, PROJECT_VERSION);
+			return EXIT_OK;
+		}
+	}
+	sep = split_args(argc, argv, &eal_argc);
+	{
+		/* Our options: argv[0] then what follows "--". */
+		char *own[256];
+		int n = 0;
+		own[n++] = argv[0];
+		for (int i = sep + 1; i < argc && n < 255; i++)
+			own[n++] = argv[i];
+		own[n] = NULL;
+		r = parse_args(n, own, &cfg);
+		if (r)
+			return r;
+	}
+	if (preflight_parse_eal(eal_argc, argv, &ev) < 0)
+		return usage_error("%s", ev.err);
+
+	/* The EAL arguments: the user's, the --vhost ports, and --in-memory (no files left behind). */
+	for (int i = 0; i < eal_argc && n_eal < 200; i++)
+		eal_argv[n_eal++] = argv[i];
+	for (unsigned i = 0; i < cfg.nvhost; i++) {
+		if (vhost_vdev(cfg.vhost[i], i, vdevs[i], sizeof(vdevs[i]), ports[i].iface, sizeof(ports[i].iface)) < 0)
+			return usage_error("invalid --vhost '%s' (NAME or PATH, then ,queues=N and ,client)", cfg.vhost[i]);
+		eal_argv[n_eal++] = "--vdev";
+		eal_argv[n_eal++] = vdevs[i];
+	}
+	if (!ev.in_memory && !ev.file_prefix)
+		eal_argv[n_eal++] = "--in-memory";
+	eal_argv[n_eal] = NULL;
+
+	if (cfg.vcpu_map || cfg.vm) {
+		struct pin_error err;
+		const char *m = cfg.vcpu_map;
+		char buf[4096];
+		if (cfg.vm) {
+			json_t *st = rundir_read_state(cfg.vm, NULL, 0), *v;
+			size_t i, off = 0;
+			if (!st)
+				return usage_error("no VM named '%s' (see vmlaunch list)", cfg.vm);
+			json_array_foreach(json_object_get(st, "vcpus"), i, v)
+				off += (size_t)snprintf(buf + off, sizeof(buf) - off, "%s%lld:%lld", i ? "," : "",
+							json_integer_value(json_object_get(v, "vcpu")),
+							json_integer_value(json_object_get(v, "cpu")));
+			json_decref(st);
+			m = buf;
+		}
+		if (vmap_parse(&vcpus, m, 0, &err) < 0)
+			return usage_error("invalid --vcpu-map '%s': %s", m, err.msg);
+	}
+	if (!cfg.no_preflight) {
+		struct preflight pf = { .eal = &ev, .need_mb = 128, .vcpus = vcpus.n ? &vcpus : NULL };
+		json_t *rep = report_new("preflight"), *f;
+		size_t i;
+		r = preflight_run(&pf, rep, msg, sizeof(msg));
+		if (r < 0) {
+			json_decref(rep);
+			vmap_free(&vcpus);
+			return fail(r == -EINVAL ? EXIT_USAGE : EXIT_FAIL, "%s", msg);
+		}
+		json_array_foreach(json_object_get(rep, "findings"), i, f)
+			fprintf(stderr, "%s: warning: %s\n", prog, json_string_value(json_object_get(f, "message")));
+		json_decref(rep);
+	}
+	vmap_free(&vcpus);
+
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	r = rte_eal_init(n_eal, eal_argv);
+	if (r < 0)
+		rte_exit(EXIT_FAIL, "EAL initialization failed: %s\n", rte_strerror(rte_errno));
+
+	nports = rte_eth_dev_count_avail();
+	if (nports == 0 || nports > MAX_PORTS) {
+		code = fail(EXIT_USAGE, nports ? "at most %d ports" : "no ports: give one with --vhost NAME or an EAL --vdev",
+			    MAX_PORTS);
+		goto out;
+	}
+	RTE_LCORE_FOREACH_WORKER(lcore)
+		nworkers++;
+	if (nworkers == 0) {
+		code = fail(EXIT_USAGE, "no worker lcore: give at least two lcores (-l 0,1)");
+		goto out;
+	}
+	{
+		uint16_t pid, i = 0;
+		RTE_ETH_FOREACH_DEV(pid) {
+			ports[i].id = pid;
+			i++;
+		}
+	}
+	/* One mbuf pool per socket that has ports, sized for every ring and cache. */
+	for (unsigned i = 0; i < nports; i++) {
+		int s = rte_eth_dev_socket_id(ports[i].id);
+		unsigned n;
+		char name[32];
+		if (s < 0)
+			s = (int)rte_socket_id();
+		if (pools[s])
+			continue;
+		n = nports * MAX_QUEUES / 4 * (RX_DESC + TX_DESC) + (nworkers + 1) * MBUF_CACHE + 4096;
+		if (n > 65536)
+			n = 65536;
+		snprintf(name, sizeof(name), "reflector_%d", s);
+		pools[s] = rte_pktmbuf_pool_create(name, n, MBUF_CACHE, 0, RTE_MBUF_DEFAULT_BUF_SIZE, s);
+		if (!pools[s]) {
+			code = fail(EXIT_FAIL, "cannot allocate %u mbufs on socket %d: %s (reserve more hugepages: hugepages setup 512M)",
+				    n, s, rte_strerror(rte_errno));
+			goto out;
+		}
+	}
+	for (unsigned i = 0; i < nports; i++) {
+		if (setup_port(&ports[i], pools, nworkers, msg, sizeof(msg)) < 0) {
+			code = fail(EXIT_FAIL, "%s", msg);
+			goto out;
+		}
+	}
+	/* (port, queue) pairs, round robin over the workers. */
+	{
+		unsigned wl[RTE_MAX_LCORE], nw = 0;
+		RTE_LCORE_FOREACH_WORKER(lcore)
+			wl[nw++] = lcore;
+		for (unsigned i = 0; i < nports; i++) {
+			for (uint16_t q = 0; q < ports[i].nq; q++, j++) {
+				struct worker *w = &workers[wl[j % nw]];
+				w->job[w->n].p = &ports[i];
+				w->job[w->n].q = q;
+				w->n++;
+			}
+		}
+		if (!cfg.json) {
+			for (unsigned k = 0; k < nw; k++) {
+				struct worker *w = &workers[wl[k]];
+				printf("lcore %u:", wl[k]);
+				for (unsigned x = 0; x < w->n; x++)
+					printf(" port %u queue %u", w->job[x].p->id, w->job[x].q);
+				printf("%s\n", w->n ? "" : " idle (more lcores than queues)");
+			}
+		}
+		for (unsigned k = 0; k < nw; k++)
+			if (workers[wl[k]].n)
+				rte_eal_remote_launch(worker_main, &workers[wl[k]], wl[k]);
+		/* Ready: ports started, workers polling.  Scripts wait for this line, not a sleep. */
+		if (!cfg.json)
+			printf("reflecting (%s) on %u port%s; Ctrl-C to stop\n", pkt_mode_name(cfg.mode), nports,
+			       nports > 1 ? "s" : "");
+		if (cfg.json) {
+			json_t *ready = json_pack("{s:s, s:s, s:[]}", "type", "ready", "mode", pkt_mode_name(cfg.mode), "ports");
+			for (unsigned i = 0; i < nports; i++)
+				json_array_append_new(json_object_get(ready, "ports"),
+						      json_pack("{s:i, s:s, s:i, s:s}", "port", ports[i].id, "name", ports[i].name,
+								"queues", ports[i].nq, "socket", ports[i].iface));
+			json_dumpf(ready, stdout, JSON_COMPACT);
+			putchar('\n');
+			json_decref(ready);
+		}
+		fflush(stdout);
+	}
+
+	start = last = now_s();
+	deadline = cfg.duration > 0 ? start + cfg.duration : 0;
+	while (!force_quit) {
+		double t = now_s();
+		struct timespec ts = { 0, 10 * 1000 * 1000 };
+		if (deadline && t >= deadline)
+			break;
+		if (cfg.stats_interval > 0 && t - last >= cfg.stats_interval) {
+			print_stats("interval", t - start, t - last);
+			last = t;
+		}
+		nanosleep(&ts, NULL);
+	}
+	force_quit = true;
+	rte_eal_mp_wait_lcore();
+	memset(prev_q, 0, sizeof(prev_q));
+	memset(prev_t, 0, sizeof(prev_t));
+	print_stats("final", now_s() - start, now_s() - start);
+
+out:
+	for (unsigned i = 0; i < nports; i++) {
+		rte_eth_dev_stop(ports[i].id);
+		rte_eth_dev_close(ports[i].id);
+	}
+	for (unsigned s = 0; s < RTE_MAX_NUMA_NODES; s++)
+		rte_mempool_free(pools[s]);
+	rte_eal_cleanup();
+	return code;
+}

@@ -1,0 +1,169 @@
+#!/usr/bin/env bats
+# The reflector on net_vhost with a DPDK net_virtio_user peer (tests/peer/vpeer):
+# frames come back rewritten exactly as the mode says, counters agree on both
+# sides, a peer that reconnects gets traffic again, SIGTERM ends cleanly; the
+# preflight and bad options fail clearly.
+load helper
+
+VPEER=$TOP/build/tests/vpeer
+
+# Frames as hex.  A: IPv4/UDP 198.18.0.1:1024 -> 198.19.0.2:9, 64 bytes.
+MAC_B=020000000bbb MAC_A=020000000aaa
+pad() { printf '%*s' "$(( $1 * 2 ))" '' | tr ' ' 0; }
+A_IO=${MAC_B}${MAC_A}0800450000320000000040110000c6120001c613000204000009$(pad 4)$(pad 22)
+A_MAC=${MAC_A}${MAC_B}0800450000320000000040110000c6120001c613000204000009$(pad 4)$(pad 22)
+A_IP=${MAC_A}${MAC_B}0800450000320000000040110000c6130002c612000104000009$(pad 4)$(pad 22)
+A_L4=${MAC_A}${MAC_B}0800450000320000000040110000c6130002c612000100090400$(pad 4)$(pad 22)
+# B: VLAN 5, IPv6/TCP 2001:db8::1:4660 -> 2001:db8::2:80, 78 bytes.
+V6_1=20010db8000000000000000000000001 V6_2=20010db8000000000000000000000002
+B_IO=${MAC_B}${MAC_A}8100000586dd6000000000140640${V6_1}${V6_2}12340050$(pad 16)
+B_IP=${MAC_A}${MAC_B}8100000586dd6000000000140640${V6_2}${V6_1}12340050$(pad 16)
+B_L4=${MAC_A}${MAC_B}8100000586dd6000000000140640${V6_2}${V6_1}00501234$(pad 16)
+# C: ARP (not IP), 60 bytes.  D: 12 bytes, shorter than Ethernet.  E: IPv4 claiming 200 bytes in 64.
+C_IO=ffffffffffff${MAC_A}0806$(pad 46)
+C_MAC=${MAC_A}ffffffffffff0806$(pad 46)
+D_IO=${MAC_B}${MAC_A}
+E_IO=${MAC_B}${MAC_A}0800450000c80000000040110000c6120001c613000204000009$(pad 4)$(pad 22)
+E_MAC=${MAC_A}${MAC_B}0800450000c80000000040110000c6120001c613000204000009$(pad 4)$(pad 22)
+
+setup() {
+	need_root
+	[ -x "$VPEER" ] || skip "build/tests/vpeer is not built (make check builds it)"
+	save_hugepages
+	hugepages reserve 512M --page-size 2M >/dev/null
+	SOCK=$BATS_TEST_TMPDIR/rf.sock
+	RLOG=$BATS_TEST_TMPDIR/reflector.log
+	RPID=
+}
+
+teardown() {
+	if [ -n "$RPID" ] && kill -0 "$RPID" 2>/dev/null; then kill -9 "$RPID"; fi
+	restore_hugepages
+}
+
+# Start the reflector in the background on lcores 0 (main) and 1 (worker).
+start_reflector() {
+	reflector -l 0,1 --main-lcore 0 --no-pci --log-level=3 -- --vhost "$SOCK" --stats 0 --json --duration 60 "$@" \
+		>"$RLOG" 2>"$RLOG.err" 3>&- &
+	RPID=$!
+	wait_for_line "$RLOG" '"type":"ready"' || { cat "$RLOG.err" >&2; return 1; }
+}
+
+# Stop it with SIGTERM; its exit status in RSTATUS, the final JSON in FINAL.
+stop_reflector() {
+	kill -TERM "$RPID"
+	RSTATUS=0
+	wait "$RPID" || RSTATUS=$?
+	FINAL=$(grep '"type":"final"' "$RLOG")
+}
+
+peer() {
+	"$VPEER" -l 0 --in-memory --single-file-segments --no-pci --log-level=3 --vdev "net_virtio_user0,path=$SOCK" -- "$@"
+}
+
+@test "--help, --version; bad options are usage errors (exit 2)" {
+	run -0 reflector --help
+	assert_line --partial "reflector [EAL OPTIONS] -- [OPTIONS]"
+	run -0 reflector --version
+	assert_output --regexp '^reflector \(pinlab\) '
+	run -2 --separate-stderr reflector -l 0,1 -- --mode bounce
+	assert_equal "${stderr%%$'\n'*}" "reflector: unknown mode 'bounce' (io, macswap, ipswap or l4swap)"
+	run -2 --separate-stderr reflector -l 0,1 -- --burst 0
+	[[ $stderr == "reflector: invalid --burst '0' (1-512)"* ]]
+	run -2 --separate-stderr reflector -l 0,1 -- --tx-retry -1
+	run -2 --separate-stderr reflector -l 0,1 -- --duration 0
+	run -2 --separate-stderr reflector -l 0,1 -- --vhost ''
+	run -2 --separate-stderr reflector -l 0 -- --vhost "$SOCK"
+	[[ $stderr == "reflector: give at least two lcores (-l 0,1)"* ]]
+	run -2 --separate-stderr reflector -l "0,$(nproc --all)" -- --vhost "$SOCK"
+	[[ $stderr == *"which does not exist on this host"* ]]
+	[ ! -e "$SOCK" ]
+}
+
+@test "preflight: no free hugepages is one clear line naming the fix, exit 1, nothing created" {
+	for f in /sys/kernel/mm/hugepages/hugepages-*/nr_hugepages; do echo 0 > "$f"; done
+	run -1 --separate-stderr reflector -l 0,1 --no-pci -- --vhost "$SOCK"
+	[[ $stderr == *"reflector: 0 MiB of hugepages free on NUMA node 0 (the lcores' node), 128 MiB needed: run 'hugepages setup 256M"* ]]
+	[[ $stderr != *"EAL"* ]]
+	[ ! -e "$SOCK" ]
+}
+
+@test "io: every frame comes back unchanged, byte for byte" {
+	start_reflector --mode io
+	run -0 peer --frame "$A_IO" --frame "$B_IO" --frame "$C_IO" --frame "$E_IO"
+	assert_line --index 0 "rx $A_IO"
+	assert_line --index 1 "rx $B_IO"
+	assert_line --index 2 "rx $C_IO"
+	assert_line --index 3 "rx $E_IO"
+	stop_reflector
+}
+
+@test "macswap: MACs swapped, the rest untouched" {
+	start_reflector --mode macswap
+	run -0 peer --frame "$A_IO" --frame "$C_IO" --frame "$E_IO"
+	assert_line --index 0 "rx $A_MAC"
+	assert_line --index 1 "rx $C_MAC"
+	assert_line --index 2 "rx $E_MAC"
+	stop_reflector
+	assert_equal "$(jq '.ports[0].frames.swapped' <<<"$FINAL")" 3
+}
+
+@test "a frame shorter than Ethernet is counted and sent back unchanged" {
+	# DPDK's virtio driver on the peer's side drops received frames shorter than
+	# an Ethernet header, so the reflector's counters are the proof here.
+	start_reflector --mode l4swap
+	run -1 peer --frame "$D_IO" --timeout 1
+	assert_line "sent 1 received 0"
+	stop_reflector
+	assert_equal "$(jq '.ports[0].frames.short' <<<"$FINAL")" 1
+	assert_equal "$(jq '.ports[0].tx_packets' <<<"$FINAL")" 1
+	assert_equal "$(jq '.ports[0].tx_bytes' <<<"$FINAL")" 12
+}
+
+@test "ipswap: IPv4 and IPv6 (behind VLAN) addresses swapped; ARP only MACs; a lying IPv4 header untouched" {
+	start_reflector --mode ipswap
+	run -0 peer --frame "$A_IO" --frame "$B_IO" --frame "$C_IO" --frame "$E_IO"
+	assert_line --index 0 "rx $A_IP"
+	assert_line --index 1 "rx $B_IP"
+	assert_line --index 2 "rx $C_MAC"
+	assert_line --index 3 "rx $E_IO"
+	stop_reflector
+	assert_equal "$(jq '.ports[0].frames | [.swapped, .not_ip, .malformed] | map(tostring) | join(",")' <<<"$FINAL")" '"2,1,1"'
+}
+
+@test "l4swap: UDP and TCP ports swapped too" {
+	start_reflector --mode l4swap
+	run -0 peer --frame "$A_IO" --frame "$B_IO"
+	assert_line --index 0 "rx $A_L4"
+	assert_line --index 1 "rx $B_L4"
+	stop_reflector
+}
+
+@test "counters agree on both sides; a peer that reconnects gets traffic again; SIGTERM exits 0" {
+	start_reflector
+	run -0 peer --frame "$A_IO" --repeat 20000 --timeout 20
+	assert_line "sent 20000 received 20000"
+	# The first peer is gone; a second one connects to the same reflector.
+	run -0 peer --frame "$A_IO" --frame "$C_IO" --repeat 500
+	assert_line "sent 1000 received 1000"
+	stop_reflector
+	assert_equal "$RSTATUS" 0
+	assert_equal "$(jq '.ports[0].rx_packets' <<<"$FINAL")" 21000
+	assert_equal "$(jq '.ports[0].tx_packets' <<<"$FINAL")" 21000
+	assert_equal "$(jq '.ports[0].rx_bytes' <<<"$FINAL")" $(( 20000 * 64 + 500 * 64 + 500 * 60 ))
+	assert_equal "$(jq '.ports[0].tx_dropped_full' <<<"$FINAL")" 0
+	grep -q '"type": "event", "port": 0, "link": "down"' "$RLOG"
+}
+
+@test "--duration stops it with a final summary; the socket is private" {
+	reflector -l 0,1 --main-lcore 0 --no-pci --log-level=3 -- --vhost "$SOCK" --duration 1 --stats 0.5 \
+		>"$RLOG" 2>&1 3>&- &
+	RPID=$!
+	wait_for_file "$SOCK"
+	assert_equal "$(stat -c %a "$SOCK")" 600
+	local rc=0
+	wait "$RPID" || rc=$?
+	assert_equal "$rc" 0
+	grep -q "^total .*port 0 (net_vhost0): rx " "$RLOG"
+	grep -q "^ *0\.[0-9]s port 0 (net_vhost0)" "$RLOG"
+}
