@@ -6,6 +6,7 @@
  */
 #pragma once
 #include <stdint.h>
+#include <string.h>
 
 enum pkt_mode {
 	PKT_IO,        /* return frames unchanged */
@@ -34,6 +35,16 @@ const char *pkt_result_name(enum pkt_result r);
 
 /* Rewrite one frame in place as @mode says. */
 enum pkt_result pkt_swap(uint8_t *frame, uint32_t len, enum pkt_mode mode);
+
+/* The hot path of macswap, inline: swap the two 6-byte addresses (bytes 0-11 only). */
+static inline void pkt_macswap(uint8_t *f)
+{
+	uint8_t t[6];
+
+	memcpy(t, f, 6);
+	memcpy(f, f + 6, 6);
+	memcpy(f + 6, t, 6);
+}
 
 /* Rates: L2 counts the frame (without FCS as DPDK reports it, plus 4 for the FCS);
  * L1 adds preamble, SFD and inter-frame gap (20 bytes).  Gb/s for @pps frames per

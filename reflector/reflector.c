@@ -100,7 +100,7 @@ static void usage(FILE *out)
 		"                           a net_vhost port (repeatable); a bare NAME is a socket in\n"
 		"                           the private runtime directory (/run/reflector, mode 0700)\n"
 		"     --mode MODE           io, macswap (default), ipswap or l4swap\n"
-		"     --burst N             frames per rx/tx burst (1-512, default 32)\n"
+		"     --burst N             frames per rx/tx burst (1-512, default 16)\n"
 		"     --tx-retry N          retries when the TX ring is full before dropping (default 64)\n"
 		"     --queues N            queues per port (default: the driver's; vhost: the vdev's)\n"
 		"     --stats SECONDS       print statistics every SECONDS (default 1; 0: only at the end)\n"
@@ -328,7 +328,8 @@ static int on_port_event(uint16_t port_id, enum rte_eth_event_type type, void *a
 	return 0;
 }
 
-/* The polling loop of one worker lcore: receive, rewrite, send back, retry, count. */
+/* The polling loop of one worker lcore: receive, rewrite, send back, retry, count.
+ * Counters are kept in registers for a burst and written once per burst. */
 static int worker_main(void *arg)
 {
 	struct worker *w = arg;
@@ -342,32 +343,49 @@ static int worker_main(void *arg)
 			uint16_t q = w->job[j].q;
 			struct qstats *st = &p->q[q];
 			uint16_t n = rte_eth_rx_burst(p->id, q, pkts, (uint16_t)burst), sent;
-			uint64_t bytes = 0;
+			uint64_t bytes = 0, dropped_bytes = 0;
+			uint32_t swapped = 0;
 
 			if (n == 0)
 				continue;
-			for (uint16_t i = 0; i < n; i++) {
-				struct rte_mbuf *m = pkts[i];
-				bytes += rte_pktmbuf_pkt_len(m);
-				if (mode != PKT_IO) {
+			if (mode == PKT_MACSWAP) {
+				for (uint16_t i = 0; i < n; i++) {
+					struct rte_mbuf *m = pkts[i];
+					if (i + 4 < n)
+						rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 4], void *));
+					bytes += rte_pktmbuf_pkt_len(m);
 					/* Headers live in the first segment; never look past it. */
-					enum pkt_result r = pkt_swap(rte_pktmbuf_mtod(m, uint8_t *), rte_pktmbuf_data_len(m), mode);
-					st->results[r]++;
+					if (likely(rte_pktmbuf_data_len(m) >= 14)) {
+						pkt_macswap(rte_pktmbuf_mtod(m, uint8_t *));
+						swapped++;
+					} else {
+						st->results[PKT_SHORT]++;
+					}
+				}
+				st->results[PKT_SWAPPED] += swapped;
+			} else if (mode == PKT_IO) {
+				for (uint16_t i = 0; i < n; i++)
+					bytes += rte_pktmbuf_pkt_len(pkts[i]);
+			} else {
+				for (uint16_t i = 0; i < n; i++) {
+					struct rte_mbuf *m = pkts[i];
+					bytes += rte_pktmbuf_pkt_len(m);
+					st->results[pkt_swap(rte_pktmbuf_mtod(m, uint8_t *), rte_pktmbuf_data_len(m), mode)]++;
 				}
 			}
-			st->rx_packets += n;
-			st->rx_bytes += bytes;
 			sent = rte_eth_tx_burst(p->id, q, pkts, n);
-			for (unsigned r = 0; sent < n && r < retries && !force_quit; r++)
+			for (unsigned r = 0; unlikely(sent < n) && r < retries && !force_quit; r++)
 				sent += rte_eth_tx_burst(p->id, q, pkts + sent, n - sent);
-			if (sent < n) {
+			if (unlikely(sent < n)) {
 				for (uint16_t i = sent; i < n; i++)
-					bytes -= rte_pktmbuf_pkt_len(pkts[i]);
+					dropped_bytes += rte_pktmbuf_pkt_len(pkts[i]);
 				rte_pktmbuf_free_bulk(pkts + sent, n - sent);
 				st->tx_full += n - sent;
 			}
+			st->rx_packets += n;
+			st->rx_bytes += bytes;
 			st->tx_packets += sent;
-			st->tx_bytes += bytes;
+			st->tx_bytes += bytes - dropped_bytes;
 		}
 	}
 	return 0;
@@ -558,7 +576,10 @@ int main(int argc, char **argv)
 	double start, last, deadline;
 	char msg[512];
 
-	cfg = (struct settings){ .mode = PKT_MACSWAP, .burst = 32, .tx_retry = 64, .stats_interval = 1,
+	/* Burst 16, not DPDK's usual 32: with few frames in flight (a --tx-first loopback,
+	 * a latency probe) the peer starts on the first half while we do the second;
+	 * docs/performance.md has the figures. */
+	cfg = (struct settings){ .mode = PKT_MACSWAP, .burst = 16, .tx_retry = 64, .stats_interval = 1,
 				 .socket_mode = 0600 };
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--"))
@@ -670,9 +691,19 @@ int main(int argc, char **argv)
 			s = (int)rte_socket_id();
 		if (pools[s])
 			continue;
-		n = nports * MAX_QUEUES / 4 * (RX_DESC + TX_DESC) + (nworkers + 1) * MBUF_CACHE + 4096;
-		if (n > 65536)
-			n = 65536;
+		/* Enough for every ring, every cache and the bursts in flight; no more: a small
+		 * pool cycles through fewer cache lines. */
+		{
+			unsigned nq = 0;
+			for (unsigned k = 0; k < nports; k++) {
+				struct rte_eth_dev_info di;
+				if (rte_eth_dev_info_get(ports[k].id, &di) == 0)
+					nq += cfg.queues ? cfg.queues : (!strcmp(di.driver_name, "net_vhost") ? di.max_rx_queues : 1);
+			}
+			n = nq * (RX_DESC + TX_DESC + 2 * 512) + (nworkers + 1) * MBUF_CACHE;
+			if (n < 8191)
+				n = 8191;
+		}
 		snprintf(name, sizeof(name), "reflector_%d", s);
 		pools[s] = rte_pktmbuf_pool_create(name, n, MBUF_CACHE, 0, RTE_MBUF_DEFAULT_BUF_SIZE, s);
 		if (!pools[s]) {
@@ -733,7 +764,7 @@ int main(int argc, char **argv)
 	deadline = cfg.duration > 0 ? start + cfg.duration : 0;
 	while (!force_quit) {
 		double t = now_s();
-		struct timespec ts = { 0, 10 * 1000 * 1000 };
+		struct timespec ts = { 0, 100 * 1000 * 1000 }; /* the main lcore shares a CPU with others: wake rarely */
 		if (deadline && t >= deadline)
 			break;
 		if (cfg.stats_interval > 0 && t - last >= cfg.stats_interval) {
