@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <math.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -618,8 +619,10 @@ int main(int argc, char **argv)
 		eal_argv[n_eal++] = "--vdev";
 		eal_argv[n_eal++] = vdevs[i];
 	}
-	if (!ev.in_memory && !ev.file_prefix)
+	if (!ev.in_memory && !ev.file_prefix) {
 		eal_argv[n_eal++] = "--in-memory";
+		ev.in_memory = true; /* the preflight judges what EAL will get */
+	}
 	eal_argv[n_eal] = NULL;
 
 	if (cfg.vcpu_map || cfg.vm) {
@@ -786,6 +789,19 @@ out:
 	}
 	for (unsigned s = 0; s < RTE_MAX_NUMA_NODES; s++)
 		rte_mempool_free(pools[s]);
-	rte_eal_cleanup();
+	{
+		/* EAL makes its runtime directory even --in-memory and never removes it.
+		 * Remove it when empty, and its parent when that is empty too. */
+		char rundir[PATH_MAX];
+		snprintf(rundir, sizeof(rundir), "%s", rte_eal_get_runtime_dir());
+		rte_eal_cleanup();
+		if (rundir[0] && rmdir(rundir) == 0) {
+			char *slash = strrchr(rundir, '/');
+			if (slash) {
+				*slash = '\0';
+				rmdir(rundir);
+			}
+		}
+	}
 	return code;
 }

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <rte_cycles.h>
 #include <rte_eal.h>
@@ -123,6 +124,15 @@ int main(int argc, char **argv)
 	fflush(stdout);
 	rte_eth_dev_stop(0);
 	rte_eth_dev_close(0);
-	rte_eal_cleanup();
+	{
+		/* Leave no empty EAL runtime directory behind (it is made even --in-memory). */
+		char rundir[4096];
+		snprintf(rundir, sizeof(rundir), "%s", rte_eal_get_runtime_dir());
+		rte_eal_cleanup();
+		if (rundir[0] && rmdir(rundir) == 0 && strrchr(rundir, '/')) {
+			*strrchr(rundir, '/') = '\0';
+			rmdir(rundir);
+		}
+	}
 	return received == total ? 0 : 1;
 }
