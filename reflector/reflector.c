@@ -115,7 +115,7 @@ static void usage(FILE *out)
 		" -V, --version             display version\n"
 		"\n"
 		"EAL options come first, as for any DPDK program: -l 0,1 (main lcore first)\n"
-		"--in-memory is added unless --file-prefix or --in-memory is given.\n"
+		"--in-memory and --no-telemetry are added unless given otherwise.\n"
 		"\n"
 		"For more details see reflector(1).\n", prog);
 }
@@ -618,6 +618,15 @@ int main(int argc, char **argv)
 			return usage_error("invalid --vhost '%s' (NAME or PATH, then ,queues=N and ,client)", cfg.vhost[i]);
 		eal_argv[n_eal++] = "--vdev";
 		eal_argv[n_eal++] = vdevs[i];
+	}
+	/* DPDK's telemetry socket would outlive us in the runtime directory; our statistics
+	 * are on stdout.  --telemetry turns it back on. */
+	{
+		bool telemetry = false;
+		for (int i = 1; i < eal_argc; i++)
+			telemetry |= !strcmp(argv[i], "--telemetry") || !strcmp(argv[i], "--no-telemetry");
+		if (!telemetry)
+			eal_argv[n_eal++] = "--no-telemetry";
 	}
 	if (!ev.in_memory && !ev.file_prefix) {
 		eal_argv[n_eal++] = "--in-memory";

@@ -58,7 +58,7 @@ stop_reflector() {
 }
 
 peer() {
-	"$VPEER" -l 0 --in-memory --single-file-segments --no-pci --log-level=3 --vdev "net_virtio_user0,path=$SOCK" -- "$@"
+	"$VPEER" -l 0 --in-memory --no-telemetry --single-file-segments --no-pci --log-level=3 --vdev "net_virtio_user0,path=$SOCK" -- "$@"
 }
 
 @test "--help, --version; bad options are usage errors (exit 2)" {
