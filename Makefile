@@ -51,7 +51,7 @@ LAUNCH_OBJ := $(LAUNCH_SRC:%.c=$(B)/obj/%.o)
 LAUNCH_LIB := $(B)/lib/liblauncher.a
 
 # --- packet code shared by the DPDK programs (plain C, unit-tested) ------------
-PKT_OBJ    := $(B)/obj/reflector/pkt.o
+PKT_OBJ    := $(B)/obj/reflector/pkt.o $(B)/obj/reflector/tgen.o
 
 # --- programs ----------------------------------------------------------------
 PROGRAMS := $(B)/bin/pincheck $(B)/bin/hugepages $(B)/bin/vmlaunch $(B)/bin/reflector
@@ -83,10 +83,10 @@ $(B)/bin/vmlaunch: $(B)/obj/launcher/vmlaunch.o $(LAUNCH_LIB) $(HP_LIB) $(PIN_LI
 # DPDK programs: -O3 and DPDK's flags from pkg-config (Debian's libdpdk-dev).
 DPDK_CFLAGS = $(shell pkg-config --cflags libdpdk 2>/dev/null) -O3
 DPDK_LIBS   = $(shell pkg-config --libs libdpdk 2>/dev/null)
-$(B)/obj/reflector/reflector.o: ALL_CFLAGS += $(DPDK_CFLAGS) -Wno-missing-prototypes
-$(B)/obj/reflector/pkt.o: ALL_CFLAGS += -O3
+$(B)/obj/reflector/reflector.o $(B)/obj/reflector/app.o $(B)/obj/reflector/trafficgen.o: ALL_CFLAGS += $(DPDK_CFLAGS) -Wno-missing-prototypes
+$(B)/obj/reflector/pkt.o $(B)/obj/reflector/tgen.o: ALL_CFLAGS += -O3
 
-$(B)/bin/reflector: $(B)/obj/reflector/reflector.o $(B)/obj/reflector/preflight.o $(PKT_OBJ) $(LAUNCH_LIB) $(HP_LIB) $(PIN_LIB)
+$(B)/bin/reflector: $(B)/obj/reflector/reflector.o $(B)/obj/reflector/app.o $(B)/obj/reflector/preflight.o $(PKT_OBJ) $(LAUNCH_LIB) $(HP_LIB) $(PIN_LIB)
 	$(call msg,LD,$@)
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS_PIN) $(DPDK_LIBS)

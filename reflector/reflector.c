@@ -30,6 +30,7 @@
 
 #include <jansson.h>
 
+#include "app.h"
 #include "exitcodes.h"
 #include "pkt.h"
 #include "preflight.h"
@@ -556,21 +557,11 @@ static double now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* Split argv at "--": EAL arguments before, ours after. */
-static int split_args(int argc, char **argv, int *eal_argc)
-{
-	for (int i = 1; i < argc; i++)
-		if (!strcmp(argv[i], "--"))
-			return *eal_argc = i, i;
-	*eal_argc = argc;
-	return argc;
-}
-
 int main(int argc, char **argv)
 {
 	struct rte_mempool *pools[RTE_MAX_NUMA_NODES] = { 0 };
-	char *eal_argv[256], vdevs[MAX_VHOST][512];
-	int eal_argc, sep, n_eal = 0, r, code = EXIT_OK;
+	char *eal_argv[256], vdevs[MAX_VHOST][512], *vdev_args[2 * MAX_VHOST];
+	int sep, n_eal, r, code = EXIT_OK;
 	struct eal_view ev;
 	struct vmap vcpus = { 0 };
 	unsigned lcore, nworkers = 0, j = 0;
@@ -594,7 +585,7 @@ int main(int argc, char **argv)
 			return EXIT_OK;
 		}
 	}
-	sep = split_args(argc, argv, &eal_argc);
+	sep = app_split(argc, argv);
 	{
 		/* Our options: argv[0] then what follows "--". */
 		char *own[256];
@@ -607,32 +598,17 @@ int main(int argc, char **argv)
 		if (r)
 			return r;
 	}
-	if (preflight_parse_eal(eal_argc, argv, &ev) < 0)
+	if (preflight_parse_eal(sep, argv, &ev) < 0)
 		return usage_error("%s", ev.err);
 
-	/* The EAL arguments: the user's, the --vhost ports, and --in-memory (no files left behind). */
-	for (int i = 0; i < eal_argc && n_eal < 200; i++)
-		eal_argv[n_eal++] = argv[i];
+	/* The EAL arguments: the user's, the --vhost ports, and what leaves nothing behind. */
 	for (unsigned i = 0; i < cfg.nvhost; i++) {
 		if (vhost_vdev(cfg.vhost[i], i, vdevs[i], sizeof(vdevs[i]), ports[i].iface, sizeof(ports[i].iface)) < 0)
 			return usage_error("invalid --vhost '%s' (NAME or PATH, then ,queues=N and ,client)", cfg.vhost[i]);
-		eal_argv[n_eal++] = "--vdev";
-		eal_argv[n_eal++] = vdevs[i];
+		vdev_args[2 * i] = "--vdev";
+		vdev_args[2 * i + 1] = vdevs[i];
 	}
-	/* DPDK's telemetry socket would outlive us in the runtime directory; our statistics
-	 * are on stdout.  --telemetry turns it back on. */
-	{
-		bool telemetry = false;
-		for (int i = 1; i < eal_argc; i++)
-			telemetry |= !strcmp(argv[i], "--telemetry") || !strcmp(argv[i], "--no-telemetry");
-		if (!telemetry)
-			eal_argv[n_eal++] = "--no-telemetry";
-	}
-	if (!ev.in_memory && !ev.file_prefix) {
-		eal_argv[n_eal++] = "--in-memory";
-		ev.in_memory = true; /* the preflight judges what EAL will get */
-	}
-	eal_argv[n_eal] = NULL;
+	n_eal = app_eal_argv(sep, argv, vdev_args, (int)(2 * cfg.nvhost), &ev, eal_argv, 256);
 
 	if (cfg.vcpu_map || cfg.vm) {
 		struct pin_error err;
@@ -798,19 +774,6 @@ out:
 	}
 	for (unsigned s = 0; s < RTE_MAX_NUMA_NODES; s++)
 		rte_mempool_free(pools[s]);
-	{
-		/* EAL makes its runtime directory even --in-memory and never removes it.
-		 * Remove it when empty, and its parent when that is empty too. */
-		char rundir[PATH_MAX];
-		snprintf(rundir, sizeof(rundir), "%s", rte_eal_get_runtime_dir());
-		rte_eal_cleanup();
-		if (rundir[0] && rmdir(rundir) == 0) {
-			char *slash = strrchr(rundir, '/');
-			if (slash) {
-				*slash = '\0';
-				rmdir(rundir);
-			}
-		}
-	}
+	app_eal_cleanup();
 	return code;
 }

@@ -1,0 +1,18 @@
+/*
+ * What every DPDK program here does around EAL: split argv at "--", add the
+ * EAL options that leave nothing behind (--in-memory, --no-telemetry), run the
+ * preflight, and remove EAL's empty runtime directory at the end.
+ */
+#pragma once
+#include "preflight.h"
+
+/* Index of "--" in argv, or argc when there is none. */
+int app_split(int argc, char **argv);
+
+/* Build EAL's argv: the user's (argv[0 .. eal_argc)), then @extra, then --no-telemetry
+ * unless --telemetry/--no-telemetry was given, then --in-memory unless --in-memory or
+ * --file-prefix was.  @ev is updated to what EAL will get.  Returns the count. */
+int app_eal_argv(int eal_argc, char **argv, char **extra, int nextra, struct eal_view *ev, char **out, int max);
+
+/* rte_eal_cleanup, then remove EAL's runtime directory (and /var/run/dpdk) when empty. */
+void app_eal_cleanup(void);
