@@ -54,7 +54,7 @@ LAUNCH_LIB := $(B)/lib/liblauncher.a
 PKT_OBJ    := $(B)/obj/reflector/pkt.o $(B)/obj/reflector/tgen.o
 
 # --- programs ----------------------------------------------------------------
-PROGRAMS := $(B)/bin/pincheck $(B)/bin/hugepages $(B)/bin/vmlaunch $(B)/bin/reflector
+PROGRAMS := $(B)/bin/pincheck $(B)/bin/hugepages $(B)/bin/vmlaunch $(B)/bin/reflector $(B)/bin/trafficgen
 MANPAGES := $(patsubst docs/man/%.scd,$(B)/man/%,$(wildcard docs/man/*.scd))
 
 # --- unit tests (cmocka) -----------------------------------------------------
@@ -97,6 +97,11 @@ $(B)/tests/vpeer: $(B)/obj/tests/peer/vpeer.o
 	$(call msg,LD,$@)
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $^ $(DPDK_LIBS)
+
+$(B)/bin/trafficgen: $(B)/obj/reflector/trafficgen.o $(B)/obj/reflector/app.o $(B)/obj/reflector/preflight.o $(PKT_OBJ) $(LAUNCH_LIB) $(HP_LIB) $(PIN_LIB)
+	$(call msg,LD,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS_PIN) $(DPDK_LIBS)
 
 $(B)/bin/pincheck: $(B)/obj/pinning/pincheck.o $(LAUNCH_LIB) $(HP_LIB) $(PIN_LIB)
 	$(call msg,LD,$@)

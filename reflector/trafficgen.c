@@ -1,0 +1,768 @@
+/*
+ * trafficgen — round-trip throughput, loss and latency through a reflector.
+ * Sends signed UDP/IPv4 frames at a TSC-paced rate (never derived from the
+ * link speed a virtual NIC reports), receives them back, and reports per trial
+ * rates, loss, duplicates, reordering and latency percentiles; finds the
+ * RFC 2544 throughput (NDR/PDR) by binary search.
+ *
+ *   trafficgen [EAL OPTIONS] -- [OPTIONS]
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <rte_cycles.h>
+#include <rte_eal.h>
+#include <rte_ethdev.h>
+#include <rte_launch.h>
+#include <rte_lcore.h>
+#include <rte_malloc.h>
+#include <rte_mbuf.h>
+
+#include <jansson.h>
+
+#include "app.h"
+#include "exitcodes.h"
+#include "pkt.h"
+#include "preflight.h"
+#include "report.h"
+#include "tgen.h"
+
+#define MAX_QUEUES 16
+#define MAX_SIZES 16
+#define BURST 32
+#define RX_DESC 1024
+#define TX_DESC 1024
+
+static const char *prog = "trafficgen";
+static volatile bool force_quit;
+
+enum search { SEARCH_NONE, SEARCH_NDR, SEARCH_PDR };
+
+struct settings {
+	unsigned sizes[MAX_SIZES], nsizes;
+	unsigned flows, queues, trials;
+	double rate_pps;          /* 0: max */
+	double rate_bps;          /* L1, 0: not given */
+	double duration, warmup;
+	enum search search;
+	double threshold_pct;     /* loss allowed by the search */
+	double precision;         /* stop when hi - lo <= precision * max rate */
+	bool json;
+	const char *csv;
+	uint8_t dst_mac[6];
+};
+
+/* What one worker (one queue) measured in one trial. */
+struct qresult {
+	uint64_t tx, rx, rx_bytes, other, tx_full;
+	uint64_t duplicates, reordered;
+	uint64_t tsc_start, tsc_end;   /* the measured window, as this worker sent it */
+	struct tg_hist hist;
+} __rte_cache_aligned;
+
+/* The current trial, set by main before launching the workers. */
+static struct {
+	unsigned size;
+	double pps;                    /* per queue; 0: max */
+	uint64_t warmup_tsc, duration_tsc, drain_tsc;
+	uint8_t id;
+} trial;
+
+static struct settings cfg;
+static struct rte_mempool *txpool[MAX_QUEUES], *rxpool;
+static struct qresult *results;   /* [queues] */
+static uint16_t port;
+static uint8_t src_mac[6];
+static unsigned worker_lcore[MAX_QUEUES];
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"Usage:\n"
+		" %1$s [EAL OPTIONS] -- [OPTIONS]\n"
+		"\n"
+		"Send signed UDP/IPv4 frames through a reflector and measure what comes back.\n"
+		"\n"
+		"Options:\n"
+		"     --size LIST           frame sizes in bytes with FCS, 64-9000 (default 64): 64,128,1518\n"
+		"     --rate RATE           max (default), N[k|M]pps, or N[M|G]bps (L1)\n"
+		"     --flows N             UDP source ports 1024..1024+N-1 (default 1)\n"
+		"     --queues N            queues, one worker lcore each (default 1)\n"
+		"     --duration SECONDS    measured time per trial (default 2)\n"
+		"     --warmup SECONDS      traffic before measuring (default 0.5)\n"
+		"     --search ndr|pdr[=PCT] RFC 2544 throughput: the highest rate with loss <= 0 or PCT %%\n"
+		"                           (pdr default 0.1)\n"
+		"     --precision PCT       search until the interval is PCT %% of the maximum rate (default 1)\n"
+		"     --trials N            repeat each trial (or search) N times; median and spread\n"
+		"     --dst-mac MAC         destination MAC (default 02:00:00:00:00:02)\n"
+		"     --json                one JSON object per line: trials, searches, a summary\n"
+		"     --csv FILE            the trials as CSV\n"
+		" -h, --help                display this help\n"
+		" -V, --version             display version\n"
+		"\n"
+		"Frame sizes count the 4-byte FCS (RFC 2544): 64 bytes on the wire are 60 in DPDK.\n"
+		"L1 Gb/s adds preamble and inter-frame gap (20 bytes per frame).\n"
+		"\n"
+		"For more details see trafficgen(1).\n", prog);
+}
+
+static int __attribute__((format(printf, 1, 2))) usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: ", prog);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nTry '%s --help' for more information.\n", prog);
+	return EXIT_USAGE;
+}
+
+static int __attribute__((format(printf, 2, 3))) fail(int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: ", prog);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return code;
+}
+
+/* "10Mpps", "500kpps", "14880952pps", "10Gbps", "2.5Gbps".  0 or -EINVAL. */
+static int parse_rate(const char *s, double *pps, double *bps)
+{
+	char *end;
+	double v, mult = 1;
+
+	*pps = *bps = 0;
+	if (!strcmp(s, "max"))
+		return 0;
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s || !isfinite(v) || v <= 0)
+		return -EINVAL;
+	if (*end == 'k' || *end == 'K')
+		mult = 1e3, end++;
+	else if (*end == 'M')
+		mult = 1e6, end++;
+	else if (*end == 'G')
+		mult = 1e9, end++;
+	if (!strcmp(end, "pps"))
+		*pps = v * mult;
+	else if (!strcmp(end, "bps"))
+		*bps = v * mult;
+	else
+		return -EINVAL;
+	return 0;
+}
+
+static int parse_args(int argc, char **argv, struct settings *s)
+{
+	enum { O_SIZE = 256, O_RATE, O_FLOWS, O_QUEUES, O_DURATION, O_WARMUP, O_SEARCH, O_PRECISION, O_TRIALS,
+	       O_DSTMAC, O_JSON, O_CSV };
+	static const struct option longopts[] = {
+		{ "size", required_argument, NULL, O_SIZE },
+		{ "rate", required_argument, NULL, O_RATE },
+		{ "flows", required_argument, NULL, O_FLOWS },
+		{ "queues", required_argument, NULL, O_QUEUES },
+		{ "duration", required_argument, NULL, O_DURATION },
+		{ "warmup", required_argument, NULL, O_WARMUP },
+		{ "search", required_argument, NULL, O_SEARCH },
+		{ "precision", required_argument, NULL, O_PRECISION },
+		{ "trials", required_argument, NULL, O_TRIALS },
+		{ "dst-mac", required_argument, NULL, O_DSTMAC },
+		{ "json", no_argument, NULL, O_JSON },
+		{ "csv", required_argument, NULL, O_CSV },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	char *end;
+	int c;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "hV", longopts, NULL)) != -1) {
+		switch (c) {
+		case O_SIZE: {
+			char buf[256], *tok, *save = NULL;
+			snprintf(buf, sizeof(buf), "%s", optarg);
+			s->nsizes = 0;
+			for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+				unsigned long v = strtoul(tok, &end, 10);
+				if (*end || end == tok || tok[0] == '-' || v < TG_MIN_SIZE || v > TG_MAX_SIZE)
+					return usage_error("invalid --size '%s': sizes are %d-%d bytes", tok, TG_MIN_SIZE, TG_MAX_SIZE);
+				if (s->nsizes == MAX_SIZES)
+					return usage_error("at most %d sizes", MAX_SIZES);
+				s->sizes[s->nsizes++] = (unsigned)v;
+			}
+			if (s->nsizes == 0)
+				return usage_error("invalid --size '%s'", optarg);
+			break;
+		}
+		case O_RATE:
+			if (parse_rate(optarg, &s->rate_pps, &s->rate_bps) < 0)
+				return usage_error("invalid --rate '%s' (max, N[k|M]pps or N[M|G]bps)", optarg);
+			break;
+		case O_FLOWS:
+		case O_QUEUES:
+		case O_TRIALS: {
+			unsigned long v = strtoul(optarg, &end, 10);
+			unsigned long max = c == O_FLOWS ? 64512 : c == O_QUEUES ? MAX_QUEUES : 1000;
+			if (*end || end == optarg || optarg[0] == '-' || v < 1 || v > max)
+				return usage_error("invalid --%s '%s' (1-%lu)", c == O_FLOWS ? "flows" : c == O_QUEUES ? "queues" : "trials",
+						   optarg, max);
+			*(c == O_FLOWS ? &s->flows : c == O_QUEUES ? &s->queues : &s->trials) = (unsigned)v;
+			break;
+		}
+		case O_DURATION:
+		case O_WARMUP:
+		case O_PRECISION: {
+			double v = strtod(optarg, &end);
+			if (*end || end == optarg || !isfinite(v) || v < 0 || v > 3600 || (c != O_WARMUP && v == 0))
+				return usage_error("invalid --%s '%s'", c == O_DURATION ? "duration" : c == O_WARMUP ? "warmup" : "precision",
+						   optarg);
+			*(c == O_DURATION ? &s->duration : c == O_WARMUP ? &s->warmup : &s->precision) = v;
+			break;
+		}
+		case O_SEARCH:
+			if (!strcmp(optarg, "ndr")) {
+				s->search = SEARCH_NDR;
+				s->threshold_pct = 0;
+			} else if (!strncmp(optarg, "pdr", 3) && (optarg[3] == '\0' || optarg[3] == '=')) {
+				s->search = SEARCH_PDR;
+				s->threshold_pct = 0.1;
+				if (optarg[3] == '=') {
+					s->threshold_pct = strtod(optarg + 4, &end);
+					if (*end || end == optarg + 4 || !(s->threshold_pct > 0) || s->threshold_pct >= 100)
+						return usage_error("invalid --search '%s' (pdr=PCT, 0 < PCT < 100)", optarg);
+				}
+			} else {
+				return usage_error("invalid --search '%s' (ndr or pdr[=PCT])", optarg);
+			}
+			break;
+		case O_DSTMAC: {
+			unsigned m[6];
+			if (sscanf(optarg, "%2x:%2x:%2x:%2x:%2x:%2x%c", &m[0], &m[1], &m[2], &m[3], &m[4], &m[5], (char[2]){ 0 }) != 6)
+				return usage_error("invalid --dst-mac '%s'", optarg);
+			for (int i = 0; i < 6; i++)
+				s->dst_mac[i] = (uint8_t)m[i];
+			break;
+		}
+		case O_JSON: s->json = true; break;
+		case O_CSV: s->csv = optarg; break;
+		case 'h':
+			usage(stdout);
+			exit(EXIT_OK);
+		case 'V':
+			printf("%s (pinlab) %s\n", prog, PROJECT_VERSION);
+			exit(EXIT_OK);
+		default:
+			fprintf(stderr, "Try '%s --help' for more information.\n", prog);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind < argc)
+		return usage_error("unexpected argument '%s'", argv[optind]);
+	if (s->search && (s->rate_pps || s->rate_bps))
+		return usage_error("--search finds the rate itself: leave out --rate");
+	return 0;
+}
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	force_quit = true;
+}
+
+/* Every mbuf of a TX pool starts as a frame template: per packet only lengths,
+ * the flow and the signature are written. */
+static void init_tx_mbuf(struct rte_mempool *mp, void *arg, void *obj, unsigned idx)
+{
+	struct rte_mbuf *m = obj;
+
+	(void)mp;
+	(void)arg;
+	(void)idx;
+	tg_build(rte_pktmbuf_mtod(m, uint8_t *), TG_MIN_SIZE, src_mac, cfg.dst_mac, 0);
+}
+
+static void put16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+/* One queue: send at the trial's pace, receive, account. */
+static int worker_main(void *arg)
+{
+	const unsigned q = (unsigned)(uintptr_t)arg;
+	struct qresult *res = &results[q];
+	struct tg_stream *streams = rte_zmalloc(NULL, sizeof(*streams) * cfg.queues, 0);
+	struct rte_mbuf *tx[BURST], *rx[BURST];
+	const uint64_t hz = rte_get_tsc_hz();
+	const uint32_t len = trial.size - 4;
+	const double cycles_per_pkt = trial.pps > 0 ? (double)hz / trial.pps : 0;
+	static __thread uint8_t hdr[TG_MAX_SIZE]; /* tg_build writes the whole frame */
+	uint32_t seq = 0, flow = 0, pending = 0;
+	uint64_t start = rte_rdtsc(), measure = start + trial.warmup_tsc, stop = measure + trial.duration_tsc;
+	uint64_t drain_end = stop + trial.drain_tsc;
+	double next_tx = (double)start;
+	unsigned burst = BURST;
+
+	if (!streams)
+		return -ENOMEM;
+	/* The size-dependent header fields, computed once. */
+	tg_build(hdr, trial.size, src_mac, cfg.dst_mac, 0);
+	if (cycles_per_pkt > 0) {
+		/* Smaller bursts at low rates: a paced stream should not arrive in clumps. */
+		double per_us = trial.pps / 1e6;
+		burst = per_us >= 4 ? BURST : per_us >= 1 ? 8 : 1;
+	}
+	memset(res, 0, sizeof(*res));
+	res->tsc_start = measure;
+	res->tsc_end = stop;
+
+	for (;;) {
+		uint64_t now = rte_rdtsc();
+		bool sending = now < stop && !force_quit;
+		uint16_t n;
+
+		if (!sending && (now >= drain_end || res->rx >= res->tx) && now >= stop)
+			break;
+		if (sending && (cycles_per_pkt == 0 || (double)now >= next_tx)) {
+			unsigned want = burst - pending;
+			if (want && rte_pktmbuf_alloc_bulk(txpool[q], tx + pending, want) == 0) {
+				struct tg_sig sig = { .trial = trial.id, .flags = now >= measure ? TG_FLAG_MEASURED : 0,
+						      .stream = (uint16_t)q };
+				for (unsigned i = pending; i < burst; i++) {
+					struct rte_mbuf *m = tx[i];
+					uint8_t *d = rte_pktmbuf_mtod(m, uint8_t *);
+					m->data_len = (uint16_t)len;
+					m->pkt_len = len;
+					memcpy(d + 16, hdr + 16, 2);  /* IPv4 total length */
+					memcpy(d + 24, hdr + 24, 2);  /* its checksum (the addresses are the template's) */
+					memcpy(d + 38, hdr + 38, 2);  /* UDP length */
+					put16(d + 34, (uint16_t)(1024 + flow));
+					if (++flow == cfg.flows)
+						flow = 0;
+					sig.seq = seq++;
+					sig.tsc = rte_rdtsc();
+					tg_stamp(d, &sig);
+				}
+				pending = burst;
+			}
+			if (pending) {
+				uint16_t sent = rte_eth_tx_burst(port, (uint16_t)q, tx, (uint16_t)pending);
+				for (uint16_t i = 0; i < sent; i++) {
+					struct tg_sig s;
+					/* Count what went out in the measured window (the flag says which). */
+					if (tg_read(rte_pktmbuf_mtod(tx[i], uint8_t *), len, &s) && (s.flags & TG_FLAG_MEASURED))
+						res->tx++;
+				}
+				if (sent < pending) {
+					/* Keep the rest, in order, for the next try: no gaps in the sequence. */
+					memmove(tx, tx + sent, (pending - sent) * sizeof(*tx));
+					res->tx_full++;
+				}
+				pending -= sent;
+				if (cycles_per_pkt > 0)
+					next_tx += cycles_per_pkt * sent;
+			}
+		}
+		n = rte_eth_rx_burst(port, (uint16_t)q, rx, BURST);
+		if (n) {
+			uint64_t t = rte_rdtsc();
+			for (uint16_t i = 0; i < n; i++) {
+				struct tg_sig s;
+				const uint8_t *d = rte_pktmbuf_mtod(rx[i], const uint8_t *);
+				if (!tg_read(d, rte_pktmbuf_data_len(rx[i]), &s) || s.trial != trial.id ||
+				    !(s.flags & TG_FLAG_MEASURED) || s.stream >= cfg.queues) {
+					res->other++;
+					continue;
+				}
+				if (!tg_stream_rx(&streams[s.stream], s.seq))
+					continue; /* a duplicate: counted by the stream */
+				res->rx++;
+				res->rx_bytes += rte_pktmbuf_pkt_len(rx[i]);
+				tg_hist_add(&res->hist, (t - s.tsc) * 1000000000ULL / hz);
+			}
+			rte_pktmbuf_free_bulk(rx, n);
+		}
+	}
+	if (pending)
+		rte_pktmbuf_free_bulk(tx, pending);
+	for (unsigned s = 0; s < cfg.queues; s++) {
+		res->duplicates += streams[s].duplicates;
+		res->reordered += streams[s].reordered;
+	}
+	rte_free(streams);
+	return 0;
+}
+
+/* Run one trial at @pps in total (0: max); fill a JSON object. */
+static json_t *run_trial(unsigned size, double pps)
+{
+	static uint8_t next_id = 1;
+	const uint64_t hz = rte_get_tsc_hz();
+	struct qresult tot = { 0 };
+	struct tg_hist *h = calloc(1, sizeof(*h));
+	double secs, txpps, rxpps, loss_pct;
+	int64_t loss;
+	json_t *o, *qa;
+
+	trial.size = size;
+	trial.pps = pps / cfg.queues;
+	trial.warmup_tsc = (uint64_t)(cfg.warmup * (double)hz);
+	trial.duration_tsc = (uint64_t)(cfg.duration * (double)hz);
+	trial.drain_tsc = hz / 10; /* in-flight frames have 100 ms to come back */
+	trial.id = next_id++;
+	if (next_id == 0)
+		next_id = 1;
+	for (unsigned q = 0; q < cfg.queues; q++)
+		rte_eal_remote_launch(worker_main, (void *)(uintptr_t)q, worker_lcore[q]);
+	/* Sleep while the workers run: rte_eal_mp_wait_lcore spins, and the main lcore
+	 * often shares a CPU with someone who polls (the reflector, on a small host). */
+	for (unsigned q = 0; q < cfg.queues; q++) {
+		struct timespec ms = { 0, 1000000 };
+		while (rte_eal_get_lcore_state(worker_lcore[q]) != WAIT)
+			nanosleep(&ms, NULL);
+		rte_eal_wait_lcore(worker_lcore[q]);
+	}
+
+	qa = json_array();
+	for (unsigned q = 0; q < cfg.queues; q++) {
+		struct qresult *r = &results[q];
+		tot.tx += r->tx;
+		tot.rx += r->rx;
+		tot.rx_bytes += r->rx_bytes;
+		tot.duplicates += r->duplicates;
+		tot.reordered += r->reordered;
+		tot.other += r->other;
+		tg_hist_merge(h, &r->hist);
+		json_array_append_new(qa, json_pack("{s:i, s:I, s:I, s:I, s:I}", "queue", q, "tx_packets", (json_int_t)r->tx,
+						    "rx_packets", (json_int_t)r->rx, "duplicates", (json_int_t)r->duplicates,
+						    "reordered", (json_int_t)r->reordered));
+	}
+	secs = cfg.duration;
+	txpps = (double)tot.tx / secs;
+	rxpps = (double)tot.rx / secs;
+	loss = (int64_t)tot.tx - (int64_t)tot.rx;
+	loss_pct = tot.tx ? 100.0 * (double)loss / (double)tot.tx : 0;
+	{
+		double avg = tot.rx ? (double)tot.rx_bytes / (double)tot.rx : size - 4;
+		o = json_pack("{s:s, s:i, s:f, s:s, s:I, s:I, s:I, s:f, s:I, s:I, s:f, s:f, s:f, s:f, s:f, s:f}",
+			      "type", "trial", "size", size, "rate_pps", pps > 0 ? pps : txpps, "offered", pps > 0 ? "paced" : "max",
+			      "tx_packets", (json_int_t)tot.tx, "rx_packets", (json_int_t)tot.rx, "loss_packets", (json_int_t)loss,
+			      "loss_pct", loss_pct, "duplicates", (json_int_t)tot.duplicates, "reordered", (json_int_t)tot.reordered,
+			      "tx_mpps", txpps / 1e6, "rx_mpps", rxpps / 1e6, "rx_gbps_l1", pkt_gbps_l1(rxpps, avg),
+			      "rx_gbps_l2", pkt_gbps_l2(rxpps, avg), "duration", secs, "warmup", cfg.warmup);
+	}
+	json_object_set_new(o, "latency_ns",
+			    json_pack("{s:I, s:I, s:I, s:I, s:I, s:I}", "min", (json_int_t)(h->count ? h->min : 0),
+				      "mean", (json_int_t)(h->count ? h->sum / h->count : 0), "p50",
+				      (json_int_t)tg_hist_quantile(h, 0.5), "p99", (json_int_t)tg_hist_quantile(h, 0.99), "p999",
+				      (json_int_t)tg_hist_quantile(h, 0.999), "max", (json_int_t)h->max));
+	json_object_set_new(o, "queues", qa);
+	json_object_set_new(o, "other_packets", json_integer((json_int_t)tot.other));
+	free(h);
+	return o;
+}
+
+static FILE *csv;
+
+static void emit_trial(json_t *t)
+{
+	json_t *lat = json_object_get(t, "latency_ns");
+
+	if (cfg.json) {
+		json_dumpf(t, stdout, JSON_COMPACT | JSON_REAL_PRECISION(6));
+		putchar('\n');
+	} else {
+		printf("%5lld B  offered %-9s tx %8.3f Mpps  rx %8.3f Mpps  %7.2f Gb/s L1  loss %lld (%.4f%%)  dup %lld  reord %lld  "
+		       "latency min %lld p50 %lld p99 %lld p99.9 %lld max %lld ns\n",
+		       json_integer_value(json_object_get(t, "size")),
+		       !strcmp(json_string_value(json_object_get(t, "offered")), "max") ? "max" : "paced",
+		       json_real_value(json_object_get(t, "tx_mpps")), json_real_value(json_object_get(t, "rx_mpps")),
+		       json_real_value(json_object_get(t, "rx_gbps_l1")), json_integer_value(json_object_get(t, "loss_packets")),
+		       json_real_value(json_object_get(t, "loss_pct")), json_integer_value(json_object_get(t, "duplicates")),
+		       json_integer_value(json_object_get(t, "reordered")), json_integer_value(json_object_get(lat, "min")),
+		       json_integer_value(json_object_get(lat, "p50")), json_integer_value(json_object_get(lat, "p99")),
+		       json_integer_value(json_object_get(lat, "p999")), json_integer_value(json_object_get(lat, "max")));
+	}
+	fflush(stdout);
+	if (csv) {
+		fprintf(csv, "%lld,%.0f,%s,%lld,%lld,%lld,%.6f,%lld,%lld,%.6f,%.6f,%.6f,%.6f,%lld,%lld,%lld,%lld,%lld,%lld\n",
+			json_integer_value(json_object_get(t, "size")), json_real_value(json_object_get(t, "rate_pps")),
+			json_string_value(json_object_get(t, "offered")), json_integer_value(json_object_get(t, "tx_packets")),
+			json_integer_value(json_object_get(t, "rx_packets")), json_integer_value(json_object_get(t, "loss_packets")),
+			json_real_value(json_object_get(t, "loss_pct")), json_integer_value(json_object_get(t, "duplicates")),
+			json_integer_value(json_object_get(t, "reordered")), json_real_value(json_object_get(t, "tx_mpps")),
+			json_real_value(json_object_get(t, "rx_mpps")), json_real_value(json_object_get(t, "rx_gbps_l1")),
+			json_real_value(json_object_get(t, "rx_gbps_l2")), json_integer_value(json_object_get(lat, "min")),
+			json_integer_value(json_object_get(lat, "mean")), json_integer_value(json_object_get(lat, "p50")),
+			json_integer_value(json_object_get(lat, "p99")), json_integer_value(json_object_get(lat, "p999")),
+			json_integer_value(json_object_get(lat, "max")));
+		fflush(csv);
+	}
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return (x > y) - (x < y);
+}
+
+/* RFC 2544 throughput for one size: the highest rate whose loss is within the threshold. */
+static json_t *search_rate(unsigned size)
+{
+	json_t *first = run_trial(size, 0), *best = NULL, *t;
+	double max = json_real_value(json_object_get(first, "tx_mpps")) * 1e6, lo = 0, hi, step;
+	unsigned steps = 0;
+
+	emit_trial(first);
+	if (json_real_value(json_object_get(first, "loss_pct")) <= cfg.threshold_pct) {
+		/* The fastest we can send passes: that is the result (the sender is the limit). */
+		best = first;
+		lo = max;
+		hi = max;
+	} else {
+		json_decref(first);
+		hi = max;
+	}
+	step = max * cfg.precision / 100;
+	while (hi - lo > step && steps++ < 24 && !force_quit) {
+		double mid = (lo + hi) / 2;
+		t = run_trial(size, mid);
+		emit_trial(t);
+		if (json_real_value(json_object_get(t, "loss_pct")) <= cfg.threshold_pct) {
+			lo = mid;
+			json_decref(best);
+			best = t;
+		} else {
+			hi = mid;
+			json_decref(t);
+		}
+	}
+	{
+		json_t *o = json_pack("{s:s, s:i, s:s, s:f, s:f, s:f, s:f, s:i}", "type", "search", "size", size, "search",
+				      cfg.search == SEARCH_NDR ? "ndr" : "pdr", "threshold_pct", cfg.threshold_pct, "rate_pps", lo,
+				      "precision_pps", step, "max_pps", max, "steps", steps);
+		json_object_set_new(o, "trial", best ? best : json_null());
+		return o;
+	}
+}
+
+int main(int argc, char **argv)
+{
+	char *eal_argv[256];
+	struct eal_view ev;
+	int sep, n_eal, r, code = EXIT_OK;
+	char msg[512];
+	json_t *summary;
+
+	cfg = (struct settings){ .nsizes = 1, .sizes = { 64 }, .flows = 1, .queues = 1, .trials = 1, .duration = 2,
+				 .warmup = 0.5, .precision = 1, .dst_mac = { 2, 0, 0, 0, 0, 2 } };
+	for (int i = 1; i < argc && strcmp(argv[i], "--"); i++) {
+		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+			usage(stdout);
+			return EXIT_OK;
+		}
+		if (!strcmp(argv[i], "-V") || !strcmp(argv[i], "--version")) {
+			printf("%s (pinlab) %s\n", prog, PROJECT_VERSION);
+			return EXIT_OK;
+		}
+	}
+	sep = app_split(argc, argv);
+	{
+		char *own[256];
+		int n = 0;
+		own[n++] = argv[0];
+		for (int i = sep + 1; i < argc && n < 255; i++)
+			own[n++] = argv[i];
+		own[n] = NULL;
+		if ((r = parse_args(n, own, &cfg)))
+			return r;
+	}
+	if (preflight_parse_eal(sep, argv, &ev) < 0)
+		return usage_error("%s", ev.err);
+	n_eal = app_eal_argv(sep, argv, NULL, 0, &ev, eal_argv, 256);
+	{
+		struct preflight pf = { .eal = &ev, .need_mb = 96 };
+		json_t *rep = report_new("preflight");
+		r = preflight_run(&pf, rep, msg, sizeof(msg));
+		json_decref(rep); /* the generator's own layout warnings are vmbench's business */
+		if (r < 0)
+			return fail(r == -EINVAL ? EXIT_USAGE : EXIT_FAIL, "%s", msg);
+	}
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	if (rte_eal_init(n_eal, eal_argv) < 0)
+		rte_exit(EXIT_FAIL, "EAL initialization failed: %s\n", rte_strerror(rte_errno));
+
+	if (rte_eth_dev_count_avail() != 1) {
+		code = fail(EXIT_USAGE, "give exactly one port (an EAL --vdev such as net_virtio_user0,path=SOCKET): %u found",
+			    rte_eth_dev_count_avail());
+		goto out;
+	}
+	RTE_ETH_FOREACH_DEV(port)
+		break;
+	{
+		unsigned lc, n = 0;
+		RTE_LCORE_FOREACH_WORKER(lc)
+			if (n < cfg.queues)
+				worker_lcore[n++] = lc;
+		if (n < cfg.queues) {
+			code = fail(EXIT_USAGE, "%u queues need %u worker lcores (and a main lcore): give -l with %u lcores",
+				    cfg.queues, cfg.queues, cfg.queues + 1);
+			goto out;
+		}
+	}
+	{
+		struct rte_ether_addr a;
+		struct rte_eth_conf conf = { 0 };
+		struct rte_eth_dev_info info;
+		int socket = rte_eth_dev_socket_id(port);
+		unsigned maxsize = 0;
+
+		if (socket < 0)
+			socket = (int)rte_socket_id();
+		rte_eth_macaddr_get(port, &a);
+		memcpy(src_mac, a.addr_bytes, 6);
+		for (unsigned i = 0; i < cfg.nsizes; i++)
+			if (cfg.sizes[i] > maxsize)
+				maxsize = cfg.sizes[i];
+		rte_eth_dev_info_get(port, &info);
+		if (cfg.queues > info.max_rx_queues || cfg.queues > info.max_tx_queues) {
+			code = fail(EXIT_USAGE, "the port has at most %u queues", RTE_MIN(info.max_rx_queues, info.max_tx_queues));
+			goto out;
+		}
+		if (maxsize > 1518)
+			conf.rxmode.mtu = maxsize - 18;
+		/* Room for the largest frame in one segment. */
+		/* headroom + the frame + the virtio-net header and some: virtio checks it without scatter */
+		unsigned need = maxsize + RTE_PKTMBUF_HEADROOM + 64;
+		uint16_t room = (uint16_t)(need > RTE_MBUF_DEFAULT_BUF_SIZE ? need : RTE_MBUF_DEFAULT_BUF_SIZE);
+		rxpool = rte_pktmbuf_pool_create("tg_rx", 16383, 256, 0, room, socket);
+		results = rte_zmalloc(NULL, sizeof(*results) * cfg.queues, RTE_CACHE_LINE_SIZE);
+		if (!rxpool || !results) {
+			code = fail(EXIT_FAIL, "cannot allocate buffers: reserve more hugepages (hugepages setup 512M)");
+			goto out;
+		}
+		for (unsigned q = 0; q < cfg.queues; q++) {
+			char name[32];
+			snprintf(name, sizeof(name), "tg_tx%u", q);
+			txpool[q] = rte_pktmbuf_pool_create(name, 8191, 256, 0,
+							    room, socket);
+			if (!txpool[q]) {
+				code = fail(EXIT_FAIL, "cannot allocate buffers: reserve more hugepages (hugepages setup 512M)");
+				goto out;
+			}
+			rte_mempool_obj_iter(txpool[q], init_tx_mbuf, NULL);
+		}
+		if (rte_eth_dev_configure(port, (uint16_t)cfg.queues, (uint16_t)cfg.queues, &conf) < 0) {
+			code = fail(EXIT_FAIL, "cannot configure port %u", port);
+			goto out;
+		}
+		for (unsigned q = 0; q < cfg.queues; q++)
+			if (rte_eth_rx_queue_setup(port, (uint16_t)q, RX_DESC, (unsigned)socket, NULL, rxpool) < 0 ||
+			    rte_eth_tx_queue_setup(port, (uint16_t)q, TX_DESC, (unsigned)socket, NULL) < 0) {
+				code = fail(EXIT_FAIL, "cannot set up queue %u of port %u", q, port);
+				goto out;
+			}
+		if (rte_eth_dev_start(port) < 0) {
+			code = fail(EXIT_FAIL, "cannot start port %u (is the reflector's socket there?)", port);
+			goto out;
+		}
+	}
+	if (cfg.csv) {
+		csv = fopen(cfg.csv, "we");
+		if (!csv) {
+			code = fail(EXIT_FAIL, "cannot write %s: %s", cfg.csv, strerror(errno));
+			goto out;
+		}
+		fprintf(csv, "size,rate_pps,offered,tx_packets,rx_packets,loss_packets,loss_pct,duplicates,reordered,"
+			     "tx_mpps,rx_mpps,rx_gbps_l1,rx_gbps_l2,latency_min_ns,latency_mean_ns,latency_p50_ns,"
+			     "latency_p99_ns,latency_p999_ns,latency_max_ns\n");
+	}
+
+	summary = json_array();
+	for (unsigned si = 0; si < cfg.nsizes && !force_quit; si++) {
+		unsigned size = cfg.sizes[si];
+		double vals[1000];
+		unsigned nv = 0;
+		json_t *res = NULL;
+		for (unsigned t = 0; t < cfg.trials && !force_quit; t++) {
+			json_t *o;
+			fprintf(stderr, "%s: size %u, %s %u of %u\n", prog, size, cfg.search ? "search" : "trial", t + 1, cfg.trials);
+			if (cfg.search) {
+				o = search_rate(size);
+				if (cfg.json) {
+					json_dumpf(o, stdout, JSON_COMPACT | JSON_REAL_PRECISION(6));
+					putchar('\n');
+				} else {
+					printf("%5u B  %s (loss <= %g%%): %.3f Mpps (+/- %.3f), max sent %.3f Mpps, %u steps\n", size,
+					       cfg.search == SEARCH_NDR ? "NDR" : "PDR", cfg.threshold_pct,
+					       json_real_value(json_object_get(o, "rate_pps")) / 1e6,
+					       json_real_value(json_object_get(o, "precision_pps")) / 1e6,
+					       json_real_value(json_object_get(o, "max_pps")) / 1e6,
+					       (unsigned)json_integer_value(json_object_get(o, "steps")));
+				}
+				vals[nv++] = json_real_value(json_object_get(o, "rate_pps"));
+			} else {
+				double pps = cfg.rate_pps;
+				if (cfg.rate_bps > 0)
+					pps = cfg.rate_bps / ((size + 20) * 8.0);
+				o = run_trial(size, pps);
+				emit_trial(o);
+				vals[nv++] = json_real_value(json_object_get(o, "rx_mpps")) * 1e6;
+			}
+			json_decref(res);
+			res = o;
+		}
+		if (nv) {
+			qsort(vals, nv, sizeof(*vals), cmp_double);
+			json_array_append_new(summary, json_pack("{s:i, s:s, s:f, s:f, s:f, s:i, s:o}", "size", size, "metric",
+								 cfg.search ? "throughput_pps" : "rx_pps", "median", vals[nv / 2],
+								 "min", vals[0], "max", vals[nv - 1], "trials", nv, "last", res));
+		} else {
+			json_decref(res);
+		}
+	}
+	if (cfg.json) {
+		json_t *s = json_pack("{s:s, s:o}", "type", "summary", "results", summary);
+		json_dumpf(s, stdout, JSON_COMPACT | JSON_REAL_PRECISION(6));
+		putchar('\n');
+		json_decref(s);
+	} else {
+		size_t i;
+		json_t *x;
+		if (cfg.trials > 1 || cfg.search) {
+			printf("summary (%s over %u trial%s):\n", cfg.search ? "throughput" : "received rate", cfg.trials,
+			       cfg.trials > 1 ? "s" : "");
+			json_array_foreach(summary, i, x)
+				printf("%5lld B  median %.3f Mpps  (min %.3f, max %.3f)\n", json_integer_value(json_object_get(x, "size")),
+				       json_real_value(json_object_get(x, "median")) / 1e6,
+				       json_real_value(json_object_get(x, "min")) / 1e6, json_real_value(json_object_get(x, "max")) / 1e6);
+		}
+		json_decref(summary);
+	}
+	if (force_quit)
+		code = fail(EXIT_FAIL, "interrupted");
+	rte_eth_dev_stop(port);
+	rte_eth_dev_close(port);
+out:
+	if (csv)
+		fclose(csv);
+	app_eal_cleanup();
+	return code;
+}
