@@ -6,10 +6,15 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <ini.h>
-
 #include "hp.h"
+#include "inifile.h"
 #include "qemucmd.h"
+
+struct profile_ctx {
+	struct vm_config *c;
+	char *args;
+	size_t args_len;
+};
 
 void qemucmd_defaults(struct vm_config *c)
 {
@@ -24,43 +29,16 @@ void qemucmd_defaults(struct vm_config *c)
 	c->qmp_fd = -1;
 }
 
-struct profile_ctx {
-	FILE *f;
-	int lineno;               /* the line being parsed: libinih's handler does not get it */
-	struct vm_config *c;
-	char *args;
-	size_t args_len;
-	const char *file;
-	struct pin_error *err;
-	int failed;
-};
-
-/* fgets, counting lines for error messages. */
-static char *profile_reader(char *str, int num, void *stream)
+/* One key of a [qemu] profile. */
+static int profile_key(void *ctx, const char *file, int lineno, const char *section, const char *key,
+		       const char *value, struct pin_error *err)
 {
-	struct profile_ctx *p = stream;
-	char *r = fgets(str, num, p->f);
-
-	if (r)
-		p->lineno++;
-	return r;
-}
-
-static int profile_line(void *user, const char *section, const char *key, const char *value)
-{
-	struct profile_ctx *p = user;
-	int lineno = p->lineno;
-	struct pin_error e;
+	struct profile_ctx *p = ctx;
 	uint64_t bytes;
 
-	if (p->failed)
-		return 1; /* the first error is the one reported; 1 tells inih to go on */
-	if (strcmp(section, "qemu") != 0) {
-		pin_fail(p->err, -EINVAL, (size_t)lineno, "%s:%d: unknown section [%s] (profiles have [qemu])", p->file,
-			 lineno, section);
-		p->failed = 1;
-		return 1;
-	}
+	if (strcmp(section, "qemu") != 0)
+		return pin_fail(err, -EINVAL, (size_t)lineno, "%s:%d: unknown section [%s] (profiles have [qemu])", file,
+				lineno, section);
 	if (strcmp(key, "binary") == 0) {
 		snprintf(p->c->qemu, sizeof(p->c->qemu), "%s", value);
 	} else if (strcmp(key, "machine") == 0) {
@@ -68,21 +46,17 @@ static int profile_line(void *user, const char *section, const char *key, const 
 	} else if (strcmp(key, "cpu") == 0) {
 		snprintf(p->c->cpu_model, sizeof(p->c->cpu_model), "%s", value);
 	} else if (strcmp(key, "memory") == 0) {
-		if (hp_parse_size(value, &bytes, &e) < 0 || bytes < (1 << 20)) {
-			pin_fail(p->err, -EINVAL, (size_t)lineno, "%s:%d: memory: invalid size '%s'", p->file, lineno, value);
-			p->failed = 1;
-			return 1;
-		}
+		if (hp_parse_size(value, &bytes, NULL) < 0 || bytes < (1 << 20))
+			return pin_fail(err, -EINVAL, (size_t)lineno, "%s:%d: memory: invalid size '%s'", file, lineno, value);
 		p->c->memory_mb = bytes >> 20;
 	} else if (strcmp(key, "args") == 0) {
 		snprintf(p->args, p->args_len, "%s", value);
 		p->c->profile_args = p->args;
 	} else {
-		pin_fail(p->err, -EINVAL, (size_t)lineno,
-			 "%s:%d: unknown key '%s' (binary, machine, cpu, memory, args)", p->file, lineno, key);
-		p->failed = 1;
+		return pin_fail(err, -EINVAL, (size_t)lineno, "%s:%d: unknown key '%s' (binary, machine, cpu, memory, args)",
+				file, lineno, key);
 	}
-	return 1;
+	return 0;
 }
 
 /* Where profiles live: $PINLAB_TEMPLATES/qemu, the source tree next to the binary, DATADIR. */
@@ -112,7 +86,7 @@ int qemucmd_load_profile(struct vm_config *c, const char *name_or_file, char *ar
 			 struct pin_error *err)
 {
 	char path[PATH_MAX];
-	struct profile_ctx p = { .c = c, .args = args_buf, .args_len = args_len, .file = path, .err = err };
+	struct profile_ctx p = { .c = c, .args = args_buf, .args_len = args_len };
 	int r;
 
 	if (strchr(name_or_file, '/') || strstr(name_or_file, ".conf")) {
@@ -121,16 +95,10 @@ int qemucmd_load_profile(struct vm_config *c, const char *name_or_file, char *ar
 		return pin_fail(err, -ENOENT, 0, "no profile '%s' (looked for %s.conf in $PINLAB_TEMPLATES/qemu, templates/qemu and %s/templates/qemu)",
 				name_or_file, name_or_file, DATADIR);
 	}
-	p.f = fopen(path, "re");
-	if (!p.f)
+	r = ini_load(path, profile_key, &p, err);
+	if (r == -ENOENT)
 		return pin_fail(err, -ENOENT, 0, "cannot read profile %s: %s", path, strerror(errno));
-	r = ini_parse_stream(profile_reader, &p, profile_line, &p);
-	fclose(p.f);
-	if (p.failed)
-		return -EINVAL;
-	if (r > 0)
-		return pin_fail(err, -EINVAL, (size_t)r, "%s:%d: not an INI line", path, r);
-	return 0;
+	return r;
 }
 
 static bool valid_mac(const char *m)

@@ -44,6 +44,7 @@
 #define RX_DESC 1024
 #define TX_DESC 1024
 #define MBUF_CACHE 256
+#define BURST_MAX 512
 
 static const char *prog = "reflector";
 static volatile bool force_quit;
@@ -60,12 +61,14 @@ struct settings {
 	const char *vhost[MAX_VHOST];
 	unsigned nvhost;
 	const char *vcpu_map, *vm;
+	double police_pps;        /* >0: drop what exceeds this rate (a slower VNF, a known limit for tests) */
 };
 
 /* Counters of one (port, queue), written by one worker only. */
 struct qstats {
 	uint64_t rx_packets, rx_bytes, tx_packets, tx_bytes;
 	uint64_t tx_full;         /* dropped: the TX ring stayed full through every retry */
+	uint64_t policed;         /* dropped by --police */
 	uint64_t results[PKT_NRESULTS];
 } __rte_cache_aligned;
 
@@ -112,6 +115,7 @@ static void usage(FILE *out)
 		"     --vcpu-map MAP        a guest's vCPUs, for the preflight's SMT warnings\n"
 		"     --vm NAME             the same, from a VM vmlaunch started\n"
 		"     --no-preflight        skip the hugepage and lcore checks\n"
+		"     --police RATE         drop what exceeds N[k|M]pps per port (emulate a slower VNF)\n"
 		" -h, --help                display this help\n"
 		" -V, --version             display version\n"
 		"\n"
@@ -175,7 +179,7 @@ static int parse_seconds(const char *s, double *out)
 static int parse_args(int argc, char **argv, struct settings *s)
 {
 	enum { O_VHOST = 256, O_MODE, O_BURST, O_RETRY, O_QUEUES, O_STATS, O_JSON, O_DURATION, O_SOCKMODE,
-	       O_VMAP, O_VM, O_NOPRE };
+	       O_VMAP, O_VM, O_NOPRE, O_POLICE };
 	static const struct option longopts[] = {
 		{ "vhost", required_argument, NULL, O_VHOST },
 		{ "mode", required_argument, NULL, O_MODE },
@@ -189,6 +193,7 @@ static int parse_args(int argc, char **argv, struct settings *s)
 		{ "vcpu-map", required_argument, NULL, O_VMAP },
 		{ "vm", required_argument, NULL, O_VM },
 		{ "no-preflight", no_argument, NULL, O_NOPRE },
+		{ "police", required_argument, NULL, O_POLICE },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -244,6 +249,19 @@ static int parse_args(int argc, char **argv, struct settings *s)
 		case O_VMAP: s->vcpu_map = optarg; break;
 		case O_VM: s->vm = optarg; break;
 		case O_NOPRE: s->no_preflight = true; break;
+		case O_POLICE: {
+			char *end;
+			s->police_pps = strtod(optarg, &end);
+			if (*end == 'k' || *end == 'K')
+				s->police_pps *= 1e3, end++;
+			else if (*end == 'M')
+				s->police_pps *= 1e6, end++;
+			if (strcmp(end, "pps") && *end)
+				return usage_error("invalid --police '%s' (N[k|M]pps)", optarg);
+			if (!(s->police_pps > 0))
+				return usage_error("invalid --police '%s' (N[k|M]pps)", optarg);
+			break;
+		}
 		case 'h':
 			usage(stdout);
 			exit(EXIT_OK);
@@ -338,6 +356,12 @@ static int worker_main(void *arg)
 	const unsigned burst = cfg.burst, retries = cfg.tx_retry;
 	const enum pkt_mode mode = cfg.mode;
 	struct rte_mbuf *pkts[512];
+	/* --police: a token bucket per queue (the port's rate split evenly). */
+	const uint64_t hz = rte_get_tsc_hz();
+	double tokens[MAX_PORTS * MAX_QUEUES] = { 0 };
+	uint64_t last[MAX_PORTS * MAX_QUEUES];
+	for (unsigned j = 0; j < w->n; j++)
+		last[j] = rte_rdtsc();
 
 	while (!force_quit) {
 		for (unsigned j = 0; j < w->n; j++) {
@@ -350,6 +374,23 @@ static int worker_main(void *arg)
 
 			if (n == 0)
 				continue;
+			if (unlikely(cfg.police_pps > 0)) {
+				uint64_t now = rte_rdtsc();
+				double rate = cfg.police_pps / p->nq, cap = rate / 1000 + BURST_MAX; /* 1 ms of burst */
+				tokens[j] += (double)(now - last[j]) * rate / (double)hz;
+				if (tokens[j] > cap)
+					tokens[j] = cap;
+				last[j] = now;
+				if (tokens[j] < n) {
+					uint16_t keep = (uint16_t)tokens[j];
+					rte_pktmbuf_free_bulk(pkts + keep, n - keep);
+					st->policed += n - keep;
+					n = keep;
+					if (n == 0)
+						continue;
+				}
+				tokens[j] -= n;
+			}
 			if (mode == PKT_MACSWAP) {
 				for (uint16_t i = 0; i < n; i++) {
 					struct rte_mbuf *m = pkts[i];
@@ -467,6 +508,7 @@ static json_t *stats_json(const struct qstats *now, const struct qstats *prev, d
 			      "rx_gbps_l1", pkt_gbps_l1(rxp, rxlen), "rx_gbps_l2", pkt_gbps_l2(rxp, rxlen),
 			      "tx_gbps_l1", pkt_gbps_l1(txp, txlen), "tx_gbps_l2", pkt_gbps_l2(txp, txlen),
 			      "tx_dropped_full", (json_int_t)now->tx_full);
+	json_object_set_new(o, "dropped_policed", json_integer((json_int_t)now->policed));
 	json_t *res = json_object();
 	for (int r = 0; r < PKT_NRESULTS; r++)
 		json_object_set_new(res, pkt_result_name((enum pkt_result)r), json_integer((json_int_t)now->results[r]));
@@ -503,6 +545,7 @@ static void print_stats(const char *type, double t, double secs)
 			tot.tx_packets += snap[q].tx_packets;
 			tot.tx_bytes += snap[q].tx_bytes;
 			tot.tx_full += snap[q].tx_full;
+			tot.policed += snap[q].policed;
 			for (int r = 0; r < PKT_NRESULTS; r++)
 				tot.results[r] += snap[q].results[r];
 			prev_q[pi][q] = snap[q];
