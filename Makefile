@@ -46,7 +46,7 @@ HP_LIB   := $(B)/lib/libhp.a
 HP_OBJ   := $(B)/obj/hugepages/hp.o
 
 # --- the launcher library ----------------------------------------------------
-LAUNCH_SRC := $(filter-out launcher/vmlaunch.c,$(wildcard launcher/*.c))
+LAUNCH_SRC := $(filter-out launcher/vmlaunch.c launcher/vmbench.c,$(wildcard launcher/*.c))
 LAUNCH_OBJ := $(LAUNCH_SRC:%.c=$(B)/obj/%.o)
 LAUNCH_LIB := $(B)/lib/liblauncher.a
 
@@ -54,7 +54,7 @@ LAUNCH_LIB := $(B)/lib/liblauncher.a
 PKT_OBJ    := $(B)/obj/reflector/pkt.o $(B)/obj/reflector/tgen.o
 
 # --- programs ----------------------------------------------------------------
-PROGRAMS := $(B)/bin/pincheck $(B)/bin/hugepages $(B)/bin/vmlaunch $(B)/bin/reflector $(B)/bin/trafficgen
+PROGRAMS := $(B)/bin/pincheck $(B)/bin/hugepages $(B)/bin/vmlaunch $(B)/bin/reflector $(B)/bin/trafficgen $(B)/bin/vmbench
 MANPAGES := $(patsubst docs/man/%.scd,$(B)/man/%,$(wildcard docs/man/*.scd))
 
 # --- unit tests (cmocka) -----------------------------------------------------
@@ -103,6 +103,11 @@ $(B)/bin/trafficgen: $(B)/obj/reflector/trafficgen.o $(B)/obj/reflector/app.o $(
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS_PIN) $(DPDK_LIBS)
 
+$(B)/bin/vmbench: $(B)/obj/launcher/vmbench.o $(LAUNCH_LIB) $(HP_LIB) $(PIN_LIB)
+	$(call msg,LD,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS_PIN)
+
 $(B)/bin/pincheck: $(B)/obj/pinning/pincheck.o $(LAUNCH_LIB) $(HP_LIB) $(PIN_LIB)
 	$(call msg,LD,$@)
 	@mkdir -p $(@D)
@@ -140,7 +145,7 @@ man: $(MANPAGES)
 # missing, so it is a quick no-op on a prepared machine.
 DEB_PACKAGES := build-essential pkg-config git libhwloc-dev hwloc libnuma-dev libjansson-dev \
                 libinih-dev libcmocka-dev bats bats-assert bats-support scdoc util-linux procps jq \
-                qemu-system-x86 dpdk dpdk-dev libdpdk-dev
+                qemu-system-x86 dpdk dpdk-dev libdpdk-dev gnuplot-nox
 
 deps:
 	$(Q)missing=$$(dpkg-query -W -f='$${db:Status-Abbrev} $${Package}\n' $(DEB_PACKAGES) 2>/dev/null | \

@@ -337,6 +337,11 @@ int hp_reserve(struct hp_grant *g, unsigned n)
 	return r < 0 ? r : -ENOMEM;
 }
 
+int hp_set_total(int node, unsigned long kb, long long total)
+{
+	return write_pool(node, kb, total);
+}
+
 long long hp_release(struct hp_grant *g)
 {
 	struct hp_pool p;

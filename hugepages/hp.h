@@ -76,6 +76,10 @@ int hp_reserve(struct hp_grant *g, unsigned n);
  * Fills before/asked/granted.  Pages freed, or -errno. */
 long long hp_release(struct hp_grant *g);
 
+/* Set a pool to @total pages (nr_hugepages), up or down; the kernel keeps pages in use.
+ * 0 or -errno. */
+int hp_set_total(int node, unsigned long kb, long long total);
+
 struct hp_mount {
 	char dir[256];
 	unsigned long page_kb;
