@@ -223,6 +223,22 @@ static int load_profile(const char *arg, struct profile *p)
 	}
 	if (!strcmp(p->mode, "vm"))
 		return fail(EXIT_USAGE, "%s: mode = vm (the generator in a guest) is not built yet; use mode = loopback", p->path);
+	{
+		/* Lcores this host does not have, or may not use: say so before starting anything. */
+		struct hostfacts h;
+		if (hostfacts_read(&h) == 0) {
+			const char *keys[] = { "reflector_lcores", "generator_lcores" }, *vals[] = { p->refl_lcores, p->gen_lcores };
+			for (int k = 0; k < 2; k++) {
+				struct cpuset s;
+				cpuset_parse_list(&s, vals[k], 0, NULL);
+				if (hostfacts_check_cpus(&h, &s, keys[k], &err) < 0) {
+					hostfacts_free(&h);
+					return fail(EXIT_USAGE, "%s: %s", p->path, err.msg);
+				}
+			}
+			hostfacts_free(&h);
+		}
+	}
 	for (unsigned i = 0; i < p->nqueues; i++) {
 		struct cpuset g, r;
 		cpuset_parse_list(&g, p->gen_lcores, 0, NULL);
@@ -790,6 +806,18 @@ static int run(const char *profile_arg, const char *out_arg)
 	}
 	if (access(out, F_OK) == 0)
 		return fail(EXIT_USAGE, "%s exists: choose another --out (results are never overwritten)", out);
+	{
+		/* Parents as needed, like mkdir -p. */
+		char parent[PATH_MAX];
+		snprintf(parent, sizeof(parent), "%s", out);
+		for (char *c = parent + 1; *c; c++) {
+			if (*c != '/')
+				continue;
+			*c = '\0';
+			mkdir(parent, 0755);
+			*c = '/';
+		}
+	}
 	/* Written under a temporary name, renamed when complete. */
 	snprintf(tmp, sizeof(tmp), "%s.tmp-%d", out, (int)getpid());
 	snprintf(raw, sizeof(raw), "%s/raw", tmp);

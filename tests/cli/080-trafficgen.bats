@@ -1,0 +1,84 @@
+#!/usr/bin/env bats
+# trafficgen through the reflector on net_vhost: a fixed low rate loses nothing,
+# latency fields are ordered, NDR finds a known limit (a reflector policed at
+# 1 Mpps), output formats, bad options.
+load helper
+
+setup() {
+	need_root
+	save_hugepages
+	hugepages reserve 600M --page-size 2M >/dev/null
+	SOCK=$BATS_TEST_TMPDIR/tg.sock
+	RLOG=$BATS_TEST_TMPDIR/reflector.log
+	RPID=
+}
+
+teardown() {
+	if [ -n "$RPID" ] && kill -0 "$RPID" 2>/dev/null; then kill -TERM "$RPID"; wait "$RPID" || true; fi
+	restore_hugepages
+}
+
+start_reflector() {
+	reflector -l 0,1 --main-lcore 0 --no-pci --log-level=3 -- --vhost "$SOCK" --stats 0 --json "$@" \
+		>"$RLOG" 2>&1 3>&- &
+	RPID=$!
+	wait_for_line "$RLOG" '"type":"ready"'
+}
+
+tgen() {
+	trafficgen -l 0,1 --main-lcore 1 --no-pci --log-level=3 --single-file-segments \
+		--vdev "net_virtio_user0,path=$SOCK" -- "$@"
+}
+
+@test "--help, --version; bad options are usage errors" {
+	run -0 trafficgen --help
+	assert_line --partial "--search ndr|pdr[=PCT]"
+	run -0 trafficgen --version
+	assert_output --regexp '^trafficgen \(pinlab\) '
+	run -2 --separate-stderr trafficgen -l 0,1 -- --size 63
+	[[ $stderr == "trafficgen: invalid --size '63': sizes are 64-9000 bytes"* ]]
+	run -2 --separate-stderr trafficgen -l 0,1 -- --rate fast
+	[[ $stderr == *"invalid --rate 'fast' (max, N[k|M]pps or N[M|G]bps)"* ]]
+	run -2 --separate-stderr trafficgen -l 0,1 -- --search pdr=200
+	run -2 --separate-stderr trafficgen -l 0,1 -- --search ndr --rate 1Mpps
+	[[ $stderr == *"--search finds the rate itself"* ]]
+	run -2 --separate-stderr trafficgen -l 0,1 -- --duration 0
+}
+
+@test "a fixed low rate: rx == tx, no loss, frames verified, latency ordered" {
+	start_reflector
+	run -0 --separate-stderr tgen --rate 200kpps --duration 1 --warmup 0.2 --size 64,1518 --flows 16 --json
+	local t
+	for t in 0 1; do
+		local o
+		o=$(grep '"type":"trial"' <<<"$output" | sed -n "$((t + 1))p")
+		assert_equal "$(jq .loss_packets <<<"$o")" 0
+		assert_equal "$(jq .duplicates <<<"$o")" 0
+		assert_equal "$(jq '.tx_packets == .rx_packets and .tx_packets > 150000' <<<"$o")" true
+		assert_equal "$(jq '.latency_ns | .min <= .p50 and .p50 <= .p99 and .p99 <= .p999 and .p999 <= .max and .min > 0' <<<"$o")" true
+		assert_equal "$(jq '.rate_pps' <<<"$o")" 200000
+		assert_equal "$(jq '.loss_pct' <<<"$o")" 0
+		[ -n "$(jq '.rx_mpps, .rx_gbps_l1, .rx_gbps_l2, .size' <<<"$o")" ]
+	done
+	assert_equal "$(grep '"type":"summary"' <<<"$output" | jq '.results | length')" 2
+}
+
+@test "NDR search converges on a path with a known limit: a reflector policed at 1 Mpps" {
+	start_reflector --police 1Mpps
+	run -0 --separate-stderr tgen --search ndr --precision 1 --duration 0.5 --warmup 0.1 --json
+	local s
+	s=$(grep '^{"type":"search"' <<<"$output")
+	# The answer is at most the limit and within the stated precision below it.
+	assert_equal "$(jq '.rate_pps <= 1000000 and .rate_pps >= 1000000 - .precision_pps' <<<"$s")" true
+	assert_equal "$(jq '.trial.loss_packets' <<<"$s")" 0
+	# Above the limit, frames are lost: the first trial at max rate shows it.
+	assert_equal "$(grep '"type":"trial"' <<<"$output" | head -1 | jq '.loss_pct > 10')" true
+}
+
+@test "--csv writes every trial; --trials reports median and spread; --rate in bps" {
+	start_reflector
+	run -0 --separate-stderr tgen --rate 0.2Gbps --duration 0.3 --warmup 0 --trials 3 --csv "$BATS_TEST_TMPDIR/t.csv"
+	assert_line --regexp '^ +64 B  median 0\.29[0-9] Mpps  \(min 0\.2[0-9]+, max 0\.[0-9]+\)$'
+	assert_equal "$(wc -l <"$BATS_TEST_TMPDIR/t.csv")" 4
+	head -1 "$BATS_TEST_TMPDIR/t.csv" | grep -q '^size,rate_pps,offered,tx_packets,rx_packets,loss_packets,loss_pct'
+}

@@ -1,0 +1,76 @@
+#!/usr/bin/env bats
+# vmbench: a short loopback run produces every results file; compare; bad profiles.
+load helper
+
+setup() {
+	need_root
+	save_hugepages
+	OUT=$BATS_TEST_TMPDIR/out
+}
+
+teardown() {
+	restore_hugepages
+}
+
+@test "run: every results file, written atomically; the host's hugepages as they were" {
+	local before
+	before=$(cat /sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages)
+	run -0 --separate-stderr vmbench run "$FIX/bench/quick.conf" --out "$OUT/a"
+	assert_line "results in $OUT/a"
+	assert_line --regexp '^1 queue +[0-9]+\.[0-9]{3} +[0-9]+\.[0-9]{3}$'
+	for f in results.json results.csv table.txt plot.png plot.svg plot.gp env.json raw/trafficgen-1q.jsonl raw/reflector-1q.jsonl; do
+		[ -s "$OUT/a/$f" ] || fail "missing $f"
+	done
+	! ls -d "$OUT"/a.tmp-* 2>/dev/null
+	assert_equal "$(jq '.configurations[0].results | map(.size) | join(",")' "$OUT/a/results.json")" '"64,256"'
+	assert_equal "$(jq '.configurations[0].results[0].mpps > 0.1' "$OUT/a/results.json")" true
+	assert_equal "$(wc -l <"$OUT/a/results.csv")" 3
+	for k in cpu_model topology kernel cmdline isolated hugepages dpdk qemu pinlab profile commands plan; do
+		assert_equal "$(jq --arg k "$k" 'has($k)' "$OUT/a/env.json")" true
+	done
+	assert_equal "$(jq '.commands | length' "$OUT/a/env.json")" 2
+	assert_equal "$(jq -r '.commands[0][0]' "$OUT/a/env.json" | xargs basename)" reflector
+	file "$OUT/a/plot.png" | grep -q 'PNG image'
+	assert_equal "$(cat /sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages)" "$before"
+	[ ! -e /var/run/dpdk ]
+	# Never overwritten.
+	run -2 --separate-stderr vmbench run "$FIX/bench/quick.conf" --out "$OUT/a"
+	[[ $stderr == *"exists: choose another --out"* ]]
+}
+
+@test "compare: per-cell ratios and whether the fingerprints differ" {
+	vmbench run "$FIX/bench/quick.conf" --out "$OUT/a" >/dev/null 2>&1
+	vmbench run "$FIX/bench/quick.conf" --out "$OUT/b" >/dev/null 2>&1
+	run -0 vmbench compare "$OUT/a" "$OUT/b"
+	assert_line --regexp '^1 queue +64 +[0-9.]+ +[0-9.]+ +[0-9]\.[0-9]{3}$'
+	assert_line "fingerprints: the same host, software and settings"
+	jq '.kernel = "4.9.0"' "$OUT/b/env.json" >"$OUT/env" && mv "$OUT/env" "$OUT/b/env.json"
+	run -0 vmbench compare --json "$OUT/a" "$OUT/b"
+	assert_equal "$(jqo '.fingerprint_differs[0].key')" kernel
+	assert_equal "$(jqo '.cells | length')" 2
+	run -2 --separate-stderr vmbench compare "$OUT/a" /nonexistent
+	[[ $stderr == *"/nonexistent is not a results directory"* ]]
+}
+
+@test "bad profiles name the file, line and key; exit 2; nothing written" {
+	run -2 --separate-stderr vmbench run "$FIX/bench/unknown-key.conf" --out "$OUT/x"
+	[[ $stderr == "vmbench: $FIX/bench/unknown-key.conf:3: unknown key 'sizez'"* ]]
+	run -2 --separate-stderr vmbench run "$FIX/bench/bad-value.conf" --out "$OUT/x"
+	assert_equal "$stderr" "vmbench: $FIX/bench/bad-value.conf:4: duration: invalid value 'soon' (seconds)"
+	run -2 --separate-stderr vmbench run /nonexistent.conf --out "$OUT/x"
+	[[ $stderr == "vmbench: cannot read /nonexistent.conf: No such file or directory"* ]]
+	run -2 --separate-stderr vmbench run no-such-profile --out "$OUT/x"
+	[[ $stderr == *"cannot read "*"templates/bench/no-such-profile.conf"* ]]
+	[ ! -e "$OUT/x" ]
+	run -2 --separate-stderr vmbench frobnicate
+	run -0 vmbench --help
+	assert_line --partial "vmbench run PROFILE [--out DIR]"
+}
+
+@test "lcores the host does not have are refused before anything starts (the 2017 matrix on a small host)" {
+	[ "$(nproc --all)" -lt 8 ] || skip "this host has 8 CPUs: the 2017 matrix fits it"
+	run -2 --separate-stderr vmbench run matrix-2017 --out "$OUT/m"
+	[[ $stderr == *"matrix-2017.conf: reflector_lcores CPU 2, which does not exist on this host"* ]]
+	[ ! -e "$OUT/m" ]
+	! pgrep -f 'reflector -l'
+}
