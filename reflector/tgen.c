@@ -42,18 +42,6 @@ uint32_t tg_build(uint8_t *buf, uint32_t size, const uint8_t src_mac[6], const u
 	return len;
 }
 
-void tg_stamp(uint8_t *buf, const struct tg_sig *s)
-{
-	uint8_t *p = buf + TG_SIG_OFF;
-
-	put16(p, TG_MAGIC);
-	p[2] = s->trial;
-	p[3] = s->flags;
-	memcpy(p + 4, &s->stream, 2);
-	memcpy(p + 6, &s->seq, 4);
-	memcpy(p + 10, &s->tsc, 8);
-}
-
 bool tg_read(const uint8_t *buf, uint32_t len, struct tg_sig *s)
 {
 	const uint8_t *p = buf + TG_SIG_OFF;
