@@ -74,3 +74,20 @@ teardown() {
 	[ ! -e "$OUT/m" ]
 	! pgrep -f 'reflector -l'
 }
+
+@test "Ctrl-C stops the reflector and trafficgen, writes nothing, gives the hugepages back" {
+	local before
+	before=$(cat /sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages)
+	vmbench run loopback --out "$OUT/int" >"$BATS_TEST_TMPDIR/log" 2>&1 3>&- &
+	local pid=$!
+	wait_for_line "$BATS_TEST_TMPDIR/log" "1q 64 B:"
+	kill -INT "$pid"
+	local rc=0
+	wait "$pid" || rc=$?
+	assert_equal "$rc" 1
+	grep -q "vmbench: interrupted: nothing written" "$BATS_TEST_TMPDIR/log"
+	[ ! -e "$OUT/int" ]
+	! ls -d "$OUT"/int.tmp-* 2>/dev/null
+	! pgrep -f "$OUT|vmbench\.[A-Za-z0-9]{6}/vhost0.sock"
+	assert_equal "$(cat /sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages)" "$before"
+}

@@ -112,6 +112,6 @@ wait_gone() {
 # Wait (bounded) until file $1 has a line containing $2.
 wait_for_line() {
 	local i
-	for i in $(seq 300); do grep -qF -- "$2" "$1" 2>/dev/null && return 0; sleep 0.05; done
+	for i in $(seq 600); do grep -qF -- "$2" "$1" 2>/dev/null && return 0; sleep 0.05; done
 	return 1
 }
