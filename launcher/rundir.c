@@ -44,7 +44,15 @@ int rundir_remove(const char *dir)
 		if (unlink(path) < 0 && errno != ENOENT)
 			return -errno;
 	}
-	return rmdir(dir) < 0 && errno != ENOENT ? -errno : 0;
+	if (rmdir(dir) < 0 && errno != ENOENT)
+		return -errno;
+	/* The base directory goes with the last VM (it fails harmlessly while others run). */
+	snprintf(path, sizeof(path), "%s", dir);
+	if (strrchr(path, '/')) {
+		*strrchr(path, '/') = '\0';
+		rmdir(path);
+	}
+	return 0;
 }
 
 bool rundir_state_alive(const json_t *state)
