@@ -76,6 +76,13 @@ int rundir_create(const char *name, char *dir, size_t len)
 	snprintf(dir, len, "%s/%s", base, name);
 	if (mkdir(dir, 0700) == 0)
 		return 0;
+	if (errno == ENOENT) {
+		/* The last VM's vmlaunch removed the base in between: make it again, once. */
+		if (mkdir(base, 0755) < 0 && errno != EEXIST)
+			return -errno;
+		if (mkdir(dir, 0700) == 0)
+			return 0;
+	}
 	if (errno != EEXIST)
 		return -errno;
 	/* A VM of that name: running, starting (no state yet), or gone. */
