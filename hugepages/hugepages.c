@@ -17,11 +17,11 @@
 
 #include <jansson.h>
 
+#include "cli.h"
 #include "exitcodes.h"
 #include "fsroot.h"
 #include "hp.h"
 
-static const char *prog = "hugepages";
 
 struct settings {
 	const char *cmd, *dir, *size_arg;
@@ -76,32 +76,10 @@ static void usage(FILE *out)
 		"SIZE takes K, M, G or T (binary): 512M, 2G.\n"
 		"Exit status: 0 success, 1 failure, 2 usage error.\n"
 		"\n"
-		"For more details see hugepages(1).\n", prog);
+		"For more details see hugepages(1).\n", cli_prog);
 }
 
-static int __attribute__((format(printf, 1, 2))) usage_error(const char *fmt, ...)
-{
-	va_list ap;
 
-	fprintf(stderr, "%s: ", prog);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "\nTry '%s --help' for more information.\n", prog);
-	return EXIT_USAGE;
-}
-
-static int __attribute__((format(printf, 2, 3))) fail(int code, const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "%s: ", prog);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	return code;
-}
 
 static void human(uint64_t kb, char *buf, size_t len)
 {
@@ -169,13 +147,13 @@ static int parse_args(int argc, char **argv, struct settings *s)
 		switch (c) {
 		case 'p':
 			if (hp_parse_page_size(optarg, &s->page_kb, &err) < 0)
-				return usage_error("%s", err.msg);
+				return cli_usage_error("%s", err.msg);
 			break;
 		case 'n':
 			errno = 0;
 			v = strtol(optarg, &end, 10);
 			if (errno || *end || end == optarg || v < 0 || v > 4095)
-				return usage_error("invalid NUMA node '%s'", optarg);
+				return cli_usage_error("invalid NUMA node '%s'", optarg);
 			s->node = (int)v;
 			break;
 		case OPT_SPREAD: s->spread = true; break;
@@ -183,7 +161,7 @@ static int parse_args(int argc, char **argv, struct settings *s)
 			errno = 0;
 			s->pages = strtoll(optarg, &end, 10);
 			if (errno || *end || end == optarg || s->pages <= 0 || s->pages > (1LL << 40))
-				return usage_error("invalid --pages '%s' (a number of pages, more than 0)", optarg);
+				return cli_usage_error("invalid --pages '%s' (a number of pages, more than 0)", optarg);
 			break;
 		case OPT_STALE: s->stale = true; break;
 		case 'u': {
@@ -195,7 +173,7 @@ static int parse_args(int argc, char **argv, struct settings *s)
 			else if (!errno && !*end && end != optarg && v >= 0)
 				s->uid = (uid_t)v;
 			else
-				return usage_error("no such user '%s'", optarg);
+				return cli_usage_error("no such user '%s'", optarg);
 			break;
 		}
 		case 'g': {
@@ -207,14 +185,14 @@ static int parse_args(int argc, char **argv, struct settings *s)
 			else if (!errno && !*end && end != optarg && v >= 0)
 				s->gid = (gid_t)v;
 			else
-				return usage_error("no such group '%s'", optarg);
+				return cli_usage_error("no such group '%s'", optarg);
 			break;
 		}
 		case 'm':
 			errno = 0;
 			v = strtol(optarg, &end, 8);
 			if (errno || *end || end == optarg || v <= 0 || v > 07777)
-				return usage_error("invalid mode '%s' (octal, such as 0770)", optarg);
+				return cli_usage_error("invalid mode '%s' (octal, such as 0770)", optarg);
 			s->mode = (mode_t)v;
 			break;
 		case OPT_DRY_RUN: s->dry_run = true; break;
@@ -224,44 +202,44 @@ static int parse_args(int argc, char **argv, struct settings *s)
 			usage(stdout);
 			exit(EXIT_OK);
 		case 'V':
-			printf("%s (pinlab) %s\n", prog, PROJECT_VERSION);
+			printf("%s (pinlab) %s\n", cli_prog, PROJECT_VERSION);
 			exit(EXIT_OK);
 		default:
-			fprintf(stderr, "Try '%s --help' for more information.\n", prog);
+			fprintf(stderr, "Try '%s --help' for more information.\n", cli_prog);
 			return EXIT_USAGE;
 		}
 	}
 	if (optind >= argc)
-		return usage_error("no command given (status, reserve, release, mount, unmount or setup)");
+		return cli_usage_error("no command given (status, reserve, release, mount, unmount or setup)");
 	s->cmd = argv[optind++];
 	if (!is_cmd(s->cmd))
-		return usage_error("unknown command '%s'", s->cmd);
+		return cli_usage_error("unknown command '%s'", s->cmd);
 	if (optind < argc && (!strcmp(s->cmd, "reserve") || !strcmp(s->cmd, "setup")))
 		s->size_arg = argv[optind++];
 	else if (optind < argc && (!strcmp(s->cmd, "mount") || !strcmp(s->cmd, "unmount")))
 		s->dir = argv[optind++];
 	if (optind < argc)
-		return usage_error("unexpected argument '%s'", argv[optind]);
+		return cli_usage_error("unexpected argument '%s'", argv[optind]);
 
 	bool sized = !strcmp(s->cmd, "reserve") || !strcmp(s->cmd, "setup");
 	if (sized) {
 		if (s->size_arg && s->pages)
-			return usage_error("give SIZE or --pages, not both");
+			return cli_usage_error("give SIZE or --pages, not both");
 		if (!s->size_arg && !s->pages)
-			return usage_error("%s needs a SIZE (such as 1G) or --pages N", s->cmd);
+			return cli_usage_error("%s needs a SIZE (such as 1G) or --pages N", s->cmd);
 		if (s->size_arg && hp_parse_size(s->size_arg, &s->size_bytes, &err) < 0)
-			return usage_error("%s", err.msg);
+			return cli_usage_error("%s", err.msg);
 	} else if (s->pages) {
-		return usage_error("--pages is an option of reserve and setup");
+		return cli_usage_error("--pages is an option of reserve and setup");
 	}
 	if (s->spread && s->node != -2)
-		return usage_error("--node and --spread exclude each other");
+		return cli_usage_error("--node and --spread exclude each other");
 	if (s->spread && !sized)
-		return usage_error("--spread is an option of reserve and setup");
+		return cli_usage_error("--spread is an option of reserve and setup");
 	if (s->stale && strcmp(s->cmd, "release"))
-		return usage_error("--stale is an option of release");
+		return cli_usage_error("--stale is an option of release");
 	if (s->dir && s->dir[0] != '/')
-		return usage_error("mount point '%s' must be an absolute path", s->dir);
+		return cli_usage_error("mount point '%s' must be an absolute path", s->dir);
 	return 0;
 }
 
@@ -307,7 +285,7 @@ static int resolve_page_size(struct settings *s)
 	int n = hp_page_sizes(sizes, 8);
 
 	if (n < 0)
-		return fail(EXIT_FAIL, "this kernel has no hugepage support (no /sys/kernel/mm/hugepages)");
+		return cli_fail(EXIT_FAIL, "this kernel has no hugepage support (no /sys/kernel/mm/hugepages)");
 	if (s->page_kb == 0)
 		s->page_kb = hp_default_page_kb();
 	for (int i = 0; i < n; i++) {
@@ -318,7 +296,7 @@ static int resolve_page_size(struct settings *s)
 		off += (size_t)snprintf(offered + off, sizeof(offered) - off, "%s%s", off ? ", " : "", ps);
 	}
 	hp_format_page_size(s->page_kb, want, sizeof(want));
-	return fail(EXIT_USAGE, "this kernel does not offer %s pages (it offers %s); to get them, boot with hugepagesz=%s hugepages=N",
+	return cli_fail(EXIT_USAGE, "this kernel does not offer %s pages (it offers %s); to get them, boot with hugepagesz=%s hugepages=N",
 		    want, offered, want);
 }
 
@@ -332,7 +310,7 @@ static int resolve_node(struct settings *s)
 			s->node = -1;
 			return 0;
 		}
-		return fail(EXIT_USAGE, "no NUMA node %d (this host has one node, 0)", s->node);
+		return cli_fail(EXIT_USAGE, "no NUMA node %d (this host has one node, 0)", s->node);
 	}
 	if (!hp_node_exists(s->node)) {
 		char list[128] = "";
@@ -340,7 +318,7 @@ static int resolve_node(struct settings *s)
 		for (int n = 0; n < 4096 && off < sizeof(list); n++)
 			if (hp_node_exists(n))
 				off += (size_t)snprintf(list + off, sizeof(list) - off, "%s%d", off ? "," : "", n);
-		return fail(EXIT_USAGE, "no NUMA node %d (this host has nodes %s)", s->node, list);
+		return cli_fail(EXIT_USAGE, "no NUMA node %d (this host has nodes %s)", s->node, list);
 	}
 	return 0;
 }
@@ -361,7 +339,7 @@ static int print_status(const struct settings *s)
 
 	r = hostfacts_read_pools(&pools, &npools);
 	if (r < 0)
-		return fail(EXIT_FAIL, "this kernel has no hugepage support (no /sys/kernel/mm/hugepages)");
+		return cli_fail(EXIT_FAIL, "this kernel has no hugepage support (no /sys/kernel/mm/hugepages)");
 	nm = hp_mounts(&mounts);
 	if (nm < 0)
 		nm = 0;
@@ -529,14 +507,14 @@ static int do_reserve(const struct settings *s)
 		human(add, mem, sizeof(mem));
 		char avail[32];
 		human(hp_mem_available_kb(), avail, sizeof(avail));
-		return fail(EXIT_FAIL, "adding %s of %s pages needs more memory than is available (%s); nothing changed: ask for less or free memory",
+		return cli_fail(EXIT_FAIL, "adding %s of %s pages needs more memory than is available (%s); nothing changed: ask for less or free memory",
 			    mem, ps, avail);
 	}
 	if (r == -ENOMEM) {
 		for (int i = 0; i < n; i++) {
 			if (g[i].granted >= g[i].asked)
 				continue;
-			return fail(EXIT_FAIL, "%s %s: asked the kernel for %lld pages, it granted %lld; restored %lld. "
+			return cli_fail(EXIT_FAIL, "%s %s: asked the kernel for %lld pages, it granted %lld; restored %lld. "
 				    "Memory is too fragmented or short: try 'echo 1 > /proc/sys/vm/compact_memory' and retry, "
 				    "or reserve at boot: hugepagesz=%s hugepages=%lld",
 				    node_name(g[i].node, nn, sizeof(nn)), ps, g[i].asked, g[i].granted, g[i].before, ps,
@@ -544,7 +522,7 @@ static int do_reserve(const struct settings *s)
 		}
 	}
 	if (r < 0)
-		return fail(EXIT_FAIL, "cannot change the hugepage pool: %s%s", strerror(-r),
+		return cli_fail(EXIT_FAIL, "cannot change the hugepage pool: %s%s", strerror(-r),
 			    r == -EACCES || r == -EPERM ? " (run as root)" : "");
 	for (int i = 0; i < n; i++) {
 		human((uint64_t)g[i].want_free * g[i].page_kb, mem, sizeof(mem));
@@ -574,9 +552,9 @@ static int do_mount(const struct settings *s)
 		return EXIT_OK;
 	}
 	if (r == -EEXIST)
-		return fail(EXIT_FAIL, "%s is already a mount point of another page size or filesystem; unmount it or choose another directory", dir);
+		return cli_fail(EXIT_FAIL, "%s is already a mount point of another page size or filesystem; unmount it or choose another directory", dir);
 	if (r < 0)
-		return fail(EXIT_FAIL, "cannot mount hugetlbfs on %s: %s%s", dir, strerror(-r),
+		return cli_fail(EXIT_FAIL, "cannot mount hugetlbfs on %s: %s%s", dir, strerror(-r),
 			    r == -EPERM ? " (run as root)" : "");
 	if (!s->dry_run)
 		printf("%s: hugetlbfs (%s) mounted\n", dir, ps);
@@ -613,7 +591,7 @@ static int do_unmount(const struct settings *s)
 	}
 	if (r == -EBUSY) {
 		struct hp_usage u;
-		fprintf(stderr, "%s: %s is busy: files there are in use\n", prog, dir);
+		fprintf(stderr, "%s: %s is busy: files there are in use\n", cli_prog, dir);
 		if (hp_usage_read(&u) == 0) {
 			print_holders(&u, s->page_kb);
 			hp_usage_free(&u);
@@ -621,7 +599,7 @@ static int do_unmount(const struct settings *s)
 		return EXIT_FAIL;
 	}
 	if (r < 0)
-		return fail(EXIT_FAIL, "cannot unmount %s: %s", dir, strerror(-r));
+		return cli_fail(EXIT_FAIL, "cannot unmount %s: %s", dir, strerror(-r));
 	if (!s->dry_run)
 		printf("%s: unmounted\n", dir);
 	return EXIT_OK;
@@ -636,7 +614,7 @@ static int do_release(const struct settings *s)
 	int code = EXIT_OK;
 
 	if (hostfacts_read_pools(&pools, &npools) < 0)
-		return fail(EXIT_FAIL, "this kernel has no hugepage support");
+		return cli_fail(EXIT_FAIL, "this kernel has no hugepage support");
 	if (hp_usage_read(&u) < 0)
 		memset(&u, 0, sizeof(u));
 	if (s->stale) {
@@ -646,7 +624,7 @@ static int do_release(const struct settings *s)
 				continue;
 			r = hp_remove(&u.files[i]);
 			if (r < 0)
-				code = fail(EXIT_FAIL, "cannot remove %s: %s", u.files[i].path, strerror(-r));
+				code = cli_fail(EXIT_FAIL, "cannot remove %s: %s", u.files[i].path, strerror(-r));
 			else if (!s->dry_run)
 				printf("removed %s (%llu pages)\n", u.files[i].path,
 				       (unsigned long long)pages_of(u.files[i].bytes, u.files[i].page_kb));
@@ -667,7 +645,7 @@ static int do_release(const struct settings *s)
 		hp_format_page_size(pools[i].size_kb, ps, sizeof(ps));
 		freed = hp_release(&g);
 		if (freed < 0) {
-			code = fail(EXIT_FAIL, "cannot shrink the %s %s pool: %s%s", node_name(g.node, nn, sizeof(nn)), ps,
+			code = cli_fail(EXIT_FAIL, "cannot shrink the %s %s pool: %s%s", node_name(g.node, nn, sizeof(nn)), ps,
 				    strerror((int)-freed), freed == -EACCES ? " (run as root)" : "");
 			continue;
 		}
@@ -690,11 +668,13 @@ int main(int argc, char **argv)
 	struct settings s = { .node = -2, .uid = (uid_t)-1, .gid = (gid_t)-1 };
 	int r;
 
+	cli_prog = "hugepages";
+
 	r = parse_args(argc, argv, &s);
 	if (r)
 		return r;
 	if (s.root && (r = fsroot_set(s.root)) < 0)
-		return fail(EXIT_USAGE, "--root %s: %s", s.root, strerror(-r));
+		return cli_fail(EXIT_USAGE, "--root %s: %s", s.root, strerror(-r));
 	if (s.dry_run)
 		hp_set_sys(&dry_sys);
 	if (strcmp(s.cmd, "status") == 0)
@@ -702,7 +682,7 @@ int main(int argc, char **argv)
 	if ((r = resolve_page_size(&s)) || (r = resolve_node(&s)))
 		return r;
 	if (!may_change(&s))
-		return fail(EXIT_FAIL, "changing hugepages needs root: run it with sudo (or --dry-run to see the changes)");
+		return cli_fail(EXIT_FAIL, "changing hugepages needs root: run it with sudo (or --dry-run to see the changes)");
 	if (strcmp(s.cmd, "reserve") == 0)
 		return do_reserve(&s);
 	if (strcmp(s.cmd, "release") == 0)

@@ -25,6 +25,7 @@
 #include <jansson.h>
 
 #include "cpuset.h"
+#include "cli.h"
 #include "exitcodes.h"
 #include "hostfacts.h"
 #include "hp.h"
@@ -34,7 +35,6 @@
 #include "topo.h"
 #include "vmap.h"
 
-static const char *prog = "vmbench";
 static volatile sig_atomic_t interrupted;
 
 #define MAX_CONFIGS 8
@@ -53,17 +53,6 @@ struct profile {
 	uint64_t hugepages_mb;
 };
 
-static int __attribute__((format(printf, 2, 3))) fail(int code, const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "%s: ", prog);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	return code;
-}
 
 static void usage(FILE *out)
 {
@@ -82,7 +71,7 @@ static void usage(FILE *out)
 		" -h, --help        display this help\n"
 		" -V, --version     display version\n"
 		"\n"
-		"For more details see vmbench(1).\n", prog);
+		"For more details see vmbench(1).\n", cli_prog);
 }
 
 /* --- the profile ---------------------------------------------------------- */
@@ -214,7 +203,7 @@ static int load_profile(const char *arg, struct profile *p)
 	p->hugepages_mb = 512;
 	resolve_profile(arg, p->path, sizeof(p->path));
 	if (ini_load(p->path, profile_key, p, &err) < 0)
-		return fail(EXIT_USAGE, "%s", err.msg);
+		return cli_fail(EXIT_USAGE, "%s", err.msg);
 	f = fopen(p->path, "re");
 	if (f) {
 		n = fread(p->text, 1, sizeof(p->text) - 1, f);
@@ -222,7 +211,7 @@ static int load_profile(const char *arg, struct profile *p)
 		fclose(f);
 	}
 	if (!strcmp(p->mode, "vm"))
-		return fail(EXIT_USAGE, "%s: mode = vm (the generator in a guest) is not built yet; use mode = loopback", p->path);
+		return cli_fail(EXIT_USAGE, "%s: mode = vm (the generator in a guest) is not built yet; use mode = loopback", p->path);
 	{
 		/* Lcores this host does not have, or may not use: say so before starting anything. */
 		struct hostfacts h;
@@ -233,7 +222,7 @@ static int load_profile(const char *arg, struct profile *p)
 				cpuset_parse_list(&s, vals[k], 0, NULL);
 				if (hostfacts_check_cpus(&h, &s, keys[k], &err) < 0) {
 					hostfacts_free(&h);
-					return fail(EXIT_USAGE, "%s: %s", p->path, err.msg);
+					return cli_fail(EXIT_USAGE, "%s: %s", p->path, err.msg);
 				}
 			}
 			hostfacts_free(&h);
@@ -244,7 +233,7 @@ static int load_profile(const char *arg, struct profile *p)
 		cpuset_parse_list(&g, p->gen_lcores, 0, NULL);
 		cpuset_parse_list(&r, p->refl_lcores, 0, NULL);
 		if (cpuset_count(&g) < p->queues[i] + 1 || cpuset_count(&r) < 2)
-			return fail(EXIT_USAGE, "%s: queues = %u needs %u generator lcores (a main and one per queue); generator_lcores has %u",
+			return cli_fail(EXIT_USAGE, "%s: queues = %u needs %u generator lcores (a main and one per queue); generator_lcores has %u",
 				    p->path, p->queues[i], p->queues[i] + 1, cpuset_count(&g));
 	}
 	return 0;
@@ -528,15 +517,15 @@ static int prepare_hugepages(uint64_t mb, long long *restore)
 	*restore = -1;
 	hp_format_page_size(kb, ps, sizeof(ps));
 	if (hp_pool_read(node, kb, &pool) < 0)
-		return fail(EXIT_FAIL, "this kernel has no %s hugepages", ps);
+		return cli_fail(EXIT_FAIL, "this kernel has no %s hugepages", ps);
 	if (pool.free >= g.want_free)
 		return 0;
 	if (geteuid() != 0)
-		return fail(EXIT_FAIL, "%lld %s hugepages free, %lld needed: run 'hugepages setup %lluM' as root, or vmbench as root",
+		return cli_fail(EXIT_FAIL, "%lld %s hugepages free, %lld needed: run 'hugepages setup %lluM' as root, or vmbench as root",
 			    pool.free, ps, g.want_free, (unsigned long long)mb);
 	r = hp_reserve(&g, 1);
 	if (r < 0)
-		return fail(EXIT_FAIL, "cannot reserve %lluM of %s hugepages (%s): try 'hugepages setup %lluM'",
+		return cli_fail(EXIT_FAIL, "cannot reserve %lluM of %s hugepages (%s): try 'hugepages setup %lluM'",
 			    (unsigned long long)mb, ps, strerror(-r), (unsigned long long)mb);
 	*restore = g.before;
 	return 0;
@@ -585,7 +574,7 @@ static int run_config(const struct profile *p, unsigned queues, const char *sock
 	}
 	snprintf(errpath, sizeof(errpath), "%s/reflector-%uq.stderr", raw, queues);
 	if (spawn(rargv, errpath, &r) < 0)
-		return fail(EXIT_FAIL, "cannot start the reflector");
+		return cli_fail(EXIT_FAIL, "cannot start the reflector");
 	json_array_append_new(commands, argv_json(rargv));
 	/* Ready when it says so: no sleeps. */
 	for (;;) {
@@ -596,9 +585,9 @@ static int run_config(const struct profile *p, unsigned queues, const char *sock
 			continue;
 		stop_child(&r, 3000);
 		if (rc == -EINTR)
-			return fail(EXIT_FAIL, "interrupted: nothing written");
+			return cli_fail(EXIT_FAIL, "interrupted: nothing written");
 		tail_line(errpath, tail, sizeof(tail));
-		return fail(EXIT_FAIL, "the reflector did not come up: %s", tail[0] ? tail : "no word from it");
+		return cli_fail(EXIT_FAIL, "the reflector did not come up: %s", tail[0] ? tail : "no word from it");
 	}
 
 	char *targv[40] = { tg, "-l", (char *)p->gen_lcores, "--main-lcore", maing, "--no-pci", "--log-level=3",
@@ -616,7 +605,7 @@ static int run_config(const struct profile *p, unsigned queues, const char *sock
 	snprintf(errpath, sizeof(errpath), "%s/trafficgen-%uq.stderr", raw, queues);
 	if (spawn(targv, errpath, &t) < 0) {
 		stop_child(&r, 3000);
-		return fail(EXIT_FAIL, "cannot start trafficgen");
+		return cli_fail(EXIT_FAIL, "cannot start trafficgen");
 	}
 	json_array_append_new(commands, argv_json(targv));
 	{
@@ -634,7 +623,7 @@ static int run_config(const struct profile *p, unsigned queues, const char *sock
 				json_decref(final);
 				final = json_incref(json_object_get(o, "results"));
 			} else if (o && !strcmp(json_string_value(json_object_get(o, "type")) ?: "", "trial")) {
-				fprintf(stderr, "%s: %uq %lld B: %.3f Mpps received, %.4f%% loss\n", prog, queues,
+				fprintf(stderr, "%s: %uq %lld B: %.3f Mpps received, %.4f%% loss\n", cli_prog, queues,
 					json_integer_value(json_object_get(o, "size")), json_real_value(json_object_get(o, "rx_mpps")),
 					json_real_value(json_object_get(o, "loss_pct")));
 			}
@@ -647,9 +636,9 @@ static int run_config(const struct profile *p, unsigned queues, const char *sock
 	if (!final) {
 		tail_line(errpath, tail, sizeof(tail));
 		if (interrupted)
-			code = fail(EXIT_FAIL, "interrupted: nothing written");
+			code = cli_fail(EXIT_FAIL, "interrupted: nothing written");
 		else
-			code = fail(EXIT_FAIL, "trafficgen failed (exit %d): %s", rc, tail[0] ? tail : "no results");
+			code = cli_fail(EXIT_FAIL, "trafficgen failed (exit %d): %s", rc, tail[0] ? tail : "no results");
 	}
 	/* The reflector's final statistics go to raw/ too. */
 	{
@@ -778,7 +767,7 @@ static void write_outputs(const char *dir, const struct profile *p, json_t *all)
 			 "cd '%s' && gnuplot -e \"set terminal pngcairo size 1200,500; set output 'plot.png'\" plot.gp 2>/dev/null && "
 			 "gnuplot -e \"set terminal svg size 1200,500; set output 'plot.svg'\" plot.gp 2>/dev/null", dir);
 		if (system(cmd) != 0)
-			fprintf(stderr, "%s: warning: gnuplot failed: no plot.png/plot.svg (plot.gp is there to run by hand)\n", prog);
+			fprintf(stderr, "%s: warning: gnuplot failed: no plot.png/plot.svg (plot.gp is there to run by hand)\n", cli_prog);
 	}
 	free(buf);
 }
@@ -805,7 +794,7 @@ static int run(const char *profile_arg, const char *out_arg)
 		snprintf(out, sizeof(out), "results/%s-%s", p.name, stamp);
 	}
 	if (access(out, F_OK) == 0)
-		return fail(EXIT_USAGE, "%s exists: choose another --out (results are never overwritten)", out);
+		return cli_fail(EXIT_USAGE, "%s exists: choose another --out (results are never overwritten)", out);
 	{
 		/* Parents as needed, like mkdir -p. */
 		char parent[PATH_MAX];
@@ -822,10 +811,10 @@ static int run(const char *profile_arg, const char *out_arg)
 	snprintf(tmp, sizeof(tmp), "%s.tmp-%d", out, (int)getpid());
 	snprintf(raw, sizeof(raw), "%s/raw", tmp);
 	if (mkdir(tmp, 0755) < 0 || mkdir(raw, 0755) < 0)
-		return fail(EXIT_FAIL, "cannot create %s: %s", tmp, strerror(errno));
+		return cli_fail(EXIT_FAIL, "cannot create %s: %s", tmp, strerror(errno));
 	if (!mkdtemp(sockdir)) {
 		rm_rf(tmp);
-		return fail(EXIT_FAIL, "cannot create a socket directory: %s", strerror(errno));
+		return cli_fail(EXIT_FAIL, "cannot create a socket directory: %s", strerror(errno));
 	}
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
@@ -867,7 +856,7 @@ static int run(const char *profile_arg, const char *out_arg)
 	json_decref(all);
 	if (rename(tmp, out) < 0) {
 		rm_rf(tmp);
-		return fail(EXIT_FAIL, "cannot rename %s to %s: %s", tmp, out, strerror(errno));
+		return cli_fail(EXIT_FAIL, "cannot rename %s to %s: %s", tmp, out, strerror(errno));
 	}
 	{
 		char path[PATH_MAX + 64], line[512];
@@ -901,7 +890,7 @@ static int compare(const char *a, const char *b, bool json)
 	if (!ra || !rb) {
 		json_decref(ra);
 		json_decref(rb);
-		return fail(EXIT_USAGE, "%s is not a results directory (no readable results.json)", !ra ? a : b);
+		return cli_fail(EXIT_USAGE, "%s is not a results directory (no readable results.json)", !ra ? a : b);
 	}
 	snprintf(pa, sizeof(pa), "%s/env.json", a);
 	snprintf(pb, sizeof(pb), "%s/env.json", b);
@@ -965,6 +954,8 @@ static int compare(const char *a, const char *b, bool json)
 
 int main(int argc, char **argv)
 {
+
+	cli_prog = "vmbench";
 	static const struct option longopts[] = {
 		{ "out", required_argument, NULL, 'o' },
 		{ "json", no_argument, NULL, 'j' },
@@ -984,28 +975,28 @@ int main(int argc, char **argv)
 			usage(stdout);
 			return EXIT_OK;
 		case 'V':
-			printf("%s (pinlab) %s\n", prog, PROJECT_VERSION);
+			printf("%s (pinlab) %s\n", cli_prog, PROJECT_VERSION);
 			return EXIT_OK;
 		default:
-			fprintf(stderr, "Try '%s --help' for more information.\n", prog);
+			fprintf(stderr, "Try '%s --help' for more information.\n", cli_prog);
 			return EXIT_USAGE;
 		}
 	}
 	if (optind < argc && !strcmp(argv[optind], "run")) {
 		if (argc - optind != 2) {
-			fprintf(stderr, "%s: run needs one PROFILE\nTry '%s --help' for more information.\n", prog, prog);
+			fprintf(stderr, "%s: run needs one PROFILE\nTry '%s --help' for more information.\n", cli_prog, cli_prog);
 			return EXIT_USAGE;
 		}
 		return run(argv[optind + 1], out);
 	}
 	if (optind < argc && !strcmp(argv[optind], "compare")) {
 		if (argc - optind != 3) {
-			fprintf(stderr, "%s: compare needs two results directories\nTry '%s --help' for more information.\n", prog, prog);
+			fprintf(stderr, "%s: compare needs two results directories\nTry '%s --help' for more information.\n", cli_prog, cli_prog);
 			return EXIT_USAGE;
 		}
 		return compare(argv[optind + 1], argv[optind + 2], json);
 	}
-	fprintf(stderr, "%s: %s\nTry '%s --help' for more information.\n", prog,
-		optind < argc ? "unknown command (run or compare)" : "no command given (run or compare)", prog);
+	fprintf(stderr, "%s: %s\nTry '%s --help' for more information.\n", cli_prog,
+		optind < argc ? "unknown command (run or compare)" : "no command given (run or compare)", cli_prog);
 	return EXIT_USAGE;
 }

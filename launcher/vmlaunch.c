@@ -26,6 +26,7 @@
 #include <jansson.h>
 
 #include "cpuset.h"
+#include "cli.h"
 #include "exitcodes.h"
 #include "hostfacts.h"
 #include "hp.h"
@@ -40,7 +41,6 @@
 #include "vmap.h"
 #include "vmpin.h"
 
-static const char *prog = "vmlaunch";
 
 /* How long QEMU may take to come up and greet on QMP. */
 #define QMP_START_MS 15000
@@ -95,43 +95,11 @@ static void usage(FILE *out)
 		"Exit status: QEMU's own when it ran (128+N when killed by signal N); 1 failure;\n"
 		"2 usage error.\n"
 		"\n"
-		"For more details see vmlaunch(1).\n", prog);
+		"For more details see vmlaunch(1).\n", cli_prog);
 }
 
-static int __attribute__((format(printf, 1, 2))) usage_error(const char *fmt, ...)
-{
-	va_list ap;
 
-	fprintf(stderr, "%s: ", prog);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "\nTry '%s --help' for more information.\n", prog);
-	return EXIT_USAGE;
-}
 
-static int __attribute__((format(printf, 2, 3))) fail(int code, const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "%s: ", prog);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	return code;
-}
-
-static void __attribute__((format(printf, 1, 2))) warn(const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "%s: warning: ", prog);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
 
 static long long now_ms(void)
 {
@@ -191,7 +159,7 @@ static int parse_args(int argc, char **argv, struct settings *s)
 		switch (c) {
 		case OPT_NAME:
 			if (!rundir_valid_name(optarg))
-				return usage_error("invalid name '%s' (1-32 of letters, digits, '_', '.', '-')", optarg);
+				return cli_usage_error("invalid name '%s' (1-32 of letters, digits, '_', '.', '-')", optarg);
 			s->name = optarg;
 			break;
 		case OPT_MAP: s->map_arg = optarg; break;
@@ -206,9 +174,9 @@ static int parse_args(int argc, char **argv, struct settings *s)
 			break;
 		case OPT_VHOST:
 			if (cfg->nvhost == QEMUCMD_MAX_VHOST)
-				return usage_error("at most %d --vhost-user NICs", QEMUCMD_MAX_VHOST);
+				return cli_usage_error("at most %d --vhost-user NICs", QEMUCMD_MAX_VHOST);
 			if (qemucmd_parse_vhost(optarg, &cfg->vhost[cfg->nvhost], &err) < 0)
-				return usage_error("%s", err.msg);
+				return cli_usage_error("%s", err.msg);
 			cfg->nvhost++;
 			break;
 		case OPT_CONSOLE: cfg->console_log = optarg; break;
@@ -222,7 +190,7 @@ static int parse_args(int argc, char **argv, struct settings *s)
 			else if (!strcmp(optarg, "tcg"))
 				s->accel = ACCEL_TCG;
 			else
-				return usage_error("invalid --accel '%s' (auto, kvm or tcg)", optarg);
+				return cli_usage_error("invalid --accel '%s' (auto, kvm or tcg)", optarg);
 			break;
 		case OPT_EMU: s->emu_arg = optarg; break;
 		case OPT_SCHED: s->sched_arg = optarg; break;
@@ -231,7 +199,7 @@ static int parse_args(int argc, char **argv, struct settings *s)
 			errno = 0;
 			s->grace = strtod(optarg, &end);
 			if (errno || *end || end == optarg || !isfinite(s->grace) || s->grace < 0 || s->grace > 3600)
-				return usage_error("invalid --grace '%s' (seconds, 0-3600)", optarg);
+				return cli_usage_error("invalid --grace '%s' (seconds, 0-3600)", optarg);
 			break;
 		case OPT_DAEMON: s->daemonize = true; break;
 		case OPT_DRY: s->dry_run = true; break;
@@ -240,23 +208,23 @@ static int parse_args(int argc, char **argv, struct settings *s)
 			errno = 0;
 			s->pid = strtol(optarg, &end, 10);
 			if (errno || *end || end == optarg || s->pid <= 0 || s->pid > INT_MAX)
-				return usage_error("invalid pid '%s'", optarg);
+				return cli_usage_error("invalid pid '%s'", optarg);
 			break;
 		case 'j': s->json = true; break;
 		case 'h':
 			usage(stdout);
 			exit(EXIT_OK);
 		case 'V':
-			printf("%s (pinlab) %s\n", prog, PROJECT_VERSION);
+			printf("%s (pinlab) %s\n", cli_prog, PROJECT_VERSION);
 			exit(EXIT_OK);
 		default:
-			fprintf(stderr, "Try '%s --help' for more information.\n", prog);
+			fprintf(stderr, "Try '%s --help' for more information.\n", cli_prog);
 			return EXIT_USAGE;
 		}
 	}
 	if (!strcmp(s->cmd, "stop")) {
 		if (optind >= argc)
-			return usage_error("stop needs the VM's NAME");
+			return cli_usage_error("stop needs the VM's NAME");
 		s->name = argv[optind++];
 	}
 	if (!strcmp(s->cmd, "launch")) {
@@ -264,21 +232,21 @@ static int parse_args(int argc, char **argv, struct settings *s)
 		s->cfg.extra = argv + optind;
 		s->cfg.nextra = argc - optind;
 		if (optind > 0 && strcmp(argv[optind - 1], "--") != 0 && optind < argc)
-			return usage_error("unexpected argument '%s' (QEMU arguments go after --)", argv[optind]);
+			return cli_usage_error("unexpected argument '%s' (QEMU arguments go after --)", argv[optind]);
 		optind = argc;
 	}
 	if (optind < argc)
-		return usage_error("unexpected argument '%s'", argv[optind]);
+		return cli_usage_error("unexpected argument '%s'", argv[optind]);
 	if ((!strcmp(s->cmd, "launch") || !strcmp(s->cmd, "attach")) && !s->map_arg)
-		return usage_error("%s needs --vcpu-map MAP", strcmp(s->cmd, "launch") ? "attach" : "vmlaunch");
+		return cli_usage_error("%s needs --vcpu-map MAP", strcmp(s->cmd, "launch") ? "attach" : "vmlaunch");
 	if (!strcmp(s->cmd, "attach") && !s->qmp_arg == !s->pid)
-		return usage_error("attach needs --qmp SOCKET or --pid PID (one of them)");
+		return cli_usage_error("attach needs --qmp SOCKET or --pid PID (one of them)");
 	if (strcmp(s->cmd, "attach") && (s->qmp_arg || s->pid))
-		return usage_error("--qmp and --pid are options of attach");
+		return cli_usage_error("--qmp and --pid are options of attach");
 	if (s->cfg.kernel && s->cfg.disk)
-		return usage_error("--kernel and --disk exclude each other");
+		return cli_usage_error("--kernel and --disk exclude each other");
 	if ((s->cfg.initrd || s->cfg.append) && !s->cfg.kernel)
-		return usage_error("--initrd and --append need --kernel");
+		return cli_usage_error("--initrd and --append need --kernel");
 	return 0;
 }
 
@@ -310,19 +278,19 @@ static int check_layout(struct settings *s, struct layout *l)
 
 	memset(l, 0, sizeof(*l));
 	if ((r = hostfacts_read(&l->facts)) < 0)
-		return fail(EXIT_FAIL, "cannot read this host's CPUs: %s", strerror(-r));
+		return cli_fail(EXIT_FAIL, "cannot read this host's CPUs: %s", strerror(-r));
 	l->topo = topo_load_live();
 	if (!l->topo)
-		return fail(EXIT_FAIL, "cannot read this host's topology: %s", strerror(errno));
+		return cli_fail(EXIT_FAIL, "cannot read this host's topology: %s", strerror(errno));
 	if (vmap_parse(&l->map, s->map_arg, l->facts.cpu_limit, &err) < 0)
-		return fail(EXIT_USAGE, "invalid --vcpu-map '%s': %s", s->map_arg, err.msg);
+		return cli_fail(EXIT_USAGE, "invalid --vcpu-map '%s': %s", s->map_arg, err.msg);
 	p = (struct plan){ .map = &l->map, .topo = l->topo, .facts = &l->facts };
 	if (plan_validate(&p, &err) < 0)
-		return fail(EXIT_USAGE, "%s", err.msg);
+		return cli_fail(EXIT_USAGE, "%s", err.msg);
 	rep = report_new("plan");
 	if (!rep || plan_check(&p, rep) < 0) {
 		json_decref(rep);
-		return fail(EXIT_FAIL, "out of memory");
+		return cli_fail(EXIT_FAIL, "out of memory");
 	}
 	json_array_foreach(json_object_get(rep, "findings"), i, f) {
 		const char *id = json_string_value(json_object_get(f, "id"));
@@ -331,11 +299,11 @@ static int check_layout(struct settings *s, struct layout *l)
 		if (!strcmp(sev, "ok"))
 			continue;
 		if (!strcmp(id, "vcpu-shared-cpu") && !s->allow_shared) {
-			fail(EXIT_USAGE, "%s; pass --allow-shared to run it anyway", msg);
+			cli_fail(EXIT_USAGE, "%s; pass --allow-shared to run it anyway", msg);
 			json_decref(rep);
 			return EXIT_USAGE;
 		}
-		warn("%s", msg);
+		cli_warn("%s", msg);
 	}
 	json_decref(rep);
 
@@ -343,20 +311,20 @@ static int check_layout(struct settings *s, struct layout *l)
 	vmap_cpus(&l->map, &used);
 	if (s->emu_arg) {
 		if (cpuset_parse(&l->pin.emulator, s->emu_arg, l->facts.cpu_limit, &err) < 0)
-			return fail(EXIT_USAGE, "invalid --emulator-cpus '%s': %s", s->emu_arg, err.msg);
+			return cli_fail(EXIT_USAGE, "invalid --emulator-cpus '%s': %s", s->emu_arg, err.msg);
 		if (cpuset_empty(&l->pin.emulator))
-			return fail(EXIT_USAGE, "--emulator-cpus '%s' is empty", s->emu_arg);
+			return cli_fail(EXIT_USAGE, "--emulator-cpus '%s' is empty", s->emu_arg);
 		if (hostfacts_check_cpus(&l->facts, &l->pin.emulator, "--emulator-cpus include", &err) < 0)
-			return fail(EXIT_USAGE, "%s", err.msg);
+			return cli_fail(EXIT_USAGE, "%s", err.msg);
 		if (cpuset_intersects(&l->pin.emulator, &used))
-			warn("--emulator-cpus %s overlap the vCPUs' CPUs: QEMU's main loop will take time from a vCPU",
+			cli_warn("--emulator-cpus %s overlap the vCPUs' CPUs: QEMU's main loop will take time from a vCPU",
 			     s->emu_arg);
 	} else {
 		cpuset_and(&l->pin.emulator, &l->facts.allowed, &l->facts.online);
 		cpuset_andnot(&l->pin.emulator, &l->pin.emulator, &used);
 		if (cpuset_empty(&l->pin.emulator)) {
 			cpuset_and(&l->pin.emulator, &l->facts.allowed, &l->facts.online);
-			warn("the vCPUs use every allowed CPU: QEMU's other threads may run on all of them (give --emulator-cpus, or fewer vCPUs)");
+			cli_warn("the vCPUs use every allowed CPU: QEMU's other threads may run on all of them (give --emulator-cpus, or fewer vCPUs)");
 		}
 	}
 	l->pin.map = &l->map;
@@ -364,10 +332,10 @@ static int check_layout(struct settings *s, struct layout *l)
 		char *end;
 		long prio;
 		if (strncmp(s->sched_arg, "fifo:", 5) != 0)
-			return fail(EXIT_USAGE, "invalid --vcpu-sched '%s' (fifo:PRIO)", s->sched_arg);
+			return cli_fail(EXIT_USAGE, "invalid --vcpu-sched '%s' (fifo:PRIO)", s->sched_arg);
 		prio = strtol(s->sched_arg + 5, &end, 10);
 		if (*end || end == s->sched_arg + 5 || prio < 1 || prio > 99)
-			return fail(EXIT_USAGE, "invalid --vcpu-sched '%s': PRIO is 1-99", s->sched_arg);
+			return cli_fail(EXIT_USAGE, "invalid --vcpu-sched '%s': PRIO is 1-99", s->sched_arg);
 		l->pin.fifo_prio = (int)prio;
 	}
 	return 0;
@@ -386,7 +354,7 @@ static void print_result(FILE *out, const struct settings *s, json_t *res)
 		fflush(stdout);
 		return;
 	}
-	fprintf(out, "%s: %s%s%s (pid %lld) %s:\n", prog, json_string_value(json_object_get(res, "name")) ? "VM " : "",
+	fprintf(out, "%s: %s%s%s (pid %lld) %s:\n", cli_prog, json_string_value(json_object_get(res, "name")) ? "VM " : "",
 		json_string_value(json_object_get(res, "name")) ?: "QEMU", "",
 		json_integer_value(json_object_get(res, "pid")),
 		!strcmp(s->cmd, "attach") ? "pinned" : "running, pinned before its first instruction");
@@ -478,7 +446,7 @@ static int report_failure(struct vm *vm, int code, const char *fmt, ...)
 		vm->report_fd = -1;
 		return code;
 	}
-	return fail(code, "%s", msg);
+	return cli_fail(code, "%s", msg);
 }
 
 /* Wait for QEMU to end, at most @ms; kill it after that.  Its wait status. */
@@ -667,11 +635,11 @@ static int supervise(struct settings *s, struct vm *vm, int sfd)
 	drain_stderr(vm, true);
 	if (WIFSIGNALED(status)) {
 		if (phase != KILLED)
-			fprintf(stderr, "%s: QEMU (pid %d) was killed by signal %d\n", prog, (int)vm->pid, WTERMSIG(status));
+			fprintf(stderr, "%s: QEMU (pid %d) was killed by signal %d\n", cli_prog, (int)vm->pid, WTERMSIG(status));
 		return 128 + WTERMSIG(status);
 	}
 	if (WIFEXITED(status) && WEXITSTATUS(status) != 0)
-		fprintf(stderr, "%s: QEMU exited with status %d%s%s\n", prog, WEXITSTATUS(status),
+		fprintf(stderr, "%s: QEMU exited with status %d%s%s\n", cli_prog, WEXITSTATUS(status),
 			vm->errlen ? ": " : "", vm->errlen ? last_line(vm) : "");
 	return WIFEXITED(status) ? WEXITSTATUS(status) : EXIT_FAIL;
 }
@@ -696,9 +664,9 @@ static int plan_hugepages(struct settings *s, struct layout *l, char *dir, size_
 	if (found < 0) {
 		free(m);
 		if (s->hugepages_dir)
-			return fail(EXIT_FAIL, "%s is not a hugetlbfs mount: run 'hugepages mount %s'", s->hugepages_dir,
+			return cli_fail(EXIT_FAIL, "%s is not a hugetlbfs mount: run 'hugepages mount %s'", s->hugepages_dir,
 				    s->hugepages_dir);
-		return fail(EXIT_FAIL, "no hugetlbfs is mounted: run 'hugepages setup %lluM'",
+		return cli_fail(EXIT_FAIL, "no hugetlbfs is mounted: run 'hugepages setup %lluM'",
 			    (unsigned long long)s->cfg.memory_mb);
 	}
 	snprintf(dir, len, "%s", m[found].dir);
@@ -720,7 +688,7 @@ static int plan_hugepages(struct settings *s, struct layout *l, char *dir, size_
 		char nodeopt[32] = "";
 		if (hp_has_nodes() && node >= 0)
 			snprintf(nodeopt, sizeof(nodeopt), " --node %d", node);
-		return fail(EXIT_FAIL, "not enough free %s hugepages%s for %lluM of guest RAM: %lld free, %llu needed; run 'hugepages reserve %lluM --page-size %s%s'",
+		return cli_fail(EXIT_FAIL, "not enough free %s hugepages%s for %lluM of guest RAM: %lld free, %llu needed; run 'hugepages reserve %lluM --page-size %s%s'",
 			    ps, nodeopt[0] ? nodeopt + 2 : "", (unsigned long long)s->cfg.memory_mb, pool.free,
 			    (unsigned long long)need, (unsigned long long)s->cfg.memory_mb, ps, nodeopt);
 	}
@@ -739,7 +707,7 @@ static int dry_run(struct settings *s, struct layout *l)
 	snprintf(sock, sizeof(sock), "%s/%s/qmp.sock", base, s->cfg.name);
 	s->cfg.qmp_path = sock;
 	if (qemucmd_build(&s->cfg, &argv) < 0)
-		return fail(EXIT_FAIL, "out of memory");
+		return cli_fail(EXIT_FAIL, "out of memory");
 	cpuset_format_list(&l->pin.emulator, emu, sizeof(emu));
 	if (s->json) {
 		json_t *o = json_object(), *a = json_array(), *v = json_array();
@@ -783,14 +751,14 @@ static int launch(struct settings *s)
 		snprintf(keep, sizeof(keep), "%s", s->cfg.qemu);
 		if (qemucmd_load_profile(&s->cfg, s->profile ? s->profile : "default", s->profile_args,
 					 sizeof(s->profile_args), &err) < 0 && s->profile)
-			return fail(EXIT_USAGE, "%s", err.msg);
+			return cli_fail(EXIT_USAGE, "%s", err.msg);
 		if (keep[0])
 			snprintf(s->cfg.qemu, sizeof(s->cfg.qemu), "%s", keep);
 	}
 	if (s->memory_arg) {
 		uint64_t bytes;
 		if (hp_parse_size(s->memory_arg, &bytes, &err) < 0 || bytes < (16 << 20))
-			return usage_error("invalid --memory '%s' (at least 16M)", s->memory_arg);
+			return cli_usage_error("invalid --memory '%s' (at least 16M)", s->memory_arg);
 		s->cfg.memory_mb = bytes >> 20;
 	}
 	if (s->name)
@@ -801,7 +769,7 @@ static int launch(struct settings *s)
 	s->cfg.map = &l.map;
 	s->cfg.accel = qemucmd_pick_accel(s->accel, &l.facts, why, sizeof(why));
 	if (why[0])
-		warn("%s: running under TCG (much slower than KVM; pinning works the same)", why);
+		cli_warn("%s: running under TCG (much slower than KVM; pinning works the same)", why);
 	if (s->hugepages && (code = plan_hugepages(s, &l, hpdir, sizeof(hpdir))))
 		goto out;
 	if (s->dry_run) {
@@ -811,12 +779,12 @@ static int launch(struct settings *s)
 
 	r = rundir_create(s->cfg.name, vm.dir, sizeof(vm.dir));
 	if (r == -EEXIST) {
-		code = fail(EXIT_FAIL, "a VM named '%s' is running: stop it (vmlaunch stop %s) or choose another --name",
+		code = cli_fail(EXIT_FAIL, "a VM named '%s' is running: stop it (vmlaunch stop %s) or choose another --name",
 			    s->cfg.name, s->cfg.name);
 		goto out;
 	}
 	if (r < 0) {
-		code = fail(EXIT_FAIL, "cannot create the runtime directory: %s", strerror(-r));
+		code = cli_fail(EXIT_FAIL, "cannot create the runtime directory: %s", strerror(-r));
 		goto out;
 	}
 	snprintf(vm.sock, sizeof(vm.sock), "%s/qmp.sock", vm.dir);
@@ -827,7 +795,7 @@ static int launch(struct settings *s)
 	qfd = listen_qmp(vm.sock);
 	if (qfd < 0) {
 		rundir_remove(vm.dir);
-		code = fail(EXIT_FAIL, "cannot create the QMP socket %s: %s", vm.sock, strerror(-qfd));
+		code = cli_fail(EXIT_FAIL, "cannot create the QMP socket %s: %s", vm.sock, strerror(-qfd));
 		goto out;
 	}
 
@@ -839,7 +807,7 @@ static int launch(struct settings *s)
 
 		if (pipe2(pfd, O_CLOEXEC) < 0 || (child = fork()) < 0) {
 			rundir_remove(vm.dir);
-			code = fail(EXIT_FAIL, "cannot daemonize: %s", strerror(errno));
+			code = cli_fail(EXIT_FAIL, "cannot daemonize: %s", strerror(errno));
 			goto out;
 		}
 		if (child > 0) {
@@ -850,7 +818,7 @@ static int launch(struct settings *s)
 			code = EXIT_FAIL;
 			while (in && fgets(line, sizeof(line), in)) {
 				if (line[0] == 'E') {
-					fprintf(stderr, "%s: %s", prog, line + 1);
+					fprintf(stderr, "%s: %s", cli_prog, line + 1);
 					code = EXIT_FAIL;
 				} else {
 					fputs(line + 1, stdout);
@@ -954,9 +922,9 @@ static int attach(struct settings *s)
 	if (s->pid) {
 		r = qemuproc_qmp_path((pid_t)s->pid, sock, sizeof(sock));
 		if (r == -ESRCH)
-			return fail(EXIT_USAGE, "no process with pid %ld", s->pid);
+			return cli_fail(EXIT_USAGE, "no process with pid %ld", s->pid);
 		if (r < 0)
-			return fail(EXIT_FAIL, "pid %ld has no QMP socket on its command line: start QEMU with -qmp unix:PATH,server=on,wait=off, or give --qmp",
+			return cli_fail(EXIT_FAIL, "pid %ld has no QMP socket on its command line: start QEMU with -qmp unix:PATH,server=on,wait=off, or give --qmp",
 				    s->pid);
 	} else {
 		snprintf(sock, sizeof(sock), "%s", s->qmp_arg);
@@ -966,19 +934,19 @@ static int attach(struct settings *s)
 		goto out;
 	q = qmp_connect(sock, 5000, &qerr);
 	if (!q) {
-		code = fail(EXIT_FAIL, "%s", qerr.desc);
+		code = cli_fail(EXIT_FAIL, "%s", qerr.desc);
 		goto out;
 	}
 	pid = vmpin_peer_pid(q);
 	if (pid <= 0 || (s->pid && pid != s->pid)) {
 		qmp_close(q);
-		code = fail(EXIT_FAIL, "the QMP socket %s belongs to pid %d, not %ld", sock, (int)pid, s->pid);
+		code = cli_fail(EXIT_FAIL, "the QMP socket %s belongs to pid %d, not %ld", sock, (int)pid, s->pid);
 		goto out;
 	}
 	r = vmpin_apply(q, pid, &l.pin, &res, msg, sizeof(msg));
 	qmp_close(q);
 	if (r < 0) {
-		code = fail(r == -EINVAL ? EXIT_USAGE : EXIT_FAIL, "%s", msg);
+		code = cli_fail(r == -EINVAL ? EXIT_USAGE : EXIT_FAIL, "%s", msg);
 		goto out;
 	}
 	json_object_set_new(res, "qmp", json_string(sock));
@@ -1047,13 +1015,13 @@ static int stop(struct settings *s)
 	long long deadline;
 
 	if (!st)
-		return fail(EXIT_FAIL, "no VM named '%s' (see vmlaunch list)", s->name);
+		return cli_fail(EXIT_FAIL, "no VM named '%s' (see vmlaunch list)", s->name);
 	sup = (pid_t)json_integer_value(json_object_get(st, "supervisor"));
 	pid = (pid_t)json_integer_value(json_object_get(st, "pid"));
 	if (!rundir_state_alive(st)) {
 		rundir_remove(dir);
 		json_decref(st);
-		return fail(EXIT_FAIL, "VM '%s' is not running (its leftover state is removed)", s->name);
+		return cli_fail(EXIT_FAIL, "VM '%s' is not running (its leftover state is removed)", s->name);
 	}
 	if (sup > 0 && kill(sup, SIGTERM) == 0) {
 		/* The supervisor powers the guest down, quits, kills, and removes the directory. */
@@ -1070,7 +1038,7 @@ static int stop(struct settings *s)
 		rundir_remove(dir);
 	}
 	json_decref(st);
-	printf("%s: VM '%s' stopped\n", prog, s->name);
+	printf("%s: VM '%s' stopped\n", cli_prog, s->name);
 	return EXIT_OK;
 }
 
@@ -1078,6 +1046,8 @@ int main(int argc, char **argv)
 {
 	struct settings s = { .accel = ACCEL_AUTO, .grace = 10 };
 	int r;
+
+	cli_prog = "vmlaunch";
 
 	qemucmd_defaults(&s.cfg);
 	s.cfg.qemu[0] = '\0'; /* from --qemu or the profile */

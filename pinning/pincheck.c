@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "cpuset.h"
+#include "cli.h"
 #include "exitcodes.h"
 #include "fsroot.h"
 #include "hostcheck.h"
@@ -26,7 +27,6 @@
 #include "rundir.h"
 #include "vmpin.h"
 
-static const char *prog = "pincheck";
 
 struct settings {
 	const char *cmd;
@@ -70,32 +70,10 @@ static void usage(FILE *out)
 		"Exit status: 0 no check failed, 1 a check failed (or warned, with --strict),\n"
 		"2 usage or inspection error.\n"
 		"\n"
-		"For more details see pincheck(1).\n", prog);
+		"For more details see pincheck(1).\n", cli_prog);
 }
 
-static int __attribute__((format(printf, 1, 2))) usage_error(const char *fmt, ...)
-{
-	va_list ap;
 
-	fprintf(stderr, "%s: ", prog);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "\nTry '%s --help' for more information.\n", prog);
-	return EXIT_USAGE;
-}
-
-static int __attribute__((format(printf, 2, 3))) fail(int code, const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "%s: ", prog);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	return code;
-}
 
 static int parse_args(int argc, char **argv, struct settings *s)
 {
@@ -132,42 +110,42 @@ static int parse_args(int argc, char **argv, struct settings *s)
 			errno = 0;
 			s->pid = strtol(optarg, &end, 10);
 			if (errno || *end || end == optarg || s->pid <= 0 || s->pid > INT_MAX)
-				return usage_error("invalid pid '%s'", optarg);
+				return cli_usage_error("invalid pid '%s'", optarg);
 			break;
 		case OPT_SAMPLE:
 			errno = 0;
 			s->sample = strtod(optarg, &end);
 			if (errno || *end || end == optarg || !isfinite(s->sample) || s->sample <= 0 || s->sample > 3600)
-				return usage_error("invalid --sample '%s' (seconds, more than 0 and at most 3600)", optarg);
+				return cli_usage_error("invalid --sample '%s' (seconds, more than 0 and at most 3600)", optarg);
 			break;
 		case 'h':
 			usage(stdout);
 			exit(EXIT_OK);
 		case 'V':
-			printf("%s (pinlab) %s\n", prog, PROJECT_VERSION);
+			printf("%s (pinlab) %s\n", cli_prog, PROJECT_VERSION);
 			exit(EXIT_OK);
 		default:
-			fprintf(stderr, "Try '%s --help' for more information.\n", prog);
+			fprintf(stderr, "Try '%s --help' for more information.\n", cli_prog);
 			return EXIT_USAGE;
 		}
 	}
 	if (optind >= argc)
-		return usage_error("no command given (host, plan or vm)");
+		return cli_usage_error("no command given (host, plan or vm)");
 	s->cmd = argv[optind++];
 	if (optind < argc)
-		return usage_error("unexpected argument '%s'", argv[optind]);
+		return cli_usage_error("unexpected argument '%s'", argv[optind]);
 	if (strcmp(s->cmd, "host") && strcmp(s->cmd, "plan") && strcmp(s->cmd, "vm"))
-		return usage_error("unknown command '%s' (host, plan or vm)", s->cmd);
+		return cli_usage_error("unknown command '%s' (host, plan or vm)", s->cmd);
 	if (strcmp(s->cmd, "plan") == 0 && !s->vcpu_map)
-		return usage_error("plan needs --vcpu-map MAP");
+		return cli_usage_error("plan needs --vcpu-map MAP");
 	if (strcmp(s->cmd, "vm") == 0 && (!!s->pid + !!s->qmp + !!s->name) != 1)
-		return usage_error("vm needs one of --pid PID, --qmp SOCKET or --name NAME");
+		return cli_usage_error("vm needs one of --pid PID, --qmp SOCKET or --name NAME");
 	if (strcmp(s->cmd, "vm") != 0 && (s->pid || s->sample > 0 || s->qmp || s->name))
-		return usage_error("--pid, --qmp, --name and --sample are options of 'vm'");
+		return cli_usage_error("--pid, --qmp, --name and --sample are options of 'vm'");
 	if (strcmp(s->cmd, "host") == 0 && (s->vcpu_map || s->host_lcores))
-		return usage_error("--vcpu-map and --host-lcores are options of 'plan' and 'vm'");
+		return cli_usage_error("--vcpu-map and --host-lcores are options of 'plan' and 'vm'");
 	if (strcmp(s->cmd, "vm") == 0 && s->host_lcores)
-		return usage_error("--host-lcores is an option of 'plan'");
+		return cli_usage_error("--host-lcores is an option of 'plan'");
 	return 0;
 }
 
@@ -220,11 +198,11 @@ static int run_plan(const struct settings *s, const struct topo *t, const struct
 	int r;
 
 	if (vmap_parse(&map, s->vcpu_map, limit, &err) < 0)
-		return fail(EXIT_USAGE, "invalid --vcpu-map '%s': %s", s->vcpu_map, err.msg);
+		return cli_fail(EXIT_USAGE, "invalid --vcpu-map '%s': %s", s->vcpu_map, err.msg);
 	if (s->host_lcores) {
 		if (cpuset_parse(&host, s->host_lcores, limit, &err) < 0) {
 			vmap_free(&map);
-			return fail(EXIT_USAGE, "invalid --host-lcores '%s': %s", s->host_lcores, err.msg);
+			return cli_fail(EXIT_USAGE, "invalid --host-lcores '%s': %s", s->host_lcores, err.msg);
 		}
 		p.host = &host;
 		json_object_set_new(rep, "host_lcores", json_string(s->host_lcores));
@@ -239,11 +217,11 @@ static int run_plan(const struct settings *s, const struct topo *t, const struct
 	r = plan_validate(&p, &err);
 	if (r < 0) {
 		vmap_free(&map);
-		return fail(EXIT_USAGE, "%s", err.msg);
+		return cli_fail(EXIT_USAGE, "%s", err.msg);
 	}
 	r = plan_check(&p, rep);
 	vmap_free(&map);
-	return r < 0 ? fail(EXIT_FAIL, "out of memory") : -1;
+	return r < 0 ? cli_fail(EXIT_FAIL, "out of memory") : -1;
 }
 
 /* Read the VM: by pid (vCPU threads by name) or through QMP (vCPU threads by QMP's
@@ -260,19 +238,19 @@ static int find_vm(const struct settings *s, struct vminfo *vi)
 	if (s->pid) {
 		r = vminfo_read((pid_t)s->pid, vi);
 		if (r == -ESRCH)
-			return fail(EXIT_USAGE, "no process with pid %ld", s->pid);
+			return cli_fail(EXIT_USAGE, "no process with pid %ld", s->pid);
 		if (r < 0)
-			return fail(EXIT_USAGE, "cannot read process %ld: %s", s->pid, strerror(-r));
+			return cli_fail(EXIT_USAGE, "cannot read process %ld: %s", s->pid, strerror(-r));
 		if (vi->nvcpus == 0 && !vi->single_thread_tcg) {
 			vminfo_free(vi);
-			return fail(EXIT_USAGE, "process %ld has no vCPU threads named 'CPU n/KVM' or 'CPU n/TCG': is it QEMU, started with -name debug-threads=on? (or use --qmp)", s->pid);
+			return cli_fail(EXIT_USAGE, "process %ld has no vCPU threads named 'CPU n/KVM' or 'CPU n/TCG': is it QEMU, started with -name debug-threads=on? (or use --qmp)", s->pid);
 		}
 		return 0;
 	}
 	if (s->name) {
 		json_t *st = rundir_read_state(s->name, NULL, 0);
 		if (!st)
-			return fail(EXIT_USAGE, "no VM named '%s' (see vmlaunch list)", s->name);
+			return cli_fail(EXIT_USAGE, "no VM named '%s' (see vmlaunch list)", s->name);
 		snprintf(sock, sizeof(sock), "%s", json_string_value(json_object_get(st, "qmp")) ?: "");
 		json_decref(st);
 	} else {
@@ -280,16 +258,16 @@ static int find_vm(const struct settings *s, struct vminfo *vi)
 	}
 	q = qmp_connect(sock, 5000, &qerr);
 	if (!q)
-		return fail(EXIT_USAGE, "%s", qerr.desc);
+		return cli_fail(EXIT_USAGE, "%s", qerr.desc);
 	pid = vmpin_peer_pid(q);
 	n = qmp_query_vcpus(q, &v, &qerr);
 	qmp_close(q);
 	if (n < 0)
-		return fail(EXIT_USAGE, "query-cpus-fast on %s: %s", sock, qerr.desc);
+		return cli_fail(EXIT_USAGE, "query-cpus-fast on %s: %s", sock, qerr.desc);
 	r = pid > 0 ? vminfo_read(pid, vi) : -ESRCH;
 	if (r < 0) {
 		free(v);
-		return fail(EXIT_USAGE, "cannot read QEMU (pid %d) behind %s: %s", (int)pid, sock, strerror(-r));
+		return cli_fail(EXIT_USAGE, "cannot read QEMU (pid %d) behind %s: %s", (int)pid, sock, strerror(-r));
 	}
 	tids = calloc((size_t)n, sizeof(*tids));
 	for (int i = 0; tids && i < n; i++)
@@ -299,7 +277,7 @@ static int find_vm(const struct settings *s, struct vminfo *vi)
 	free(v);
 	if (r < 0) {
 		vminfo_free(vi);
-		return fail(EXIT_USAGE, "QMP names a vCPU thread that pid %d does not have", (int)pid);
+		return cli_fail(EXIT_USAGE, "QMP names a vCPU thread that pid %d does not have", (int)pid);
 	}
 	return 0;
 }
@@ -313,7 +291,7 @@ static int run_vm(const struct settings *s, const struct topo *t, const struct h
 
 	if (s->vcpu_map) {
 		if (vmap_parse(&map, s->vcpu_map, h->cpu_limit, &err) < 0)
-			return fail(EXIT_USAGE, "invalid --vcpu-map '%s': %s", s->vcpu_map, err.msg);
+			return cli_fail(EXIT_USAGE, "invalid --vcpu-map '%s': %s", s->vcpu_map, err.msg);
 		mp = &map;
 	}
 	r = find_vm(s, &vi);
@@ -326,14 +304,14 @@ static int run_vm(const struct settings *s, const struct topo *t, const struct h
 		if (r < 0) {
 			vminfo_free(&vi);
 			vmap_free(&map);
-			return fail(EXIT_FAIL, "process %ld went away while sampling", s->pid);
+			return cli_fail(EXIT_FAIL, "process %ld went away while sampling", s->pid);
 		}
 		json_object_set_new(rep, "sampled", json_real(s->sample));
 	}
 	r = vmcheck_run(&vi, mp, h, t, rep);
 	vminfo_free(&vi);
 	vmap_free(&map);
-	return r < 0 ? fail(EXIT_FAIL, "out of memory") : -1;
+	return r < 0 ? cli_fail(EXIT_FAIL, "out of memory") : -1;
 }
 
 int main(int argc, char **argv)
@@ -344,34 +322,36 @@ int main(int argc, char **argv)
 	json_t *rep = NULL;
 	int r, code;
 
+	cli_prog = "pincheck";
+
 	r = parse_args(argc, argv, &s);
 	if (r)
 		return r;
 	if (s.root && (r = fsroot_set(s.root)) < 0)
-		return fail(EXIT_USAGE, "--root %s: %s", s.root, strerror(-r));
+		return cli_fail(EXIT_USAGE, "--root %s: %s", s.root, strerror(-r));
 
 	/* plan against a topology file judges a host being planned for: no live facts. */
 	if (!(strcmp(s.cmd, "plan") == 0 && s.topology)) {
 		r = hostfacts_read(&facts);
 		if (r < 0)
-			return fail(EXIT_USAGE, "cannot read CPU facts under %s/sys: %s",
+			return cli_fail(EXIT_USAGE, "cannot read CPU facts under %s/sys: %s",
 				    fsroot_is_live() ? "" : fsroot_get(), strerror(-r));
 		h = &facts;
 	}
 	t = s.topology ? topo_load_spec(s.topology) : topo_load_live();
 	if (!t) {
-		code = s.topology ? fail(EXIT_USAGE, "cannot load topology '%s': %s", s.topology,
+		code = s.topology ? cli_fail(EXIT_USAGE, "cannot load topology '%s': %s", s.topology,
 					 errno == EINVAL ? "not an hwloc XML file or synthetic description" : strerror(errno))
-				  : fail(EXIT_USAGE, "cannot read this host's topology: %s", strerror(errno));
+				  : cli_fail(EXIT_USAGE, "cannot read this host's topology: %s", strerror(errno));
 		goto cleanup;
 	}
 	rep = report_new(s.cmd);
 	if (!rep) {
-		code = fail(EXIT_FAIL, "out of memory");
+		code = cli_fail(EXIT_FAIL, "out of memory");
 		goto cleanup;
 	}
 	if (strcmp(s.cmd, "host") == 0)
-		code = hostcheck_run(h, t, rep) < 0 ? fail(EXIT_FAIL, "out of memory") : -1;
+		code = hostcheck_run(h, t, rep) < 0 ? cli_fail(EXIT_FAIL, "out of memory") : -1;
 	else if (strcmp(s.cmd, "plan") == 0)
 		code = run_plan(&s, t, h, rep);
 	else

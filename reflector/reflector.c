@@ -31,6 +31,7 @@
 #include <jansson.h>
 
 #include "app.h"
+#include "cli.h"
 #include "exitcodes.h"
 #include "pkt.h"
 #include "preflight.h"
@@ -46,7 +47,6 @@
 #define MBUF_CACHE 256
 #define BURST_MAX 512
 
-static const char *prog = "reflector";
 static volatile bool force_quit;
 
 struct settings {
@@ -122,32 +122,10 @@ static void usage(FILE *out)
 		"EAL options come first, as for any DPDK program: -l 0,1 (main lcore first)\n"
 		"--in-memory and --no-telemetry are added unless given otherwise.\n"
 		"\n"
-		"For more details see reflector(1).\n", prog);
+		"For more details see reflector(1).\n", cli_prog);
 }
 
-static int __attribute__((format(printf, 1, 2))) usage_error(const char *fmt, ...)
-{
-	va_list ap;
 
-	fprintf(stderr, "%s: ", prog);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "\nTry '%s --help' for more information.\n", prog);
-	return EXIT_USAGE;
-}
-
-static int __attribute__((format(printf, 2, 3))) fail(int code, const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "%s: ", prog);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	return code;
-}
 
 static int parse_uint(const char *s, unsigned long min, unsigned long max, unsigned long *out)
 {
@@ -206,43 +184,43 @@ static int parse_args(int argc, char **argv, struct settings *s)
 		switch (c) {
 		case O_VHOST:
 			if (s->nvhost == MAX_VHOST)
-				return usage_error("at most %d --vhost ports", MAX_VHOST);
+				return cli_usage_error("at most %d --vhost ports", MAX_VHOST);
 			s->vhost[s->nvhost++] = optarg;
 			break;
 		case O_MODE:
 			if ((m = pkt_mode_parse(optarg)) < 0)
-				return usage_error("unknown mode '%s' (io, macswap, ipswap or l4swap)", optarg);
+				return cli_usage_error("unknown mode '%s' (io, macswap, ipswap or l4swap)", optarg);
 			s->mode = (enum pkt_mode)m;
 			break;
 		case O_BURST:
 			if (parse_uint(optarg, 1, 512, &v) < 0)
-				return usage_error("invalid --burst '%s' (1-512)", optarg);
+				return cli_usage_error("invalid --burst '%s' (1-512)", optarg);
 			s->burst = (unsigned)v;
 			break;
 		case O_RETRY:
 			if (parse_uint(optarg, 0, 1000000, &v) < 0)
-				return usage_error("invalid --tx-retry '%s' (0-1000000)", optarg);
+				return cli_usage_error("invalid --tx-retry '%s' (0-1000000)", optarg);
 			s->tx_retry = (unsigned)v;
 			break;
 		case O_QUEUES:
 			if (parse_uint(optarg, 1, MAX_QUEUES, &v) < 0)
-				return usage_error("invalid --queues '%s' (1-%d)", optarg, MAX_QUEUES);
+				return cli_usage_error("invalid --queues '%s' (1-%d)", optarg, MAX_QUEUES);
 			s->queues = (unsigned)v;
 			break;
 		case O_STATS:
 			if (parse_seconds(optarg, &s->stats_interval) < 0)
-				return usage_error("invalid --stats '%s' (seconds)", optarg);
+				return cli_usage_error("invalid --stats '%s' (seconds)", optarg);
 			break;
 		case O_JSON: s->json = true; break;
 		case O_DURATION:
 			if (parse_seconds(optarg, &s->duration) < 0 || s->duration == 0)
-				return usage_error("invalid --duration '%s' (seconds, more than 0)", optarg);
+				return cli_usage_error("invalid --duration '%s' (seconds, more than 0)", optarg);
 			break;
 		case O_SOCKMODE: {
 			char *end;
 			long mode = strtol(optarg, &end, 8);
 			if (*end || end == optarg || mode <= 0 || mode > 0777)
-				return usage_error("invalid --socket-mode '%s' (octal, such as 0660)", optarg);
+				return cli_usage_error("invalid --socket-mode '%s' (octal, such as 0660)", optarg);
 			s->socket_mode = (mode_t)mode;
 			break;
 		}
@@ -257,26 +235,26 @@ static int parse_args(int argc, char **argv, struct settings *s)
 			else if (*end == 'M')
 				s->police_pps *= 1e6, end++;
 			if (strcmp(end, "pps") && *end)
-				return usage_error("invalid --police '%s' (N[k|M]pps)", optarg);
+				return cli_usage_error("invalid --police '%s' (N[k|M]pps)", optarg);
 			if (!(s->police_pps > 0))
-				return usage_error("invalid --police '%s' (N[k|M]pps)", optarg);
+				return cli_usage_error("invalid --police '%s' (N[k|M]pps)", optarg);
 			break;
 		}
 		case 'h':
 			usage(stdout);
 			exit(EXIT_OK);
 		case 'V':
-			printf("%s (pinlab) %s\n", prog, PROJECT_VERSION);
+			printf("%s (pinlab) %s\n", cli_prog, PROJECT_VERSION);
 			exit(EXIT_OK);
 		default:
-			fprintf(stderr, "Try '%s --help' for more information.\n", prog);
+			fprintf(stderr, "Try '%s --help' for more information.\n", cli_prog);
 			return EXIT_USAGE;
 		}
 	}
 	if (optind < argc)
-		return usage_error("unexpected argument '%s'", argv[optind]);
+		return cli_usage_error("unexpected argument '%s'", argv[optind]);
 	if (s->vcpu_map && s->vm)
-		return usage_error("--vcpu-map and --vm exclude each other");
+		return cli_usage_error("--vcpu-map and --vm exclude each other");
 	return 0;
 }
 
@@ -611,6 +589,8 @@ int main(int argc, char **argv)
 	double start, last, deadline;
 	char msg[512];
 
+	cli_prog = "reflector";
+
 	/* Burst 16, not DPDK's usual 32: with few frames in flight (a --tx-first loopback,
 	 * a latency probe) the peer starts on the first half while we do the second;
 	 * docs/performance.md has the figures. */
@@ -624,7 +604,7 @@ int main(int argc, char **argv)
 			return EXIT_OK;
 		}
 		if (!strcmp(argv[i], "-V") || !strcmp(argv[i], "--version")) {
-			printf("%s (pinlab) %s\n", prog, PROJECT_VERSION);
+			printf("%s (pinlab) %s\n", cli_prog, PROJECT_VERSION);
 			return EXIT_OK;
 		}
 	}
@@ -642,12 +622,12 @@ int main(int argc, char **argv)
 			return r;
 	}
 	if (preflight_parse_eal(sep, argv, &ev) < 0)
-		return usage_error("%s", ev.err);
+		return cli_usage_error("%s", ev.err);
 
 	/* The EAL arguments: the user's, the --vhost ports, and what leaves nothing behind. */
 	for (unsigned i = 0; i < cfg.nvhost; i++) {
 		if (vhost_vdev(cfg.vhost[i], i, vdevs[i], sizeof(vdevs[i]), ports[i].iface, sizeof(ports[i].iface)) < 0)
-			return usage_error("invalid --vhost '%s' (NAME or PATH, then ,queues=N and ,client)", cfg.vhost[i]);
+			return cli_usage_error("invalid --vhost '%s' (NAME or PATH, then ,queues=N and ,client)", cfg.vhost[i]);
 		vdev_args[2 * i] = "--vdev";
 		vdev_args[2 * i + 1] = vdevs[i];
 	}
@@ -661,7 +641,7 @@ int main(int argc, char **argv)
 			json_t *st = rundir_read_state(cfg.vm, NULL, 0), *v;
 			size_t i, off = 0;
 			if (!st)
-				return usage_error("no VM named '%s' (see vmlaunch list)", cfg.vm);
+				return cli_usage_error("no VM named '%s' (see vmlaunch list)", cfg.vm);
 			json_array_foreach(json_object_get(st, "vcpus"), i, v)
 				off += (size_t)snprintf(buf + off, sizeof(buf) - off, "%s%lld:%lld", i ? "," : "",
 							json_integer_value(json_object_get(v, "vcpu")),
@@ -670,7 +650,7 @@ int main(int argc, char **argv)
 			m = buf;
 		}
 		if (vmap_parse(&vcpus, m, 0, &err) < 0)
-			return usage_error("invalid --vcpu-map '%s': %s", m, err.msg);
+			return cli_usage_error("invalid --vcpu-map '%s': %s", m, err.msg);
 	}
 	if (!cfg.no_preflight) {
 		struct preflight pf = { .eal = &ev, .need_mb = 128, .vcpus = vcpus.n ? &vcpus : NULL };
@@ -680,10 +660,10 @@ int main(int argc, char **argv)
 		if (r < 0) {
 			json_decref(rep);
 			vmap_free(&vcpus);
-			return fail(r == -EINVAL ? EXIT_USAGE : EXIT_FAIL, "%s", msg);
+			return cli_fail(r == -EINVAL ? EXIT_USAGE : EXIT_FAIL, "%s", msg);
 		}
 		json_array_foreach(json_object_get(rep, "findings"), i, f)
-			fprintf(stderr, "%s: warning: %s\n", prog, json_string_value(json_object_get(f, "message")));
+			fprintf(stderr, "%s: warning: %s\n", cli_prog, json_string_value(json_object_get(f, "message")));
 		json_decref(rep);
 	}
 	vmap_free(&vcpus);
@@ -696,14 +676,14 @@ int main(int argc, char **argv)
 
 	nports = rte_eth_dev_count_avail();
 	if (nports == 0 || nports > MAX_PORTS) {
-		code = fail(EXIT_USAGE, nports ? "at most %d ports" : "no ports: give one with --vhost NAME or an EAL --vdev",
+		code = cli_fail(EXIT_USAGE, nports ? "at most %d ports" : "no ports: give one with --vhost NAME or an EAL --vdev",
 			    MAX_PORTS);
 		goto out;
 	}
 	RTE_LCORE_FOREACH_WORKER(lcore)
 		nworkers++;
 	if (nworkers == 0) {
-		code = fail(EXIT_USAGE, "no worker lcore: give at least two lcores (-l 0,1)");
+		code = cli_fail(EXIT_USAGE, "no worker lcore: give at least two lcores (-l 0,1)");
 		goto out;
 	}
 	{
@@ -738,14 +718,14 @@ int main(int argc, char **argv)
 		snprintf(name, sizeof(name), "reflector_%d", s);
 		pools[s] = rte_pktmbuf_pool_create(name, n, MBUF_CACHE, 0, RTE_MBUF_DEFAULT_BUF_SIZE, s);
 		if (!pools[s]) {
-			code = fail(EXIT_FAIL, "cannot allocate %u mbufs on socket %d: %s (reserve more hugepages: hugepages setup 512M)",
+			code = cli_fail(EXIT_FAIL, "cannot allocate %u mbufs on socket %d: %s (reserve more hugepages: hugepages setup 512M)",
 				    n, s, rte_strerror(rte_errno));
 			goto out;
 		}
 	}
 	for (unsigned i = 0; i < nports; i++) {
 		if (setup_port(&ports[i], pools, nworkers, msg, sizeof(msg)) < 0) {
-			code = fail(EXIT_FAIL, "%s", msg);
+			code = cli_fail(EXIT_FAIL, "%s", msg);
 			goto out;
 		}
 	}

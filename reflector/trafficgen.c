@@ -29,6 +29,7 @@
 #include <jansson.h>
 
 #include "app.h"
+#include "cli.h"
 #include "exitcodes.h"
 #include "pkt.h"
 #include "preflight.h"
@@ -41,7 +42,6 @@
 #define RX_DESC 1024
 #define TX_DESC 1024
 
-static const char *prog = "trafficgen";
 static volatile bool force_quit;
 
 enum search { SEARCH_NONE, SEARCH_NDR, SEARCH_PDR };
@@ -111,32 +111,10 @@ static void usage(FILE *out)
 		"Frame sizes count the 4-byte FCS (RFC 2544): 64 bytes on the wire are 60 in DPDK.\n"
 		"L1 Gb/s adds preamble and inter-frame gap (20 bytes per frame).\n"
 		"\n"
-		"For more details see trafficgen(1).\n", prog);
+		"For more details see trafficgen(1).\n", cli_prog);
 }
 
-static int __attribute__((format(printf, 1, 2))) usage_error(const char *fmt, ...)
-{
-	va_list ap;
 
-	fprintf(stderr, "%s: ", prog);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "\nTry '%s --help' for more information.\n", prog);
-	return EXIT_USAGE;
-}
-
-static int __attribute__((format(printf, 2, 3))) fail(int code, const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "%s: ", prog);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	return code;
-}
 
 /* "10Mpps", "500kpps", "14880952pps", "10Gbps", "2.5Gbps".  0 or -EINVAL. */
 static int parse_rate(const char *s, double *pps, double *bps)
@@ -200,18 +178,18 @@ static int parse_args(int argc, char **argv, struct settings *s)
 			for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
 				unsigned long v = strtoul(tok, &end, 10);
 				if (*end || end == tok || tok[0] == '-' || v < TG_MIN_SIZE || v > TG_MAX_SIZE)
-					return usage_error("invalid --size '%s': sizes are %d-%d bytes", tok, TG_MIN_SIZE, TG_MAX_SIZE);
+					return cli_usage_error("invalid --size '%s': sizes are %d-%d bytes", tok, TG_MIN_SIZE, TG_MAX_SIZE);
 				if (s->nsizes == MAX_SIZES)
-					return usage_error("at most %d sizes", MAX_SIZES);
+					return cli_usage_error("at most %d sizes", MAX_SIZES);
 				s->sizes[s->nsizes++] = (unsigned)v;
 			}
 			if (s->nsizes == 0)
-				return usage_error("invalid --size '%s'", optarg);
+				return cli_usage_error("invalid --size '%s'", optarg);
 			break;
 		}
 		case O_RATE:
 			if (parse_rate(optarg, &s->rate_pps, &s->rate_bps) < 0)
-				return usage_error("invalid --rate '%s' (max, N[k|M]pps or N[M|G]bps)", optarg);
+				return cli_usage_error("invalid --rate '%s' (max, N[k|M]pps or N[M|G]bps)", optarg);
 			break;
 		case O_FLOWS:
 		case O_QUEUES:
@@ -219,7 +197,7 @@ static int parse_args(int argc, char **argv, struct settings *s)
 			unsigned long v = strtoul(optarg, &end, 10);
 			unsigned long max = c == O_FLOWS ? 64512 : c == O_QUEUES ? MAX_QUEUES : 1000;
 			if (*end || end == optarg || optarg[0] == '-' || v < 1 || v > max)
-				return usage_error("invalid --%s '%s' (1-%lu)", c == O_FLOWS ? "flows" : c == O_QUEUES ? "queues" : "trials",
+				return cli_usage_error("invalid --%s '%s' (1-%lu)", c == O_FLOWS ? "flows" : c == O_QUEUES ? "queues" : "trials",
 						   optarg, max);
 			*(c == O_FLOWS ? &s->flows : c == O_QUEUES ? &s->queues : &s->trials) = (unsigned)v;
 			break;
@@ -229,7 +207,7 @@ static int parse_args(int argc, char **argv, struct settings *s)
 		case O_PRECISION: {
 			double v = strtod(optarg, &end);
 			if (*end || end == optarg || !isfinite(v) || v < 0 || v > 3600 || (c != O_WARMUP && v == 0))
-				return usage_error("invalid --%s '%s'", c == O_DURATION ? "duration" : c == O_WARMUP ? "warmup" : "precision",
+				return cli_usage_error("invalid --%s '%s'", c == O_DURATION ? "duration" : c == O_WARMUP ? "warmup" : "precision",
 						   optarg);
 			*(c == O_DURATION ? &s->duration : c == O_WARMUP ? &s->warmup : &s->precision) = v;
 			break;
@@ -244,16 +222,16 @@ static int parse_args(int argc, char **argv, struct settings *s)
 				if (optarg[3] == '=') {
 					s->threshold_pct = strtod(optarg + 4, &end);
 					if (*end || end == optarg + 4 || !(s->threshold_pct > 0) || s->threshold_pct >= 100)
-						return usage_error("invalid --search '%s' (pdr=PCT, 0 < PCT < 100)", optarg);
+						return cli_usage_error("invalid --search '%s' (pdr=PCT, 0 < PCT < 100)", optarg);
 				}
 			} else {
-				return usage_error("invalid --search '%s' (ndr or pdr[=PCT])", optarg);
+				return cli_usage_error("invalid --search '%s' (ndr or pdr[=PCT])", optarg);
 			}
 			break;
 		case O_DSTMAC: {
 			unsigned m[6];
 			if (sscanf(optarg, "%2x:%2x:%2x:%2x:%2x:%2x%c", &m[0], &m[1], &m[2], &m[3], &m[4], &m[5], (char[2]){ 0 }) != 6)
-				return usage_error("invalid --dst-mac '%s'", optarg);
+				return cli_usage_error("invalid --dst-mac '%s'", optarg);
 			for (int i = 0; i < 6; i++)
 				s->dst_mac[i] = (uint8_t)m[i];
 			break;
@@ -264,17 +242,17 @@ static int parse_args(int argc, char **argv, struct settings *s)
 			usage(stdout);
 			exit(EXIT_OK);
 		case 'V':
-			printf("%s (pinlab) %s\n", prog, PROJECT_VERSION);
+			printf("%s (pinlab) %s\n", cli_prog, PROJECT_VERSION);
 			exit(EXIT_OK);
 		default:
-			fprintf(stderr, "Try '%s --help' for more information.\n", prog);
+			fprintf(stderr, "Try '%s --help' for more information.\n", cli_prog);
 			return EXIT_USAGE;
 		}
 	}
 	if (optind < argc)
-		return usage_error("unexpected argument '%s'", argv[optind]);
+		return cli_usage_error("unexpected argument '%s'", argv[optind]);
 	if (s->search && (s->rate_pps || s->rate_bps))
-		return usage_error("--search finds the rate itself: leave out --rate");
+		return cli_usage_error("--search finds the rate itself: leave out --rate");
 	return 0;
 }
 
@@ -579,6 +557,8 @@ int main(int argc, char **argv)
 	char msg[512];
 	json_t *summary;
 
+	cli_prog = "trafficgen";
+
 	cfg = (struct settings){ .nsizes = 1, .sizes = { 64 }, .flows = 1, .queues = 1, .trials = 1, .duration = 2,
 				 .warmup = 0.5, .precision = 1, .dst_mac = { 2, 0, 0, 0, 0, 2 } };
 	for (int i = 1; i < argc && strcmp(argv[i], "--"); i++) {
@@ -587,7 +567,7 @@ int main(int argc, char **argv)
 			return EXIT_OK;
 		}
 		if (!strcmp(argv[i], "-V") || !strcmp(argv[i], "--version")) {
-			printf("%s (pinlab) %s\n", prog, PROJECT_VERSION);
+			printf("%s (pinlab) %s\n", cli_prog, PROJECT_VERSION);
 			return EXIT_OK;
 		}
 	}
@@ -603,7 +583,7 @@ int main(int argc, char **argv)
 			return r;
 	}
 	if (preflight_parse_eal(sep, argv, &ev) < 0)
-		return usage_error("%s", ev.err);
+		return cli_usage_error("%s", ev.err);
 	n_eal = app_eal_argv(sep, argv, NULL, 0, &ev, eal_argv, 256);
 	{
 		struct preflight pf = { .eal = &ev, .need_mb = 96 };
@@ -611,7 +591,7 @@ int main(int argc, char **argv)
 		r = preflight_run(&pf, rep, msg, sizeof(msg));
 		json_decref(rep); /* the generator's own layout warnings are vmbench's business */
 		if (r < 0)
-			return fail(r == -EINVAL ? EXIT_USAGE : EXIT_FAIL, "%s", msg);
+			return cli_fail(r == -EINVAL ? EXIT_USAGE : EXIT_FAIL, "%s", msg);
 	}
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
@@ -619,7 +599,7 @@ int main(int argc, char **argv)
 		rte_exit(EXIT_FAIL, "EAL initialization failed: %s\n", rte_strerror(rte_errno));
 
 	if (rte_eth_dev_count_avail() != 1) {
-		code = fail(EXIT_USAGE, "give exactly one port (an EAL --vdev such as net_virtio_user0,path=SOCKET): %u found",
+		code = cli_fail(EXIT_USAGE, "give exactly one port (an EAL --vdev such as net_virtio_user0,path=SOCKET): %u found",
 			    rte_eth_dev_count_avail());
 		goto out;
 	}
@@ -631,7 +611,7 @@ int main(int argc, char **argv)
 			if (n < cfg.queues)
 				worker_lcore[n++] = lc;
 		if (n < cfg.queues) {
-			code = fail(EXIT_USAGE, "%u queues need %u worker lcores (and a main lcore): give -l with %u lcores",
+			code = cli_fail(EXIT_USAGE, "%u queues need %u worker lcores (and a main lcore): give -l with %u lcores",
 				    cfg.queues, cfg.queues, cfg.queues + 1);
 			goto out;
 		}
@@ -652,7 +632,7 @@ int main(int argc, char **argv)
 				maxsize = cfg.sizes[i];
 		rte_eth_dev_info_get(port, &info);
 		if (cfg.queues > info.max_rx_queues || cfg.queues > info.max_tx_queues) {
-			code = fail(EXIT_USAGE, "the port has at most %u queues", RTE_MIN(info.max_rx_queues, info.max_tx_queues));
+			code = cli_fail(EXIT_USAGE, "the port has at most %u queues", RTE_MIN(info.max_rx_queues, info.max_tx_queues));
 			goto out;
 		}
 		if (maxsize > 1518)
@@ -664,7 +644,7 @@ int main(int argc, char **argv)
 		rxpool = rte_pktmbuf_pool_create("tg_rx", 16383, 256, 0, room, socket);
 		results = rte_zmalloc(NULL, sizeof(*results) * cfg.queues, RTE_CACHE_LINE_SIZE);
 		if (!rxpool || !results) {
-			code = fail(EXIT_FAIL, "cannot allocate buffers: reserve more hugepages (hugepages setup 512M)");
+			code = cli_fail(EXIT_FAIL, "cannot allocate buffers: reserve more hugepages (hugepages setup 512M)");
 			goto out;
 		}
 		for (unsigned q = 0; q < cfg.queues; q++) {
@@ -673,30 +653,30 @@ int main(int argc, char **argv)
 			txpool[q] = rte_pktmbuf_pool_create(name, 8191, 256, 0,
 							    room, socket);
 			if (!txpool[q]) {
-				code = fail(EXIT_FAIL, "cannot allocate buffers: reserve more hugepages (hugepages setup 512M)");
+				code = cli_fail(EXIT_FAIL, "cannot allocate buffers: reserve more hugepages (hugepages setup 512M)");
 				goto out;
 			}
 			rte_mempool_obj_iter(txpool[q], init_tx_mbuf, NULL);
 		}
 		if (rte_eth_dev_configure(port, (uint16_t)cfg.queues, (uint16_t)cfg.queues, &conf) < 0) {
-			code = fail(EXIT_FAIL, "cannot configure port %u", port);
+			code = cli_fail(EXIT_FAIL, "cannot configure port %u", port);
 			goto out;
 		}
 		for (unsigned q = 0; q < cfg.queues; q++)
 			if (rte_eth_rx_queue_setup(port, (uint16_t)q, RX_DESC, (unsigned)socket, NULL, rxpool) < 0 ||
 			    rte_eth_tx_queue_setup(port, (uint16_t)q, TX_DESC, (unsigned)socket, NULL) < 0) {
-				code = fail(EXIT_FAIL, "cannot set up queue %u of port %u", q, port);
+				code = cli_fail(EXIT_FAIL, "cannot set up queue %u of port %u", q, port);
 				goto out;
 			}
 		if (rte_eth_dev_start(port) < 0) {
-			code = fail(EXIT_FAIL, "cannot start port %u (is the reflector's socket there?)", port);
+			code = cli_fail(EXIT_FAIL, "cannot start port %u (is the reflector's socket there?)", port);
 			goto out;
 		}
 	}
 	if (cfg.csv) {
 		csv = fopen(cfg.csv, "we");
 		if (!csv) {
-			code = fail(EXIT_FAIL, "cannot write %s: %s", cfg.csv, strerror(errno));
+			code = cli_fail(EXIT_FAIL, "cannot write %s: %s", cfg.csv, strerror(errno));
 			goto out;
 		}
 		fprintf(csv, "size,rate_pps,offered,tx_packets,rx_packets,loss_packets,loss_pct,duplicates,reordered,"
@@ -712,7 +692,7 @@ int main(int argc, char **argv)
 		json_t *res = NULL;
 		for (unsigned t = 0; t < cfg.trials && !force_quit; t++) {
 			json_t *o;
-			fprintf(stderr, "%s: size %u, %s %u of %u\n", prog, size, cfg.search ? "search" : "trial", t + 1, cfg.trials);
+			fprintf(stderr, "%s: size %u, %s %u of %u\n", cli_prog, size, cfg.search ? "search" : "trial", t + 1, cfg.trials);
 			if (cfg.search) {
 				o = search_rate(size);
 				if (cfg.json) {
@@ -766,7 +746,7 @@ int main(int argc, char **argv)
 		json_decref(summary);
 	}
 	if (force_quit)
-		code = fail(EXIT_FAIL, "interrupted");
+		code = cli_fail(EXIT_FAIL, "interrupted");
 	rte_eth_dev_stop(port);
 	rte_eth_dev_close(port);
 out:
