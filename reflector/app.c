@@ -15,6 +15,28 @@ int app_split(int argc, char **argv)
 	return argc;
 }
 
+int app_early_option(int argc, char **argv)
+{
+	for (int i = 1; i < argc && strcmp(argv[i], "--"); i++) {
+		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help"))
+			return 'h';
+		if (!strcmp(argv[i], "-V") || !strcmp(argv[i], "--version"))
+			return 'V';
+	}
+	return 0;
+}
+
+int app_own_args(int argc, char **argv, int sep, char **own, int max)
+{
+	int n = 0;
+
+	own[n++] = argv[0];
+	for (int i = sep + 1; i < argc && n < max - 1; i++)
+		own[n++] = argv[i];
+	own[n] = NULL;
+	return n;
+}
+
 int app_eal_argv(int eal_argc, char **argv, char **extra, int nextra, struct eal_view *ev, char **out, int max)
 {
 	bool telemetry = false;

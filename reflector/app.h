@@ -9,6 +9,14 @@
 /* Index of "--" in argv, or argc when there is none. */
 int app_split(int argc, char **argv);
 
+/* -h/--help or -V/--version among the EAL arguments (before "--"): 'h', 'V' or 0.
+ * Programs answer them before EAL sees them. */
+int app_early_option(int argc, char **argv);
+
+/* The program's own argv: argv[0], then what follows "--" at @sep.  Returns the count;
+ * @own holds @max entries, NULL-terminated. */
+int app_own_args(int argc, char **argv, int sep, char **own, int max);
+
 /* Build EAL's argv: the user's (argv[0 .. eal_argc)), then @extra, then --no-telemetry
  * unless --telemetry/--no-telemetry was given, then --in-memory unless --in-memory or
  * --file-prefix was.  @ev is updated to what EAL will get.  Returns the count. */

@@ -596,29 +596,19 @@ int main(int argc, char **argv)
 	 * docs/performance.md has the figures. */
 	cfg = (struct settings){ .mode = PKT_MACSWAP, .burst = 16, .tx_retry = 64, .stats_interval = 1,
 				 .socket_mode = 0600 };
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--"))
-			break;
-		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-			usage(stdout);
-			return EXIT_OK;
-		}
-		if (!strcmp(argv[i], "-V") || !strcmp(argv[i], "--version")) {
-			printf("%s (pinlab) %s\n", cli_prog, PROJECT_VERSION);
-			return EXIT_OK;
-		}
+	switch (app_early_option(argc, argv)) {
+	case 'h':
+		usage(stdout);
+		return EXIT_OK;
+	case 'V':
+		printf("%s (pinlab) %s\n", cli_prog, PROJECT_VERSION);
+		return EXIT_OK;
 	}
 	sep = app_split(argc, argv);
 	{
-		/* Our options: argv[0] then what follows "--". */
 		char *own[256];
-		int n = 0;
-		own[n++] = argv[0];
-		for (int i = sep + 1; i < argc && n < 255; i++)
-			own[n++] = argv[i];
-		own[n] = NULL;
-		r = parse_args(n, own, &cfg);
-		if (r)
+		int n = app_own_args(argc, argv, sep, own, 256);
+		if ((r = parse_args(n, own, &cfg)))
 			return r;
 	}
 	if (preflight_parse_eal(sep, argv, &ev) < 0)

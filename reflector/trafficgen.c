@@ -561,24 +561,18 @@ int main(int argc, char **argv)
 
 	cfg = (struct settings){ .nsizes = 1, .sizes = { 64 }, .flows = 1, .queues = 1, .trials = 1, .duration = 2,
 				 .warmup = 0.5, .precision = 1, .dst_mac = { 2, 0, 0, 0, 0, 2 } };
-	for (int i = 1; i < argc && strcmp(argv[i], "--"); i++) {
-		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-			usage(stdout);
-			return EXIT_OK;
-		}
-		if (!strcmp(argv[i], "-V") || !strcmp(argv[i], "--version")) {
-			printf("%s (pinlab) %s\n", cli_prog, PROJECT_VERSION);
-			return EXIT_OK;
-		}
+	switch (app_early_option(argc, argv)) {
+	case 'h':
+		usage(stdout);
+		return EXIT_OK;
+	case 'V':
+		printf("%s (pinlab) %s\n", cli_prog, PROJECT_VERSION);
+		return EXIT_OK;
 	}
 	sep = app_split(argc, argv);
 	{
 		char *own[256];
-		int n = 0;
-		own[n++] = argv[0];
-		for (int i = sep + 1; i < argc && n < 255; i++)
-			own[n++] = argv[i];
-		own[n] = NULL;
+		int n = app_own_args(argc, argv, sep, own, 256);
 		if ((r = parse_args(n, own, &cfg)))
 			return r;
 	}
