@@ -393,6 +393,15 @@ static int worker_main(void *arg)
 	return 0;
 }
 
+/* {"min", "mean", "p50", "p99", "p999", "max"} of a histogram, in ns. */
+static json_t *latency_json(const struct tg_hist *h)
+{
+	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I}", "min", (json_int_t)(h->count ? h->min : 0), "mean",
+			 (json_int_t)(h->count ? h->sum / h->count : 0), "p50", (json_int_t)tg_hist_quantile(h, 0.5), "p99",
+			 (json_int_t)tg_hist_quantile(h, 0.99), "p999", (json_int_t)tg_hist_quantile(h, 0.999), "max",
+			 (json_int_t)h->max);
+}
+
 /* Run one trial at @pps in total (0: max); fill a JSON object. */
 static json_t *run_trial(unsigned size, double pps)
 {
@@ -434,9 +443,9 @@ static json_t *run_trial(unsigned size, double pps)
 		tot.other += r->other;
 		tot.tx_full += r->tx_full;
 		tg_hist_merge(h, &r->hist);
-		json_array_append_new(qa, json_pack("{s:i, s:I, s:I, s:I, s:I}", "queue", q, "tx_packets", (json_int_t)r->tx,
+		json_array_append_new(qa, json_pack("{s:i, s:I, s:I, s:I, s:I, s:o}", "queue", q, "tx_packets", (json_int_t)r->tx,
 						    "rx_packets", (json_int_t)r->rx, "duplicates", (json_int_t)r->duplicates,
-						    "reordered", (json_int_t)r->reordered));
+						    "reordered", (json_int_t)r->reordered, "latency_ns", latency_json(&r->hist)));
 	}
 	secs = cfg.duration;
 	txpps = (double)tot.tx / secs;
@@ -452,11 +461,7 @@ static json_t *run_trial(unsigned size, double pps)
 			      "tx_mpps", txpps / 1e6, "rx_mpps", rxpps / 1e6, "rx_gbps_l1", pkt_gbps_l1(rxpps, avg),
 			      "rx_gbps_l2", pkt_gbps_l2(rxpps, avg), "duration", secs, "warmup", cfg.warmup);
 	}
-	json_object_set_new(o, "latency_ns",
-			    json_pack("{s:I, s:I, s:I, s:I, s:I, s:I}", "min", (json_int_t)(h->count ? h->min : 0),
-				      "mean", (json_int_t)(h->count ? h->sum / h->count : 0), "p50",
-				      (json_int_t)tg_hist_quantile(h, 0.5), "p99", (json_int_t)tg_hist_quantile(h, 0.99), "p999",
-				      (json_int_t)tg_hist_quantile(h, 0.999), "max", (json_int_t)h->max));
+	json_object_set_new(o, "latency_ns", latency_json(h));
 	json_object_set_new(o, "queues", qa);
 	json_object_set_new(o, "other_packets", json_integer((json_int_t)tot.other));
 	/* Sends that found the TX ring full: the path, not the sender, set the pace. */

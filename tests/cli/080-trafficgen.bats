@@ -56,6 +56,7 @@ tgen() {
 		assert_equal "$(jq .duplicates <<<"$o")" 0
 		assert_equal "$(jq '.tx_packets == .rx_packets and .tx_packets > 150000' <<<"$o")" true
 		assert_equal "$(jq '.latency_ns | .min <= .p50 and .p50 <= .p99 and .p99 <= .p999 and .p999 <= .max and .min > 0' <<<"$o")" true
+		assert_equal "$(jq '.queues[0].latency_ns.p50 == .latency_ns.p50' <<<"$o")" true
 		assert_equal "$(jq '.rate_pps' <<<"$o")" 200000
 		assert_equal "$(jq '.loss_pct' <<<"$o")" 0
 		[ -n "$(jq '.rx_mpps, .rx_gbps_l1, .rx_gbps_l2, .size' <<<"$o")" ]
