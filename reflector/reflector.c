@@ -354,7 +354,9 @@ static int worker_main(void *arg)
 				continue;
 			if (unlikely(cfg.police_pps > 0)) {
 				uint64_t now = rte_rdtsc();
-				double rate = cfg.police_pps / p->nq, cap = rate / 1000 + BURST_MAX; /* 1 ms of burst */
+				/* A 10 ms burst allowance, like a policer's committed burst: a short stall of the
+				 * peer or of this lcore does not turn into loss below the rate. */
+				double rate = cfg.police_pps / p->nq, cap = rate / 100 + BURST_MAX;
 				tokens[j] += (double)(now - last[j]) * rate / (double)hz;
 				if (tokens[j] > cap)
 					tokens[j] = cap;

@@ -69,8 +69,10 @@ tgen() {
 	run -0 --separate-stderr tgen --search ndr --precision 1 --duration 0.5 --warmup 0.1 --json
 	local s
 	s=$(grep '^{"type":"search"' <<<"$output")
-	# The answer is at most the limit and within the stated precision below it.
-	assert_equal "$(jq '.rate_pps <= 1000000 and .rate_pps >= 1000000 - .precision_pps' <<<"$s")" true
+	# The answer is within the stated precision below the limit, or above it by no more
+	# than the policer's 10 ms burst allowance spread over the 0.5 s trial (2%).
+	echo "NDR $(jq -c '{rate_pps, precision_pps}' <<<"$s")" >&2
+	assert_equal "$(jq '.rate_pps <= 1020000 and .rate_pps >= 1000000 - .precision_pps' <<<"$s")" true
 	assert_equal "$(jq '.trial.loss_packets' <<<"$s")" 0
 	# Above the limit, frames are lost: the first trial at max rate shows it.
 	assert_equal "$(grep '"type":"trial"' <<<"$output" | head -1 | jq '.loss_pct > 10')" true
