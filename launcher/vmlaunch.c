@@ -755,6 +755,9 @@ static int launch(struct settings *s)
 		if (keep[0])
 			snprintf(s->cfg.qemu, sizeof(s->cfg.qemu), "%s", keep);
 	}
+	/* No --qemu, and no default profile found (an unusual install): the usual binary. */
+	if (s->cfg.qemu[0] == '\0')
+		snprintf(s->cfg.qemu, sizeof(s->cfg.qemu), "qemu-system-x86_64");
 	if (s->memory_arg) {
 		uint64_t bytes;
 		if (hp_parse_size(s->memory_arg, &bytes, &err) < 0 || bytes < (16 << 20))
@@ -1060,7 +1063,5 @@ int main(int argc, char **argv)
 		return stop(&s);
 	if (!strcmp(s.cmd, "attach"))
 		return attach(&s);
-	if (s.cfg.qemu[0] == '\0' && !s.profile)
-		snprintf(s.cfg.qemu, sizeof(s.cfg.qemu), "%s", "");
 	return launch(&s);
 }

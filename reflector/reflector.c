@@ -414,7 +414,7 @@ static int worker_main(void *arg)
 	return 0;
 }
 
-static int setup_port(struct port *p, struct rte_mempool **pools, unsigned nworkers, char *msg, size_t len)
+static int setup_port(struct port *p, struct rte_mempool **pools, char *msg, size_t len)
 {
 	struct rte_eth_dev_info info;
 	struct rte_eth_conf conf;
@@ -438,7 +438,6 @@ static int setup_port(struct port *p, struct rte_mempool **pools, unsigned nwork
 			 RTE_MIN(info.max_rx_queues, info.max_tx_queues), p->nq);
 		return -EINVAL;
 	}
-	(void)nworkers;
 	memset(&conf, 0, sizeof(conf));
 	if (p->nq > 1 && info.flow_type_rss_offloads) {
 		conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
@@ -716,7 +715,7 @@ int main(int argc, char **argv)
 		}
 	}
 	for (unsigned i = 0; i < nports; i++) {
-		if (setup_port(&ports[i], pools, nworkers, msg, sizeof(msg)) < 0) {
+		if (setup_port(&ports[i], pools, msg, sizeof(msg)) < 0) {
 			code = cli_fail(EXIT_FAIL, "%s", msg);
 			goto out;
 		}
