@@ -145,7 +145,7 @@ man: $(MANPAGES)
 # missing, so it is a quick no-op on a prepared machine.
 DEB_PACKAGES := build-essential pkg-config git libhwloc-dev hwloc libnuma-dev libjansson-dev \
                 libinih-dev libcmocka-dev bats bats-assert bats-support scdoc util-linux procps jq \
-                qemu-system-x86 dpdk dpdk-dev libdpdk-dev gnuplot-nox
+                qemu-system-x86 dpdk dpdk-dev libdpdk-dev gnuplot-nox file
 
 deps:
 	$(Q)missing=$$(dpkg-query -W -f='$${db:Status-Abbrev} $${Package}\n' $(DEB_PACKAGES) 2>/dev/null | \
