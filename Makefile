@@ -172,9 +172,12 @@ demo: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)tests/demo
 
+# Benchmarks print figures (ours vs the reference tool, same run); they need root.
 bench: all
 	$(Q)tests/bench/pincheck-vm
 	$(Q)tests/bench/vmlaunch-start
+	$(Q)tests/bench/reflector-vs-testpmd
+	$(Q)tests/bench/trafficgen-vs-testpmd
 
 # --- install -----------------------------------------------------------------
 install: all
