@@ -10,18 +10,38 @@
 #include "report.h"
 #include "topo.h"
 
-/* --lcores: plain lists only ("0-3,5"); the (group)@cpu form is not judged. */
-static int parse_lcores(const char *s, struct cpuset *out, char *err, size_t len)
+/* --lcores: a list ("0-3,5"), or items LCORE@CPU ("0@0,1@1,2@1"): the CPUs are
+ * what the checks judge.  The (group)@(cpus) form is not judged. */
+static int parse_lcores(const char *s, struct eal_view *v, char *err, size_t len)
 {
 	struct pin_error e;
+	char buf[256], *tok, *save = NULL;
 
-	if (strpbrk(s, "@()")) {
-		snprintf(err, len, "--lcores '%s': the (group)@cpu form is not checked; use -l, or --no-preflight", s);
+	if (strpbrk(s, "()")) {
+		snprintf(err, len, "--lcores '%s': the (group)@cpu form is not checked; use LCORE@CPU items, or --no-preflight", s);
 		return -EINVAL;
 	}
-	if (cpuset_parse_list(out, s, 0, &e) < 0) {
-		snprintf(err, len, "invalid lcore list '%s': %s", s, e.msg);
-		return -EINVAL;
+	if (!strchr(s, '@')) {
+		if (cpuset_parse_list(&v->lcores, s, 0, &e) < 0) {
+			snprintf(err, len, "invalid lcore list '%s': %s", s, e.msg);
+			return -EINVAL;
+		}
+		v->nlcores = cpuset_count(&v->lcores);
+		return 0;
+	}
+	cpuset_zero(&v->lcores);
+	v->nlcores = 0;
+	snprintf(buf, sizeof(buf), "%s", s);
+	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		char *at = strchr(tok, '@'), *end;
+		unsigned long cpu;
+		if (!at || (strtoul(tok, &end, 10), end != at) || (cpu = strtoul(at + 1, &end, 10), *end) || end == at + 1 ||
+		    cpu >= CPUSET_MAX) {
+			snprintf(err, len, "invalid --lcores item '%s' (LCORE@CPU)", tok);
+			return -EINVAL;
+		}
+		cpuset_set(&v->lcores, (unsigned)cpu);
+		v->nlcores++;
 	}
 	return 0;
 }
@@ -50,7 +70,7 @@ int preflight_parse_eal(int argc, char **argv, struct eal_view *v)
 			i++;
 
 		if (!strcmp(opt, "-l") || !strcmp(opt, "--lcores")) {
-			if (!val || parse_lcores(val, &v->lcores, v->err, sizeof(v->err)) < 0) {
+			if (!val || parse_lcores(val, v, v->err, sizeof(v->err)) < 0) {
 				if (!val)
 					snprintf(v->err, sizeof(v->err), "%s needs a list", opt);
 				return -EINVAL;
@@ -61,6 +81,7 @@ int preflight_parse_eal(int argc, char **argv, struct eal_view *v)
 				snprintf(v->err, sizeof(v->err), "invalid coremask '%s'", val ? val : "");
 				return -EINVAL;
 			}
+			v->nlcores = cpuset_count(&v->lcores);
 			v->lcores_given = true;
 		} else if (!strcmp(opt, "--main-lcore")) {
 			char *end;
@@ -119,7 +140,7 @@ int preflight_run(const struct preflight *p, json_t *rep, char *msg, size_t len)
 		r = -EINVAL;
 		goto cleanup;
 	}
-	if (cpuset_count(&lcores) < 2) {
+	if ((v->lcores_given ? v->nlcores : cpuset_count(&lcores)) < 2) {
 		snprintf(msg, len, "give at least two lcores (-l 0,1): the main lcore collects statistics, workers poll the queues");
 		r = -EINVAL;
 		goto cleanup;

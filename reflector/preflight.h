@@ -16,7 +16,8 @@
 
 /* What the EAL arguments ask for. */
 struct eal_view {
-	struct cpuset lcores;     /* every lcore, main included */
+	struct cpuset lcores;     /* the CPUs of every lcore, main included */
+	unsigned nlcores;         /* how many lcores (several may share a CPU with LCORE@CPU) */
 	int main_lcore;           /* -1: the lowest */
 	bool lcores_given;        /* -l, -c or --lcores was there */
 	uint64_t mem_mb;          /* -m or the sum of --socket-mem; 0: not given */

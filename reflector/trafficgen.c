@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <rte_atomic.h>
 #include <rte_cycles.h>
 #include <rte_eal.h>
 #include <rte_ethdev.h>
@@ -25,6 +26,7 @@
 #include <rte_lcore.h>
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
+#include <rte_pause.h>
 
 #include <jansson.h>
 
@@ -60,9 +62,11 @@ struct settings {
 	uint8_t dst_mac[6];
 };
 
-/* What one worker (one queue) measured in one trial. */
+/* What one queue measured in one trial: its sender fills tx and tx_full, its
+ * receiver the rest (one worker does both, or two lcores split it). */
 struct qresult {
 	uint64_t tx, rx, rx_bytes, other, tx_full;
+	volatile bool tx_done;         /* the sender has stopped: tx is final */
 	uint64_t duplicates, reordered;
 	uint64_t tsc_start, tsc_end;   /* the measured window, as this worker sent it */
 	struct tg_hist hist;
@@ -70,6 +74,7 @@ struct qresult {
 
 /* The current trial, set by main before launching the workers. */
 static struct {
+	uint64_t start_tsc;            /* common to all workers */
 	unsigned size;
 	double pps;                    /* per queue; 0: max */
 	uint64_t warmup_tsc, duration_tsc, drain_tsc;
@@ -81,7 +86,16 @@ static struct rte_mempool *txpool[MAX_QUEUES], *rxpool;
 static struct qresult *results;   /* [queues] */
 static uint16_t port;
 static uint8_t src_mac[6];
-static unsigned worker_lcore[MAX_QUEUES];
+
+/* Who does what: one lcore per queue sends and receives; given two per queue, one
+ * sends and the other receives. */
+enum role { ROLE_BOTH, ROLE_TX, ROLE_RX };
+struct job {
+	unsigned q, lcore;
+	enum role role;
+};
+static struct job jobs[2 * MAX_QUEUES];
+static unsigned njobs;
 
 static void usage(FILE *out)
 {
@@ -280,10 +294,12 @@ static void put16(uint8_t *p, uint16_t v)
 	p[1] = (uint8_t)v;
 }
 
-/* One queue: send at the trial's pace, receive, account. */
+/* One queue (or one direction of it): send at the trial's pace, receive, account. */
 static int worker_main(void *arg)
 {
-	const unsigned q = (unsigned)(uintptr_t)arg;
+	const struct job *job = arg;
+	const unsigned q = job->q;
+	const bool do_tx = job->role != ROLE_RX, do_rx = job->role != ROLE_TX;
 	struct qresult *res = &results[q];
 	struct tg_stream *streams = rte_zmalloc(NULL, sizeof(*streams) * cfg.queues, 0);
 	struct rte_mbuf *tx[BURST], *rx[BURST];
@@ -293,14 +309,14 @@ static int worker_main(void *arg)
 	const double cycles_per_pkt = trial.pps > 0 ? (double)hz / trial.pps : 0;
 	static __thread uint8_t hdr[TG_MAX_SIZE]; /* tg_build writes the whole frame */
 	uint32_t seq = 0, flow = 0, pending = 0;
-	uint64_t start = rte_rdtsc(), measure = start + trial.warmup_tsc, stop = measure + trial.duration_tsc;
+	uint64_t start = trial.start_tsc, measure = start + trial.warmup_tsc, stop = measure + trial.duration_tsc;
 	uint64_t drain_end = stop + trial.drain_tsc;
 	double next_tx = (double)start;
 	unsigned burst = BURST, loops = 0;
 	/* At the max rate, poll RX every 4th loop: each poll then takes a batch, and the ring
 	 * the other CPU writes is read (a cache-coherency miss) 4x less often.  Paced trials
 	 * poll every loop, so their latency is not stretched. */
-	const unsigned rx_every = trial.pps > 0 ? 1 : 4;
+	const unsigned rx_every = trial.pps > 0 || job->role != ROLE_BOTH ? 1 : 4;
 
 	if (!streams)
 		return -ENOMEM;
@@ -311,17 +327,36 @@ static int worker_main(void *arg)
 		double per_us = trial.pps / 1e6;
 		burst = per_us >= 4 ? BURST : per_us >= 1 ? 8 : 1;
 	}
-	memset(res, 0, sizeof(*res));
-	res->tsc_start = measure;
-	res->tsc_end = stop;
+	if (do_tx) {
+		res->tsc_start = measure;
+		res->tsc_end = stop;
+	}
+	while (rte_rdtsc() < start)
+		rte_pause(); /* the common start */
 
 	for (;;) {
 		uint64_t now = rte_rdtsc();
-		bool sending = now < stop && !force_quit;
+		bool sending = do_tx && now < stop && !force_quit;
 		uint16_t n;
 
-		if (!sending && (now >= drain_end || res->rx >= res->tx) && now >= stop)
+		if (do_tx && !sending && !res->tx_done) {
+			if (pending)
+				rte_pktmbuf_free_bulk(tx, pending);
+			pending = 0;
+			rte_smp_wmb(); /* tx is final before tx_done says so */
+			res->tx_done = true;
+		}
+		if (!do_rx && res->tx_done)
 			break;
+		if (do_rx && now >= stop) {
+			bool all_back = false;
+			if (res->tx_done) {
+				rte_smp_rmb(); /* read tx after tx_done */
+				all_back = res->rx >= res->tx;
+			}
+			if (now >= drain_end || all_back)
+				break;
+		}
 		if (sending && (cycles_per_pkt == 0 || (double)now >= next_tx)) {
 			unsigned want = burst - pending;
 			if (want && rte_pktmbuf_alloc_bulk(txpool[q], tx + pending, want) == 0) {
@@ -361,7 +396,7 @@ static int worker_main(void *arg)
 					next_tx += cycles_per_pkt * sent;
 			}
 		}
-		if (sending && ++loops % rx_every && pending == 0)
+		if (!do_rx || (sending && ++loops % rx_every && pending == 0))
 			continue;
 		n = rte_eth_rx_burst(port, (uint16_t)q, rx, BURST);
 		if (n) {
@@ -421,15 +456,17 @@ static json_t *run_trial(unsigned size, double pps)
 	trial.id = next_id++;
 	if (next_id == 0)
 		next_id = 1;
-	for (unsigned q = 0; q < cfg.queues; q++)
-		rte_eal_remote_launch(worker_main, (void *)(uintptr_t)q, worker_lcore[q]);
+	memset(results, 0, sizeof(*results) * cfg.queues);
+	trial.start_tsc = rte_rdtsc() + hz / 1000; /* 1 ms for every worker to be there */
+	for (unsigned j = 0; j < njobs; j++)
+		rte_eal_remote_launch(worker_main, &jobs[j], jobs[j].lcore);
 	/* Sleep while the workers run: rte_eal_mp_wait_lcore spins, and the main lcore
 	 * often shares a CPU with someone who polls (the reflector, on a small host). */
-	for (unsigned q = 0; q < cfg.queues; q++) {
+	for (unsigned j = 0; j < njobs; j++) {
 		struct timespec ms = { 0, 1000000 };
-		while (rte_eal_get_lcore_state(worker_lcore[q]) != WAIT)
+		while (rte_eal_get_lcore_state(jobs[j].lcore) != WAIT)
 			nanosleep(&ms, NULL);
-		rte_eal_wait_lcore(worker_lcore[q]);
+		rte_eal_wait_lcore(jobs[j].lcore);
 	}
 
 	qa = json_array();
@@ -605,15 +642,26 @@ int main(int argc, char **argv)
 	RTE_ETH_FOREACH_DEV(port)
 		break;
 	{
-		unsigned lc, n = 0;
+		unsigned lc, n = 0, wl[RTE_MAX_LCORE];
 		RTE_LCORE_FOREACH_WORKER(lc)
-			if (n < cfg.queues)
-				worker_lcore[n++] = lc;
+			wl[n++] = lc;
 		if (n < cfg.queues) {
 			code = cli_fail(EXIT_USAGE, "%u queues need %u worker lcores (and a main lcore): give -l with %u lcores",
 				    cfg.queues, cfg.queues, cfg.queues + 1);
 			goto out;
 		}
+		/* Two worker lcores per queue: one sends, one receives. */
+		bool split = n >= 2 * cfg.queues;
+		for (unsigned q = 0; q < cfg.queues; q++) {
+			if (split) {
+				jobs[njobs++] = (struct job){ .q = q, .lcore = wl[2 * q], .role = ROLE_TX };
+				jobs[njobs++] = (struct job){ .q = q, .lcore = wl[2 * q + 1], .role = ROLE_RX };
+			} else {
+				jobs[njobs++] = (struct job){ .q = q, .lcore = wl[q], .role = ROLE_BOTH };
+			}
+		}
+		fprintf(stderr, "%s: %u queue%s, %s\n", cli_prog, cfg.queues, cfg.queues > 1 ? "s" : "",
+			split ? "separate send and receive lcores" : "one lcore per queue sends and receives");
 	}
 	{
 		struct rte_ether_addr a;

@@ -85,3 +85,18 @@ tgen() {
 	assert_equal "$(wc -l <"$BATS_TEST_TMPDIR/t.csv")" 4
 	head -1 "$BATS_TEST_TMPDIR/t.csv" | grep -q '^size,rate_pps,offered,tx_packets,rx_packets,loss_packets,loss_pct'
 }
+
+@test "two worker lcores per queue: one sends, one receives; the counts add up" {
+	# Three lcores on two CPUs (LCORE@CPU): pollers time-share a CPU here, so some
+	# loss is expected; what must hold is the accounting.
+	start_reflector
+	run -0 --separate-stderr trafficgen --lcores 0@1,1@0,2@1 --main-lcore 0 --no-pci --log-level=3 \
+		--single-file-segments --vdev "net_virtio_user0,path=$SOCK" -- --rate 200kpps --duration 0.5 --warmup 0.1 --json
+	[[ $stderr == *"trafficgen: 1 queue, separate send and receive lcores"* ]]
+	local o
+	o=$(grep '^{"type":"trial"' <<<"$output")
+	assert_equal "$(jq '.tx_packets == 100000' <<<"$o")" true
+	assert_equal "$(jq '.rx_packets + .loss_packets == .tx_packets and .rx_packets > 0' <<<"$o")" true
+	assert_equal "$(jq '.duplicates' <<<"$o")" 0
+	assert_equal "$(jq '.latency_ns | .min <= .p50 and .p50 <= .max' <<<"$o")" true
+}
