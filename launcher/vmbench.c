@@ -975,28 +975,22 @@ int main(int argc, char **argv)
 			usage(stdout);
 			return EXIT_OK;
 		case 'V':
-			printf("%s (pinlab) %s\n", cli_prog, PROJECT_VERSION);
-			return EXIT_OK;
+			return cli_version();
 		default:
-			fprintf(stderr, "Try '%s --help' for more information.\n", cli_prog);
-			return EXIT_USAGE;
+			return cli_try_help();
 		}
 	}
 	if (optind < argc && !strcmp(argv[optind], "run")) {
 		if (argc - optind != 2) {
-			fprintf(stderr, "%s: run needs one PROFILE\nTry '%s --help' for more information.\n", cli_prog, cli_prog);
-			return EXIT_USAGE;
+			return cli_usage_error("run needs one PROFILE");
 		}
 		return run(argv[optind + 1], out);
 	}
 	if (optind < argc && !strcmp(argv[optind], "compare")) {
 		if (argc - optind != 3) {
-			fprintf(stderr, "%s: compare needs two results directories\nTry '%s --help' for more information.\n", cli_prog, cli_prog);
-			return EXIT_USAGE;
+			return cli_usage_error("compare needs two results directories");
 		}
 		return compare(argv[optind + 1], argv[optind + 2], json);
 	}
-	fprintf(stderr, "%s: %s\nTry '%s --help' for more information.\n", cli_prog,
-		optind < argc ? "unknown command (run or compare)" : "no command given (run or compare)", cli_prog);
-	return EXIT_USAGE;
+	return cli_usage_error("%s", optind < argc ? "unknown command (run or compare)" : "no command given (run or compare)");
 }

@@ -20,8 +20,7 @@ int cli_usage_error(const char *fmt, ...)
 	va_start(ap, fmt);
 	say("", fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "Try '%s --help' for more information.\n", cli_prog);
-	return EXIT_USAGE;
+	return cli_try_help();
 }
 
 int cli_fail(int code, const char *fmt, ...)
@@ -32,6 +31,18 @@ int cli_fail(int code, const char *fmt, ...)
 	say("", fmt, ap);
 	va_end(ap);
 	return code;
+}
+
+int cli_version(void)
+{
+	printf("%s (pinlab) %s\n", cli_prog, PROJECT_VERSION);
+	return EXIT_OK;
+}
+
+int cli_try_help(void)
+{
+	fprintf(stderr, "Try '%s --help' for more information.\n", cli_prog);
+	return EXIT_USAGE;
 }
 
 void cli_warn(const char *fmt, ...)

@@ -122,11 +122,9 @@ static int parse_args(int argc, char **argv, struct settings *s)
 			usage(stdout);
 			exit(EXIT_OK);
 		case 'V':
-			printf("%s (pinlab) %s\n", cli_prog, PROJECT_VERSION);
-			exit(EXIT_OK);
+			exit(cli_version());
 		default:
-			fprintf(stderr, "Try '%s --help' for more information.\n", cli_prog);
-			return EXIT_USAGE;
+			return cli_try_help();
 		}
 	}
 	if (optind >= argc)

@@ -256,11 +256,9 @@ static int parse_args(int argc, char **argv, struct settings *s)
 			usage(stdout);
 			exit(EXIT_OK);
 		case 'V':
-			printf("%s (pinlab) %s\n", cli_prog, PROJECT_VERSION);
-			exit(EXIT_OK);
+			exit(cli_version());
 		default:
-			fprintf(stderr, "Try '%s --help' for more information.\n", cli_prog);
-			return EXIT_USAGE;
+			return cli_try_help();
 		}
 	}
 	if (optind < argc)
@@ -608,8 +606,7 @@ int main(int argc, char **argv)
 		usage(stdout);
 		return EXIT_OK;
 	case 'V':
-		printf("%s (pinlab) %s\n", cli_prog, PROJECT_VERSION);
-		return EXIT_OK;
+		return cli_version();
 	}
 	sep = app_split(argc, argv);
 	{
