@@ -25,7 +25,7 @@ WARN      += -Werror
 endif
 CFLAGS    ?= -O2 -g
 ALL_CFLAGS = -std=gnu11 -D_GNU_SOURCE -DPROJECT_VERSION='"$(VERSION)"' -DDATADIR='"$(DATADIR)"' \
-             -Ipinning -Ihugepages -Ilauncher -Ireflector $(WARN) $(CFLAGS) $(shell pkg-config --cflags $(PKGS))
+             -Ipinning -Ihugepages -Ilauncher -Ireflector -Ibench $(WARN) $(CFLAGS) $(shell pkg-config --cflags $(PKGS))
 LDLIBS_PIN = $(shell pkg-config --libs $(PKGS))
 
 ifeq ($(V),1)
@@ -46,12 +46,17 @@ HP_LIB   := $(B)/lib/libhp.a
 HP_OBJ   := $(B)/obj/hugepages/hp.o
 
 # --- the launcher library ----------------------------------------------------
-LAUNCH_SRC := $(filter-out launcher/vmlaunch.c launcher/vmbench.c,$(wildcard launcher/*.c))
+LAUNCH_SRC := $(filter-out launcher/vmlaunch.c,$(wildcard launcher/*.c))
 LAUNCH_OBJ := $(LAUNCH_SRC:%.c=$(B)/obj/%.o)
 LAUNCH_LIB := $(B)/lib/liblauncher.a
 
+# --- the benchmark's library: profiles, children, results, the guest's port ------
+BENCH_SRC  := $(filter-out bench/vmbench.c bench/trafficgen.c,$(wildcard bench/*.c))
+BENCH_OBJ  := $(BENCH_SRC:%.c=$(B)/obj/%.o)
+BENCH_LIB  := $(B)/lib/libbench.a
+
 # --- packet code shared by the DPDK programs (plain C, unit-tested) ------------
-PKT_OBJ    := $(B)/obj/reflector/pkt.o $(B)/obj/reflector/tgen.o
+PKT_OBJ    := $(B)/obj/reflector/pkt.o $(B)/obj/bench/tgen.o
 
 # --- programs ----------------------------------------------------------------
 PROGRAMS := $(B)/bin/pincheck $(B)/bin/hugepages $(B)/bin/vmlaunch $(B)/bin/reflector $(B)/bin/trafficgen $(B)/bin/vmbench
@@ -83,8 +88,8 @@ $(B)/bin/vmlaunch: $(B)/obj/launcher/vmlaunch.o $(LAUNCH_LIB) $(HP_LIB) $(PIN_LI
 # DPDK programs: -O3 and DPDK's flags from pkg-config (Debian's libdpdk-dev).
 DPDK_CFLAGS = $(shell pkg-config --cflags libdpdk 2>/dev/null) -O3
 DPDK_LIBS   = $(shell pkg-config --libs libdpdk 2>/dev/null)
-$(B)/obj/reflector/reflector.o $(B)/obj/reflector/app.o $(B)/obj/reflector/trafficgen.o: ALL_CFLAGS += $(DPDK_CFLAGS) -Wno-missing-prototypes
-$(B)/obj/reflector/pkt.o $(B)/obj/reflector/tgen.o: ALL_CFLAGS += -O3
+$(B)/obj/reflector/reflector.o $(B)/obj/reflector/app.o $(B)/obj/bench/trafficgen.o: ALL_CFLAGS += $(DPDK_CFLAGS) -Wno-missing-prototypes
+$(B)/obj/reflector/pkt.o $(B)/obj/bench/tgen.o: ALL_CFLAGS += -O3
 
 $(B)/bin/reflector: $(B)/obj/reflector/reflector.o $(B)/obj/reflector/app.o $(B)/obj/reflector/preflight.o $(PKT_OBJ) $(LAUNCH_LIB) $(HP_LIB) $(PIN_LIB)
 	$(call msg,LD,$@)
@@ -98,12 +103,12 @@ $(B)/tests/vpeer: $(B)/obj/tests/peer/vpeer.o
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $^ $(DPDK_LIBS)
 
-$(B)/bin/trafficgen: $(B)/obj/reflector/trafficgen.o $(B)/obj/reflector/app.o $(B)/obj/reflector/preflight.o $(PKT_OBJ) $(LAUNCH_LIB) $(HP_LIB) $(PIN_LIB)
+$(B)/bin/trafficgen: $(B)/obj/bench/trafficgen.o $(B)/obj/reflector/app.o $(B)/obj/reflector/preflight.o $(PKT_OBJ) $(LAUNCH_LIB) $(HP_LIB) $(PIN_LIB)
 	$(call msg,LD,$@)
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS_PIN) $(DPDK_LIBS)
 
-$(B)/bin/vmbench: $(B)/obj/launcher/vmbench.o $(LAUNCH_LIB) $(HP_LIB) $(PIN_LIB)
+$(B)/bin/vmbench: $(B)/obj/bench/vmbench.o $(BENCH_LIB) $(LAUNCH_LIB) $(HP_LIB) $(PIN_LIB)
 	$(call msg,LD,$@)
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS_PIN)
@@ -128,7 +133,12 @@ $(LAUNCH_LIB): $(LAUNCH_OBJ)
 	@mkdir -p $(@D)
 	$(Q)rm -f $@ && $(AR) rcs $@ $^
 
-$(B)/tests/test_%: $(B)/obj/tests/unit/test_%.o $(UNIT_HELPERS) $(PKT_OBJ) $(LAUNCH_LIB) $(HP_LIB) $(PIN_LIB)
+$(BENCH_LIB): $(filter-out $(B)/obj/bench/tgen.o,$(BENCH_OBJ))
+	$(call msg,AR,$@)
+	@mkdir -p $(@D)
+	$(Q)rm -f $@ && $(AR) rcs $@ $^
+
+$(B)/tests/test_%: $(B)/obj/tests/unit/test_%.o $(UNIT_HELPERS) $(PKT_OBJ) $(BENCH_LIB) $(LAUNCH_LIB) $(HP_LIB) $(PIN_LIB)
 	$(call msg,LD,$@)
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS_PIN) -lpthread $(shell pkg-config --libs cmocka)

@@ -9,6 +9,7 @@
 #include "hp.h"
 #include "inifile.h"
 #include "qemucmd.h"
+#include "templates.h"
 
 struct profile_ctx {
 	struct vm_config *c;
@@ -59,29 +60,6 @@ static int profile_key(void *ctx, const char *file, int lineno, const char *sect
 	return 0;
 }
 
-/* Where profiles live: $PINLAB_TEMPLATES/qemu, the source tree next to the binary, DATADIR. */
-static int find_profile(const char *name, char *path, size_t len)
-{
-	char exe[PATH_MAX], *slash;
-	const char *env = getenv("PINLAB_TEMPLATES");
-	ssize_t n;
-
-	if (env && snprintf(path, len, "%s/qemu/%s.conf", env, name) < (int)len && access(path, R_OK) == 0)
-		return 0;
-	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	if (n > 0) {
-		exe[n] = '\0';
-		/* build/bin/vmlaunch -> ../../templates */
-		for (int up = 0; up < 3 && (slash = strrchr(exe, '/')); up++)
-			*slash = '\0';
-		if (snprintf(path, len, "%s/templates/qemu/%s.conf", exe, name) < (int)len && access(path, R_OK) == 0)
-			return 0;
-	}
-	if (snprintf(path, len, "%s/templates/qemu/%s.conf", DATADIR, name) < (int)len && access(path, R_OK) == 0)
-		return 0;
-	return -ENOENT;
-}
-
 int qemucmd_load_profile(struct vm_config *c, const char *name_or_file, char *args_buf, size_t args_len,
 			 struct pin_error *err)
 {
@@ -89,16 +67,9 @@ int qemucmd_load_profile(struct vm_config *c, const char *name_or_file, char *ar
 	struct profile_ctx p = { .c = c, .args = args_buf, .args_len = args_len };
 	int r;
 
-	if (strchr(name_or_file, '/') || strstr(name_or_file, ".conf")) {
-		snprintf(path, sizeof(path), "%s", name_or_file);
-	} else if (find_profile(name_or_file, path, sizeof(path)) < 0) {
-		return pin_fail(err, -ENOENT, 0, "no profile '%s' (looked for %s.conf in $PINLAB_TEMPLATES/qemu, templates/qemu and %s/templates/qemu)",
-				name_or_file, name_or_file, DATADIR);
-	}
-	r = ini_load(path, profile_key, &p, err);
-	if (r == -ENOENT)
-		return pin_fail(err, -ENOENT, 0, "cannot read profile %s: %s", path, strerror(errno));
-	return r;
+	if ((r = tmpl_find("qemu", name_or_file, path, sizeof(path), err)) < 0)
+		return r;
+	return ini_load(path, profile_key, &p, NULL, err);
 }
 
 static bool valid_mac(const char *m)

@@ -4,7 +4,7 @@
 
 struct pin_error {
 	size_t pos;      /* byte offset in the parsed string (0 when not positional) */
-	char msg[160];   /* one line, no trailing newline, no program name */
+	char msg[512];   /* one line, no trailing newline, no program name */
 };
 
 /* Fill @err (which may be NULL) and return @ret, so callers can `return pin_fail(...)`. */

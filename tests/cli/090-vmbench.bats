@@ -56,11 +56,11 @@ teardown() {
 	run -2 --separate-stderr vmbench run "$FIX/bench/unknown-key.conf" --out "$OUT/x"
 	[[ $stderr == "vmbench: $FIX/bench/unknown-key.conf:3: unknown key 'sizez'"* ]]
 	run -2 --separate-stderr vmbench run "$FIX/bench/bad-value.conf" --out "$OUT/x"
-	assert_equal "$stderr" "vmbench: $FIX/bench/bad-value.conf:4: duration: invalid value 'soon' (seconds)"
+	assert_equal "$stderr" "vmbench: $FIX/bench/bad-value.conf:4: duration: invalid value 'soon' (seconds, more than 0, at most 3600)"
 	run -2 --separate-stderr vmbench run /nonexistent.conf --out "$OUT/x"
-	[[ $stderr == "vmbench: cannot read /nonexistent.conf: No such file or directory"* ]]
+	[[ $stderr == "vmbench: cannot read profile /nonexistent.conf: No such file or directory"* ]]
 	run -2 --separate-stderr vmbench run no-such-profile --out "$OUT/x"
-	[[ $stderr == *"cannot read "*"templates/bench/no-such-profile.conf"* ]]
+	[[ $stderr == "vmbench: no bench profile 'no-such-profile' (there are: "*"loopback"*"; or give a file)" ]]
 	[ ! -e "$OUT/x" ]
 	run -2 --separate-stderr vmbench frobnicate
 	run -0 vmbench --help

@@ -36,6 +36,7 @@
 #include "pkt.h"
 #include "preflight.h"
 #include "report.h"
+#include "numparse.h"
 #include "tgen.h"
 
 #define MAX_QUEUES 16
@@ -57,6 +58,9 @@ struct settings {
 	enum search search;
 	double threshold_pct;     /* loss allowed by the search */
 	double precision;         /* stop when hi - lo <= precision * max rate */
+	double tolerance_pct;     /* a trial sending below asked * (1 - this) is sender-limited */
+	double sender_cap_pps;    /* >0: never send faster (emulate a slower sender) */
+	double link_wait;         /* seconds to wait for the peer before the first trial */
 	bool json;
 	const char *csv;
 	uint8_t dst_mac[6];
@@ -66,6 +70,7 @@ struct settings {
  * receiver the rest (one worker does both, or two lcores split it). */
 struct qresult {
 	uint64_t tx, rx, rx_bytes, other, tx_full;
+	uint64_t skipped;              /* send slots given up after a stall (never sent in a burst later) */
 	volatile bool tx_done;         /* the sender has stopped: tx is final */
 	uint64_t duplicates, reordered;
 	uint64_t tsc_start, tsc_end;   /* the measured window, as this worker sent it */
@@ -76,7 +81,7 @@ struct qresult {
 static struct {
 	uint64_t start_tsc;            /* common to all workers */
 	unsigned size;
-	double pps;                    /* per queue; 0: max */
+	double pps;                    /* per queue, the pace kept; 0: max */
 	uint64_t warmup_tsc, duration_tsc, drain_tsc;
 	uint8_t id;
 } trial;
@@ -115,6 +120,10 @@ static void usage(FILE *out)
 		"     --search ndr|pdr[=PCT] RFC 2544 throughput: the highest rate with loss <= 0 or PCT %%\n"
 		"                           (pdr default 0.1)\n"
 		"     --precision PCT       search until the interval is PCT %% of the maximum rate (default 1)\n"
+		"     --tolerance PCT       a trial that sends less than the asked rate by more than PCT %%\n"
+		"                           is sender-limited and does not pass a search step (default 1)\n"
+		"     --link-wait SECONDS   wait for the peer (link up) before the first trial (default 10)\n"
+		"     --sender-cap RATE     never send faster than N[k|M]pps (emulate a slower sender)\n"
 		"     --trials N            repeat each trial (or search) N times; median and spread\n"
 		"     --dst-mac MAC         destination MAC (default 02:00:00:00:00:02)\n"
 		"     --json                one JSON object per line: trials, searches, a summary\n"
@@ -123,45 +132,18 @@ static void usage(FILE *out)
 		" -V, --version             display version\n"
 		"\n"
 		"Frame sizes count the 4-byte FCS (RFC 2544): 64 bytes on the wire are 60 in DPDK.\n"
-		"L1 Gb/s adds preamble and inter-frame gap (20 bytes per frame).\n"
+		"L1 Gb/s adds preamble and inter-frame gap (20 bytes per frame).  Every trial reports\n"
+		"the rate it asked for and the rate it achieved; searches report achieved rates.\n"
 		"\n"
 		"For more details see trafficgen(1).\n", cli_prog);
 }
 
 
 
-/* "10Mpps", "500kpps", "14880952pps", "10Gbps", "2.5Gbps".  0 or -EINVAL. */
-static int parse_rate(const char *s, double *pps, double *bps)
-{
-	char *end;
-	double v, mult = 1;
-
-	*pps = *bps = 0;
-	if (!strcmp(s, "max"))
-		return 0;
-	errno = 0;
-	v = strtod(s, &end);
-	if (errno || end == s || !isfinite(v) || v <= 0)
-		return -EINVAL;
-	if (*end == 'k' || *end == 'K')
-		mult = 1e3, end++;
-	else if (*end == 'M')
-		mult = 1e6, end++;
-	else if (*end == 'G')
-		mult = 1e9, end++;
-	if (!strcmp(end, "pps"))
-		*pps = v * mult;
-	else if (!strcmp(end, "bps"))
-		*bps = v * mult;
-	else
-		return -EINVAL;
-	return 0;
-}
-
 static int parse_args(int argc, char **argv, struct settings *s)
 {
 	enum { O_SIZE = 256, O_RATE, O_FLOWS, O_QUEUES, O_DURATION, O_WARMUP, O_SEARCH, O_PRECISION, O_TRIALS,
-	       O_DSTMAC, O_JSON, O_CSV };
+	       O_DSTMAC, O_JSON, O_CSV, O_TOLERANCE, O_CAP, O_LINKWAIT };
 	static const struct option longopts[] = {
 		{ "size", required_argument, NULL, O_SIZE },
 		{ "rate", required_argument, NULL, O_RATE },
@@ -175,11 +157,14 @@ static int parse_args(int argc, char **argv, struct settings *s)
 		{ "dst-mac", required_argument, NULL, O_DSTMAC },
 		{ "json", no_argument, NULL, O_JSON },
 		{ "csv", required_argument, NULL, O_CSV },
+		{ "tolerance", required_argument, NULL, O_TOLERANCE },
+		{ "sender-cap", required_argument, NULL, O_CAP },
+		{ "link-wait", required_argument, NULL, O_LINKWAIT },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
-	char *end;
+	unsigned long long u;
 	int c;
 
 	optind = 1;
@@ -187,45 +172,58 @@ static int parse_args(int argc, char **argv, struct settings *s)
 		switch (c) {
 		case O_SIZE: {
 			char buf[256], *tok, *save = NULL;
+			if (strlen(optarg) >= sizeof(buf))
+				return cli_usage_error("invalid --size: too long");
 			snprintf(buf, sizeof(buf), "%s", optarg);
 			s->nsizes = 0;
 			for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-				unsigned long v = strtoul(tok, &end, 10);
-				if (*end || end == tok || tok[0] == '-' || v < TG_MIN_SIZE || v > TG_MAX_SIZE)
+				if (num_parse_uint(tok, TG_MIN_SIZE, TG_MAX_SIZE, &u) < 0)
 					return cli_usage_error("invalid --size '%s': sizes are %d-%d bytes", tok, TG_MIN_SIZE, TG_MAX_SIZE);
 				if (s->nsizes == MAX_SIZES)
 					return cli_usage_error("at most %d sizes", MAX_SIZES);
-				s->sizes[s->nsizes++] = (unsigned)v;
+				s->sizes[s->nsizes++] = (unsigned)u;
 			}
 			if (s->nsizes == 0)
 				return cli_usage_error("invalid --size '%s'", optarg);
 			break;
 		}
 		case O_RATE:
-			if (parse_rate(optarg, &s->rate_pps, &s->rate_bps) < 0)
-				return cli_usage_error("invalid --rate '%s' (max, N[k|M]pps or N[M|G]bps)", optarg);
+			if (strcmp(optarg, "max") && num_parse_rate(optarg, &s->rate_pps, &s->rate_bps) < 0)
+				return cli_usage_error("invalid --rate '%s' (max, N[k|M|G]pps or N[k|M|G]bps, at most 2 Gpps or 2 Tbps)",
+						       optarg);
+			if (!strcmp(optarg, "max"))
+				s->rate_pps = s->rate_bps = 0;
+			break;
+		case O_CAP:
+			if (num_parse_pps(optarg, &s->sender_cap_pps) < 0)
+				return cli_usage_error("invalid --sender-cap '%s' (N[k|M|G]pps)", optarg);
 			break;
 		case O_FLOWS:
 		case O_QUEUES:
 		case O_TRIALS: {
-			unsigned long v = strtoul(optarg, &end, 10);
-			unsigned long max = c == O_FLOWS ? 64512 : c == O_QUEUES ? MAX_QUEUES : 1000;
-			if (*end || end == optarg || optarg[0] == '-' || v < 1 || v > max)
-				return cli_usage_error("invalid --%s '%s' (1-%lu)", c == O_FLOWS ? "flows" : c == O_QUEUES ? "queues" : "trials",
-						   optarg, max);
-			*(c == O_FLOWS ? &s->flows : c == O_QUEUES ? &s->queues : &s->trials) = (unsigned)v;
+			unsigned long long max = c == O_FLOWS ? 64512 : c == O_QUEUES ? MAX_QUEUES : 1000;
+			if (num_parse_uint(optarg, 1, max, &u) < 0)
+				return cli_usage_error("invalid --%s '%s' (1-%llu)", c == O_FLOWS ? "flows" : c == O_QUEUES ? "queues" : "trials",
+						       optarg, max);
+			*(c == O_FLOWS ? &s->flows : c == O_QUEUES ? &s->queues : &s->trials) = (unsigned)u;
 			break;
 		}
 		case O_DURATION:
 		case O_WARMUP:
-		case O_PRECISION: {
-			double v = strtod(optarg, &end);
-			if (*end || end == optarg || !isfinite(v) || v < 0 || v > 3600 || (c != O_WARMUP && v == 0))
-				return cli_usage_error("invalid --%s '%s'", c == O_DURATION ? "duration" : c == O_WARMUP ? "warmup" : "precision",
-						   optarg);
-			*(c == O_DURATION ? &s->duration : c == O_WARMUP ? &s->warmup : &s->precision) = v;
+		case O_LINKWAIT:
+			if (num_parse_seconds(optarg, c != O_DURATION, 3600,
+					      c == O_DURATION ? &s->duration : c == O_WARMUP ? &s->warmup : &s->link_wait) < 0)
+				return cli_usage_error("invalid --%s '%s' (seconds, %s 3600)",
+						       c == O_DURATION ? "duration" : c == O_WARMUP ? "warmup" : "link-wait", optarg,
+						       c == O_DURATION ? "more than 0, at most" : "0 to");
 			break;
-		}
+		case O_PRECISION:
+		case O_TOLERANCE:
+			if (num_parse_double(optarg, 0, c == O_PRECISION ? 100 : 50, c == O_PRECISION ? &s->precision : &s->tolerance_pct) < 0 ||
+			    (c == O_PRECISION && s->precision == 0))
+				return cli_usage_error("invalid --%s '%s' (a percentage, %s)", c == O_PRECISION ? "precision" : "tolerance",
+						       optarg, c == O_PRECISION ? "more than 0, at most 100" : "0-50");
+			break;
 		case O_SEARCH:
 			if (!strcmp(optarg, "ndr")) {
 				s->search = SEARCH_NDR;
@@ -233,11 +231,9 @@ static int parse_args(int argc, char **argv, struct settings *s)
 			} else if (!strncmp(optarg, "pdr", 3) && (optarg[3] == '\0' || optarg[3] == '=')) {
 				s->search = SEARCH_PDR;
 				s->threshold_pct = 0.1;
-				if (optarg[3] == '=') {
-					s->threshold_pct = strtod(optarg + 4, &end);
-					if (*end || end == optarg + 4 || !(s->threshold_pct > 0) || s->threshold_pct >= 100)
-						return cli_usage_error("invalid --search '%s' (pdr=PCT, 0 < PCT < 100)", optarg);
-				}
+				if (optarg[3] == '=' && (num_parse_double(optarg + 4, 0, 100, &s->threshold_pct) < 0 ||
+							 s->threshold_pct == 0 || s->threshold_pct == 100))
+					return cli_usage_error("invalid --search '%s' (pdr=PCT, 0 < PCT < 100)", optarg);
 			} else {
 				return cli_usage_error("invalid --search '%s' (ndr or pdr[=PCT])", optarg);
 			}
@@ -305,6 +301,8 @@ static int worker_main(void *arg)
 	const uint64_t hz = rte_get_tsc_hz();
 	const uint32_t len = trial.size - 4;
 	const double cycles_per_pkt = trial.pps > 0 ? (double)hz / trial.pps : 0;
+	/* More than a burst behind schedule is a stall, not jitter: give up those slots. */
+	const double slack = cycles_per_pkt * BURST;
 	static __thread uint8_t hdr[TG_MAX_SIZE]; /* tg_build writes the whole frame */
 	uint32_t seq = 0, flow = 0, pending = 0;
 	uint64_t start = trial.start_tsc, measure = start + trial.warmup_tsc, stop = measure + trial.duration_tsc;
@@ -354,6 +352,16 @@ static int worker_main(void *arg)
 			}
 			if (now >= drain_end || all_back)
 				break;
+		}
+		if (sending && cycles_per_pkt > 0 && (double)now - next_tx > slack) {
+			/* Behind after a stall (this lcore was preempted, the ring was full): sending
+			 * the backlog at full speed would be a burst far above the asked rate, which a
+			 * policer rightly drops.  Skip the missed slots and count them: the achieved
+			 * rate shows the shortfall, and the trial is marked sender-limited. */
+			uint64_t missed = (uint64_t)(((double)now - next_tx) / cycles_per_pkt);
+			next_tx += (double)missed * cycles_per_pkt;
+			if (now >= measure)
+				res->skipped += missed;
 		}
 		if (sending && (cycles_per_pkt == 0 || (double)now >= next_tx)) {
 			unsigned want = burst - pending;
@@ -435,19 +443,33 @@ static json_t *latency_json(const struct tg_hist *h)
 			 (json_int_t)h->max);
 }
 
-/* Run one trial at @pps in total (0: max); fill a JSON object. */
+/* Is the link up now? */
+static bool link_up(void)
+{
+	struct rte_eth_link link;
+
+	return rte_eth_link_get_nowait(port, &link) == 0 && link.link_status == RTE_ETH_LINK_UP;
+}
+
+/* Run one trial asking for @pps in total (0: max); fill a JSON object.  A trial that
+ * sent nothing has "status": "failed" and a "reason"; one that sent less than it asked
+ * by more than the tolerance is "sender_limited". */
 static json_t *run_trial(unsigned size, double pps)
 {
 	static uint8_t next_id = 1;
 	const uint64_t hz = rte_get_tsc_hz();
 	struct qresult tot = { 0 };
 	struct tg_hist *h = calloc(1, sizeof(*h));
-	double secs, txpps, rxpps, loss_pct;
+	double secs, txpps, rxpps, loss_pct, pace = pps;
+	bool limited;
 	int64_t loss;
 	json_t *o, *qa;
 
+	/* The pace the sender keeps: what was asked, never above the cap. */
+	if (cfg.sender_cap_pps > 0 && (pace == 0 || pace > cfg.sender_cap_pps))
+		pace = cfg.sender_cap_pps;
 	trial.size = size;
-	trial.pps = pps / cfg.queues;
+	trial.pps = pace / cfg.queues;
 	trial.warmup_tsc = (uint64_t)(cfg.warmup * (double)hz);
 	trial.duration_tsc = (uint64_t)(cfg.duration * (double)hz);
 	trial.drain_tsc = hz / 10; /* in-flight frames have 100 ms to come back */
@@ -477,6 +499,7 @@ static json_t *run_trial(unsigned size, double pps)
 		tot.reordered += r->reordered;
 		tot.other += r->other;
 		tot.tx_full += r->tx_full;
+		tot.skipped += r->skipped;
 		tg_hist_merge(h, &r->hist);
 		json_array_append_new(qa, json_pack("{s:i, s:I, s:I, s:I, s:I, s:o}", "queue", q, "tx_packets", (json_int_t)r->tx,
 						    "rx_packets", (json_int_t)r->rx, "duplicates", (json_int_t)r->duplicates,
@@ -487,6 +510,7 @@ static json_t *run_trial(unsigned size, double pps)
 	rxpps = (double)tot.rx / secs;
 	loss = (int64_t)tot.tx - (int64_t)tot.rx;
 	loss_pct = tot.tx ? 100.0 * (double)loss / (double)tot.tx : 0;
+	limited = pps > 0 && txpps < pps * (1 - cfg.tolerance_pct / 100);
 	{
 		double avg = tot.rx ? (double)tot.rx_bytes / (double)tot.rx : size - 4;
 		o = json_pack("{s:s, s:i, s:f, s:s, s:I, s:I, s:I, s:f, s:I, s:I, s:f, s:f, s:f, s:f, s:f, s:f}",
@@ -496,6 +520,21 @@ static json_t *run_trial(unsigned size, double pps)
 			      "tx_mpps", txpps / 1e6, "rx_mpps", rxpps / 1e6, "rx_gbps_l1", pkt_gbps_l1(rxpps, avg),
 			      "rx_gbps_l2", pkt_gbps_l2(rxpps, avg), "duration", secs, "warmup", cfg.warmup);
 	}
+	/* What was asked and what the sender achieved: a search judges the second. */
+	json_object_set_new(o, "asked_pps", pps > 0 ? json_real(pps) : json_null());
+	json_object_set_new(o, "offered_pps", json_real(txpps));
+	json_object_set_new(o, "offered_gbps_l1", json_real(pkt_gbps_l1(txpps, size - 4)));
+	json_object_set_new(o, "offered_gbps_l2", json_real(pkt_gbps_l2(txpps, size - 4)));
+	json_object_set_new(o, "sender_limited", json_boolean(limited));
+	json_object_set_new(o, "skipped_slots", json_integer((json_int_t)tot.skipped));
+	if (tot.tx == 0) {
+		/* Nothing sent is never "0 % loss". */
+		json_object_set_new(o, "status", json_string("failed"));
+		json_object_set_new(o, "reason", json_string(link_up() ? "sent nothing: the port took no frames"
+								       : "sent nothing: the link is down (the peer went away)"));
+	} else {
+		json_object_set_new(o, "status", json_string("ok"));
+	}
 	json_object_set_new(o, "latency_ns", latency_json(h));
 	json_object_set_new(o, "queues", qa);
 	json_object_set_new(o, "other_packets", json_integer((json_int_t)tot.other));
@@ -503,6 +542,11 @@ static json_t *run_trial(unsigned size, double pps)
 	json_object_set_new(o, "tx_ring_full", json_integer((json_int_t)tot.tx_full));
 	free(h);
 	return o;
+}
+
+static bool trial_failed(const json_t *t)
+{
+	return !strcmp(json_string_value(json_object_get(t, "status")) ?: "failed", "failed");
 }
 
 static FILE *csv;
@@ -515,11 +559,19 @@ static void emit_trial(json_t *t)
 		json_dumpf(t, stdout, JSON_COMPACT | JSON_REAL_PRECISION(6));
 		putchar('\n');
 	} else {
-		printf("%5lld B  offered %-9s tx %8.3f Mpps  rx %8.3f Mpps  %7.2f Gb/s L1  loss %lld (%.4f%%)  dup %lld  reord %lld  "
+		char asked[32] = "max";
+		if (json_is_number(json_object_get(t, "asked_pps")))
+			snprintf(asked, sizeof(asked), "%.3f Mpps", json_number_value(json_object_get(t, "asked_pps")) / 1e6);
+		if (trial_failed(t))
+			printf("%5lld B  asked %s: trial failed: %s\n", json_integer_value(json_object_get(t, "size")), asked,
+			       json_string_value(json_object_get(t, "reason")));
+		else
+		printf("%5lld B  asked %-13s tx %8.3f Mpps%s  rx %8.3f Mpps  %7.2f Gb/s L1  loss %lld (%.4f%%)  dup %lld  reord %lld  "
 		       "latency min %lld p50 %lld p99 %lld p99.9 %lld max %lld ns\n",
-		       json_integer_value(json_object_get(t, "size")),
-		       !strcmp(json_string_value(json_object_get(t, "offered")), "max") ? "max" : "paced",
-		       json_real_value(json_object_get(t, "tx_mpps")), json_real_value(json_object_get(t, "rx_mpps")),
+		       json_integer_value(json_object_get(t, "size")), asked,
+		       json_real_value(json_object_get(t, "tx_mpps")),
+		       json_is_true(json_object_get(t, "sender_limited")) ? " (sender-limited)" : "",
+		       json_real_value(json_object_get(t, "rx_mpps")),
 		       json_real_value(json_object_get(t, "rx_gbps_l1")), json_integer_value(json_object_get(t, "loss_packets")),
 		       json_real_value(json_object_get(t, "loss_pct")), json_integer_value(json_object_get(t, "duplicates")),
 		       json_integer_value(json_object_get(t, "reordered")), json_integer_value(json_object_get(lat, "min")),
@@ -549,43 +601,96 @@ static int cmp_double(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-/* RFC 2544 throughput for one size: the highest rate whose loss is within the threshold. */
-static json_t *search_rate(unsigned size)
+static double num(const json_t *o, const char *key)
 {
-	json_t *first = run_trial(size, 0), *best = NULL, *t;
-	double max = json_real_value(json_object_get(first, "tx_mpps")) * 1e6, lo = 0, hi, step;
+	return json_number_value(json_object_get(o, key));
+}
+
+/* RFC 2544 throughput for one size, judged on what was sent: the highest achieved
+ * rate whose loss is within the threshold.  The first trial runs at the maximum
+ * rate; then bisection on the asked rate.  A sender-limited trial (it sent less than
+ * asked, beyond the tolerance) does not pass a step: the generator, not the path,
+ * is the limit there, and "limited_by" says so.  *@failed when a trial sent nothing. */
+static json_t *search_rate(unsigned size, bool *failed)
+{
+	json_t *first = run_trial(size, 0), *best = NULL, *t, *o;
+	const char *limit = "path";
+	double max, lo = 0, hi, step;
 	unsigned steps = 0;
 
+	if (!first)
+		return NULL;
 	emit_trial(first);
-	if (json_real_value(json_object_get(first, "loss_pct")) <= cfg.threshold_pct) {
-		/* The fastest we can send passes: that is the result (the sender is the limit). */
-		best = first;
-		lo = max;
-		hi = max;
+	max = num(first, "offered_pps");
+	if (trial_failed(first)) {
+		*failed = true;
+		hi = 0;
+	} else if (num(first, "loss_pct") <= cfg.threshold_pct) {
+		/* The fastest we can send passes: the sender is the limit. */
+		best = json_incref(first);
+		lo = hi = max;
+		limit = "generator";
 	} else {
-		json_decref(first);
 		hi = max;
 	}
 	step = max * cfg.precision / 100;
-	while (hi - lo > step && steps++ < 24 && !force_quit) {
+	while (!*failed && hi - lo > step && steps++ < 24 && !force_quit) {
 		double mid = (lo + hi) / 2;
-		t = run_trial(size, mid);
+		if (!(t = run_trial(size, mid)))
+			break;
 		emit_trial(t);
-		if (json_real_value(json_object_get(t, "loss_pct")) <= cfg.threshold_pct) {
+		if (trial_failed(t)) {
+			*failed = true;
+			json_decref(t);
+		} else if (json_is_true(json_object_get(t, "sender_limited"))) {
+			hi = mid;
+			limit = "generator";
+			json_decref(t);
+		} else if (num(t, "loss_pct") <= cfg.threshold_pct) {
 			lo = mid;
 			json_decref(best);
 			best = t;
 		} else {
 			hi = mid;
+			limit = "path";
 			json_decref(t);
 		}
 	}
-	{
-		json_t *o = json_pack("{s:s, s:i, s:s, s:f, s:f, s:f, s:f, s:i}", "type", "search", "size", size, "search",
-				      cfg.search == SEARCH_NDR ? "ndr" : "pdr", "threshold_pct", cfg.threshold_pct, "rate_pps", lo,
-				      "precision_pps", step, "max_pps", max, "steps", steps);
-		json_object_set_new(o, "trial", best ? best : json_null());
-		return o;
+	o = json_pack("{s:s, s:i, s:s, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:i, s:s, s:s}", "type", "search", "size", size,
+		      "search", cfg.search == SEARCH_NDR ? "ndr" : "pdr", "threshold_pct", cfg.threshold_pct, "rate_pps",
+		      best ? num(best, "offered_pps") : 0.0, "lower_pps", lo, "upper_pps", hi, "precision_pps", step, "max_pps",
+		      max, "max_rx_pps", num(first, "rx_mpps") * 1e6, "steps", steps, "limited_by", limit, "status",
+		      *failed ? "failed" : "ok");
+	if (!o) {
+		json_decref(best);
+		json_decref(first);
+		return NULL;
+	}
+	json_object_set_new(o, "asked_pps", best && json_is_number(json_object_get(best, "asked_pps"))
+						    ? json_real(num(best, "asked_pps")) : json_null());
+	json_object_set_new(o, "trial", best ? best : json_null());
+	json_object_set_new(o, "max_trial", first);
+	return o;
+}
+
+/* Wait until the peer is there (link up), at most cfg.link_wait seconds.  True when it is. */
+static bool wait_link(void)
+{
+	struct timespec ms = { 0, 10 * 1000 * 1000 };
+
+	for (double waited = 0; !link_up(); waited += 0.01) {
+		if (force_quit || waited >= cfg.link_wait)
+			return false;
+		nanosleep(&ms, NULL);
+	}
+	return true;
+}
+
+static void emit_event(const char *type)
+{
+	if (cfg.json) {
+		printf("{\"type\":\"%s\",\"port\":%u}\n", type, port);
+		fflush(stdout);
 	}
 }
 
@@ -594,13 +699,15 @@ int main(int argc, char **argv)
 	char *eal_argv[256];
 	struct eal_view ev;
 	int sep, n_eal, r, code = EXIT_OK;
+	bool failed = false;
 	char msg[512];
 	json_t *summary;
 
 	cli_prog = "trafficgen";
 
 	cfg = (struct settings){ .nsizes = 1, .sizes = { 64 }, .flows = 1, .queues = 1, .trials = 1, .duration = 2,
-				 .warmup = 0.5, .precision = 1, .dst_mac = { 2, 0, 0, 0, 0, 2 } };
+				 .warmup = 0.5, .precision = 1, .tolerance_pct = 1, .link_wait = 10,
+				 .dst_mac = { 2, 0, 0, 0, 0, 2 } };
 	switch (app_early_option(argc, argv)) {
 	case 'h':
 		usage(stdout);
@@ -628,6 +735,8 @@ int main(int argc, char **argv)
 	}
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
+	/* A peer that goes away mid-trial must fail the trial, not kill us silently. */
+	signal(SIGPIPE, SIG_IGN);
 	if (rte_eal_init(n_eal, eal_argv) < 0)
 		rte_exit(EXIT_FAIL, "EAL initialization failed: %s\n", rte_strerror(rte_errno));
 
@@ -728,41 +837,61 @@ int main(int argc, char **argv)
 			     "latency_p99_ns,latency_p999_ns,latency_max_ns\n");
 	}
 
+	/* Ready: the port runs (a vhost-user server's socket exists).  Then wait for the peer. */
+	emit_event("ready");
+	if (!wait_link()) {
+		code = force_quit ? cli_fail(EXIT_FAIL, "interrupted")
+				  : cli_fail(EXIT_FAIL, "no peer on port %u after %g s (link down): is the other side up?", port,
+					     cfg.link_wait);
+		goto stop;
+	}
+	emit_event("start");
+
 	summary = json_array();
-	for (unsigned si = 0; si < cfg.nsizes && !force_quit; si++) {
+	for (unsigned si = 0; si < cfg.nsizes && !force_quit && !failed; si++) {
 		unsigned size = cfg.sizes[si];
 		double vals[1000];
 		unsigned nv = 0;
 		json_t *res = NULL;
-		for (unsigned t = 0; t < cfg.trials && !force_quit; t++) {
+		for (unsigned t = 0; t < cfg.trials && !force_quit && !failed; t++) {
 			json_t *o;
 			fprintf(stderr, "%s: size %u, %s %u of %u\n", cli_prog, size, cfg.search ? "search" : "trial", t + 1, cfg.trials);
 			if (cfg.search) {
-				o = search_rate(size);
+				o = search_rate(size, &failed);
+				if (!o) {
+					failed = true;
+					break;
+				}
 				if (cfg.json) {
 					json_dumpf(o, stdout, JSON_COMPACT | JSON_REAL_PRECISION(6));
 					putchar('\n');
-				} else {
-					printf("%5u B  %s (loss <= %g%%): %.3f Mpps (+/- %.3f), max sent %.3f Mpps, %u steps\n", size,
+				} else if (!failed) {
+					printf("%5u B  %s (loss <= %g%%): %.3f Mpps sent (+/- %.3f)%s, max sent %.3f Mpps, %u steps\n", size,
 					       cfg.search == SEARCH_NDR ? "NDR" : "PDR", cfg.threshold_pct,
-					       json_real_value(json_object_get(o, "rate_pps")) / 1e6,
-					       json_real_value(json_object_get(o, "precision_pps")) / 1e6,
-					       json_real_value(json_object_get(o, "max_pps")) / 1e6,
-					       (unsigned)json_integer_value(json_object_get(o, "steps")));
+					       num(o, "rate_pps") / 1e6, num(o, "precision_pps") / 1e6,
+					       !strcmp(json_string_value(json_object_get(o, "limited_by")), "generator")
+						       ? ", limited by the generator" : "",
+					       num(o, "max_pps") / 1e6, (unsigned)json_integer_value(json_object_get(o, "steps")));
 				}
-				vals[nv++] = json_real_value(json_object_get(o, "rate_pps"));
+				vals[nv++] = num(o, "rate_pps");
 			} else {
 				double pps = cfg.rate_pps;
 				if (cfg.rate_bps > 0)
 					pps = cfg.rate_bps / ((size + 20) * 8.0);
 				o = run_trial(size, pps);
+				if (!o) {
+					failed = true;
+					break;
+				}
 				emit_trial(o);
-				vals[nv++] = json_real_value(json_object_get(o, "rx_mpps")) * 1e6;
+				failed = trial_failed(o);
+				vals[nv++] = num(o, "rx_mpps") * 1e6;
 			}
+			fflush(stdout);
 			json_decref(res);
 			res = o;
 		}
-		if (nv) {
+		if (nv && !failed) {
 			qsort(vals, nv, sizeof(*vals), cmp_double);
 			json_array_append_new(summary, json_pack("{s:i, s:s, s:f, s:f, s:f, s:i, s:o}", "size", size, "metric",
 								 cfg.search ? "throughput_pps" : "rx_pps", "median", vals[nv / 2],
@@ -791,6 +920,9 @@ int main(int argc, char **argv)
 	}
 	if (force_quit)
 		code = cli_fail(EXIT_FAIL, "interrupted");
+	else if (failed)
+		code = cli_fail(EXIT_FAIL, "a trial failed: %s", link_up() ? "it sent nothing" : "the peer went away (link down)");
+stop:
 	rte_eth_dev_stop(port);
 	rte_eth_dev_close(port);
 out:

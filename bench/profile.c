@@ -1,0 +1,401 @@
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cpuset.h"
+#include "hp.h"
+#include "inifile.h"
+#include "numparse.h"
+#include "plan.h"
+#include "profile.h"
+#include "sbuf.h"
+#include "templates.h"
+#include "vmap.h"
+
+const char *profile_mode_name(enum bench_mode m)
+{
+	return m == MODE_VM_GEN ? "vm-gen" : m == MODE_VM_REFLECT ? "vm-reflect" : "host";
+}
+
+/* --- parsing ------------------------------------------------------------------ */
+
+static int parse_list(const char *v, unsigned *out, unsigned max, unsigned lo, unsigned hi)
+{
+	char buf[256], *tok, *save = NULL;
+	unsigned n = 0;
+
+	if (strlen(v) >= sizeof(buf))
+		return -EINVAL;
+	snprintf(buf, sizeof(buf), "%s", v);
+	for (tok = strtok_r(buf, ", ", &save); tok; tok = strtok_r(NULL, ", ", &save)) {
+		unsigned long long x;
+		if (n == max || num_parse_uint(tok, lo, hi, &x) < 0)
+			return -EINVAL;
+		out[n++] = (unsigned)x;
+	}
+	return n ? (int)n : -EINVAL;
+}
+
+/* An lcore list: "auto", or CPUs separated by commas, the main lcore first (at least two). */
+static bool valid_lcores(const char *v)
+{
+	struct cpuset s;
+	unsigned commas = 0;
+
+	if (!strcmp(v, "auto"))
+		return true;
+	for (const char *c = v; *c; c++)
+		commas += *c == ',';
+	return !strpbrk(v, "-: ") && cpuset_parse_list(&s, v, 0, NULL) == 0 && cpuset_count(&s) >= 2 &&
+	       cpuset_count(&s) == commas + 1;
+}
+
+static int copy(char *dst, size_t len, const char *v)
+{
+	return (size_t)snprintf(dst, len, "%s", v) < len ? 0 : -1;
+}
+
+#define BAD(what) pin_fail(err, -EINVAL, (size_t)line, "%s:%d: %s: invalid value '%s' (%s)", file, line, key, value, what)
+
+static int bench_key(struct profile *p, const char *file, int line, const char *key, const char *value,
+		     struct pin_error *err)
+{
+	unsigned long long u;
+	double pps, bps;
+	int n;
+
+	if (!strcmp(key, "name")) {
+		if (!*value || strlen(value) >= sizeof(p->name) || strspn(value, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") != strlen(value))
+			return BAD("1-63 of letters, digits, '_', '.', '-'");
+		copy(p->name, sizeof(p->name), value);
+	} else if (!strcmp(key, "mode")) {
+		if (!strcmp(value, "host") || !strcmp(value, "loopback"))
+			p->mode = MODE_HOST;
+		else if (!strcmp(value, "vm-gen"))
+			p->mode = MODE_VM_GEN;
+		else if (!strcmp(value, "vm-reflect"))
+			p->mode = MODE_VM_REFLECT;
+		else
+			return BAD("host, vm-gen or vm-reflect");
+	} else if (!strcmp(key, "reflector_lcores") || !strcmp(key, "generator_lcores")) {
+		char *dst = key[0] == 'r' ? p->refl_lcores : p->gen_lcores;
+		if (!valid_lcores(value) || copy(dst, sizeof(p->refl_lcores), value) < 0)
+			return BAD("auto, or a comma list of at least two CPUs, the main lcore first");
+	} else if (!strcmp(key, "queues")) {
+		if ((n = parse_list(value, p->queues, PROFILE_MAX_CONFIGS, 1, 16)) < 0)
+			return BAD("1-16, or a list: one configuration each");
+		p->nqueues = (unsigned)n;
+	} else if (!strcmp(key, "sizes")) {
+		if ((n = parse_list(value, p->sizes, PROFILE_MAX_SIZES, 64, 9000)) < 0)
+			return BAD("frame sizes 64-9000, at most 16");
+		p->nsizes = (unsigned)n;
+	} else if (!strcmp(key, "flows")) {
+		if (num_parse_uint(value, 1, 64512, &u) < 0)
+			return BAD("1-64512");
+		p->flows = (unsigned)u;
+	} else if (!strcmp(key, "duration") || !strcmp(key, "warmup")) {
+		bool d = key[0] == 'd';
+		if (num_parse_seconds(value, !d, 3600, d ? &p->duration : &p->warmup) < 0)
+			return BAD(d ? "seconds, more than 0, at most 3600" : "seconds, 0-3600");
+	} else if (!strcmp(key, "search")) {
+		double pct;
+		if (strcmp(value, "none") && strcmp(value, "ndr") && strcmp(value, "pdr") &&
+		    (strncmp(value, "pdr=", 4) || num_parse_double(value + 4, 0, 100, &pct) < 0 || pct == 0 || pct == 100))
+			return BAD("none, ndr or pdr[=PCT]");
+		copy(p->search, sizeof(p->search), value);
+	} else if (!strcmp(key, "rate")) {
+		if ((strcmp(value, "max") && num_parse_rate(value, &pps, &bps) < 0) || copy(p->rate, sizeof(p->rate), value) < 0)
+			return BAD("max, N[k|M|G]pps or N[k|M|G]bps");
+	} else if (!strcmp(key, "trials")) {
+		if (num_parse_uint(value, 1, 100, &u) < 0)
+			return BAD("1-100");
+		p->trials = (unsigned)u;
+	} else if (!strcmp(key, "reflector_mode")) {
+		if (strcmp(value, "io") && strcmp(value, "macswap") && strcmp(value, "ipswap") && strcmp(value, "l4swap"))
+			return BAD("io, macswap, ipswap or l4swap");
+		copy(p->refl_mode, sizeof(p->refl_mode), value);
+	} else if (!strcmp(key, "police")) {
+		if (num_parse_pps(value, &pps) < 0 || copy(p->police, sizeof(p->police), value) < 0)
+			return BAD("N[k|M|G]pps");
+	} else if (!strcmp(key, "tolerance")) {
+		if (num_parse_double(value, 0, 50, &p->tolerance_pct) < 0)
+			return BAD("a percentage, 0-50");
+	} else if (!strcmp(key, "hugepages")) {
+		uint64_t b;
+		if (hp_parse_size(value, &b, NULL) < 0 || b < (64 << 20) || b > (1ULL << 40))
+			return BAD("a size of at least 64M");
+		p->hugepages_mb = b >> 20;
+	} else {
+		return pin_fail(err, -EINVAL, (size_t)line,
+				"%s:%d: unknown key '%s' in [bench] (name, mode, reflector_lcores, generator_lcores, queues, sizes, flows, duration, warmup, search, rate, trials, reflector_mode, police, tolerance, hugepages)",
+				file, line, key);
+	}
+	return 0;
+}
+
+static int vm_key(struct profile *p, const char *file, int line, const char *key, const char *value, struct pin_error *err)
+{
+	uint64_t b;
+
+	p->has_vm = true;
+	if (!strcmp(key, "vcpu_map")) {
+		struct vmap m = { 0 };
+		struct pin_error e;
+		if (strcmp(value, "auto")) {
+			if (vmap_parse(&m, value, 0, &e) < 0)
+				return pin_fail(err, -EINVAL, (size_t)line, "%s:%d: vcpu_map: invalid value '%s': %s", file, line, value, e.msg);
+			vmap_free(&m);
+		}
+		if (copy(p->vcpu_map, sizeof(p->vcpu_map), value) < 0)
+			return BAD("too long");
+	} else if (!strcmp(key, "emulator_cpus")) {
+		struct cpuset s;
+		if ((strcmp(value, "auto") && (cpuset_parse(&s, value, 0, NULL) < 0 || cpuset_empty(&s))) ||
+		    copy(p->emulator_cpus, sizeof(p->emulator_cpus), value) < 0)
+			return BAD("auto or a CPU list");
+	} else if (!strcmp(key, "memory")) {
+		if (hp_parse_size(value, &b, NULL) < 0 || b < (256 << 20) || b > (1ULL << 40))
+			return BAD("a size of at least 256M");
+		p->guest_memory_mb = b >> 20;
+	} else if (!strcmp(key, "hugepages")) {
+		if (hp_parse_size(value, &b, NULL) < 0 || b < (32 << 20) || b > (1ULL << 40))
+			return BAD("a size of at least 32M, in the guest");
+		p->guest_hugepages = (unsigned)(b >> 21);
+	} else if (!strcmp(key, "accel")) {
+		if (strcmp(value, "auto") && strcmp(value, "kvm") && strcmp(value, "tcg"))
+			return BAD("auto, kvm or tcg");
+		copy(p->accel, sizeof(p->accel), value);
+	} else if (!strcmp(key, "boot_timeout")) {
+		if (num_parse_seconds(value, false, 3600, &p->boot_timeout) < 0)
+			return BAD("seconds, more than 0, at most 3600");
+	} else {
+		return pin_fail(err, -EINVAL, (size_t)line,
+				"%s:%d: unknown key '%s' in [vm] (vcpu_map, emulator_cpus, memory, hugepages, accel, boot_timeout)",
+				file, line, key);
+	}
+	return 0;
+}
+#undef BAD
+
+static int profile_key(void *ctx, const char *file, int line, const char *section, const char *key, const char *value,
+		       struct pin_error *err)
+{
+	if (!strcmp(section, "bench"))
+		return bench_key(ctx, file, line, key, value, err);
+	if (!strcmp(section, "vm"))
+		return vm_key(ctx, file, line, key, value, err);
+	return pin_fail(err, -EINVAL, (size_t)line, "%s:%d: unknown section [%s] (profiles have [bench] and [vm])", file, line,
+			section);
+}
+
+static void defaults(struct profile *p)
+{
+	memset(p, 0, sizeof(*p));
+	copy(p->name, sizeof(p->name), "bench");
+	p->mode = MODE_HOST;
+	copy(p->refl_lcores, sizeof(p->refl_lcores), "0,1");
+	copy(p->gen_lcores, sizeof(p->gen_lcores), "1,0");
+	p->queues[0] = 1;
+	p->nqueues = 1;
+	p->sizes[0] = 64;
+	p->nsizes = 1;
+	p->flows = 1;
+	p->duration = 2;
+	p->warmup = 0.5;
+	copy(p->search, sizeof(p->search), "none");
+	copy(p->rate, sizeof(p->rate), "max");
+	copy(p->refl_mode, sizeof(p->refl_mode), "macswap");
+	p->trials = 1;
+	p->tolerance_pct = 1;
+	p->hugepages_mb = 512;
+	copy(p->vcpu_map, sizeof(p->vcpu_map), "auto");
+	copy(p->emulator_cpus, sizeof(p->emulator_cpus), "auto");
+	p->guest_memory_mb = 768;
+	p->guest_hugepages = 160;
+	copy(p->accel, sizeof(p->accel), "auto");
+	p->boot_timeout = 120;
+}
+
+int profile_load(struct profile *p, const char *path, struct pin_error *err)
+{
+	int r;
+
+	defaults(p);
+	if ((size_t)snprintf(p->path, sizeof(p->path), "%s", path) >= sizeof(p->path))
+		return pin_fail(err, -EINVAL, 0, "profile path too long");
+	r = ini_load(p->path, profile_key, p, &p->text, err);
+	if (r < 0)
+		return r;
+	if (p->has_vm && !profile_is_vm(p))
+		return pin_fail(err, -EINVAL, 0, "%s: a [vm] section, but mode = host: set mode = vm-gen or vm-reflect, or drop [vm]",
+				p->path);
+	return 0;
+}
+
+void profile_free(struct profile *p)
+{
+	free(p->text);
+	p->text = NULL;
+}
+
+const char *profile_host_lcores(const struct profile *p)
+{
+	return p->mode == MODE_VM_REFLECT ? p->gen_lcores : p->refl_lcores;
+}
+
+/* --- resolving for this host ---------------------------------------------------- */
+
+static unsigned max_queues(const struct profile *p)
+{
+	unsigned q = 0;
+
+	for (unsigned i = 0; i < p->nqueues; i++)
+		if (p->queues[i] > q)
+			q = p->queues[i];
+	return q;
+}
+
+/* Format "MAIN,W1,W2…" from a main CPU and worker CPUs. */
+static void lcore_list(char *buf, size_t len, int main_cpu, const int *workers, unsigned n)
+{
+	struct sbuf sb;
+
+	sbuf_init(&sb, buf, len);
+	sbuf_addf(&sb, "%d", main_cpu);
+	for (unsigned i = 0; i < n; i++)
+		sbuf_addf(&sb, ",%d", workers[i]);
+}
+
+/* Plan "auto" for a VM mode: the host program's workers and the guest's vCPUs on
+ * separate physical cores (pincheck plan's proposal); on a host too small for
+ * that, share CPUs so that no polling vCPU lands on a host worker's CPU. */
+static int plan_auto(struct profile *p, const struct hostfacts *h, const struct topo *t, struct pin_error *err)
+{
+	unsigned q = max_queues(p), nv = q + 1;
+	struct cpuset usable, host;
+	struct vmap map = { 0 };
+	int cpus[CPUSET_MAX > 4096 ? 4096 : CPUSET_MAX], n = 0, workers[64];
+	char *lc = p->mode == MODE_VM_REFLECT ? p->gen_lcores : p->refl_lcores;
+	bool auto_lc = !strcmp(lc, "auto"), auto_map = !strcmp(p->vcpu_map, "auto");
+	int r;
+
+	cpuset_and(&usable, &h->online, &h->allowed);
+	cpuset_foreach(c, &usable) {
+		if (n < (int)(sizeof(cpus) / sizeof(*cpus)))
+			cpus[n++] = c;
+	}
+	if (n < 2)
+		return pin_fail(err, -EINVAL, 0, "%s: this host has %d usable CPU: a DPDK program needs two", p->path, n);
+	if (auto_lc != auto_map)
+		return pin_fail(err, -EINVAL, 0, "%s: vcpu_map and %s are planned together: give both or make both auto",
+				p->path, p->mode == MODE_VM_REFLECT ? "generator_lcores" : "reflector_lcores");
+	/* Separate cores: the host's main lcore and workers, and every vCPU. */
+	r = plan_propose(t, &usable, q + 1, nv, &host, &map);
+	if (r == 0) {
+		int hc[65] = { 0 }, nh = 0;
+		cpuset_foreach(c, &host) {
+			if (nh < 65)
+				hc[nh++] = c;
+		}
+		/* The lowest CPU takes the (mostly sleeping) main lcore. */
+		lcore_list(lc, sizeof(p->refl_lcores), hc[0], hc + 1, (unsigned)nh - 1);
+	} else if (r == -ENOSPC) {
+		/* Too few cores: host main on the last CPU, host workers from the first;
+		 * vCPU 0 (the guest's main, mostly halted) on the first, the polling vCPUs
+		 * from the last down, away from the host's workers as far as there is room. */
+		int *vc = calloc(nv, sizeof(*vc));
+		if (!vc)
+			return pin_fail(err, -ENOMEM, 0, "out of memory");
+		for (unsigned i = 0; i < q && i < 64; i++)
+			workers[i] = cpus[i % (unsigned)n];
+		lcore_list(lc, sizeof(p->refl_lcores), cpus[n - 1], workers, q);
+		vc[0] = cpus[0];
+		for (unsigned v = 1; v < nv; v++)
+			vc[v] = cpus[(unsigned)n - 1 - (v - 1) % (unsigned)n];
+		r = vmap_from_array(&map, vc, nv);
+		free(vc);
+		if (r < 0)
+			return pin_fail(err, r, 0, "out of memory");
+	} else {
+		return pin_fail(err, r, 0, "%s: cannot plan a layout: %s", p->path, strerror(-r));
+	}
+	vmap_format(&map, p->vcpu_map, sizeof(p->vcpu_map));
+	vmap_free(&map);
+	p->planned = true;
+	return 0;
+}
+
+static int check_lcores(const struct profile *p, const struct hostfacts *h, const char *key, const char *val,
+			unsigned need, struct pin_error *err)
+{
+	struct cpuset s;
+	struct pin_error e;
+
+	cpuset_parse_list(&s, val, 0, NULL);
+	if (hostfacts_check_cpus(h, &s, key, &e) < 0)
+		return pin_fail(err, -EINVAL, 0, "%s: %s", p->path, e.msg);
+	if (cpuset_count(&s) < need)
+		return pin_fail(err, -EINVAL, 0, "%s: queues = %u needs %u %s (a main lcore and one per queue); it has %u",
+				p->path, need - 1, need, key, cpuset_count(&s));
+	return 0;
+}
+
+int profile_resolve(struct profile *p, const struct hostfacts *h, const struct topo *t, struct pin_error *err)
+{
+	unsigned q = max_queues(p);
+	int r;
+
+	if (!profile_is_vm(p)) {
+		if (!strcmp(p->refl_lcores, "auto") || !strcmp(p->gen_lcores, "auto"))
+			return pin_fail(err, -EINVAL, 0, "%s: auto lcores are planned for the VM modes only: give reflector_lcores and generator_lcores",
+					p->path);
+		if ((r = check_lcores(p, h, "reflector_lcores", p->refl_lcores, 2, err)) < 0 ||
+		    (r = check_lcores(p, h, "generator_lcores", p->gen_lcores, q + 1, err)) < 0)
+			return r;
+		return 0;
+	}
+	if (!strcmp(profile_host_lcores(p), "auto") || !strcmp(p->vcpu_map, "auto")) {
+		if ((r = plan_auto(p, h, t, err)) < 0)
+			return r;
+	}
+	{
+		struct vmap m = { 0 };
+		struct cpuset used;
+		struct pin_error e;
+		if (vmap_parse(&m, p->vcpu_map, h->cpu_limit, &e) < 0)
+			return pin_fail(err, -EINVAL, 0, "%s: vcpu_map '%s': %s", p->path, p->vcpu_map, e.msg);
+		vmap_cpus(&m, &used);
+		r = hostfacts_check_cpus(h, &used, "vcpu_map uses", &e);
+		if (r == 0 && m.n < q + 1)
+			r = pin_fail(&e, -EINVAL, 0, "queues = %u needs %u vCPUs in the guest (a main lcore and one per queue); vcpu_map has %u",
+				     q, q + 1, m.n);
+		vmap_free(&m);
+		if (r < 0)
+			return pin_fail(err, -EINVAL, 0, "%s: %s", p->path, e.msg);
+	}
+	if (p->mode == MODE_VM_GEN)
+		r = check_lcores(p, h, "reflector_lcores", p->refl_lcores, 2, err);
+	else
+		r = check_lcores(p, h, "generator_lcores", p->gen_lcores, q + 1, err);
+	if (r < 0)
+		return r;
+	if (!strcmp(p->emulator_cpus, "auto")) {
+		/* QEMU's other threads with the host program's main lcore: housekeeping. */
+		const char *lc = profile_host_lcores(p);
+		copy(p->emulator_cpus, sizeof(p->emulator_cpus), lc);
+		p->emulator_cpus[strcspn(p->emulator_cpus, ",")] = '\0';
+	} else {
+		struct cpuset s;
+		struct pin_error e;
+		if (cpuset_parse(&s, p->emulator_cpus, h->cpu_limit, &e) < 0 || hostfacts_check_cpus(h, &s, "emulator_cpus", &e) < 0)
+			return pin_fail(err, -EINVAL, 0, "%s: %s", p->path, e.msg);
+	}
+	if ((uint64_t)p->guest_hugepages * 2 + 128 > p->guest_memory_mb)
+		return pin_fail(err, -EINVAL, 0, "%s: [vm] hugepages (%u MiB) leave the guest too little of its memory (%llu MiB): give more memory",
+				p->path, p->guest_hugepages * 2, (unsigned long long)p->guest_memory_mb);
+	return 0;
+}

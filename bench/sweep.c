@@ -1,0 +1,98 @@
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "sbuf.h"
+#include "sweep.h"
+
+static const char *str(const json_t *o, const char *key)
+{
+	return json_string_value(json_object_get(o, key)) ?: "";
+}
+
+static double num(const json_t *o, const char *key)
+{
+	return json_number_value(json_object_get(o, key));
+}
+
+void sweep_line(struct sweep *s, const char *line)
+{
+	json_t *o = json_loads(line, 0, NULL);
+	const char *type = str(o, "type");
+
+	if (s->raw && !s->raw_error && fprintf(s->raw, "%s\n", line) < 0)
+		s->raw_error = -(errno ? errno : EIO);
+	if (!strcmp(type, "summary")) {
+		json_decref(s->summary);
+		s->summary = json_incref(json_object_get(o, "results"));
+	} else if (!strcmp(type, "trial")) {
+		const char *status = str(o, "status");
+		s->started = true;
+		s->trials++;
+		if (!strcmp(status, "failed")) {
+			if (!s->failed++)
+				snprintf(s->why, sizeof(s->why), "%s", str(o, "reason"));
+			fprintf(stderr, "%s: %uq %lld B: trial failed: %s\n", s->prog, s->queues,
+				json_integer_value(json_object_get(o, "size")), str(o, "reason"));
+		} else {
+			fprintf(stderr, "%s: %uq %lld B: sent %.3f Mpps%s, received %.3f Mpps, %.4f%% loss%s\n", s->prog, s->queues,
+				json_integer_value(json_object_get(o, "size")), num(o, "tx_mpps"),
+				json_is_number(json_object_get(o, "asked_pps")) ? "" : " (max)", num(o, "rx_mpps"), num(o, "loss_pct"),
+				json_is_true(json_object_get(o, "sender_limited")) ? " [sender-limited]" : "");
+		}
+	}
+	json_decref(o);
+}
+
+/* One frame size's record from trafficgen's summary entry @x. */
+static json_t *record(const json_t *x)
+{
+	const json_t *last = json_object_get(x, "last"), *trial = last, *max = NULL;
+	bool search = json_object_get(last, "trial") != NULL || !strcmp(str(last, "type"), "search");
+	double pps = num(x, "median");
+	int size = (int)json_integer_value(json_object_get(x, "size"));
+	json_t *r;
+
+	if (search) {
+		trial = json_object_get(last, "trial");
+		max = json_object_get(last, "max_trial");
+	} else if (!json_is_number(json_object_get(last, "asked_pps"))) {
+		max = last; /* a trial at the maximum rate is its own max figure */
+	}
+	r = json_pack("{s:i, s:s, s:f, s:f, s:f, s:f, s:f, s:i}", "size", size, "metric", str(x, "metric"), "mpps",
+		      pps / 1e6, "mpps_min", num(x, "min") / 1e6, "mpps_max", num(x, "max") / 1e6, "gbps_l1",
+		      pps * (size + 20) * 8 / 1e9, "gbps_l2", pps * size * 8 / 1e9, "trials",
+		      (int)json_integer_value(json_object_get(x, "trials")));
+	if (!r)
+		return NULL;
+	json_object_set_new(r, "loss_pct", json_is_object(trial) ? json_real(num(trial, "loss_pct")) : json_null());
+	json_object_set_new(r, "offered_mpps", json_is_object(trial) ? json_real(num(trial, "offered_pps") / 1e6) : json_null());
+	json_object_set_new(r, "asked_mpps", json_is_number(json_object_get(trial, "asked_pps"))
+						     ? json_real(num(trial, "asked_pps") / 1e6) : json_null());
+	json_object_set_new(r, "sender_limited", json_boolean(json_is_true(json_object_get(trial, "sender_limited"))));
+	json_object_set_new(r, "limited_by", search ? json_string(str(last, "limited_by")) : json_null());
+	json_object_set_new(r, "max_tx_mpps", max ? json_real(num(max, "tx_mpps")) : json_null());
+	json_object_set_new(r, "max_rx_mpps", max ? json_real(num(max, "rx_mpps")) : json_null());
+	json_object_set_new(r, "latency_ns", json_incref(json_object_get(trial, "latency_ns")) ?: json_null());
+	json_object_set_new(r, "queues", json_incref(json_object_get(trial, "queues")) ?: json_null());
+	return r;
+}
+
+json_t *sweep_results(const struct sweep *s)
+{
+	json_t *out, *x;
+	size_t i;
+
+	if (!s->summary)
+		return NULL;
+	out = json_array();
+	json_array_foreach(s->summary, i, x)
+		json_array_append_new(out, record(x));
+	return out;
+}
+
+void sweep_free(struct sweep *s)
+{
+	json_decref(s->summary);
+	s->summary = NULL;
+}

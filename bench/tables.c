@@ -1,0 +1,199 @@
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "results.h"
+#include "tables.h"
+
+static const char *str(const json_t *o, const char *key)
+{
+	return json_string_value(json_object_get(o, key)) ?: "";
+}
+
+static double num(const json_t *o, const char *key)
+{
+	return json_number_value(json_object_get(o, key));
+}
+
+/* Close a memstream: its text, or NULL (freed) when writing it failed. */
+static char *finish(FILE *m, char **buf)
+{
+	if (fclose(m) != 0) {
+		free(*buf);
+		return NULL;
+	}
+	return *buf;
+}
+
+/* The header row: "configuration" and each frame size of the first configuration. */
+static void header(FILE *m, const json_t *all)
+{
+	const json_t *c = json_array_get(json_object_get(all, "configurations"), 0), *r;
+	size_t k, n = json_array_size(json_object_get(c, "results"));
+
+	fprintf(m, "%-16s", "configuration");
+	json_array_foreach(json_object_get(c, "results"), k, r)
+		fprintf(m, " %11lld", json_integer_value(json_object_get(r, "size")));
+	fprintf(m, "\n%.*s\n", 16 + 12 * (int)n,
+		"--------------------------------------------------------------------------------------------------------"
+		"--------------------------------------------------------------------------------------------------------");
+}
+
+/* One table: a row per configuration, @cell printing one size's value. */
+static void table(FILE *m, const json_t *all, const char *title, void (*cell)(FILE *, const json_t *))
+{
+	const json_t *c, *r;
+	size_t ci, k;
+
+	fprintf(m, "%s\n", title);
+	header(m, all);
+	json_array_foreach(json_object_get(all, "configurations"), ci, c) {
+		char *row = NULL;
+		size_t len = 0;
+		FILE *rm = open_memstream(&row, &len);
+		if (!rm)
+			continue;
+		fprintf(rm, "%-16s", str(c, "name"));
+		json_array_foreach(json_object_get(c, "results"), k, r)
+			cell(rm, r);
+		if (fclose(rm) == 0) {
+			while (len && row[len - 1] == ' ')
+				row[--len] = '\0';
+			fprintf(m, "%s\n", row);
+		}
+		free(row);
+	}
+	fputc('\n', m);
+}
+
+static void cell_mpps(FILE *m, const json_t *r)
+{
+	/* A mark where the sender, not the path, set the figure. */
+	bool gen = !strcmp(str(r, "limited_by"), "generator") || json_is_true(json_object_get(r, "sender_limited"));
+	fprintf(m, " %10.3f%c", num(r, "mpps"), gen ? '*' : ' ');
+}
+
+static void cell_gbps(FILE *m, const json_t *r)
+{
+	fprintf(m, " %10.3f ", num(r, "gbps_l1"));
+}
+
+static void cell_max(FILE *m, const json_t *r)
+{
+	char b[32];
+
+	if (json_is_number(json_object_get(r, "max_tx_mpps")))
+		snprintf(b, sizeof(b), "%.2f/%.2f", num(r, "max_tx_mpps"), num(r, "max_rx_mpps"));
+	else
+		snprintf(b, sizeof(b), "-");
+	fprintf(m, " %11s", b);
+}
+
+static bool any_generator_limited(const json_t *all)
+{
+	const json_t *c, *r;
+	size_t ci, k;
+
+	json_array_foreach(json_object_get(all, "configurations"), ci, c)
+		json_array_foreach(json_object_get(c, "results"), k, r)
+			if (!strcmp(str(r, "limited_by"), "generator") || json_is_true(json_object_get(r, "sender_limited")))
+				return true;
+	return false;
+}
+
+char *tables_text(const json_t *all)
+{
+	char *buf = NULL, title[256];
+	size_t len = 0;
+	FILE *m = open_memstream(&buf, &len);
+	const char *search = str(all, "search"), *accel = str(all, "accel");
+	const json_t *pin = json_object_get(all, "residency"), *v, *notes = json_object_get(all, "notes");
+	size_t i;
+	bool searching = *search && strcmp(search, "none");
+
+	if (!m)
+		return NULL;
+	fprintf(m, "%s: mode %s (%s)%s%s\n", str(all, "name"), str(all, "mode"), str(all, "mode_text"),
+		*accel ? ", accelerator " : "", accel);
+	if (!strcmp(accel, "tcg"))
+		fprintf(m, "NOTE: the guest ran under TCG (emulated, no KVM): these are the emulator's numbers, not a KVM guest's.\n");
+	json_array_foreach(notes, i, v)
+		fprintf(m, "NOTE: %s\n", json_string_value(v));
+	fputc('\n', m);
+	if (searching)
+		snprintf(title, sizeof(title), "Throughput (%s, loss <= %g%%): Mpps per direction, at the rate actually sent",
+			 search, num(all, "loss_threshold_pct"));
+	else
+		snprintf(title, sizeof(title), "Received (rate %s): Mpps per direction", str(all, "rate"));
+	table(m, all, title, cell_mpps);
+	if (any_generator_limited(all))
+		fprintf(m, "* the generator, not the path, set this figure: it could not send faster (a faster sender may find more)\n\n");
+	table(m, all, "At the maximum rate: Mpps sent/received", cell_max);
+	table(m, all, searching ? "Throughput, Gb/s L1 (with preamble and gap)" : "Received, Gb/s L1 (with preamble and gap)",
+	      cell_gbps);
+	if (json_is_object(pin)) {
+		fprintf(m, "vCPU residency while traffic ran (pincheck vm --sample, %.1f s):", num(pin, "seconds"));
+		json_array_foreach(json_object_get(pin, "vcpus"), i, v)
+			fprintf(m, "%s vCPU %lld on CPU %lld %.1f%%", i ? "," : "", json_integer_value(json_object_get(v, "vcpu")),
+				json_integer_value(json_object_get(v, "cpu")), 100 * num(v, "share"));
+		fprintf(m, "\n");
+	}
+	return finish(m, &buf);
+}
+
+char *tables_csv(const json_t *all)
+{
+	char *buf = NULL;
+	size_t len = 0, ci, k;
+	FILE *m = open_memstream(&buf, &len);
+	const json_t *c, *r;
+
+	if (!m)
+		return NULL;
+	fprintf(m, "configuration,queues,size,mpps,mpps_min,mpps_max,gbps_l1,gbps_l2,loss_pct,latency_p50_ns,latency_p99_ns,"
+		   "latency_max_ns,offered_mpps,sender_limited,limited_by,max_tx_mpps,max_rx_mpps\n");
+	json_array_foreach(json_object_get(all, "configurations"), ci, c)
+		json_array_foreach(json_object_get(c, "results"), k, r) {
+			const json_t *lat = json_object_get(r, "latency_ns");
+			fprintf(m, "%s,%lld,%lld,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%lld,%lld,%lld,%.6f,%s,%s,", str(c, "name"),
+				json_integer_value(json_object_get(c, "queues")), json_integer_value(json_object_get(r, "size")),
+				num(r, "mpps"), num(r, "mpps_min"), num(r, "mpps_max"), num(r, "gbps_l1"), num(r, "gbps_l2"),
+				num(r, "loss_pct"), json_integer_value(json_object_get(lat, "p50")),
+				json_integer_value(json_object_get(lat, "p99")), json_integer_value(json_object_get(lat, "max")),
+				num(r, "offered_mpps"), json_is_true(json_object_get(r, "sender_limited")) ? "true" : "false",
+				str(r, "limited_by"));
+			if (json_is_number(json_object_get(r, "max_tx_mpps")))
+				fprintf(m, "%.6f,%.6f\n", num(r, "max_tx_mpps"), num(r, "max_rx_mpps"));
+			else
+				fprintf(m, ",\n");
+		}
+	return finish(m, &buf);
+}
+
+char *tables_plot(const json_t *all)
+{
+	char *buf = NULL, q[256], title[512];
+	size_t len = 0, ci;
+	FILE *m = open_memstream(&buf, &len);
+	const json_t *c;
+
+	if (!m)
+		return NULL;
+	snprintf(title, sizeof(title), "%s (%s%s)", str(all, "name"), str(all, "mode"),
+		 !strcmp(str(all, "accel"), "tcg") ? ", TCG: emulated" : "");
+	results_gp_quote(title, q, sizeof(q));
+	fprintf(m, "# gnuplot plot.gp (in this directory) redraws plot.png and plot.svg from results.csv\n"
+		   "set datafile separator ','\nset key top right\nset grid\nset logscale x 2\n"
+		   "set xlabel 'frame size (bytes)'\nset multiplot layout 1,2 title %s noenhanced\n", q);
+	for (int pass = 0; pass < 2; pass++) {
+		fprintf(m, "set ylabel '%s'\nplot ", pass ? "Gb/s (L1)" : "Mpps per direction");
+		json_array_foreach(json_object_get(all, "configurations"), ci, c) {
+			results_gp_quote(str(c, "name"), q, sizeof(q));
+			fprintf(m, "%s'results.csv' using (strcol(1) eq %s ? $3 : NaN):%d with linespoints title %s noenhanced",
+				ci ? ", " : "", q, pass ? 7 : 4, q);
+		}
+		fputc('\n', m);
+	}
+	fprintf(m, "unset multiplot\n");
+	return finish(m, &buf);
+}

@@ -1,0 +1,1156 @@
+/*
+ * vmbench — run the host<->guest packet benchmark from a profile and leave a
+ * results directory another engineer can re-run and compare.
+ *
+ *   vmbench run PROFILE [--out DIR]
+ *   vmbench compare DIR1 DIR2 [--json]
+ *
+ * Modes: host (trafficgen and the reflector on the host), vm-gen (trafficgen in
+ * a pinned guest, the reflector on the host: the 2017 experiment) and vm-reflect
+ * (the reflector in the guest, trafficgen on the host: DPDK's PVP).  Every
+ * program is a child started with an argv; vmbench owns only what it starts and
+ * stops it by its recorded pid.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "child.h"
+#include "cli.h"
+#include "cpuset.h"
+#include "exitcodes.h"
+#include "fingerprint.h"
+#include "fsutil.h"
+#include "guestport.h"
+#include "hostfacts.h"
+#include "hp.h"
+#include "plan.h"
+#include "profile.h"
+#include "report.h"
+#include "results.h"
+#include "sbuf.h"
+#include "strv.h"
+#include "sweep.h"
+#include "tables.h"
+#include "templates.h"
+#include "topo.h"
+#include "vmap.h"
+
+static volatile sig_atomic_t interrupted;
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"Usage:\n"
+		" %1$s run PROFILE [--out DIR]\n"
+		" %1$s compare DIR1 DIR2 [--json]\n"
+		"\n"
+		"Run the packet benchmark a profile describes and write a results directory:\n"
+		"results.json, results.csv, table.txt, plot.png, plot.svg, env.json (the fingerprint)\n"
+		"and, with a guest, pinning.json (where each vCPU ran while traffic flowed).\n"
+		"PROFILE is a file, or NAME for templates/bench/NAME.conf.\n"
+		"\n"
+		"Options:\n"
+		" -o, --out DIR     the results directory (default results/NAME-DATE-TIME); must not exist\n"
+		" -j, --json        (compare) print JSON\n"
+		" -h, --help        display this help\n"
+		" -V, --version     display version\n"
+		"\n"
+		"For more details see vmbench(1).\n", cli_prog);
+}
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	interrupted = 1;
+}
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The binary next to ours (build/bin or the install's bin), else by PATH. */
+static void sibling(const char *name, char *buf, size_t len)
+{
+	char exe[PATH_MAX], *slash;
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+
+	if (n > 0) {
+		exe[n] = '\0';
+		slash = strrchr(exe, '/');
+		if (slash) {
+			*slash = '\0';
+			snprintf(buf, len, "%s/%s", exe, name);
+			if (access(buf, X_OK) == 0)
+				return;
+		}
+	}
+	snprintf(buf, len, "%s", name);
+}
+
+static json_t *argv_json(char *const *argv)
+{
+	json_t *a = json_array();
+
+	for (int i = 0; argv[i]; i++)
+		json_array_append_new(a, json_string(argv[i]));
+	return a;
+}
+
+/* --- the run's shared state --------------------------------------------------------- */
+
+struct guest {
+	char dir[PATH_MAX];           /* vmlinuz, initrd.img, manifest.json */
+	json_t *manifest;
+	char accel[8];                /* kvm or tcg, as vmlaunch chose */
+};
+
+struct run {
+	struct profile p;
+	struct results_dir out;
+	char sockdir[64];
+	json_t *commands;             /* every argv run */
+	json_t *pinning;              /* pincheck vm --sample's report, per configuration */
+	struct guest guest;
+	long long hp_restore;         /* nr_hugepages to put back; -1: nothing */
+	char hp_mounted[256];         /* a hugetlbfs vmbench mounted and unmounts; "" */
+};
+
+/* A budget for one sweep, from what the profile asks: generous, but bounded. */
+static int sweep_budget_ms(const struct profile *p)
+{
+	double per_trial = p->duration + p->warmup + 1.5;
+	double trials = (double)p->nsizes * p->trials * (strcmp(p->search, "none") ? 30 : 1);
+
+	return (int)(per_trial * trials * 1000) + 60000;
+}
+
+/* trafficgen's own options for one configuration (after "--"). */
+static int tg_args(const struct profile *p, unsigned queues, struct strv *a)
+{
+	char sizes[256];
+	struct sbuf sb;
+	int r = 0;
+
+	sbuf_init(&sb, sizes, sizeof(sizes));
+	for (unsigned i = 0; i < p->nsizes; i++)
+		sbuf_addf(&sb, "%s%u", i ? "," : "", p->sizes[i]);
+	if (sbuf_status(&sb) < 0)
+		return -ENOSPC;
+	r |= strv_add(a, "--size") | strv_add(a, sizes);
+	r |= strv_add(a, "--queues") | strv_addf(a, "%u", queues);
+	r |= strv_add(a, "--flows") | strv_addf(a, "%u", p->flows);
+	r |= strv_add(a, "--duration") | strv_addf(a, "%g", p->duration);
+	r |= strv_add(a, "--warmup") | strv_addf(a, "%g", p->warmup);
+	r |= strv_add(a, "--trials") | strv_addf(a, "%u", p->trials);
+	r |= strv_add(a, "--tolerance") | strv_addf(a, "%g", p->tolerance_pct);
+	if (strcmp(p->search, "none"))
+		r |= strv_add(a, "--search") | strv_add(a, p->search);
+	else
+		r |= strv_add(a, "--rate") | strv_add(a, p->rate);
+	r |= strv_add(a, "--json");
+	return r ? -ENOMEM : 0;
+}
+
+/* The reflector's own options (after "--"), without its port. */
+static int refl_args(const struct profile *p, struct strv *a)
+{
+	int r = strv_add(a, "--mode") | strv_add(a, p->refl_mode) | strv_add(a, "--stats") | strv_add(a, "0") |
+		strv_add(a, "--json");
+
+	if (p->police[0])
+		r |= strv_add(a, "--police") | strv_add(a, p->police);
+	return r ? -ENOMEM : 0;
+}
+
+/* EAL options for a host program on @lcores (main lcore first). */
+static int eal_args(const char *prog, const char *lcores, struct strv *a)
+{
+	char path[PATH_MAX];
+
+	sibling(prog, path, sizeof(path));
+	return (strv_add(a, path) | strv_add(a, "-l") | strv_add(a, lcores) | strv_add(a, "--main-lcore") |
+		strv_addf(a, "%.*s", (int)strcspn(lcores, ","), lcores) | strv_add(a, "--no-pci") |
+		strv_add(a, "--log-level=3")) ? -ENOMEM : 0;
+}
+
+/* Start @a with its stderr in raw/@prog-Nq.stderr (the path into @errpath), and record it. */
+static int spawn_logged(struct run *run, struct child *c, const struct strv *a, const char *prog, unsigned queues,
+			char *errpath, size_t len)
+{
+	char name[64];
+
+	snprintf(name, sizeof(name), "%s-%uq.stderr", prog, queues);
+	results_path(&run->out, true, name, errpath, len);
+	json_array_append_new(run->commands, argv_json(a->v));
+	return child_spawn(c, a->v, errpath);
+}
+
+/* A raw/ file for a child's output lines, or NULL. */
+static FILE *raw_file(struct run *run, const char *fmt, unsigned queues)
+{
+	char name[64], path[PATH_MAX];
+
+	snprintf(name, sizeof(name), fmt, queues);
+	results_path(&run->out, true, name, path, sizeof(path));
+	return fs_create(path, 0644);
+}
+
+/* Wait for a JSON line of @type ("ready") from @c; other lines go to @raw.  0 or an exit code. */
+static int wait_for(struct child *c, const char *type, int ms, FILE *raw, const char *who, const char *errpath)
+{
+	char pat[64], *line, tail[512];
+	int r;
+
+	snprintf(pat, sizeof(pat), "\"type\":\"%s\"", type);
+	while ((r = child_line(c, ms, &interrupted, &line)) == 1) {
+		if (raw)
+			fprintf(raw, "%s\n", line);
+		if (strstr(line, pat))
+			return 0;
+	}
+	if (r == -EINTR)
+		return cli_fail(EXIT_FAIL, "interrupted: nothing written");
+	child_stop(c, SIGTERM, 3000);
+	child_tail(errpath, 2, tail, sizeof(tail));
+	return cli_fail(EXIT_FAIL, "the %s did not come up%s: %s", who, r == -ETIMEDOUT ? " in time" : "",
+			tail[0] ? tail : "no word from it");
+}
+
+/* Stop the reflector, keeping its final statistics in @raw. */
+static void stop_reflector(struct child *r, FILE *raw)
+{
+	char *line;
+
+	if (r->pid > 0)
+		kill(r->pid, SIGTERM);
+	while (child_line(r, 10000, NULL, &line) == 1)
+		if (raw)
+			fprintf(raw, "%s\n", line);
+	child_stop(r, SIGTERM, 5000);
+	child_free(r);
+}
+
+/* Close a raw/ file; a write error fails the run. */
+static int close_raw(FILE *f, const char *what)
+{
+	int r = fs_close(f);
+
+	if (r < 0)
+		return cli_fail(EXIT_FAIL, "cannot write %s in the results directory: %s", what, strerror(-r));
+	return 0;
+}
+
+/* --- host mode: both programs on the host ------------------------------------------------ */
+
+static int run_host_config(struct run *run, unsigned queues, json_t *config)
+{
+	const struct profile *p = &run->p;
+	struct strv ra = { 0 }, ta = { 0 };
+	struct child r, t;
+	struct sweep sw = { .queues = queues, .prog = cli_prog };
+	char rerr[PATH_MAX], terr[PATH_MAX], tail[512], *line;
+	FILE *rraw = NULL;
+	int code = 0, rc;
+
+	if (eal_args("reflector", p->refl_lcores, &ra) < 0 || strv_add(&ra, "--") < 0 ||
+	    strv_add(&ra, "--vhost") < 0 || strv_addf(&ra, "%s/vhost0.sock,queues=%u", run->sockdir, queues) < 0 ||
+	    refl_args(p, &ra) < 0 || eal_args("trafficgen", p->gen_lcores, &ta) < 0 ||
+	    strv_add(&ta, "--single-file-segments") < 0 || strv_add(&ta, "--vdev") < 0 ||
+	    strv_addf(&ta, "net_virtio_user0,path=%s/vhost0.sock,queues=%u", run->sockdir, queues) < 0 ||
+	    strv_add(&ta, "--") < 0 || tg_args(p, queues, &ta) < 0) {
+		code = cli_fail(EXIT_FAIL, "out of memory");
+		goto out;
+	}
+	rraw = raw_file(run, "reflector-%uq.jsonl", queues);
+	sw.raw = raw_file(run, "trafficgen-%uq.jsonl", queues);
+	if (!rraw || !sw.raw) {
+		code = cli_fail(EXIT_FAIL, "cannot write in %s: %s", run->out.raw, strerror(errno));
+		goto out;
+	}
+	if ((rc = spawn_logged(run, &r, &ra, "reflector", queues, rerr, sizeof(rerr))) < 0) {
+		code = cli_fail(EXIT_FAIL, "cannot start the reflector: %s", strerror(-rc));
+		goto out;
+	}
+	if ((code = wait_for(&r, "ready", 30000, rraw, "reflector", rerr))) {
+		child_stop(&r, SIGTERM, 3000);
+		child_free(&r);
+		goto out;
+	}
+	if ((rc = spawn_logged(run, &t, &ta, "trafficgen", queues, terr, sizeof(terr))) < 0) {
+		stop_reflector(&r, rraw);
+		code = cli_fail(EXIT_FAIL, "cannot start trafficgen: %s", strerror(-rc));
+		goto out;
+	}
+	while ((rc = child_line(&t, sweep_budget_ms(p), &interrupted, &line)) == 1)
+		sweep_line(&sw, line);
+	rc = child_stop(&t, rc == 0 ? SIGTERM : SIGKILL, rc == 0 ? 10000 : 1000);
+	child_free(&t);
+	stop_reflector(&r, rraw);
+	if (interrupted) {
+		code = cli_fail(EXIT_FAIL, "interrupted: nothing written");
+	} else if (sw.failed) {
+		code = cli_fail(EXIT_FAIL, "%uq: %u trial%s failed: %s", queues, sw.failed, sw.failed > 1 ? "s" : "", sw.why);
+	} else if (!sw.summary || rc != 0) {
+		child_tail(terr, 2, tail, sizeof(tail));
+		code = cli_fail(EXIT_FAIL, "trafficgen failed (exit %d): %s", rc, tail[0] ? tail : "no results");
+	}
+	if (!code)
+		json_object_set_new(config, "results", sweep_results(&sw));
+out:
+	if (rraw && (rc = close_raw(rraw, "the reflector's output")) && !code)
+		code = rc;
+	if (sw.raw && (rc = close_raw(sw.raw, "trafficgen's output")) && !code)
+		code = rc;
+	if (!code && sw.raw_error)
+		code = cli_fail(EXIT_FAIL, "cannot write trafficgen's output: %s", strerror(-sw.raw_error));
+	sweep_free(&sw);
+	strv_free(&ra);
+	strv_free(&ta);
+	return code;
+}
+
+/* --- VM modes: one program on the host, the other in a pinned guest ------------------------- */
+
+struct vmrun {
+	struct run *run;
+	unsigned queues;
+	char name[40];                /* the VM's name for vmlaunch */
+	struct child host, vml, sampler;
+	bool host_up, vml_up, sampler_up, host_done;
+	char host_err[PATH_MAX], vml_err[PATH_MAX], samp_err[PATH_MAX];
+	char port_path[PATH_MAX], console_path[PATH_MAX];
+	int port_fd;
+	struct gport gp;
+	struct sweep sw;              /* trafficgen's lines, from the guest (vm-gen) or the host (vm-reflect) */
+	FILE *host_raw, *guest_raw;   /* the reflector's lines, wherever it runs */
+	char *vml_out;                /* vmlaunch's standard output so far (its JSON report) */
+	size_t vml_len;
+	json_t *vmres;                /* vmlaunch's report: pid, vCPU threads, accel */
+	json_t *pinning;              /* pincheck vm --sample's report */
+};
+
+static const char *const mode_text[] = {
+	[MODE_HOST] = "trafficgen and the reflector on the host",
+	[MODE_VM_GEN] = "trafficgen in the guest, the reflector on the host",
+	[MODE_VM_REFLECT] = "the reflector in the guest, trafficgen on the host",
+};
+
+/* The guest's kernel command line: console, panic, and the role with its arguments. */
+static int guest_cmdline(const struct vmrun *v, char *buf, size_t len)
+{
+	const struct profile *p = &v->run->p;
+	struct strv a = { 0 };
+	struct sbuf sb;
+	int r;
+
+	if (p->mode == MODE_VM_GEN) {
+		r = tg_args(p, v->queues, &a);
+	} else {
+		/* Until trafficgen on the host goes away (the link drops), bounded by the sweep's budget. */
+		r = refl_args(p, &a);
+		r = r ? r : (strv_add(&a, "--exit-on-disconnect") | strv_add(&a, "--duration") |
+			     strv_addf(&a, "%d", sweep_budget_ms(p) / 1000 + (int)p->boot_timeout)) ? -ENOMEM : 0;
+	}
+	if (r < 0) {
+		strv_free(&a);
+		return r;
+	}
+	sbuf_init(&sb, buf, len);
+	sbuf_addf(&sb, "console=ttyS0 quiet panic=1 pinlab.role=%s pinlab.hugepages=%u pinlab.port=ttyS1 pinlab.args=\"",
+		  p->mode == MODE_VM_GEN ? "gen" : "reflect", p->guest_hugepages);
+	for (size_t i = 0; i < a.n; i++)
+		sbuf_addf(&sb, "%s%s", i ? " " : "", a.v[i]);
+	sbuf_addf(&sb, "\"");
+	strv_free(&a);
+	return sbuf_status(&sb);
+}
+
+/* vmlaunch's argv for this configuration. */
+static int vmlaunch_args(const struct vmrun *v, struct strv *a)
+{
+	const struct profile *p = &v->run->p;
+	char path[PATH_MAX], cmdline[2048];
+	int r;
+
+	if ((r = guest_cmdline(v, cmdline, sizeof(cmdline))) < 0)
+		return r;
+	sibling("vmlaunch", path, sizeof(path));
+	r = strv_add(a, path) | strv_add(a, "--name") | strv_add(a, v->name) | strv_add(a, "--vcpu-map") |
+	    strv_add(a, p->vcpu_map) | strv_add(a, "--emulator-cpus") | strv_add(a, p->emulator_cpus) |
+	    strv_add(a, "--memory") | strv_addf(a, "%lluM", (unsigned long long)p->guest_memory_mb) |
+	    strv_add(a, "--hugepages") | strv_add(a, "--vhost-user") |
+	    strv_addf(a, "%s/vhost0.sock,queues=%u,reconnect=1", v->run->sockdir, v->queues) | strv_add(a, "--kernel") |
+	    strv_addf(a, "%s/vmlinuz", v->run->guest.dir) | strv_add(a, "--initrd") |
+	    strv_addf(a, "%s/initrd.img", v->run->guest.dir) | strv_add(a, "--append") | strv_add(a, cmdline) |
+	    strv_add(a, "--console-log") | strv_add(a, v->console_path) | strv_add(a, "--serial") |
+	    strv_add(a, v->port_path) | strv_add(a, "--accel") | strv_add(a, p->accel) | strv_add(a, "--allow-shared") |
+	    strv_add(a, "--grace") | strv_add(a, "1") | strv_add(a, "--json") | strv_add(a, "--") |
+	    strv_add(a, "-no-reboot");
+	return r ? -ENOMEM : 0;
+}
+
+/* The host program's argv: the reflector (vm-gen) or trafficgen (vm-reflect), as the vhost-user server. */
+static int host_args(const struct vmrun *v, struct strv *a)
+{
+	const struct profile *p = &v->run->p;
+	int r;
+
+	if (p->mode == MODE_VM_GEN) {
+		r = eal_args("reflector", p->refl_lcores, a);
+		r = r ? r : (strv_add(a, "--") | strv_add(a, "--vhost") |
+			     strv_addf(a, "%s/vhost0.sock,queues=%u", v->run->sockdir, v->queues) | strv_add(a, "--vcpu-map") |
+			     strv_add(a, p->vcpu_map)) ? -ENOMEM : refl_args(p, a);
+	} else {
+		r = eal_args("trafficgen", p->gen_lcores, a);
+		r = r ? r : (strv_add(a, "--vdev") | strv_addf(a, "net_vhost0,iface=%s/vhost0.sock,queues=%u", v->run->sockdir,
+								v->queues) | strv_add(a, "--")) ? -ENOMEM : tg_args(p, v->queues, a);
+		r = r ? r : (strv_add(a, "--link-wait") | strv_addf(a, "%g", p->boot_timeout)) ? -ENOMEM : 0;
+	}
+	return r;
+}
+
+/* Start pincheck vm --sample on the guest: traffic flows. */
+static void sampler_start(struct vmrun *v)
+{
+	struct strv a = { 0 };
+	char path[PATH_MAX];
+
+	if (v->sampler_up || v->pinning)
+		return;
+	sibling("pincheck", path, sizeof(path));
+	if (strv_add(&a, path) | strv_add(&a, "vm") | strv_add(&a, "--name") | strv_add(&a, v->name) |
+	    strv_add(&a, "--vcpu-map") | strv_add(&a, v->run->p.vcpu_map) | strv_add(&a, "--sample") |
+	    strv_add(&a, "3600") | strv_add(&a, "--json")) {
+		strv_free(&a);
+		return;
+	}
+	v->sampler_up = spawn_logged(v->run, &v->sampler, &a, "pincheck", v->queues, v->samp_err, sizeof(v->samp_err)) == 0;
+	strv_free(&a);
+}
+
+/* End the sample (SIGINT: pincheck reports what it saw) and keep its report. */
+static void sampler_stop(struct vmrun *v)
+{
+	char *text = NULL, *line;
+	size_t len = 0;
+	FILE *m;
+
+	if (!v->sampler_up)
+		return;
+	v->sampler_up = false;
+	kill(v->sampler.pid, SIGINT);
+	m = open_memstream(&text, &len);
+	while (child_line(&v->sampler, 10000, NULL, &line) == 1)
+		if (m)
+			fprintf(m, "%s\n", line);
+	child_stop(&v->sampler, SIGTERM, 2000);
+	child_free(&v->sampler);
+	if (m && fclose(m) == 0)
+		v->pinning = json_loads(text, 0, NULL);
+	free(text);
+}
+
+/* A line of trafficgen's (from the guest or the host): results, and the sampler follows the traffic. */
+static void tg_line(struct vmrun *v, const char *line)
+{
+	sweep_line(&v->sw, line);
+	if (strstr(line, "\"type\":\"start\""))
+		sampler_start(v);
+	else if (strstr(line, "\"type\":\"summary\""))
+		sampler_stop(v);
+}
+
+/* What arrived on the guest's results port since the last call. */
+static void read_port(struct vmrun *v)
+{
+	char buf[65536], *line;
+	ssize_t n;
+
+	if (v->port_fd < 0) {
+		v->port_fd = open(v->port_path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+		if (v->port_fd < 0)
+			return; /* QEMU has not created it yet */
+	}
+	while ((n = read(v->port_fd, buf, sizeof(buf))) > 0)
+		if (gport_feed(&v->gp, buf, (size_t)n) < 0)
+			break;
+	while (gport_next(&v->gp, &line) == 1) {
+		if (v->run->p.mode == MODE_VM_GEN)
+			tg_line(v, line);
+		else if (v->guest_raw)
+			fprintf(v->guest_raw, "%s\n", line);
+	}
+}
+
+/* vmlaunch's JSON report, once it has printed all of it. */
+static void read_vmlaunch(struct vmrun *v)
+{
+	char *line;
+
+	while (!v->vmres && child_line(&v->vml, 0, NULL, &line) == 1) {
+		size_t n = strlen(line);
+		char *b = realloc(v->vml_out, v->vml_len + n + 2);
+		if (!b)
+			return;
+		v->vml_out = b;
+		memcpy(v->vml_out + v->vml_len, line, n);
+		v->vml_len += n;
+		v->vml_out[v->vml_len++] = '\n';
+		v->vml_out[v->vml_len] = '\0';
+		if (line[0] == '}')
+			v->vmres = json_loads(v->vml_out, 0, NULL);
+	}
+}
+
+static pid_t qemu_pid(const struct vmrun *v)
+{
+	return (pid_t)json_integer_value(json_object_get(v->vmres, "pid"));
+}
+
+/* Everything this configuration started, stopped; QEMU too if vmlaunch could not stop it. */
+static void vm_teardown(struct vmrun *v)
+{
+	pid_t qemu = qemu_pid(v);
+
+	sampler_stop(v);
+	if (v->vml_up) {
+		/* vmlaunch powers the guest down, waits --grace, quits, kills; then exits. */
+		child_stop(&v->vml, SIGTERM, 15000);
+		child_free(&v->vml);
+		v->vml_up = false;
+	}
+	if (qemu > 0 && kill(qemu, 0) == 0) {
+		long long end = now_ms() + 5000;
+		kill(qemu, SIGKILL);
+		while (kill(qemu, 0) == 0 && now_ms() < end)
+			poll(NULL, 0, 20);
+	}
+	if (v->host_up) {
+		if (v->run->p.mode == MODE_VM_GEN) {
+			stop_reflector(&v->host, v->host_raw);
+		} else {
+			char *line;
+			while (child_line(&v->host, 0, NULL, &line) == 1)
+				tg_line(v, line);
+			child_stop(&v->host, SIGTERM, 5000);
+			child_free(&v->host);
+		}
+		v->host_up = false;
+	}
+}
+
+/* The residency the 2017 note asked about: each vCPU's share of run time on its own CPU. */
+static json_t *residency(const json_t *rep)
+{
+	json_t *out, *vcpus = json_array(), *x;
+	size_t i;
+
+	json_array_foreach(json_object_get(rep, "vcpus"), i, x) {
+		char key[16];
+		json_int_t cpu = json_integer_value(json_object_get(x, "expected_cpu"));
+		snprintf(key, sizeof(key), "%lld", (long long)cpu);
+		json_array_append_new(vcpus, json_pack("{s:O, s:I, s:f, s:O}", "vcpu", json_object_get(x, "vcpu"), "cpu",
+						       cpu, "share",
+						       json_number_value(json_object_get(json_object_get(x, "cpu_share"), key)),
+						       "run_ns", json_object_get(x, "run_ns") ?: json_null()));
+	}
+	out = json_pack("{s:f, s:o}", "seconds", json_number_value(json_object_get(rep, "sampled")), "vcpus", vcpus);
+	return out;
+}
+
+/* Why the guest failed, with the console's last lines. */
+static int guest_failure(struct vmrun *v, const char *fmt, const char *what)
+{
+	char tail[768];
+
+	child_tail(v->console_path, 3, tail, sizeof(tail));
+	cli_fail(EXIT_FAIL, fmt, what);
+	if (tail[0])
+		fprintf(stderr, "%s: the guest's console ended with: %s\n", cli_prog, tail);
+	return EXIT_FAIL;
+}
+
+/* Drive one configuration until the guest is done, a bound passes, or Ctrl-C. 0 or an exit code. */
+static int vm_drive(struct vmrun *v)
+{
+	const struct profile *p = &v->run->p;
+	long long boot_end = now_ms() + (long long)(p->boot_timeout * 1000), run_end = 0, guest_end = 0;
+	char *line, tail[512];
+
+	for (;;) {
+		bool vml_gone;
+
+		poll(NULL, 0, 50);
+		if (interrupted)
+			return cli_fail(EXIT_FAIL, "interrupted: nothing written");
+		read_vmlaunch(v);
+		read_port(v);
+		if (p->mode == MODE_VM_REFLECT && v->host_up && !v->host_done) {
+			int r;
+			while ((r = child_line(&v->host, 0, NULL, &line)) == 1)
+				tg_line(v, line);
+			if (r == 0 || (r != -ETIMEDOUT && r != -EINTR)) {
+				/* trafficgen is done: the guest's reflector sees the link drop and ends. */
+				v->host_done = true;
+				sampler_stop(v);
+				guest_end = now_ms() + 30000;
+			}
+		}
+		if (v->gp.state == GPORT_FAILED)
+			return guest_failure(v, "%s", v->gp.why);
+		if (v->gp.state == GPORT_RUNNING && !run_end)
+			run_end = now_ms() + sweep_budget_ms(p) + (long long)(p->boot_timeout * 1000);
+		vml_gone = child_exited(&v->vml);
+		if (vml_gone) {
+			v->vml_up = false;
+			read_port(v);
+			if (v->gp.state == GPORT_DONE || v->gp.state == GPORT_FAILED)
+				break;
+			child_tail(v->vml_err, 2, tail, sizeof(tail));
+			if (!v->vmres)
+				return cli_fail(EXIT_FAIL, "vmlaunch failed (exit %d): %s", v->vml.status, tail[0] ? tail : "no word from it");
+			return guest_failure(v, "the guest ended without reporting its results (QEMU exit %s)",
+					     v->vml.status == 0 ? "0" : "non-zero");
+		}
+		if (v->gp.state == GPORT_WAITING && now_ms() > boot_end) {
+			snprintf(tail, sizeof(tail), "the guest reported nothing within %g s (boot_timeout in [vm])", p->boot_timeout);
+			return guest_failure(v, "%s", tail);
+		}
+		if (run_end && now_ms() > run_end)
+			return guest_failure(v, "%s", "the guest did not finish its sweep within the budget");
+		if (guest_end && now_ms() > guest_end) {
+			/* The results are in (trafficgen ran on the host); the guest's reflector did not stop on its own. */
+			cli_warn("the guest did not power off after trafficgen ended: stopping it");
+			break;
+		}
+	}
+	return 0;
+}
+
+static int run_vm_config(struct run *run, unsigned queues, json_t *config)
+{
+	const struct profile *p = &run->p;
+	struct vmrun v = { .run = run, .queues = queues, .port_fd = -1 };
+	struct strv ha = { 0 }, va = { 0 };
+	char name[64], tail[512];
+	int code = 0, r;
+
+	gport_init(&v.gp);
+	v.sw.queues = queues;
+	v.sw.prog = cli_prog;
+	snprintf(v.name, sizeof(v.name), "vmbench-%d-%uq", (int)getpid(), queues);
+	snprintf(name, sizeof(name), "port-%uq.log", queues);
+	results_path(&run->out, true, name, v.port_path, sizeof(v.port_path));
+	snprintf(name, sizeof(name), "console-%uq.log", queues);
+	results_path(&run->out, true, name, v.console_path, sizeof(v.console_path));
+	if (host_args(&v, &ha) < 0 || vmlaunch_args(&v, &va) < 0) {
+		code = cli_fail(EXIT_FAIL, "the guest's command line is too long (fewer sizes?)");
+		goto out;
+	}
+	v.sw.raw = raw_file(run, "trafficgen-%uq.jsonl", queues);
+	v.host_raw = p->mode == MODE_VM_GEN ? raw_file(run, "reflector-%uq.jsonl", queues) : NULL;
+	v.guest_raw = p->mode == MODE_VM_REFLECT ? raw_file(run, "reflector-guest-%uq.jsonl", queues) : NULL;
+	if (!v.sw.raw || (p->mode == MODE_VM_GEN ? !v.host_raw : !v.guest_raw)) {
+		code = cli_fail(EXIT_FAIL, "cannot write in %s: %s", run->out.raw, strerror(errno));
+		goto out;
+	}
+
+	/* The host program first: it is the vhost-user server QEMU connects to. */
+	if ((r = spawn_logged(run, &v.host, &ha, p->mode == MODE_VM_GEN ? "reflector" : "trafficgen", queues, v.host_err,
+			      sizeof(v.host_err))) < 0) {
+		code = cli_fail(EXIT_FAIL, "cannot start %s: %s", ha.v[0], strerror(-r));
+		goto out;
+	}
+	v.host_up = true;
+	if ((code = wait_for(&v.host, "ready", 30000, p->mode == MODE_VM_GEN ? v.host_raw : v.sw.raw,
+			     p->mode == MODE_VM_GEN ? "reflector" : "trafficgen", v.host_err))) {
+		v.host_up = false;
+		child_free(&v.host);
+		goto out;
+	}
+	if ((r = spawn_logged(run, &v.vml, &va, "vmlaunch", queues, v.vml_err, sizeof(v.vml_err))) < 0) {
+		code = cli_fail(EXIT_FAIL, "cannot start vmlaunch: %s", strerror(-r));
+		goto out;
+	}
+	v.vml_up = true;
+	code = vm_drive(&v);
+out:
+	vm_teardown(&v);
+	if (!code && v.gp.state == GPORT_DONE && v.gp.status != 0)
+		code = guest_failure(&v, "%s", "the guest's program failed");
+	if (!code && v.sw.failed)
+		code = cli_fail(EXIT_FAIL, "%uq: %u trial%s failed: %s", queues, v.sw.failed, v.sw.failed > 1 ? "s" : "", v.sw.why);
+	if (!code && !v.sw.summary) {
+		child_tail(p->mode == MODE_VM_GEN ? v.console_path : v.host_err, 2, tail, sizeof(tail));
+		code = cli_fail(EXIT_FAIL, "trafficgen reported no results: %s", tail[0] ? tail : "no word from it");
+	}
+	if (v.sw.raw && (r = close_raw(v.sw.raw, "trafficgen's output")) && !code)
+		code = r;
+	if (v.host_raw && (r = close_raw(v.host_raw, "the reflector's output")) && !code)
+		code = r;
+	if (v.guest_raw && (r = close_raw(v.guest_raw, "the guest reflector's output")) && !code)
+		code = r;
+	if (!code) {
+		json_object_set_new(config, "results", sweep_results(&v.sw));
+		json_object_set_new(config, "vm", json_pack("{s:s, s:s, s:s, s:O}", "name", v.name, "vcpu_map", p->vcpu_map,
+							     "emulator_cpus", p->emulator_cpus, "pinned",
+							     v.vmres ? v.vmres : json_null()));
+		if (v.pinning) {
+			json_object_set_new(config, "residency", residency(v.pinning));
+			json_array_append_new(run->pinning, json_pack("{s:i, s:O}", "queues", queues, "report", v.pinning));
+		}
+		snprintf(run->guest.accel, sizeof(run->guest.accel), "%s",
+			 json_string_value(json_object_get(v.vmres, "accel")) ?: "");
+	}
+	if (v.port_fd >= 0)
+		close(v.port_fd);
+	json_decref(v.pinning);
+	json_decref(v.vmres);
+	free(v.vml_out);
+	gport_free(&v.gp);
+	sweep_free(&v.sw);
+	strv_free(&ha);
+	strv_free(&va);
+	return code;
+}
+
+/* --- the whole run ------------------------------------------------------------------------ */
+
+/* The guest image: $PINLAB_GUEST, build/guest next to build/bin, or the install's. 0 or an exit code. */
+static int find_guest(struct guest *g)
+{
+	const char *env = getenv("PINLAB_GUEST");
+	char exe[PATH_MAX], path[PATH_MAX + 32], *slash;
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+
+	if (env && *env) {
+		snprintf(g->dir, sizeof(g->dir), "%s", env);
+	} else {
+		snprintf(g->dir, sizeof(g->dir), "%s/guest", DATADIR);
+		if (n > 0) {
+			exe[n] = '\0';
+			/* build/bin/vmbench -> build/guest */
+			if ((slash = strrchr(exe, '/')) && (*slash = '\0', slash = strrchr(exe, '/'))) {
+				*slash = '\0';
+				snprintf(path, sizeof(path), "%s/guest/manifest.json", exe);
+				if (access(path, R_OK) == 0)
+					snprintf(g->dir, sizeof(g->dir), "%s/guest", exe);
+			}
+		}
+	}
+	snprintf(path, sizeof(path), "%s/manifest.json", g->dir);
+	g->manifest = json_load_file(path, 0, NULL);
+	for (const char *f = "vmlinuz"; g->manifest && f; f = strcmp(f, "vmlinuz") ? NULL : "initrd.img") {
+		snprintf(path, sizeof(path), "%s/%s", g->dir, f);
+		if (access(path, R_OK) != 0) {
+			json_decref(g->manifest);
+			g->manifest = NULL;
+		}
+	}
+	if (!g->manifest)
+		return cli_fail(EXIT_FAIL, "no guest image in %s (vmlinuz, initrd.img, manifest.json): run 'make guest'", g->dir);
+	return 0;
+}
+
+/* The guest's part of the fingerprint: accelerator, layout and what the image is made of. */
+static json_t *guest_fingerprint(const struct run *run)
+{
+	char path[PATH_MAX + 32], digest[128] = "";
+	char *argv[] = { "sha256sum", path, NULL };
+	struct child c;
+	char *line;
+
+	snprintf(path, sizeof(path), "%s/manifest.json", run->guest.dir);
+	if (child_spawn(&c, argv, "/dev/null") == 0) {
+		if (child_line(&c, 5000, NULL, &line) == 1)
+			snprintf(digest, sizeof(digest), "%.*s", (int)strcspn(line, " "), line);
+		child_stop(&c, SIGTERM, 2000);
+		child_free(&c);
+	}
+	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:O, s:O}", "accel", run->guest.accel, "vcpu_map", run->p.vcpu_map,
+			 "emulator_cpus", run->p.emulator_cpus, "image_sha256", digest, "image", run->guest.dir, "kernel",
+			 json_object_get(run->guest.manifest, "kernel") ?: json_null(), "outputs",
+			 json_object_get(run->guest.manifest, "outputs") ?: json_null());
+}
+
+/* Free hugepages for the host program (and the guest's RAM): reserve what is missing,
+ * remember what to put back; mount hugetlbfs for QEMU when none is.  0 or an exit code. */
+static int prepare_hugepages(struct run *run)
+{
+	const struct profile *p = &run->p;
+	uint64_t mb = p->hugepages_mb + (profile_is_vm(p) ? p->guest_memory_mb : 0);
+	unsigned long kb = hp_default_page_kb();
+	int node = hp_has_nodes() && !hp_node_exists(1) ? 0 : -1;
+	struct hp_grant g = { .node = node, .page_kb = kb, .want_free = (long long)((mb * 1024 + kb - 1) / kb) };
+	struct hp_pool pool;
+	char ps[16];
+	int r;
+
+	run->hp_restore = -1;
+	hp_format_page_size(kb, ps, sizeof(ps));
+	if (hp_pool_read(node, kb, &pool) < 0)
+		return cli_fail(EXIT_FAIL, "this kernel has no %s hugepages", ps);
+	if (pool.free < g.want_free) {
+		if (geteuid() != 0)
+			return cli_fail(EXIT_FAIL, "%lld %s hugepages free, %lld needed: run 'hugepages setup %lluM' as root, or vmbench as root",
+					pool.free, ps, g.want_free, (unsigned long long)mb);
+		r = hp_reserve(&g, 1);
+		if (r < 0)
+			return cli_fail(EXIT_FAIL, "cannot reserve %lluM of %s hugepages (%s): try 'hugepages setup %lluM'",
+					(unsigned long long)mb, ps, strerror(-r), (unsigned long long)mb);
+		run->hp_restore = g.before;
+	}
+	if (profile_is_vm(p)) {
+		struct hp_mount *m;
+		int n = hp_mounts(&m);
+		bool have = false;
+		for (int i = 0; i < n; i++)
+			have |= m[i].page_kb == kb;
+		if (n >= 0)
+			free(m);
+		if (!have) {
+			char dir[256];
+			hp_default_dir(kb, dir, sizeof(dir));
+			if ((r = hp_mount(dir, kb, (uid_t)-1, (gid_t)-1, 0)) < 0)
+				return cli_fail(EXIT_FAIL, "cannot mount hugetlbfs on %s for the guest's RAM: %s (run 'hugepages mount')",
+						dir, strerror(-r));
+			if (r == 0)
+				snprintf(run->hp_mounted, sizeof(run->hp_mounted), "%s", dir);
+		}
+	}
+	return 0;
+}
+
+/* Put the pool back (the kernel keeps pages still in use) and unmount what we mounted. */
+static void restore_hugepages(struct run *run)
+{
+	if (run->hp_mounted[0]) {
+		hp_umount(run->hp_mounted);
+		rmdir(run->hp_mounted);
+	}
+	if (run->hp_restore >= 0)
+		hp_set_total(hp_has_nodes() && !hp_node_exists(1) ? 0 : -1, hp_default_page_kb(), run->hp_restore);
+}
+
+/* pincheck plan's findings on the layout: host workers and, with a guest, its vCPUs. */
+static json_t *judge_layout(const struct profile *p)
+{
+	struct hostfacts h;
+	struct topo *t = topo_load_live();
+	struct cpuset host, s;
+	struct vmap map = { 0 };
+	json_t *rep = report_new("plan"), *findings;
+	const char *lists[2] = { profile_is_vm(p) ? profile_host_lcores(p) : p->refl_lcores,
+				 profile_is_vm(p) ? NULL : p->gen_lcores };
+
+	/* Host lcores: every program's workers (the first lcore of a list is its main). */
+	cpuset_zero(&host);
+	for (int i = 0; i < 2; i++) {
+		if (!lists[i] || cpuset_parse_list(&s, lists[i], 0, NULL) < 0)
+			continue;
+		for (const char *c = strchr(lists[i], ','); c; c = strchr(c + 1, ','))
+			cpuset_set(&host, (unsigned)atoi(c + 1));
+	}
+	if (t && rep && hostfacts_read(&h) == 0) {
+		bool vm = profile_is_vm(p) && vmap_parse(&map, p->vcpu_map, 0, NULL) == 0;
+		struct plan pl = { .map = vm ? &map : NULL, .host = &host, .topo = t, .facts = &h };
+		plan_check(&pl, rep);
+		vmap_free(&map);
+		hostfacts_free(&h);
+	}
+	topo_free(t);
+	findings = json_incref(json_object_get(rep, "findings"));
+	json_decref(rep);
+	return findings ? findings : json_array();
+}
+
+/* Notes for the table: what in the layout makes the numbers less than a real run's. */
+static json_t *layout_notes(const struct profile *p, const json_t *findings)
+{
+	json_t *notes = json_array(), *f;
+	size_t i;
+
+	if (p->planned)
+		json_array_append_new(notes, json_sprintf("layout planned for this host: host lcores %s, vCPU map %s",
+							    profile_host_lcores(p), p->vcpu_map));
+	json_array_foreach(findings, i, f) {
+		const char *id = json_string_value(json_object_get(f, "id")) ?: "";
+		if (!strcmp(id, "host-guest-overlap") || !strcmp(id, "vcpu-shared-cpu") || !strcmp(id, "smt-host-guest"))
+			json_array_append_new(notes, json_string(json_string_value(json_object_get(f, "message")) ?: ""));
+	}
+	return notes;
+}
+
+static int write_results(struct run *run, json_t *all, json_t *plan)
+{
+	char *table = tables_text(all), *csv = tables_csv(all), *gp = tables_plot(all);
+	json_t *env;
+	int r = (!table || !csv || !gp) ? -ENOMEM : 0;
+
+	if (!r)
+		r = results_write_json(&run->out, "results.json", all);
+	if (!r)
+		r = results_write_text(&run->out, "results.csv", csv);
+	if (!r)
+		r = results_write_text(&run->out, "table.txt", table);
+	if (!r)
+		r = results_write_text(&run->out, "plot.gp", gp);
+	if (!r && json_array_size(run->pinning))
+		r = results_write_json(&run->out, "pinning.json", run->pinning);
+	if (!r) {
+		env = fingerprint_build(&run->p, json_incref(run->commands), json_incref(plan),
+					profile_is_vm(&run->p) ? guest_fingerprint(run) : NULL);
+		r = env ? results_write_json(&run->out, "env.json", env) : -ENOMEM;
+		json_decref(env);
+	}
+	if (!r) {
+		int g = results_gnuplot(&run->out, "plot.gp", "pngcairo size 1200,500", "plot.png");
+		if (!g)
+			g = results_gnuplot(&run->out, "plot.gp", "svg size 1200,500", "plot.svg");
+		if (g == -ENOSPC || g == -EDQUOT)
+			r = g;
+		else if (g < 0)
+			cli_warn("gnuplot failed: no plot.png/plot.svg (plot.gp is there to run by hand)");
+	}
+	free(table);
+	free(csv);
+	free(gp);
+	return r;
+}
+
+static int run_profile(const char *profile_arg, const char *out_arg)
+{
+	struct run run = { .commands = json_array(), .pinning = json_array(), .hp_restore = -1 };
+	struct pin_error err;
+	struct hostfacts h;
+	struct topo *t;
+	char path[PATH_MAX], out[PATH_MAX];
+	json_t *all = NULL, *configs, *plan = NULL;
+	int code = 0, r;
+
+	if (tmpl_find("bench", profile_arg, path, sizeof(path), &err) < 0 || profile_load(&run.p, path, &err) < 0) {
+		code = cli_fail(EXIT_USAGE, "%s", err.msg);
+		goto done;
+	}
+	/* The layout for this host: auto lcores planned, CPUs it lacks refused before anything starts. */
+	if ((r = hostfacts_read(&h)) < 0) {
+		code = cli_fail(EXIT_FAIL, "cannot read this host's CPUs: %s", strerror(-r));
+		goto done;
+	}
+	t = topo_load_live();
+	r = t ? profile_resolve(&run.p, &h, t, &err) : pin_fail(&err, -EIO, 0, "cannot read this host's topology");
+	topo_free(t);
+	hostfacts_free(&h);
+	if (r < 0) {
+		code = cli_fail(r == -EIO ? EXIT_FAIL : EXIT_USAGE, "%s", err.msg);
+		goto done;
+	}
+	if (profile_is_vm(&run.p) && (code = find_guest(&run.guest)))
+		goto done;
+	if (out_arg) {
+		snprintf(out, sizeof(out), "%s", out_arg);
+	} else {
+		time_t now = time(NULL);
+		struct tm tm;
+		char stamp[32];
+		localtime_r(&now, &tm);
+		strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", &tm);
+		snprintf(out, sizeof(out), "results/%s-%s", run.p.name, stamp);
+	}
+	if ((r = results_begin(&run.out, out, &err)) < 0) {
+		code = cli_fail(r == -EEXIST ? EXIT_USAGE : EXIT_FAIL, "%s", err.msg);
+		goto done;
+	}
+	snprintf(run.sockdir, sizeof(run.sockdir), "/tmp/vmbench.XXXXXX");
+	if (!mkdtemp(run.sockdir)) {
+		code = cli_fail(EXIT_FAIL, "cannot create a socket directory: %s", strerror(errno));
+		run.sockdir[0] = '\0';
+		goto done;
+	}
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	signal(SIGHUP, on_signal);
+	if ((code = prepare_hugepages(&run)))
+		goto done;
+
+	plan = judge_layout(&run.p);
+	all = json_pack("{s:s, s:s, s:s, s:s, s:s, s:f, s:o, s:[]}", "name", run.p.name, "mode",
+			profile_mode_name(run.p.mode), "mode_text", mode_text[run.p.mode], "search", run.p.search, "rate",
+			run.p.rate, "tolerance_pct", run.p.tolerance_pct, "notes", layout_notes(&run.p, plan), "configurations");
+	if (!strncmp(run.p.search, "pdr", 3))
+		json_object_set_new(all, "loss_threshold_pct", json_real(run.p.search[3] == '=' ? atof(run.p.search + 4) : 0.1));
+	else
+		json_object_set_new(all, "loss_threshold_pct", json_real(0));
+	configs = json_object_get(all, "configurations");
+	for (unsigned i = 0; i < run.p.nqueues && !code; i++) {
+		unsigned q = run.p.queues[i];
+		json_t *c = json_pack("{s:o, s:i, s:s, s:s}", "name", json_sprintf("%u queue%s", q, q > 1 ? "s" : ""),
+				      "queues", q, "reflector_mode", run.p.refl_mode, "search", run.p.search);
+		code = profile_is_vm(&run.p) ? run_vm_config(&run, q, c) : run_host_config(&run, q, c);
+		json_array_append_new(configs, c);
+	}
+	restore_hugepages(&run);
+	if (code)
+		goto done;
+	if (profile_is_vm(&run.p))
+		json_object_set_new(all, "accel", json_string(run.guest.accel));
+	if ((r = write_results(&run, all, plan)) < 0 || (r = results_commit(&run.out)) < 0) {
+		code = cli_fail(EXIT_FAIL, "cannot write the results in %s: %s; nothing written", run.out.tmp, strerror(-r));
+		goto done;
+	}
+	{
+		char *table = tables_text(all);
+		fputs(table ? table : "", stdout);
+		free(table);
+	}
+	printf("results in %s\n", run.out.out);
+done:
+	if (code)
+		results_abort(&run.out);
+	if (run.sockdir[0])
+		fs_remove_tree(run.sockdir);
+	json_decref(all);
+	json_decref(plan);
+	json_decref(run.commands);
+	json_decref(run.pinning);
+	json_decref(run.guest.manifest);
+	profile_free(&run.p);
+	return code;
+}
+
+/* --- compare ----------------------------------------------------------------------------- */
+
+static int compare(const char *a, const char *b, bool json)
+{
+	char pa[PATH_MAX + 32], pb[PATH_MAX + 32];
+	json_t *ra, *rb, *ea, *eb, *out = json_pack("{s:[], s:[]}", "cells", "fingerprint_differs");
+	size_t ci, k;
+	json_t *c, *r;
+
+	snprintf(pa, sizeof(pa), "%s/results.json", a);
+	snprintf(pb, sizeof(pb), "%s/results.json", b);
+	ra = json_load_file(pa, 0, NULL);
+	rb = json_load_file(pb, 0, NULL);
+	if (!ra || !rb) {
+		json_decref(ra);
+		json_decref(rb);
+		json_decref(out);
+		return cli_fail(EXIT_USAGE, "%s is not a results directory (no readable results.json)", !ra ? a : b);
+	}
+	snprintf(pa, sizeof(pa), "%s/env.json", a);
+	snprintf(pb, sizeof(pb), "%s/env.json", b);
+	ea = json_load_file(pa, 0, NULL);
+	eb = json_load_file(pb, 0, NULL);
+	for (size_t i = 0; fingerprint_keys[i]; i++) {
+		const char *va = json_string_value(json_object_get(ea, fingerprint_keys[i])) ?: "";
+		const char *vb = json_string_value(json_object_get(eb, fingerprint_keys[i])) ?: "";
+		if (strcmp(va, vb))
+			json_array_append_new(json_object_get(out, "fingerprint_differs"),
+					      json_pack("{s:s, s:s, s:s}", "key", fingerprint_keys[i], "a", va, "b", vb));
+	}
+	json_array_foreach(json_object_get(ra, "configurations"), ci, c) {
+		size_t cj;
+		json_t *d;
+		json_array_foreach(json_object_get(rb, "configurations"), cj, d) {
+			if (!json_equal(json_object_get(c, "name"), json_object_get(d, "name")))
+				continue;
+			json_array_foreach(json_object_get(c, "results"), k, r) {
+				size_t kk;
+				json_t *s;
+				json_array_foreach(json_object_get(d, "results"), kk, s) {
+					double x, y;
+					if (!json_equal(json_object_get(r, "size"), json_object_get(s, "size")))
+						continue;
+					x = json_number_value(json_object_get(r, "mpps"));
+					y = json_number_value(json_object_get(s, "mpps"));
+					json_array_append_new(json_object_get(out, "cells"),
+							      json_pack("{s:O, s:O, s:f, s:f, s:f}", "configuration", json_object_get(c, "name"),
+									"size", json_object_get(r, "size"), "a_mpps", x, "b_mpps", y,
+									"ratio", x > 0 ? y / x : 0));
+				}
+			}
+		}
+	}
+	if (json) {
+		json_dumpf(out, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6));
+		putchar('\n');
+	} else {
+		printf("%-16s %6s %10s %10s %8s\n", "configuration", "size", "A Mpps", "B Mpps", "B/A");
+		json_array_foreach(json_object_get(out, "cells"), k, r)
+			printf("%-16s %6lld %10.3f %10.3f %8.3f\n", json_string_value(json_object_get(r, "configuration")),
+			       json_integer_value(json_object_get(r, "size")), json_real_value(json_object_get(r, "a_mpps")),
+			       json_real_value(json_object_get(r, "b_mpps")), json_real_value(json_object_get(r, "ratio")));
+		if (json_array_size(json_object_get(out, "fingerprint_differs")) == 0) {
+			printf("fingerprints: the same host, software and settings\n");
+		} else {
+			printf("fingerprints differ (compare with care):\n");
+			json_array_foreach(json_object_get(out, "fingerprint_differs"), k, r)
+				printf("  %s: %s  vs  %s\n", json_string_value(json_object_get(r, "key")),
+				       json_string_value(json_object_get(r, "a")), json_string_value(json_object_get(r, "b")));
+		}
+	}
+	json_decref(out);
+	json_decref(ra);
+	json_decref(rb);
+	json_decref(ea);
+	json_decref(eb);
+	return EXIT_OK;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "out", required_argument, NULL, 'o' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *out = NULL;
+	bool json = false;
+	int c;
+
+	cli_prog = "vmbench";
+	signal(SIGPIPE, SIG_IGN);
+	while ((c = getopt_long(argc, argv, "o:jhV", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'o': out = optarg; break;
+		case 'j': json = true; break;
+		case 'h':
+			usage(stdout);
+			return EXIT_OK;
+		case 'V':
+			return cli_version();
+		default:
+			return cli_try_help();
+		}
+	}
+	if (optind < argc && !strcmp(argv[optind], "run")) {
+		if (argc - optind != 2)
+			return cli_usage_error("run needs one PROFILE");
+		return run_profile(argv[optind + 1], out);
+	}
+	if (optind < argc && !strcmp(argv[optind], "compare")) {
+		if (argc - optind != 3)
+			return cli_usage_error("compare needs two results directories");
+		return compare(argv[optind + 1], argv[optind + 2], json);
+	}
+	return cli_usage_error("%s", optind < argc ? "unknown command (run or compare)" : "no command given (run or compare)");
+}

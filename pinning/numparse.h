@@ -1,0 +1,29 @@
+/*
+ * Strict number parsing for every option and profile value: the whole string,
+ * no sign where none makes sense, finite, inside a stated range, units where the
+ * value has them.  One set of parsers for all programs.
+ */
+#pragma once
+#include <stdbool.h>
+
+/* Upper bounds a rate may have: faster than any NIC today, so a typo is caught. */
+#define NUM_MAX_PPS 2e9   /* 2 Gpps */
+#define NUM_MAX_BPS 2e12  /* 2 Tb/s (L1) */
+
+/* A decimal integer in [min, max].  0, -EINVAL (not a number) or -ERANGE. */
+int num_parse_uint(const char *s, unsigned long long min, unsigned long long max, unsigned long long *out);
+
+/* A finite decimal number in [min, max] ("nan", "inf" and "1e999" are refused).
+ * 0, -EINVAL or -ERANGE. */
+int num_parse_double(const char *s, double min, double max, double *out);
+
+/* Seconds: a finite number in [0, max], or (0, max] unless @zero_ok.  0, -EINVAL or -ERANGE. */
+int num_parse_seconds(const char *s, bool zero_ok, double max, double *out);
+
+/* A rate: N[k|M|G]pps (frames per second) or N[k|M|G]bps (bits per second, L1).
+ * Exactly one of *pps and *bps is set, the other 0.  More than 0, at most
+ * NUM_MAX_PPS / NUM_MAX_BPS.  0, -EINVAL or -ERANGE. */
+int num_parse_rate(const char *s, double *pps, double *bps);
+
+/* A rate in frames per second only: N[k|M|G]pps.  0, -EINVAL or -ERANGE. */
+int num_parse_pps(const char *s, double *pps);
