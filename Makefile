@@ -67,7 +67,7 @@ UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 UNIT_HELPERS := $(patsubst tests/unit/%.c,$(B)/obj/tests/unit/%.o,$(filter-out $(UNIT_SRC),$(wildcard tests/unit/*.c)))
 
-.PHONY: all check unit cli demo deps install uninstall clean man bench
+.PHONY: all check unit cli demo deps install uninstall clean man bench guest
 all: $(PROGRAMS) $(MANPAGES)
 
 $(B)/obj/%.o: %.c
@@ -150,12 +150,25 @@ $(B)/man/%: docs/man/%.scd
 
 man: $(MANPAGES)
 
+# --- the benchmark's guest image ---------------------------------------------
+# From Debian packages and our two DPDK programs (bench/mkguest, docs/benchmark.md);
+# rebuilt when an input changes, byte for byte the same from the same inputs.
+GUEST       := $(B)/guest/initrd.img
+GUEST_DEBS  := $(wildcard /boot/vmlinuz-*-cloud-amd64 /bin/busybox /usr/lib/x86_64-linux-gnu/librte_eal.so.23.0 \
+                 /usr/lib/x86_64-linux-gnu/dpdk/pmds-23.0/librte_net_virtio.so.23.0)
+guest: $(GUEST)
+
+$(GUEST): bench/mkguest templates/guest/init $(B)/bin/trafficgen $(B)/bin/reflector $(GUEST_DEBS)
+	$(call msg,GUEST,$(B)/guest)
+	$(Q)bench/mkguest $(B)/guest $(B)/bin >/dev/null
+
 # --- Debian packages ---------------------------------------------------------
 # Build, test and run-time dependencies.  `make deps` installs only what is
 # missing, so it is a quick no-op on a prepared machine.
 DEB_PACKAGES := build-essential pkg-config git libhwloc-dev hwloc libnuma-dev libjansson-dev \
                 libinih-dev libcmocka-dev bats bats-assert bats-support scdoc util-linux procps jq \
-                qemu-system-x86 dpdk dpdk-dev libdpdk-dev gnuplot-nox file
+                qemu-system-x86 dpdk dpdk-dev libdpdk-dev gnuplot-nox file \
+                linux-image-cloud-amd64 busybox-static cpio
 
 deps:
 	$(Q)missing=$$(dpkg-query -W -f='$${db:Status-Abbrev} $${Package}\n' $(DEB_PACKAGES) 2>/dev/null | \
@@ -169,17 +182,17 @@ deps:
 
 # --- tests -------------------------------------------------------------------
 check: deps
-	$(Q)$(MAKE) --no-print-directory all $(UNIT_BIN) $(B)/tests/vpeer
+	$(Q)$(MAKE) --no-print-directory all $(UNIT_BIN) $(B)/tests/vpeer guest
 	$(Q)tests/run $(UNIT_BIN) tests/cli/*.bats
 
 unit: $(UNIT_BIN)
 	$(Q)tests/run $(UNIT_BIN)
 
-cli: all $(B)/tests/vpeer
+cli: all $(B)/tests/vpeer guest
 	$(Q)tests/run tests/cli/*.bats
 
 demo: deps
-	$(Q)$(MAKE) --no-print-directory all
+	$(Q)$(MAKE) --no-print-directory all guest
 	$(Q)tests/demo
 
 # Benchmarks print figures (ours vs the reference tool, same run); they need root.

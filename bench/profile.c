@@ -197,8 +197,8 @@ static void defaults(struct profile *p)
 	memset(p, 0, sizeof(*p));
 	copy(p->name, sizeof(p->name), "bench");
 	p->mode = MODE_HOST;
-	copy(p->refl_lcores, sizeof(p->refl_lcores), "0,1");
-	copy(p->gen_lcores, sizeof(p->gen_lcores), "1,0");
+	copy(p->refl_lcores, sizeof(p->refl_lcores), "auto");
+	copy(p->gen_lcores, sizeof(p->gen_lcores), "auto");
 	p->queues[0] = 1;
 	p->nqueues = 1;
 	p->sizes[0] = 64;
@@ -350,9 +350,12 @@ int profile_resolve(struct profile *p, const struct hostfacts *h, const struct t
 	int r;
 
 	if (!profile_is_vm(p)) {
-		if (!strcmp(p->refl_lcores, "auto") || !strcmp(p->gen_lcores, "auto"))
-			return pin_fail(err, -EINVAL, 0, "%s: auto lcores are planned for the VM modes only: give reflector_lcores and generator_lcores",
-					p->path);
+		/* Both programs on the host: the reflector's main lcore on CPU 0 and its worker
+		 * on 1, the generator's the other way round (fits a 2-CPU host). */
+		if (!strcmp(p->refl_lcores, "auto"))
+			copy(p->refl_lcores, sizeof(p->refl_lcores), "0,1");
+		if (!strcmp(p->gen_lcores, "auto"))
+			copy(p->gen_lcores, sizeof(p->gen_lcores), "1,0");
 		if ((r = check_lcores(p, h, "reflector_lcores", p->refl_lcores, 2, err)) < 0 ||
 		    (r = check_lcores(p, h, "generator_lcores", p->gen_lcores, q + 1, err)) < 0)
 			return r;

@@ -107,7 +107,7 @@ char *tables_text(const json_t *all)
 	size_t len = 0;
 	FILE *m = open_memstream(&buf, &len);
 	const char *search = str(all, "search"), *accel = str(all, "accel");
-	const json_t *pin = json_object_get(all, "residency"), *v, *notes = json_object_get(all, "notes");
+	const json_t *c, *v, *notes = json_object_get(all, "notes");
 	size_t i;
 	bool searching = *search && strcmp(search, "none");
 
@@ -131,10 +131,14 @@ char *tables_text(const json_t *all)
 	table(m, all, "At the maximum rate: Mpps sent/received", cell_max);
 	table(m, all, searching ? "Throughput, Gb/s L1 (with preamble and gap)" : "Received, Gb/s L1 (with preamble and gap)",
 	      cell_gbps);
-	if (json_is_object(pin)) {
-		fprintf(m, "vCPU residency while traffic ran (pincheck vm --sample, %.1f s):", num(pin, "seconds"));
-		json_array_foreach(json_object_get(pin, "vcpus"), i, v)
-			fprintf(m, "%s vCPU %lld on CPU %lld %.1f%%", i ? "," : "", json_integer_value(json_object_get(v, "vcpu")),
+	json_array_foreach(json_object_get(all, "configurations"), i, c) {
+		const json_t *pin = json_object_get(c, "residency");
+		size_t k;
+		if (!json_is_object(pin))
+			continue;
+		fprintf(m, "vCPU residency while traffic ran, %s (pincheck vm --sample, %.1f s):", str(c, "name"), num(pin, "seconds"));
+		json_array_foreach(json_object_get(pin, "vcpus"), k, v)
+			fprintf(m, "%s vCPU %lld on CPU %lld %.1f%%", k ? "," : "", json_integer_value(json_object_get(v, "vcpu")),
 				json_integer_value(json_object_get(v, "cpu")), 100 * num(v, "share"));
 		fprintf(m, "\n");
 	}

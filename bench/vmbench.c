@@ -892,6 +892,8 @@ static json_t *layout_notes(const struct profile *p, const json_t *findings)
 							    profile_host_lcores(p), p->vcpu_map));
 	json_array_foreach(findings, i, f) {
 		const char *id = json_string_value(json_object_get(f, "id")) ?: "";
+		if (!strcmp(json_string_value(json_object_get(f, "severity")) ?: "ok", "ok"))
+			continue;
 		if (!strcmp(id, "host-guest-overlap") || !strcmp(id, "vcpu-shared-cpu") || !strcmp(id, "smt-host-guest"))
 			json_array_append_new(notes, json_string(json_string_value(json_object_get(f, "message")) ?: ""));
 	}

@@ -111,11 +111,19 @@ int qemucmd_parse_vhost(const char *spec, struct vhost_user *v, struct pin_error
 			snprintf(v->mac, sizeof(v->mac), "%s", opt + 4);
 		} else if (strcmp(opt, "server") == 0) {
 			v->server = true;
+		} else if (strncmp(opt, "reconnect=", 10) == 0) {
+			unsigned long r = strtoul(opt + 10, &end, 10);
+			if (*end || end == opt + 10 || opt[10] == '-' || r == 0 || r > 3600)
+				return pin_fail(err, -EINVAL, 0, "--vhost-user '%s': reconnect must be 1-3600 seconds", spec);
+			v->reconnect = (unsigned)r;
 		} else {
-			return pin_fail(err, -EINVAL, 0, "--vhost-user '%s': unknown option '%s' (queues=N, mac=MAC, server)",
+			return pin_fail(err, -EINVAL, 0, "--vhost-user '%s': unknown option '%s' (queues=N, mac=MAC, server, reconnect=SECONDS)",
 					spec, opt);
 		}
 	}
+	if (v->server && v->reconnect)
+		return pin_fail(err, -EINVAL, 0, "--vhost-user '%s': reconnect is for a client; with server QEMU waits for the backend",
+				spec);
 	return 0;
 }
 
@@ -133,14 +141,33 @@ enum accel qemucmd_pick_accel(enum accel want, const struct hostfacts *h, char *
 	return ACCEL_TCG;
 }
 
+int qemucmd_escape(const char *s, char *buf, size_t len)
+{
+	size_t o = 0;
+
+	for (; *s; s++) {
+		if (o + 2 >= len)
+			return -ENAMETOOLONG;
+		if (*s == ',')
+			buf[o++] = ',';
+		buf[o++] = *s;
+	}
+	if (o >= len)
+		return -ENAMETOOLONG;
+	buf[o] = '\0';
+	return 0;
+}
+
 int qemucmd_build(const struct vm_config *c, struct strv *a)
 {
 	bool kvm = c->accel == ACCEL_KVM;
 	const char *cpu = strcmp(c->cpu_model, "auto") == 0 ? (kvm ? "host" : "max") : c->cpu_model;
+	char e[2 * PATH_MAX];   /* a path escaped for QEMU's option parser */
 	int r = 0;
 
 #define ADD(s) do { if ((r = strv_add(a, (s))) < 0) return r; } while (0)
 #define ADDF(...) do { if ((r = strv_addf(a, __VA_ARGS__)) < 0) return r; } while (0)
+#define ESC(s) do { if ((r = qemucmd_escape((s), e, sizeof(e))) < 0) return r; } while (0)
 	ADD(c->qemu);
 	/* debug-threads=on names vCPU threads "CPU n/KVM": for people; we pin by QMP thread id. */
 	ADDF("-name");
@@ -167,28 +194,41 @@ int qemucmd_build(const struct vm_config *c, struct strv *a)
 		if (c->mem_node >= 0)
 			snprintf(bind, sizeof(bind), ",host-nodes=%d,policy=bind", c->mem_node);
 		ADD("-object");
-		if (c->hugepage_dir)
+		if (c->hugepage_dir) {
+			ESC(c->hugepage_dir);
 			ADDF("memory-backend-file,id=ram0,size=%lluM,mem-path=%s,share=on,prealloc=on%s",
-			     (unsigned long long)c->memory_mb, c->hugepage_dir, bind);
-		else
+			     (unsigned long long)c->memory_mb, e, bind);
+		} else {
 			ADDF("memory-backend-memfd,id=ram0,size=%lluM,share=on%s", (unsigned long long)c->memory_mb, bind);
+		}
 		ADD("-numa");
 		ADD("node,memdev=ram0");
 	}
 	ADD("-chardev");
-	if (c->qmp_fd >= 0)
+	if (c->qmp_fd >= 0) {
 		ADDF("socket,id=qmp,fd=%d,server=on,wait=off", c->qmp_fd);
-	else
-		ADDF("socket,id=qmp,path=%s,server=on,wait=off", c->qmp_path ? c->qmp_path : "qmp.sock");
+	} else {
+		ESC(c->qmp_path ? c->qmp_path : "qmp.sock");
+		ADDF("socket,id=qmp,path=%s,server=on,wait=off", e);
+	}
 	ADD("-mon");
 	ADD("chardev=qmp,mode=control");
 	ADD("-chardev");
-	if (c->console_log)
-		ADDF("file,id=console,path=%s", c->console_log);
-	else
+	if (c->console_log) {
+		ESC(c->console_log);
+		ADDF("file,id=console,path=%s", e);
+	} else {
 		ADD("stdio,id=console,signal=off");
+	}
 	ADD("-serial");
 	ADD("chardev:console");
+	for (unsigned i = 0; i < c->nserial; i++) {
+		ESC(c->serial[i]);
+		ADD("-chardev");
+		ADDF("file,id=serial%u,path=%s", i + 1, e);
+		ADD("-serial");
+		ADDF("chardev:serial%u", i + 1);
+	}
 	for (unsigned i = 0; i < c->nvhost; i++) {
 		const struct vhost_user *v = &c->vhost[i];
 		char mac[18];
@@ -196,8 +236,12 @@ int qemucmd_build(const struct vm_config *c, struct strv *a)
 			snprintf(mac, sizeof(mac), "%s", v->mac);
 		else
 			snprintf(mac, sizeof(mac), "52:54:00:00:01:%02x", i);
+		char rc[32] = "";
+		ESC(v->path);
+		if (v->reconnect)
+			snprintf(rc, sizeof(rc), ",reconnect=%u", v->reconnect);
 		ADD("-chardev");
-		ADDF("socket,id=vhu%u,path=%s%s", i, v->path, v->server ? ",server=on,wait=off" : "");
+		ADDF("socket,id=vhu%u,path=%s%s%s", i, e, v->server ? ",server=on,wait=off" : "", rc);
 		ADD("-netdev");
 		ADDF("vhost-user,id=net%u,chardev=vhu%u,queues=%u", i, i, v->queues);
 		ADD("-device");
@@ -220,8 +264,9 @@ int qemucmd_build(const struct vm_config *c, struct strv *a)
 		ADD(c->append);
 	}
 	if (c->disk) {
+		ESC(c->disk);
 		ADD("-drive");
-		ADDF("file=%s,if=virtio", c->disk);
+		ADDF("file=%s,if=virtio", e);
 	}
 	if (c->profile_args && (r = strv_add_words(a, c->profile_args)) < 0)
 		return r;
@@ -230,4 +275,5 @@ int qemucmd_build(const struct vm_config *c, struct strv *a)
 	return 0;
 #undef ADD
 #undef ADDF
+#undef ESC
 }

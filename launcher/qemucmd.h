@@ -12,6 +12,7 @@
 #include "vmap.h"
 
 #define QEMUCMD_MAX_VHOST 8
+#define QEMUCMD_MAX_SERIAL 3
 
 enum accel { ACCEL_AUTO, ACCEL_KVM, ACCEL_TCG };
 
@@ -20,6 +21,7 @@ struct vhost_user {
 	unsigned queues;          /* default 1 */
 	char mac[18];             /* "" for a generated one */
 	bool server;              /* QEMU listens on the socket (the backend connects) */
+	unsigned reconnect;       /* client: retry every N seconds when the backend goes away; 0: never */
 };
 
 struct vm_config {
@@ -32,6 +34,8 @@ struct vm_config {
 	struct vhost_user vhost[QEMUCMD_MAX_VHOST];
 	unsigned nvhost;
 	const char *console_log;  /* serial console into this file; NULL: standard output */
+	const char *serial[QEMUCMD_MAX_SERIAL]; /* more serial ports (ttyS1, ...), each into a file */
+	unsigned nserial;
 	char qemu[256];           /* the binary */
 	char machine[64];
 	char cpu_model[64];       /* "auto": max under TCG, host under KVM */
@@ -52,12 +56,16 @@ void qemucmd_defaults(struct vm_config *c);
 int qemucmd_load_profile(struct vm_config *c, const char *name_or_file, char *args_buf, size_t args_len,
 			 struct pin_error *err);
 
-/* Parse "PATH[,queues=N][,mac=MAC][,server]".  0 or -EINVAL with @err. */
+/* Parse "PATH[,queues=N][,mac=MAC][,server][,reconnect=SECONDS]".  0 or -EINVAL with @err. */
 int qemucmd_parse_vhost(const char *spec, struct vhost_user *v, struct pin_error *err);
 
 /* Decide the accelerator: KVM only when /dev/kvm exists and a hardware vendor module
  * (kvm_intel, kvm_amd) is loaded.  Returns the choice; @why says why TCG when auto fell back. */
 enum accel qemucmd_pick_accel(enum accel want, const struct hostfacts *h, char *why, size_t len);
 
-/* Build the argv.  0 or -ENOMEM. */
+/* @s with every comma doubled, as QEMU's option parser wants a value that may hold
+ * commas, into @buf.  0 or -ENAMETOOLONG. */
+int qemucmd_escape(const char *s, char *buf, size_t len);
+
+/* Build the argv.  Paths are escaped for QEMU's option parser.  0, -ENOMEM or -ENAMETOOLONG. */
 int qemucmd_build(const struct vm_config *c, struct strv *argv);

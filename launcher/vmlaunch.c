@@ -76,8 +76,10 @@ static void usage(FILE *out)
 		"                             boot media; without any the guest sits in its firmware\n"
 		"     --hugepages[=DIR]       guest RAM on hugetlbfs, shared, preallocated, bound to the\n"
 		"                             vCPUs' NUMA node (default DIR: the mount of the default size)\n"
-		"     --vhost-user PATH[,queues=N][,mac=MAC][,server]   a vhost-user NIC (repeatable)\n"
+		"     --vhost-user PATH[,queues=N][,mac=MAC][,server][,reconnect=SECONDS]\n"
+		"                             a vhost-user NIC (repeatable)\n"
 		"     --console-log FILE      serial console into FILE (default: standard output)\n"
+		"     --serial FILE           one more serial port (ttyS1, ttyS2...) into FILE (repeatable)\n"
 		"     --qemu BINARY           the QEMU binary\n"
 		"     --profile NAME|FILE     QEMU profile (templates/qemu/NAME.conf; default: default)\n"
 		"     --accel auto|kvm|tcg    auto: KVM only with kvm_intel/kvm_amd loaded, else TCG\n"
@@ -116,6 +118,7 @@ static int parse_args(int argc, char **argv, struct settings *s)
 	enum {
 		OPT_NAME = 256, OPT_MAP, OPT_MEMORY, OPT_KERNEL, OPT_INITRD, OPT_APPEND, OPT_DISK, OPT_HUGE, OPT_VHOST, OPT_CONSOLE,
 		OPT_QEMU, OPT_PROFILE, OPT_ACCEL, OPT_EMU, OPT_SCHED, OPT_SHARED, OPT_GRACE, OPT_DAEMON, OPT_DRY, OPT_QMP, OPT_PID,
+		OPT_SERIAL,
 	};
 	static const struct option longopts[] = {
 		{ "name", required_argument, NULL, OPT_NAME },
@@ -128,6 +131,7 @@ static int parse_args(int argc, char **argv, struct settings *s)
 		{ "hugepages", optional_argument, NULL, OPT_HUGE },
 		{ "vhost-user", required_argument, NULL, OPT_VHOST },
 		{ "console-log", required_argument, NULL, OPT_CONSOLE },
+		{ "serial", required_argument, NULL, OPT_SERIAL },
 		{ "qemu", required_argument, NULL, OPT_QEMU },
 		{ "profile", required_argument, NULL, OPT_PROFILE },
 		{ "accel", required_argument, NULL, OPT_ACCEL },
@@ -180,6 +184,11 @@ static int parse_args(int argc, char **argv, struct settings *s)
 			cfg->nvhost++;
 			break;
 		case OPT_CONSOLE: cfg->console_log = optarg; break;
+		case OPT_SERIAL:
+			if (cfg->nserial == QEMUCMD_MAX_SERIAL)
+				return cli_usage_error("at most %d --serial ports", QEMUCMD_MAX_SERIAL);
+			cfg->serial[cfg->nserial++] = optarg;
+			break;
 		case OPT_QEMU: snprintf(s->cfg.qemu, sizeof(s->cfg.qemu), "%s", optarg); break;
 		case OPT_PROFILE: s->profile = optarg; break;
 		case OPT_ACCEL:

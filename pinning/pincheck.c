@@ -280,6 +280,14 @@ static int find_vm(const struct settings *s, struct vminfo *vi)
 	return 0;
 }
 
+static volatile sig_atomic_t stop_sampling;
+
+static void on_stop(int sig)
+{
+	(void)sig;
+	stop_sampling = 1;
+}
+
 static int run_vm(const struct settings *s, const struct topo *t, const struct hostfacts *h, json_t *rep)
 {
 	struct vmap map = { 0 }, *mp = NULL;
@@ -298,13 +306,22 @@ static int run_vm(const struct settings *s, const struct topo *t, const struct h
 		return r;
 	}
 	if (s->sample > 0) {
-		r = vminfo_sample(&vi, s->sample, 100, h->cpu_limit);
-		if (r < 0) {
+		/* SIGINT or SIGTERM ends the sample early and reports what was seen (vmbench
+		 * samples while traffic runs, and stops when it ends). */
+		struct sigaction sa = { .sa_handler = on_stop };
+		pid_t pid = vi.pid;
+		sigaction(SIGINT, &sa, NULL);
+		sigaction(SIGTERM, &sa, NULL);
+		r = vminfo_sample(&vi, s->sample, 100, h->cpu_limit, &stop_sampling);
+		if (r == -ESRCH && vi.sample_seconds >= 0.05) {
+			report_add(rep, "sample-ended", SEV_WARN, NULL, "QEMU (pid %d) exited %.1f s into the sample: the findings cover that time",
+				   (int)pid, vi.sample_seconds);
+		} else if (r < 0) {
 			vminfo_free(&vi);
 			vmap_free(&map);
-			return cli_fail(EXIT_FAIL, "process %ld went away while sampling", s->pid);
+			return cli_fail(EXIT_FAIL, "QEMU (pid %d) went away while sampling", (int)pid);
 		}
-		json_object_set_new(rep, "sampled", json_real(s->sample));
+		json_object_set_new(rep, "sampled", json_real(vi.sample_seconds));
 	}
 	r = vmcheck_run(&vi, mp, h, t, rep);
 	vminfo_free(&vi);

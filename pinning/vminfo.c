@@ -152,11 +152,11 @@ int vminfo_set_vcpu_tids(struct vminfo *vi, const pid_t *tids, unsigned n)
 	return 0;
 }
 
-int vminfo_sample(struct vminfo *vi, double seconds, unsigned hz, unsigned ncpus)
+int vminfo_sample(struct vminfo *vi, double seconds, unsigned hz, unsigned ncpus, const volatile sig_atomic_t *stop)
 {
 	uint64_t *last = calloc(vi->nvcpus + 1, sizeof(*last));
-	struct timespec step, until;
-	unsigned steps;
+	struct timespec step, until, t0;
+	unsigned steps, s;
 	int r = 0;
 
 	vi->sample_ns = calloc((size_t)vi->nvcpus * ncpus + 1, sizeof(*vi->sample_ns));
@@ -178,14 +178,16 @@ int vminfo_sample(struct vminfo *vi, double seconds, unsigned hz, unsigned ncpus
 	step.tv_sec = 0;
 	step.tv_nsec = 1000000000L / hz;
 	clock_gettime(CLOCK_MONOTONIC, &until);
-	for (unsigned s = 0; s < steps; s++) {
+	t0 = until;
+	for (s = 0; s < steps && !(stop && *stop); s++) {
 		until.tv_nsec += step.tv_nsec;
 		if (until.tv_nsec >= 1000000000L) {
 			until.tv_sec++;
 			until.tv_nsec -= 1000000000L;
 		}
-		while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &until, NULL) == EINTR)
-			;
+		/* A signal (EINTR) ends the wait early; the loop condition looks at @stop. */
+		if (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &until, NULL) == EINTR && stop && *stop)
+			break;
 		for (unsigned v = 0; v < vi->nvcpus; v++) {
 			uint64_t rt;
 			int cpu;
@@ -199,8 +201,14 @@ int vminfo_sample(struct vminfo *vi, double seconds, unsigned hz, unsigned ncpus
 			last[v] = rt;
 		}
 	}
-	vi->sample_seconds = seconds;
 cleanup:
+	{
+		struct timespec t1;
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		vi->sample_seconds = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+		if (s == steps && r == 0)
+			vi->sample_seconds = seconds; /* the whole sample, as asked */
+	}
 	free(last);
 	if (r == -ENOENT)
 		r = -ESRCH;

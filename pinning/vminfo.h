@@ -3,6 +3,7 @@
  * where its guest RAM lives, and (when sampled) where each vCPU really ran.
  */
 #pragma once
+#include <signal.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -42,7 +43,10 @@ int vminfo_set_vcpu_tids(struct vminfo *vi, const pid_t *tids, unsigned n);
 
 /* Watch the vCPU threads for @seconds at @hz samples per second and record where
  * each ran (run time since the previous sample is charged to the CPU it was on).
- * @ncpus bounds CPU numbers.  0 or -errno (-ESRCH when the process went away). */
-int vminfo_sample(struct vminfo *vi, double seconds, unsigned hz, unsigned ncpus);
+ * @ncpus bounds CPU numbers.  The sample ends early when *@stop becomes true (@stop
+ * may be NULL) or the process goes away; sample_seconds says how long it lasted.
+ * 0, or -ESRCH when the process went away (what was sampled until then is kept),
+ * -errno. */
+int vminfo_sample(struct vminfo *vi, double seconds, unsigned hz, unsigned ncpus, const volatile sig_atomic_t *stop);
 
 void vminfo_free(struct vminfo *vi);

@@ -16,7 +16,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -37,6 +39,8 @@
 #include "preflight.h"
 #include "report.h"
 #include "rundir.h"
+#include "numparse.h"
+#include "sbuf.h"
 #include "vmap.h"
 
 #define MAX_QUEUES 64
@@ -62,6 +66,7 @@ struct settings {
 	unsigned nvhost;
 	const char *vcpu_map, *vm;
 	double police_pps;        /* >0: drop what exceeds this rate (a slower VNF, a known limit for tests) */
+	bool exit_on_disconnect;  /* stop once every port's link went down after being up */
 };
 
 /* Counters of one (port, queue), written by one worker only. */
@@ -116,6 +121,7 @@ static void usage(FILE *out)
 		"     --vm NAME             the same, from a VM vmlaunch started\n"
 		"     --no-preflight        skip the hugepage and lcore checks\n"
 		"     --police RATE         drop what exceeds N[k|M]pps per port (emulate a slower VNF)\n"
+		"     --exit-on-disconnect  stop when the peers went away (every link down after being up)\n"
 		" -h, --help                display this help\n"
 		" -V, --version             display version\n"
 		"\n"
@@ -127,37 +133,11 @@ static void usage(FILE *out)
 
 
 
-static int parse_uint(const char *s, unsigned long min, unsigned long max, unsigned long *out)
-{
-	char *end;
-	unsigned long v;
-
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (errno || *end || end == s || s[0] == '-' || v < min || v > max)
-		return -EINVAL;
-	*out = v;
-	return 0;
-}
-
-static int parse_seconds(const char *s, double *out)
-{
-	char *end;
-	double v;
-
-	errno = 0;
-	v = strtod(s, &end);
-	if (errno || *end || end == s || !isfinite(v) || v < 0 || v > 86400 * 365)
-		return -EINVAL;
-	*out = v;
-	return 0;
-}
-
 /* The program's own options (after "--"). */
 static int parse_args(int argc, char **argv, struct settings *s)
 {
 	enum { O_VHOST = 256, O_MODE, O_BURST, O_RETRY, O_QUEUES, O_STATS, O_JSON, O_DURATION, O_SOCKMODE,
-	       O_VMAP, O_VM, O_NOPRE, O_POLICE };
+	       O_VMAP, O_VM, O_NOPRE, O_POLICE, O_EXITDISC };
 	static const struct option longopts[] = {
 		{ "vhost", required_argument, NULL, O_VHOST },
 		{ "mode", required_argument, NULL, O_MODE },
@@ -172,11 +152,12 @@ static int parse_args(int argc, char **argv, struct settings *s)
 		{ "vm", required_argument, NULL, O_VM },
 		{ "no-preflight", no_argument, NULL, O_NOPRE },
 		{ "police", required_argument, NULL, O_POLICE },
+		{ "exit-on-disconnect", no_argument, NULL, O_EXITDISC },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
-	unsigned long v;
+	unsigned long long v;
 	int c, m;
 
 	optind = 1;
@@ -193,27 +174,27 @@ static int parse_args(int argc, char **argv, struct settings *s)
 			s->mode = (enum pkt_mode)m;
 			break;
 		case O_BURST:
-			if (parse_uint(optarg, 1, 512, &v) < 0)
+			if (num_parse_uint(optarg, 1, 512, &v) < 0)
 				return cli_usage_error("invalid --burst '%s' (1-512)", optarg);
 			s->burst = (unsigned)v;
 			break;
 		case O_RETRY:
-			if (parse_uint(optarg, 0, 1000000, &v) < 0)
+			if (num_parse_uint(optarg, 0, 1000000, &v) < 0)
 				return cli_usage_error("invalid --tx-retry '%s' (0-1000000)", optarg);
 			s->tx_retry = (unsigned)v;
 			break;
 		case O_QUEUES:
-			if (parse_uint(optarg, 1, MAX_QUEUES, &v) < 0)
+			if (num_parse_uint(optarg, 1, MAX_QUEUES, &v) < 0)
 				return cli_usage_error("invalid --queues '%s' (1-%d)", optarg, MAX_QUEUES);
 			s->queues = (unsigned)v;
 			break;
 		case O_STATS:
-			if (parse_seconds(optarg, &s->stats_interval) < 0)
-				return cli_usage_error("invalid --stats '%s' (seconds)", optarg);
+			if (num_parse_seconds(optarg, true, 86400, &s->stats_interval) < 0)
+				return cli_usage_error("invalid --stats '%s' (seconds, 0-86400)", optarg);
 			break;
 		case O_JSON: s->json = true; break;
 		case O_DURATION:
-			if (parse_seconds(optarg, &s->duration) < 0 || s->duration == 0)
+			if (num_parse_seconds(optarg, false, 86400 * 365, &s->duration) < 0)
 				return cli_usage_error("invalid --duration '%s' (seconds, more than 0)", optarg);
 			break;
 		case O_SOCKMODE: {
@@ -227,19 +208,11 @@ static int parse_args(int argc, char **argv, struct settings *s)
 		case O_VMAP: s->vcpu_map = optarg; break;
 		case O_VM: s->vm = optarg; break;
 		case O_NOPRE: s->no_preflight = true; break;
-		case O_POLICE: {
-			char *end;
-			s->police_pps = strtod(optarg, &end);
-			if (*end == 'k' || *end == 'K')
-				s->police_pps *= 1e3, end++;
-			else if (*end == 'M')
-				s->police_pps *= 1e6, end++;
-			if (strcmp(end, "pps") && *end)
-				return cli_usage_error("invalid --police '%s' (N[k|M]pps)", optarg);
-			if (!(s->police_pps > 0))
-				return cli_usage_error("invalid --police '%s' (N[k|M]pps)", optarg);
+		case O_POLICE:
+			if (num_parse_pps(optarg, &s->police_pps) < 0)
+				return cli_usage_error("invalid --police '%s' (N[k|M|G]pps, more than 0, at most 2 Gpps)", optarg);
 			break;
-		}
+		case O_EXITDISC: s->exit_on_disconnect = true; break;
 		case 'h':
 			usage(stdout);
 			exit(EXIT_OK);
@@ -256,43 +229,103 @@ static int parse_args(int argc, char **argv, struct settings *s)
 	return 0;
 }
 
-/* --vhost NAME|PATH[,opts] -> an EAL --vdev argument; *iface gets the socket path. */
-static int vhost_vdev(const char *spec, unsigned idx, char *vdev, size_t len, char *iface, size_t ilen)
+/* A server socket left at @path by a reflector that was killed: remove it.  One a live
+ * process listens on is an error naming it; so is anything that is not a socket.
+ * 0, or -EADDRINUSE / -EEXIST with @err. */
+static int clear_stale_socket(const char *path, struct pin_error *err)
 {
-	char dir[256];
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct stat st;
+	int fd, r;
+
+	if (lstat(path, &st) < 0)
+		return 0;
+	if (!S_ISSOCK(st.st_mode))
+		return pin_fail(err, -EEXIST, 0, "%s exists and is not a socket: remove it or choose another path", path);
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return pin_fail(err, -ENAMETOOLONG, 0, "socket path too long: %s", path);
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return pin_fail(err, -errno, 0, "socket: %s", strerror(errno));
+	r = connect(fd, (struct sockaddr *)&sa, sizeof(sa));
+	close(fd);
+	if (r == 0)
+		return pin_fail(err, -EADDRINUSE, 0, "%s is in use: a live process listens on it (another reflector?)", path);
+	if (errno != ECONNREFUSED)
+		return pin_fail(err, -errno, 0, "%s: %s", path, strerror(errno));
+	/* Nobody listens: the socket of a process that is gone. */
+	if (unlink(path) < 0)
+		return pin_fail(err, -errno, 0, "cannot remove the stale socket %s: %s", path, strerror(errno));
+	return 0;
+}
+
+/* --vhost NAME|PATH[,queues=N][,client] -> an EAL --vdev argument; @iface gets the socket
+ * path.  0, or -errno with @err saying what is wrong. */
+static int vhost_vdev(const char *spec, unsigned idx, char *vdev, size_t len, char *iface, size_t ilen,
+		      struct pin_error *err)
+{
 	size_t plen = strcspn(spec, ",");
 	const char *opts = spec[plen] ? spec + plen + 1 : "";
-	char optbuf[256];
-	size_t ob = 0;
+	bool client = false;
+	unsigned long long queues = 0;
+	struct sbuf sb;
 
-	if (plen == 0 || plen >= 200)
-		return -EINVAL;
+	if (plen == 0)
+		return pin_fail(err, -EINVAL, 0, "no socket NAME or PATH");
 	if (memchr(spec, '/', plen)) {
+		if (plen >= ilen)
+			return pin_fail(err, -ENAMETOOLONG, 0, "socket path longer than %zu bytes", ilen - 1);
 		snprintf(iface, ilen, "%.*s", (int)plen, spec);
 	} else {
 		/* A private runtime directory: only its owner reaches the sockets. */
+		char dir[256];
+		const char *xdg = getenv("XDG_RUNTIME_DIR");
 		if (geteuid() == 0)
 			snprintf(dir, sizeof(dir), "/run/reflector");
-		else if (getenv("XDG_RUNTIME_DIR"))
-			snprintf(dir, sizeof(dir), "%s/reflector", getenv("XDG_RUNTIME_DIR"));
+		else if (xdg && *xdg && strlen(xdg) < 200)
+			snprintf(dir, sizeof(dir), "%s/reflector", xdg);
 		else
-			return -ENOENT;
+			return pin_fail(err, -ENOENT, 0, "a socket NAME needs root or XDG_RUNTIME_DIR: give a PATH");
 		if (mkdir(dir, 0700) < 0 && errno != EEXIST)
-			return -errno;
-		snprintf(iface, ilen, "%s/%.*s.sock", dir, (int)plen, spec);
+			return pin_fail(err, -errno, 0, "cannot create %s: %s", dir, strerror(errno));
+		{
+			/* Our own directory, not a link planted there. */
+			struct stat st;
+			if (lstat(dir, &st) < 0 || !S_ISDIR(st.st_mode) || st.st_uid != geteuid())
+				return pin_fail(err, -EPERM, 0, "%s is not a directory of ours: remove it", dir);
+		}
+		if ((size_t)snprintf(iface, ilen, "%s/%.*s.sock", dir, (int)plen, spec) >= ilen)
+			return pin_fail(err, -ENAMETOOLONG, 0, "socket name too long");
 	}
-	optbuf[0] = '\0';
 	while (*opts) {
 		size_t n = strcspn(opts, ",");
-		if (n == 6 && !strncmp(opts, "client", 6))
-			ob += (size_t)snprintf(optbuf + ob, sizeof(optbuf) - ob, ",client=1");
-		else if (!strncmp(opts, "queues=", 7))
-			ob += (size_t)snprintf(optbuf + ob, sizeof(optbuf) - ob, ",%.*s", (int)n, opts);
+		char opt[32];
+		if (n >= sizeof(opt))
+			return pin_fail(err, -EINVAL, 0, "unknown option '%.*s...' (queues=N, client)", 16, opts);
+		memcpy(opt, opts, n);
+		opt[n] = '\0';
+		if (!strcmp(opt, "client"))
+			client = true;
+		else if (!strncmp(opt, "queues=", 7) && num_parse_uint(opt + 7, 1, MAX_QUEUES, &queues) == 0)
+			;
 		else
-			return -EINVAL;
+			return pin_fail(err, -EINVAL, 0, "bad option '%s' (queues=1-%d, client)", opt, MAX_QUEUES);
 		opts += n + (opts[n] == ',');
 	}
-	snprintf(vdev, len, "net_vhost%u,iface=%s%s", idx, iface, optbuf);
+	if (!client) {
+		int r = clear_stale_socket(iface, err);
+		if (r < 0)
+			return r;
+	}
+	sbuf_init(&sb, vdev, len);
+	sbuf_addf(&sb, "net_vhost%u,iface=%s", idx, iface);
+	if (queues)
+		sbuf_addf(&sb, ",queues=%llu", queues);
+	if (client)
+		sbuf_addf(&sb, ",client=1");
+	if (sbuf_status(&sb) < 0)
+		return pin_fail(err, -ENAMETOOLONG, 0, "socket path too long");
 	return 0;
 }
 
@@ -569,6 +602,23 @@ static void print_stats(const char *type, double t, double secs)
 	json_decref(all);
 }
 
+/* --exit-on-disconnect: true once every port's link has been up and is down now.
+ * Read by polling, so it works without link interrupts (uio in a guest). */
+static bool peers_gone(void)
+{
+	static bool seen_up[MAX_PORTS];
+	bool all_gone = true;
+
+	for (unsigned i = 0; i < nports; i++) {
+		struct rte_eth_link link;
+		bool up = rte_eth_link_get_nowait(ports[i].id, &link) == 0 && link.link_status == RTE_ETH_LINK_UP;
+		seen_up[i] |= up;
+		if (!seen_up[i] || up)
+			all_gone = false;
+	}
+	return all_gone;
+}
+
 static double now_s(void)
 {
 	struct timespec ts;
@@ -614,31 +664,45 @@ int main(int argc, char **argv)
 
 	/* The EAL arguments: the user's, the --vhost ports, and what leaves nothing behind. */
 	for (unsigned i = 0; i < cfg.nvhost; i++) {
-		if (vhost_vdev(cfg.vhost[i], i, vdevs[i], sizeof(vdevs[i]), ports[i].iface, sizeof(ports[i].iface)) < 0)
-			return cli_usage_error("invalid --vhost '%s' (NAME or PATH, then ,queues=N and ,client)", cfg.vhost[i]);
+		struct pin_error err;
+		r = vhost_vdev(cfg.vhost[i], i, vdevs[i], sizeof(vdevs[i]), ports[i].iface, sizeof(ports[i].iface), &err);
+		if (r == -EINVAL || r == -ENAMETOOLONG)
+			return cli_usage_error("invalid --vhost '%s': %s (NAME or PATH, then ,queues=N and ,client)", cfg.vhost[i],
+					       err.msg);
+		if (r < 0)
+			return cli_fail(EXIT_FAIL, "--vhost '%s': %s", cfg.vhost[i], err.msg);
 		vdev_args[2 * i] = "--vdev";
 		vdev_args[2 * i + 1] = vdevs[i];
 	}
 	n_eal = app_eal_argv(sep, argv, vdev_args, (int)(2 * cfg.nvhost), &ev, eal_argv, 256);
 
-	if (cfg.vcpu_map || cfg.vm) {
+	if (cfg.vcpu_map) {
 		struct pin_error err;
-		const char *m = cfg.vcpu_map;
-		char buf[4096];
-		if (cfg.vm) {
-			json_t *st = rundir_read_state(cfg.vm, NULL, 0), *v;
-			size_t i, off = 0;
-			if (!st)
-				return cli_usage_error("no VM named '%s' (see vmlaunch list)", cfg.vm);
-			json_array_foreach(json_object_get(st, "vcpus"), i, v)
-				off += (size_t)snprintf(buf + off, sizeof(buf) - off, "%s%lld:%lld", i ? "," : "",
-							json_integer_value(json_object_get(v, "vcpu")),
-							json_integer_value(json_object_get(v, "cpu")));
-			json_decref(st);
-			m = buf;
+		if (vmap_parse(&vcpus, cfg.vcpu_map, 0, &err) < 0)
+			return cli_usage_error("invalid --vcpu-map '%s': %s", cfg.vcpu_map, err.msg);
+	} else if (cfg.vm) {
+		/* The map as vmlaunch recorded it: data, not text to parse again. */
+		json_t *st = rundir_read_state(cfg.vm, NULL, 0), *v;
+		int cpus[VMAP_MAX_VCPUS];
+		size_t i, n = 0;
+		for (i = 0; i < VMAP_MAX_VCPUS; i++)
+			cpus[i] = -1; /* a vCPU the state leaves out is an error below */
+		if (!st)
+			return cli_usage_error("no VM named '%s' (see vmlaunch list)", cfg.vm);
+		json_array_foreach(json_object_get(st, "vcpus"), i, v) {
+			json_int_t vc = json_integer_value(json_object_get(v, "vcpu")), cpu = json_integer_value(json_object_get(v, "cpu"));
+			if (vc < 0 || vc >= VMAP_MAX_VCPUS || cpu < 0 || cpu >= CPUSET_MAX) {
+				json_decref(st);
+				return cli_fail(EXIT_FAIL, "VM '%s': its state names vCPU %lld on CPU %lld", cfg.vm, (long long)vc,
+						(long long)cpu);
+			}
+			if ((size_t)vc >= n)
+				n = (size_t)vc + 1;
+			cpus[vc] = (int)cpu;
 		}
-		if (vmap_parse(&vcpus, m, 0, &err) < 0)
-			return cli_usage_error("invalid --vcpu-map '%s': %s", m, err.msg);
+		json_decref(st);
+		if (n == 0 || vmap_from_array(&vcpus, cpus, (unsigned)n) < 0)
+			return cli_fail(EXIT_FAIL, "VM '%s' has no vCPU map in its state", cfg.vm);
 	}
 	if (!cfg.no_preflight) {
 		struct preflight pf = { .eal = &ev, .need_mb = 128, .vcpus = vcpus.n ? &vcpus : NULL };
@@ -765,6 +829,8 @@ int main(int argc, char **argv)
 		double t = now_s();
 		struct timespec ts = { 0, 100 * 1000 * 1000 }; /* the main lcore shares a CPU with others: wake rarely */
 		if (deadline && t >= deadline)
+			break;
+		if (cfg.exit_on_disconnect && peers_gone())
 			break;
 		if (cfg.stats_interval > 0 && t - last >= cfg.stats_interval) {
 			print_stats("interval", t - start, t - last);
