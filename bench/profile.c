@@ -121,6 +121,9 @@ static int bench_key(struct profile *p, const char *file, int line, const char *
 	} else if (!strcmp(key, "police")) {
 		if (num_parse_pps(value, &pps) < 0 || copy(p->police, sizeof(p->police), value) < 0)
 			return BAD("N[k|M|G]pps");
+	} else if (!strcmp(key, "precision")) {
+		if (num_parse_double(value, 0, 100, &p->precision_pct) < 0 || p->precision_pct == 0)
+			return BAD("a percentage, more than 0, at most 100");
 	} else if (!strcmp(key, "tolerance")) {
 		if (num_parse_double(value, 0, 50, &p->tolerance_pct) < 0)
 			return BAD("a percentage, 0-50");
@@ -131,7 +134,7 @@ static int bench_key(struct profile *p, const char *file, int line, const char *
 		p->hugepages_mb = b >> 20;
 	} else {
 		return pin_fail(err, -EINVAL, (size_t)line,
-				"%s:%d: unknown key '%s' in [bench] (name, mode, reflector_lcores, generator_lcores, queues, sizes, flows, duration, warmup, search, rate, trials, reflector_mode, police, tolerance, hugepages)",
+				"%s:%d: unknown key '%s' in [bench] (name, mode, reflector_lcores, generator_lcores, queues, sizes, flows, duration, warmup, search, precision, rate, trials, reflector_mode, police, tolerance, hugepages)",
 				file, line, key);
 	}
 	return 0;
@@ -211,6 +214,7 @@ static void defaults(struct profile *p)
 	copy(p->refl_mode, sizeof(p->refl_mode), "macswap");
 	p->trials = 1;
 	p->tolerance_pct = 1;
+	p->precision_pct = 1;
 	p->hugepages_mb = 512;
 	copy(p->vcpu_map, sizeof(p->vcpu_map), "auto");
 	copy(p->emulator_cpus, sizeof(p->emulator_cpus), "auto");

@@ -38,6 +38,7 @@ struct profile {
 	char refl_mode[16];
 	char police[32];              /* "" or a pps rate */
 	double tolerance_pct;         /* a trial sending below asked * (1 - this) is sender-limited */
+	double precision_pct;         /* a search stops when its interval is this share of the maximum rate */
 	uint64_t hugepages_mb;        /* for the host's DPDK program (and the guest's RAM, added) */
 
 	/* [vm] */

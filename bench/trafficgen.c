@@ -319,9 +319,10 @@ static int worker_main(void *arg)
 	/* The size-dependent header fields, computed once. */
 	tg_build(hdr, trial.size, src_mac, cfg.dst_mac, 0);
 	if (cycles_per_pkt > 0) {
-		/* Smaller bursts at low rates: a paced stream should not arrive in clumps. */
-		double per_us = trial.pps / 1e6;
-		burst = per_us >= 4 ? BURST : per_us >= 1 ? 8 : 1;
+		/* A burst every 8 us or so: a paced stream should not arrive in clumps, and a
+		 * burst of one frame per call costs more than a slow sender (a guest) has. */
+		double b = trial.pps / 1e6 * 8;
+		burst = b >= BURST ? BURST : b >= 1 ? (unsigned)b : 1;
 	}
 	if (do_tx) {
 		res->tsc_start = measure;
@@ -527,11 +528,14 @@ static json_t *run_trial(unsigned size, double pps)
 	json_object_set_new(o, "offered_gbps_l2", json_real(pkt_gbps_l2(txpps, size - 4)));
 	json_object_set_new(o, "sender_limited", json_boolean(limited));
 	json_object_set_new(o, "skipped_slots", json_integer((json_int_t)tot.skipped));
-	if (tot.tx == 0) {
+	if (!link_up()) {
+		/* Whatever was counted, the peer is gone: this trial measured nothing. */
+		json_object_set_new(o, "status", json_string("failed"));
+		json_object_set_new(o, "reason", json_string("the peer went away (link down)"));
+	} else if (tot.tx == 0) {
 		/* Nothing sent is never "0 % loss". */
 		json_object_set_new(o, "status", json_string("failed"));
-		json_object_set_new(o, "reason", json_string(link_up() ? "sent nothing: the port took no frames"
-								       : "sent nothing: the link is down (the peer went away)"));
+		json_object_set_new(o, "reason", json_string("sent nothing: the port took no frames"));
 	} else {
 		json_object_set_new(o, "status", json_string("ok"));
 	}
@@ -609,8 +613,10 @@ static double num(const json_t *o, const char *key)
 /* RFC 2544 throughput for one size, judged on what was sent: the highest achieved
  * rate whose loss is within the threshold.  The first trial runs at the maximum
  * rate; then bisection on the asked rate.  A sender-limited trial (it sent less than
- * asked, beyond the tolerance) does not pass a step: the generator, not the path,
- * is the limit there, and "limited_by" says so.  *@failed when a trial sent nothing. */
+ * asked, beyond the tolerance) does not pass its step: nothing shows the path would
+ * carry the asked rate.  Without loss it still shows the path carried what was
+ * achieved, which raises the lower bound.  "limited_by" says whether the generator or
+ * the path set the upper bound.  *@failed when a trial sent nothing. */
 static json_t *search_rate(unsigned size, bool *failed)
 {
 	json_t *first = run_trial(size, 0), *best = NULL, *t, *o;
@@ -635,26 +641,32 @@ static json_t *search_rate(unsigned size, bool *failed)
 	}
 	step = max * cfg.precision / 100;
 	while (!*failed && hi - lo > step && steps++ < 24 && !force_quit) {
-		double mid = (lo + hi) / 2;
+		double mid = (lo + hi) / 2, sent;
+		bool passed, limited;
 		if (!(t = run_trial(size, mid)))
 			break;
 		emit_trial(t);
 		if (trial_failed(t)) {
 			*failed = true;
 			json_decref(t);
-		} else if (json_is_true(json_object_get(t, "sender_limited"))) {
-			hi = mid;
-			limit = "generator";
-			json_decref(t);
-		} else if (num(t, "loss_pct") <= cfg.threshold_pct) {
-			lo = mid;
-			json_decref(best);
-			best = t;
-		} else {
-			hi = mid;
-			limit = "path";
-			json_decref(t);
+			break;
 		}
+		sent = num(t, "offered_pps");
+		passed = num(t, "loss_pct") <= cfg.threshold_pct;
+		limited = json_is_true(json_object_get(t, "sender_limited"));
+		if (passed && sent > lo)
+			lo = sent; /* the path carried this much */
+		if (passed && (!best || sent > num(best, "offered_pps"))) {
+			json_decref(best);
+			best = json_incref(t);
+		}
+		if (limited || !passed) {
+			hi = passed || sent > mid ? mid : sent;
+			limit = passed ? "generator" : "path";
+		}
+		if (hi < lo)
+			hi = lo;
+		json_decref(t);
 	}
 	o = json_pack("{s:s, s:i, s:s, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:i, s:s, s:s}", "type", "search", "size", size,
 		      "search", cfg.search == SEARCH_NDR ? "ndr" : "pdr", "threshold_pct", cfg.threshold_pct, "rate_pps",
@@ -921,7 +933,8 @@ int main(int argc, char **argv)
 	if (force_quit)
 		code = cli_fail(EXIT_FAIL, "interrupted");
 	else if (failed)
-		code = cli_fail(EXIT_FAIL, "a trial failed: %s", link_up() ? "it sent nothing" : "the peer went away (link down)");
+		code = cli_fail(EXIT_FAIL, "a trial failed: %s", link_up() ? "it sent nothing (the port took no frames)"
+									   : "the peer went away (link down)");
 stop:
 	rte_eth_dev_stop(port);
 	rte_eth_dev_close(port);

@@ -161,7 +161,8 @@ static int tg_args(const struct profile *p, unsigned queues, struct strv *a)
 	r |= strv_add(a, "--trials") | strv_addf(a, "%u", p->trials);
 	r |= strv_add(a, "--tolerance") | strv_addf(a, "%g", p->tolerance_pct);
 	if (strcmp(p->search, "none"))
-		r |= strv_add(a, "--search") | strv_add(a, p->search);
+		r |= strv_add(a, "--search") | strv_add(a, p->search) | strv_add(a, "--precision") |
+		     strv_addf(a, "%g", p->precision_pct);
 	else
 		r |= strv_add(a, "--rate") | strv_add(a, p->rate);
 	r |= strv_add(a, "--json");

@@ -101,3 +101,72 @@ tgen() {
 	assert_equal "$(jq '.duplicates' <<<"$o")" 0
 	assert_equal "$(jq '.latency_ns | .min <= .p50 and .p50 <= .max' <<<"$o")" true
 }
+
+@test "sender-limited: a generator capped below the asked rate says so, and the search reports what it sent" {
+	start_reflector
+	run -0 --separate-stderr tgen --rate 1Mpps --sender-cap 300kpps --duration 0.5 --warmup 0.1 --json
+	local o
+	o=$(grep '^{"type":"trial"' <<<"$output")
+	assert_equal "$(jq '.asked_pps' <<<"$o")" 1000000
+	assert_equal "$(jq '.sender_limited' <<<"$o")" true
+	assert_equal "$(jq '.offered_pps > 290000 and .offered_pps < 301000' <<<"$o")" true
+	# The search: the path loses nothing at the most the sender can do, so the sender is the limit.
+	run -0 --separate-stderr tgen --search ndr --sender-cap 300kpps --duration 0.5 --warmup 0.1 --json
+	local s
+	s=$(grep '^{"type":"search"' <<<"$output")
+	assert_equal "$(jq -r '.limited_by' <<<"$s")" generator
+	assert_equal "$(jq '.rate_pps > 290000 and .rate_pps < 301000' <<<"$s")" true
+	assert_equal "$(jq '.rate_pps == .trial.offered_pps' <<<"$s")" true
+}
+
+@test "path-limited: against a policed reflector the search names the path, and reports a rate it sent" {
+	start_reflector --police 500kpps
+	run -0 --separate-stderr tgen --search ndr --precision 2 --duration 0.5 --warmup 0.1 --json
+	local s
+	s=$(grep '^{"type":"search"' <<<"$output")
+	assert_equal "$(jq -r '.limited_by' <<<"$s")" path
+	assert_equal "$(jq '.rate_pps <= 510000 and .rate_pps >= 500000 - .precision_pps - 10000' <<<"$s")" true
+	assert_equal "$(jq '.trial.loss_packets == 0 and .trial.sender_limited == false' <<<"$s")" true
+	assert_equal "$(jq '.rate_pps == .trial.offered_pps and .lower_pps <= .upper_pps' <<<"$s")" true
+}
+
+@test "after a stall the pacer skips the missed slots: no burst, so a policer above the rate drops nothing" {
+	start_reflector --police 600kpps
+	local log=$BATS_TEST_TMPDIR/tg.out
+	# trafficgen itself in the background (not the tgen function's subshell), so that
+	# the signals below reach it.
+	trafficgen -l 0,1 --main-lcore 1 --no-pci --log-level=3 --single-file-segments --vdev "net_virtio_user0,path=$SOCK" \
+		-- --rate 500kpps --duration 2 --warmup 0.2 --json >"$log" 2>"$BATS_TEST_TMPDIR/tg.err" 3>&- &
+	local pid=$!
+	wait_for_line "$log" '"type":"start"'
+	# Fault injection: the generator loses its CPU for 0.3 s inside the measured window.
+	sleep 0.5
+	kill -STOP "$pid"
+	sleep 0.3
+	kill -CONT "$pid"
+	wait "$pid"
+	local o
+	o=$(grep '^{"type":"trial"' "$log")
+	echo "$(jq -c '{tx_packets, skipped_slots, loss_packets, sender_limited}' <<<"$o")" >&2
+	assert_equal "$(jq '.skipped_slots > 100000' <<<"$o")" true
+	assert_equal "$(jq '.loss_packets' <<<"$o")" 0
+	assert_equal "$(jq '.sender_limited' <<<"$o")" true
+}
+
+@test "a peer that goes away mid-run fails the trial with the reason; no SIGPIPE death, exit 1" {
+	start_reflector
+	local log=$BATS_TEST_TMPDIR/tg.out
+	tgen --rate 200kpps --duration 0.3 --warmup 0 --trials 50 --json >"$log" 2>"$BATS_TEST_TMPDIR/tg.err" 3>&- &
+	local pid=$!
+	wait_for_line "$log" '"type":"trial"'
+	kill -KILL "$RPID"
+	wait "$RPID" || true
+	RPID=
+	local rc=0
+	wait "$pid" || rc=$?
+	assert_equal "$rc" 1
+	grep -q '"status":"failed"' "$log"
+	grep -q 'trafficgen: a trial failed: the peer went away (link down)' "$BATS_TEST_TMPDIR/tg.err"
+	# Never "0 % loss" for a failed trial: it is not in the summary.
+	assert_equal "$(grep '"type":"summary"' "$log" | jq '.results | length')" 0
+}
