@@ -187,7 +187,7 @@ char *tables_plot(const json_t *all)
 		 !strcmp(str(all, "accel"), "tcg") ? ", TCG: emulated" : "");
 	results_gp_quote(title, q, sizeof(q));
 	fprintf(m, "# gnuplot plot.gp (in this directory) redraws plot.png and plot.svg from results.csv\n"
-		   "set datafile separator ','\nset key top right\nset grid\nset logscale x 2\n"
+		   "set datafile separator ','\nset key top right\nset grid\nset logscale x 2\nset yrange [0:*]\n"
 		   "set xlabel 'frame size (bytes)'\nset multiplot layout 1,2 title %s noenhanced\n", q);
 	for (int pass = 0; pass < 2; pass++) {
 		fprintf(m, "set ylabel '%s'\nplot ", pass ? "Gb/s (L1)" : "Mpps per direction");
