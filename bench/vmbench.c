@@ -981,7 +981,8 @@ static int run_profile(const char *profile_arg, const char *out_arg)
 		code = cli_fail(r == -EEXIST ? EXIT_USAGE : EXIT_FAIL, "%s", err.msg);
 		goto done;
 	}
-	snprintf(run.sockdir, sizeof(run.sockdir), "/tmp/vmbench.XXXXXX");
+	/* Named by our pid, so that whoever runs us can tell our children's sockets. */
+	snprintf(run.sockdir, sizeof(run.sockdir), "/tmp/vmbench-%d.XXXXXX", (int)getpid());
 	if (!mkdtemp(run.sockdir)) {
 		code = cli_fail(EXIT_FAIL, "cannot create a socket directory: %s", strerror(errno));
 		run.sockdir[0] = '\0';

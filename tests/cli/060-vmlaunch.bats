@@ -117,7 +117,8 @@ teardown() {
 	run -1 --separate-stderr vmlaunch --name bats-bad --vcpu-map 0:1 --qemu /nonexistent/qemu
 	[[ $stderr == *"cannot run /nonexistent/qemu"* ]]
 	[ ! -e "$(vm_dir bats-bad)" ]
-	! pgrep -f 'guest=bats-bad'
+	run pgrep -f 'guest=bats-bad'
+	assert_failure
 }
 
 @test "SIGTERM to vmlaunch: powerdown, grace, quit; exit 0 and nothing left" {
@@ -195,7 +196,8 @@ teardown() {
 	run -1 --separate-stderr vmlaunch --name bats-vhost --vcpu-map 0:1 --vhost-user "$sock,queues=2" --daemonize
 	[[ $stderr == *"QEMU failed to start: qemu-system-x86_64: -chardev socket,id=vhu0,path=$sock: Failed to connect to '$sock': No such file or directory"* ]]
 	[ ! -e "$(vm_dir bats-vhost)" ]
-	! pgrep -f 'guest=bats-vhost'
+	run pgrep -f 'guest=bats-vhost'
+	assert_failure
 }
 
 @test "--vcpu-sched fifo:PRIO gives the vCPU threads SCHED_FIFO" {

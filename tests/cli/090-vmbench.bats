@@ -15,13 +15,15 @@ teardown() {
 @test "run: every results file, written atomically; the host's hugepages as they were" {
 	local before
 	before=$(cat /sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages)
+	dpdk_dir_before
 	run -0 --separate-stderr vmbench run "$FIX/bench/quick.conf" --out "$OUT/a"
 	assert_line "results in $OUT/a"
 	assert_line --regexp '^1 queue +[0-9]+\.[0-9]{3} +[0-9]+\.[0-9]{3}$'
 	for f in results.json results.csv table.txt plot.png plot.svg plot.gp env.json raw/trafficgen-1q.jsonl raw/reflector-1q.jsonl; do
 		[ -s "$OUT/a/$f" ] || fail "missing $f"
 	done
-	! ls -d "$OUT"/a.tmp-* 2>/dev/null
+	run ls -d "$OUT"/a.tmp-*
+	assert_failure
 	assert_equal "$(jq '.configurations[0].results | map(.size) | join(",")' "$OUT/a/results.json")" '"64,256"'
 	assert_equal "$(jq '.configurations[0].results[0].mpps > 0.1' "$OUT/a/results.json")" true
 	assert_equal "$(wc -l <"$OUT/a/results.csv")" 3
@@ -32,7 +34,7 @@ teardown() {
 	assert_equal "$(jq -r '.commands[0][0]' "$OUT/a/env.json" | xargs basename)" reflector
 	file "$OUT/a/plot.png" | grep -q 'PNG image'
 	assert_equal "$(cat /sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages)" "$before"
-	[ ! -e /var/run/dpdk ]
+	assert_dpdk_dir_as_before
 	# Never overwritten.
 	run -2 --separate-stderr vmbench run "$FIX/bench/quick.conf" --out "$OUT/a"
 	[[ $stderr == *"exists: choose another --out"* ]]
@@ -72,7 +74,8 @@ teardown() {
 	run -2 --separate-stderr vmbench run matrix-2017 --out "$OUT/m"
 	[[ $stderr == *"matrix-2017.conf: reflector_lcores CPU 2, which does not exist on this host"* ]]
 	[ ! -e "$OUT/m" ]
-	! pgrep -f 'reflector -l'
+	run pgrep -f "$OUT"
+	assert_failure
 }
 
 @test "Ctrl-C stops the reflector and trafficgen, writes nothing, gives the hugepages back" {
@@ -87,7 +90,12 @@ teardown() {
 	assert_equal "$rc" 1
 	grep -q "vmbench: interrupted: nothing written" "$BATS_TEST_TMPDIR/log"
 	[ ! -e "$OUT/int" ]
-	! ls -d "$OUT"/int.tmp-* 2>/dev/null
-	! pgrep -f "$OUT|vmbench\.[A-Za-z0-9]{6}/vhost0.sock"
+	run ls -d "$OUT"/int.tmp-*
+	assert_failure
+	# Its children (their sockets are in /tmp/vmbench-PID.*) are gone, and so are the sockets.
+	run pgrep -f "/tmp/vmbench-$pid\."
+	assert_failure
+	run ls -d /tmp/vmbench-"$pid".*
+	assert_failure
 	assert_equal "$(cat /sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages)" "$before"
 }

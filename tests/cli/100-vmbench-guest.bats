@@ -16,12 +16,26 @@ teardown() {
 	restore_hugepages
 }
 
-# Nothing of this test's run is left: no QEMU or program with our results path, no results.
+# Nothing of this test's runs is left: no QEMU or vmlaunch with our results path in
+# its arguments, no host program with a vmbench socket of ours, no temporary results.
 assert_nothing_left() {
 	run pgrep -f "$OUT"
 	assert_failure
+	local p
+	for p in $(cat "$BATS_TEST_TMPDIR/pids" 2>/dev/null); do
+		run pgrep -f "/tmp/vmbench-$p\."
+		assert_failure
+	done
 	run ls -d "$OUT"/*.tmp-*
 	assert_failure
+}
+
+# vmbench, its pid recorded for assert_nothing_left.
+vmb() {
+	vmbench "$@" &
+	local p=$!
+	echo "$p" >>"$BATS_TEST_TMPDIR/pids"
+	wait "$p"
 }
 
 # A guest image whose init is $1 (a busybox script), in $BATS_TEST_TMPDIR/guest.
@@ -69,7 +83,7 @@ assert_guest_run() {
 @test "vm-gen: trafficgen in a pinned guest through the host's reflector; zero loss; every vCPU on its CPU" {
 	local before
 	before=$(cat /sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages)
-	run -0 --separate-stderr vmbench run "$FIX/bench/vm-gen.conf" --out "$OUT/g"
+	run -0 --separate-stderr vmb run "$FIX/bench/vm-gen.conf" --out "$OUT/g"
 	assert_line "results in $OUT/g"
 	assert_guest_run "$OUT/g" vm-gen
 	[ -s "$OUT/g/raw/reflector-1q.jsonl" ]
@@ -80,7 +94,7 @@ assert_guest_run() {
 }
 
 @test "vm-reflect: the reflector in a pinned guest, trafficgen on the host; the guest stops when the host is done" {
-	run -0 --separate-stderr vmbench run "$FIX/bench/vm-reflect.conf" --out "$OUT/r"
+	run -0 --separate-stderr vmb run "$FIX/bench/vm-reflect.conf" --out "$OUT/r"
 	assert_guest_run "$OUT/r" vm-reflect
 	# The guest's reflector reported on the port, and left on its own (link down).
 	assert_equal "$(grep '"type":"final"' "$OUT/r/raw/reflector-guest-1q.jsonl" | jq '.ports[0].rx_packets > 50000')" true
@@ -89,15 +103,15 @@ assert_guest_run() {
 }
 
 @test "no guest image: one line naming 'make guest'; a layout the host cannot hold: exit 2; nothing written" {
-	PINLAB_GUEST=$BATS_TEST_TMPDIR/none run -1 --separate-stderr vmbench run "$FIX/bench/vm-gen.conf" --out "$OUT/x"
+	PINLAB_GUEST=$BATS_TEST_TMPDIR/none run -1 --separate-stderr vmb run "$FIX/bench/vm-gen.conf" --out "$OUT/x"
 	assert_equal "$stderr" "vmbench: no guest image in $BATS_TEST_TMPDIR/none (vmlinuz, initrd.img, manifest.json): run 'make guest'"
 	sed 's/^vcpu_map = auto/vcpu_map = 0:0,1:200/; s/^\[bench\]/[bench]\nreflector_lcores = 0,1/' \
 		"$FIX/bench/vm-gen.conf" >"$BATS_TEST_TMPDIR/big.conf"
-	run -2 --separate-stderr vmbench run "$BATS_TEST_TMPDIR/big.conf" --out "$OUT/x"
+	run -2 --separate-stderr vmb run "$BATS_TEST_TMPDIR/big.conf" --out "$OUT/x"
 	[[ $stderr == *"vcpu_map uses CPU 200, which does not exist on this host"* ]]
 	sed 's/^queues = 1/queues = 2/; s/^vcpu_map = auto/vcpu_map = 0:0,1:1/; s/^\[bench\]/[bench]\nreflector_lcores = 1,0/' \
 		"$FIX/bench/vm-gen.conf" >"$BATS_TEST_TMPDIR/q2.conf"
-	run -2 --separate-stderr vmbench run "$BATS_TEST_TMPDIR/q2.conf" --out "$OUT/x"
+	run -2 --separate-stderr vmb run "$BATS_TEST_TMPDIR/q2.conf" --out "$OUT/x"
 	[[ $stderr == *"queues = 2 needs 3 vCPUs in the guest (a main lcore and one per queue); vcpu_map has 2"* ]]
 	[ ! -e "$OUT/x" ]
 	assert_nothing_left
@@ -109,7 +123,7 @@ assert_guest_run() {
 	sed 's/^boot_timeout = .*/boot_timeout = 8/' "$FIX/bench/vm-gen.conf" >"$BATS_TEST_TMPDIR/quiet.conf"
 	local before
 	before=$(cat /sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages)
-	PINLAB_GUEST=$g run -1 --separate-stderr vmbench run "$BATS_TEST_TMPDIR/quiet.conf" --out "$OUT/q"
+	PINLAB_GUEST=$g run -1 --separate-stderr vmb run "$BATS_TEST_TMPDIR/quiet.conf" --out "$OUT/q"
 	[[ $stderr == *"vmbench: the guest reported nothing within 8 s (boot_timeout in [vm])"* ]]
 	[[ $stderr == *"the guest's console ended with: "*"test guest: up, and saying nothing"* ]]
 	[ ! -e "$OUT/q" ]
@@ -120,7 +134,7 @@ assert_guest_run() {
 @test "a guest that reports a failing step: its reason, exit 1, nothing written" {
 	local g
 	g=$(fake_guest 'echo "PINLAB-ERROR devices: no virtio-net device (test)" >/dev/ttyS1; /bin/busybox poweroff -f')
-	PINLAB_GUEST=$g run -1 --separate-stderr vmbench run "$FIX/bench/vm-gen.conf" --out "$OUT/e"
+	PINLAB_GUEST=$g run -1 --separate-stderr vmb run "$FIX/bench/vm-gen.conf" --out "$OUT/e"
 	[[ $stderr == *"vmbench: the guest reports: devices: no virtio-net device (test)"* ]]
 	[ ! -e "$OUT/e" ]
 	assert_nothing_left
@@ -132,6 +146,7 @@ assert_guest_run() {
 	sed 's/^duration = .*/duration = 30/' "$FIX/bench/vm-gen.conf" >"$BATS_TEST_TMPDIR/long.conf"
 	vmbench run "$BATS_TEST_TMPDIR/long.conf" --out "$OUT/c" >"$BATS_TEST_TMPDIR/log" 2>&1 3>&- &
 	local pid=$!
+	echo "$pid" >>"$BATS_TEST_TMPDIR/pids"
 	# Traffic flows once the guest's generator has started (its first line on the port).
 	wait_for_line "$OUT/c.tmp-$pid/raw/port-1q.log" '"type":"start"'
 	kill -INT "$pid"

@@ -75,15 +75,29 @@ vm_dir() {
 	if [ "$(id -u)" = 0 ]; then echo "/run/vmlaunch/$1"; else echo "${XDG_RUNTIME_DIR:-/nonexistent}/vmlaunch/$1"; fi
 }
 
-# Stop every VM a test launched (names start with bats-), whatever state it is in.
+# Stop every VM a test launched (names start with bats-), whatever state it is in:
+# vmlaunch stop, then the QEMU pid its state recorded if that outlived it.  Never
+# by pattern: other VMs on this machine are not ours.
 cleanup_vms() {
-	local d n
+	local d n pid
 	for d in "$(dirname "$(vm_dir x)")"/bats-*; do
 		[ -d "$d" ] || continue
 		n=$(basename "$d")
+		pid=$(jq -r '.pid // empty' "$d/state.json" 2>/dev/null)
 		vmlaunch stop "$n" >/dev/null 2>&1 || true
+		[ -n "$pid" ] && kill -9 "$pid" 2>/dev/null
 	done
-	pkill -9 -f 'guest=bats-' 2>/dev/null || true
+	return 0
+}
+
+# The DPDK runtime directory our programs use: whether it is there before a test, so
+# that the test can check it left none behind only when it was not.
+dpdk_dir_before() {
+	DPDK_DIR_WAS_THERE=$([ -e /var/run/dpdk/rte ] && echo 1 || true)
+}
+
+assert_dpdk_dir_as_before() {
+	[ -n "$DPDK_DIR_WAS_THERE" ] || [ ! -e /var/run/dpdk/rte ] || fail "/var/run/dpdk/rte was left behind"
 }
 
 # The allowed CPU list of QEMU thread "$2" of process $1.
