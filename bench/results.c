@@ -112,50 +112,72 @@ void results_gp_quote(const char *s, char *buf, size_t len)
 
 int results_gnuplot(const struct results_dir *d, const char *script, const char *terminal, const char *output)
 {
-	char setup[256], path[PATH_MAX];
-	struct stat st;
+	char setup[256], path[PATH_MAX], *img = NULL;
+	size_t len = 0, cap = 0;
+	int p[2], status, r = 0;
 	pid_t pid;
-	int status;
 
-	/* Both are ours, not the user's: a terminal name and a file name without quotes. */
-	if ((size_t)snprintf(setup, sizeof(setup), "set terminal %s; set output '%s'", terminal, output) >= sizeof(setup) ||
-	    strchr(output, '\''))
+	/* The terminal is ours, not the user's.  The image comes back on gnuplot's
+	 * standard output and is written here, checked: a full disk is an error, not a
+	 * missing or truncated plot. */
+	if ((size_t)snprintf(setup, sizeof(setup), "set terminal %s", terminal) >= sizeof(setup))
 		return -EINVAL;
-	pid = fork();
-	if (pid < 0)
+	if (dir_path(path, sizeof(path), d->tmp, output) < 0)
+		return -ENAMETOOLONG;
+	if (pipe2(p, O_CLOEXEC) < 0)
 		return -errno;
+	pid = fork();
+	if (pid < 0) {
+		r = -errno;
+		close(p[0]);
+		close(p[1]);
+		return r;
+	}
 	if (pid == 0) {
 		int null = open("/dev/null", O_RDWR | O_CLOEXEC);
 		char *argv[] = { "gnuplot", "-e", setup, (char *)script, NULL };
 		if (chdir(d->tmp) < 0)
 			_exit(126);
 		dup2(null, 0);
-		dup2(null, 1);
+		dup2(p[1], 1);
 		dup2(null, 2);
 		execvp(argv[0], argv);
 		_exit(127);
 	}
+	close(p[1]);
+	for (;;) {
+		ssize_t n;
+		if (cap - len < 65536) {
+			char *b = cap < (64u << 20) ? realloc(img, cap + 262144) : NULL;
+			if (!b) {
+				r = -ENOMEM;
+				break;
+			}
+			img = b;
+			cap += 262144;
+		}
+		n = read(p[0], img + len, cap - len);
+		if (n > 0)
+			len += (size_t)n;
+		else if (n == 0 || errno != EINTR)
+			break;
+	}
+	close(p[0]);
 	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR)
-			return -errno;
-	if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
-		return -ENOENT;
-	if (dir_path(path, sizeof(path), d->tmp, output) < 0)
-		return -ENAMETOOLONG;
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || lstat(path, &st) < 0 || !S_ISREG(st.st_mode) ||
-	    st.st_size == 0) {
-		unlink(path);
-		return -EIO;
+		if (errno != EINTR) {
+			status = -1;
+			break;
+		}
+	if (r == 0) {
+		if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
+			r = -ENOENT;
+		else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || len == 0)
+			r = -EIO;
+		else
+			r = fs_write_file(path, img, len, 0644);
 	}
-	/* gnuplot does not fsync; a full disk shows here or in its exit status. */
-	{
-		int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC), r = 0;
-		if (fd < 0 || fsync(fd) < 0)
-			r = -errno;
-		if (fd >= 0)
-			close(fd);
-		return r;
-	}
+	free(img);
+	return r;
 }
 
 int results_commit(struct results_dir *d)

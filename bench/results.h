@@ -38,8 +38,9 @@ int results_write_json(const struct results_dir *d, const char *name, const json
 void results_gp_quote(const char *s, char *buf, size_t len);
 
 /* Run gnuplot on @script (a file name in the directory) in the temporary directory
- * for @terminal ("pngcairo size 1200,500") into @output.  0, -ENOENT (no gnuplot),
- * -EIO (it failed or wrote nothing), -errno. */
+ * for @terminal ("pngcairo size 1200,500"); the image it prints is written to
+ * @output, checked.  0, -ENOENT (no gnuplot), -EIO (it failed or drew nothing), or
+ * the write's -errno (-ENOSPC). */
 int results_gnuplot(const struct results_dir *d, const char *script, const char *terminal, const char *output);
 
 /* Sync and rename the temporary directory to its final name.  0 or -errno

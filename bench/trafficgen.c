@@ -171,12 +171,16 @@ static int parse_args(int argc, char **argv, struct settings *s)
 	while ((c = getopt_long(argc, argv, "hV", longopts, NULL)) != -1) {
 		switch (c) {
 		case O_SIZE: {
-			char buf[256], *tok, *save = NULL;
+			char buf[256], *tok, *next;
 			if (strlen(optarg) >= sizeof(buf))
 				return cli_usage_error("invalid --size: too long");
 			snprintf(buf, sizeof(buf), "%s", optarg);
 			s->nsizes = 0;
-			for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+			/* Every item between commas is a size: "64,,128" is a mistake, not two sizes. */
+			for (tok = buf; tok; tok = next) {
+				next = strchr(tok, ',');
+				if (next)
+					*next++ = '\0';
 				if (num_parse_uint(tok, TG_MIN_SIZE, TG_MAX_SIZE, &u) < 0)
 					return cli_usage_error("invalid --size '%s': sizes are %d-%d bytes", tok, TG_MIN_SIZE, TG_MAX_SIZE);
 				if (s->nsizes == MAX_SIZES)

@@ -927,10 +927,10 @@ static int write_results(struct run *run, json_t *all, json_t *plan)
 		int g = results_gnuplot(&run->out, "plot.gp", "pngcairo size 1200,500", "plot.png");
 		if (!g)
 			g = results_gnuplot(&run->out, "plot.gp", "svg size 1200,500", "plot.svg");
-		if (g == -ENOSPC || g == -EDQUOT)
-			r = g;
-		else if (g < 0)
+		if (g == -ENOENT || g == -EIO)
 			cli_warn("gnuplot failed: no plot.png/plot.svg (plot.gp is there to run by hand)");
+		else if (g < 0)
+			r = g; /* a write that failed */
 	}
 	free(table);
 	free(csv);

@@ -167,3 +167,40 @@ peer() {
 	grep -q "^total .*port 0 (net_vhost0): rx " "$RLOG"
 	grep -q "^ *0\.[0-9]s port 0 (net_vhost0)" "$RLOG"
 }
+
+@test "--vhost with an absurd option is a usage error, not a stack overflow; bad rates too" {
+	run -2 --separate-stderr reflector -l 0,1 -- --vhost "x,queues=$(printf '9%.0s' {1..400})"
+	[[ $stderr == "reflector: invalid --vhost 'x,queues=999"*"bad option 'queues=99"* ]] ||
+		[[ $stderr == "reflector: invalid --vhost 'x,queues=999"*"unknown option"* ]]
+	run -2 --separate-stderr reflector -l 0,1 -- --vhost "/tmp/$(printf 'd%.0s' {1..400})/s.sock"
+	[[ $stderr == *"socket path longer than"* ]]
+	local a
+	for a in "--police nan" "--police inf" "--police 0pps" "--police 1e308Mpps" "--duration inf" "--stats nan" \
+		"--burst 0" "--queues 1e3"; do
+		# shellcheck disable=SC2086
+		run -2 --separate-stderr reflector -l 0,1 -- --vhost x $a
+		[[ $stderr == "reflector: invalid --"* ]] || fail "$a: $stderr"
+	done
+}
+
+@test "after a SIGKILL the reflector restarts on its own stale socket; a socket in use is a clear error" {
+	local sock=$BATS_TEST_TMPDIR/stale.sock log=$BATS_TEST_TMPDIR/r.log
+	reflector -l 0,1 --main-lcore 0 --no-pci --log-level=3 -- --vhost "$sock" --stats 0 --json >"$log" 2>&1 3>&- &
+	local pid=$!
+	wait_for_line "$log" '"type":"ready"'
+	# In use by a live process: named, exit 1, its socket untouched.
+	run -1 --separate-stderr reflector -l 0,1 --main-lcore 0 --no-pci --log-level=3 -- --vhost "$sock" --stats 0
+	assert_equal "$stderr" "reflector: --vhost '$sock': $sock is in use: a live process listens on it (another reflector?)"
+	[ -S "$sock" ]
+	kill -KILL "$pid"
+	wait "$pid" || true
+	[ -S "$sock" ]
+	reflector -l 0,1 --main-lcore 0 --no-pci --log-level=3 -- --vhost "$sock" --stats 0 --json >"$log" 2>&1 3>&- &
+	RPID=$!
+	wait_for_line "$log" '"type":"ready"'
+	# Not a socket: refused, left alone.
+	touch "$BATS_TEST_TMPDIR/file.sock"
+	run -1 --separate-stderr reflector -l 0,1 --no-pci -- --vhost "$BATS_TEST_TMPDIR/file.sock"
+	[[ $stderr == *"file.sock exists and is not a socket"* ]]
+	[ -f "$BATS_TEST_TMPDIR/file.sock" ]
+}

@@ -173,3 +173,15 @@ tgen() {
 	# Never "0 % loss" for a failed trial: it is not in the summary.
 	assert_equal "$(grep '"type":"summary"' "$log" | jq '.results | length')" 0
 }
+
+@test "rates and times that are not numbers, zero or absurd are usage errors, never a crash" {
+	local a
+	for a in "--rate 1e308Gbps" "--rate nan" "--rate inf" "--rate 0pps" "--rate -1Mpps" "--rate 1e999pps" \
+		"--duration nan" "--duration inf" "--duration 0" "--warmup -1" "--precision 0" "--tolerance 60" \
+		"--sender-cap nan" "--link-wait inf" "--size 64,,128" "--flows 0" "--queues 99"; do
+		# shellcheck disable=SC2086 # the option and its value, as two words
+		run -2 --separate-stderr trafficgen -l 0,1 -- $a --json
+		[[ $stderr == "trafficgen: invalid --"* ]] || fail "$a: $stderr"
+		assert_equal "$output" ""
+	done
+}

@@ -9,6 +9,7 @@ setup() {
 }
 
 teardown() {
+	[ -n "${MNT:-}" ] && umount "$MNT" 2>/dev/null
 	restore_hugepages
 }
 
@@ -98,4 +99,61 @@ teardown() {
 	run ls -d /tmp/vmbench-"$pid".*
 	assert_failure
 	assert_equal "$(cat /sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages)" "$before"
+}
+
+@test "no shell: a results path with quotes and \$(...) is a path, a profile name with them is refused" {
+	local out="$OUT/it's \$(touch $BATS_TEST_TMPDIR/P1) \`touch $BATS_TEST_TMPDIR/P2\`"
+	run -0 --separate-stderr vmbench run "$FIX/bench/quick.conf" --out "$out"
+	assert_line "results in $out"
+	[ -s "$out/plot.png" ] && [ -s "$out/results.json" ]
+	[ ! -e "$BATS_TEST_TMPDIR/P1" ] && [ ! -e "$BATS_TEST_TMPDIR/P2" ]
+	sed "s|^name = quick|name = x';touch $BATS_TEST_TMPDIR/P3;'|" "$FIX/bench/quick.conf" >"$BATS_TEST_TMPDIR/evil.conf"
+	run -2 --separate-stderr vmbench run "$BATS_TEST_TMPDIR/evil.conf" --out "$OUT/evil"
+	[[ $stderr == *"evil.conf:3: name: invalid value 'x';touch "*"1-63 of letters, digits"* ]]
+	[ ! -e "$BATS_TEST_TMPDIR/P3" ] && [ ! -e "$OUT/evil" ]
+	# Anyone redrawing the plot by hand runs gnuplot on a script with quoted strings only.
+	(cd "$out" && gnuplot -e "set terminal svg; set output 'again.svg'" plot.gp)
+	[ -s "$out/again.svg" ]
+}
+
+@test "a full filesystem: a write fails, exit 1, no results directory at all (not one with empty files)" {
+	MNT=$BATS_TEST_TMPDIR/full
+	mkdir "$MNT"
+	mount -t tmpfs -o size=48k tmpfs "$MNT"
+	run -1 --separate-stderr vmbench run "$FIX/bench/quick.conf" --out "$MNT/r"
+	[[ $stderr == *"No space left on device"* ]]
+	[[ $stderr != *"results in"* ]]
+	[[ $output != *"results in"* ]]
+	run ls -A "$MNT"
+	assert_output ""
+}
+
+@test "profiles: a FIFO or /dev/zero does not hang, a directory is not an empty profile, long lines are not split, bad numbers" {
+	run -2 --separate-stderr timeout 10 vmbench run /dev/zero --out "$OUT/z"
+	assert_equal "$stderr" "vmbench: cannot read profile /dev/zero: not a regular file"
+	mkfifo "$BATS_TEST_TMPDIR/fifo.conf"
+	run -2 --separate-stderr timeout 10 vmbench run "$BATS_TEST_TMPDIR/fifo.conf" --out "$OUT/z"
+	assert_equal "$stderr" "vmbench: cannot read profile $BATS_TEST_TMPDIR/fifo.conf: not a regular file"
+	mkdir "$BATS_TEST_TMPDIR/dir.conf"
+	run -2 --separate-stderr vmbench run "$BATS_TEST_TMPDIR/dir.conf" --out "$OUT/z"
+	assert_equal "$stderr" "vmbench: cannot read profile $BATS_TEST_TMPDIR/dir.conf: it is a directory"
+	# A key hidden at the end of a 300-byte comment is a comment; a 300-byte key line is an error.
+	{ echo "[bench]"; printf '# %0300d sizes = 9000\n' 0; echo "sizes = 64"; } >"$BATS_TEST_TMPDIR/long.conf"
+	run -0 vmbench run "$BATS_TEST_TMPDIR/long.conf" --out "$OUT/long"
+	assert_equal "$(jq -c '[.configurations[0].results[].size]' "$OUT/long/results.json")" "[64]"
+	{ echo "[bench]"; printf 'name = %0300d\n' 0; } >"$BATS_TEST_TMPDIR/longkey.conf"
+	run -2 --separate-stderr vmbench run "$BATS_TEST_TMPDIR/longkey.conf" --out "$OUT/z"
+	assert_equal "$stderr" "vmbench: $BATS_TEST_TMPDIR/longkey.conf:2: line longer than 198 bytes (split the value or shorten it)"
+	# An unknown key's message is whole, however long the path.
+	run -2 --separate-stderr vmbench run "$FIX/bench/unknown-key.conf" --out "$OUT/z"
+	[[ $stderr == *"tolerance, hugepages)" ]]
+	local k v
+	for kv in "rate = nan" "rate = inf" "rate = 1e308Gbps" "rate = 0pps" "duration = inf" "duration = nan" \
+		"warmup = -1" "police = nan" "police = 1e308Mpps" "trials = 1e3" "hugepages = 18446744073709551615"; do
+		k=${kv%% =*}
+		{ echo "[bench]"; echo "$kv"; } >"$BATS_TEST_TMPDIR/n.conf"
+		run -2 --separate-stderr vmbench run "$BATS_TEST_TMPDIR/n.conf" --out "$OUT/z"
+		[[ $stderr == "vmbench: $BATS_TEST_TMPDIR/n.conf:2: $k: invalid value "* ]] || fail "$kv: $stderr"
+	done
+	[ ! -e "$OUT/z" ]
 }
