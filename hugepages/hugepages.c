@@ -10,6 +10,7 @@
 #include <pwd.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -667,6 +668,8 @@ int main(int argc, char **argv)
 	int r;
 
 	cli_prog = "hugepages";
+	/* A reader that went away is an error we report, not a silent death. */
+	signal(SIGPIPE, SIG_IGN);
 
 	r = parse_args(argc, argv, &s);
 	if (r)

@@ -520,6 +520,7 @@ static pid_t spawn_qemu(struct settings *s, struct vm *vm, int qmp_listen, const
 		/* Its own process group: a terminal's Ctrl-C reaches vmlaunch, which powers the guest down. */
 		setpgid(0, 0);
 		sigprocmask(SIG_SETMASK, oldmask, NULL);
+		signal(SIGPIPE, SIG_DFL); /* ours is ignored; QEMU decides for itself */
 		if (qmp_listen == 3)
 			fcntl(3, F_SETFD, 0);
 		else
@@ -1058,6 +1059,8 @@ int main(int argc, char **argv)
 	int r;
 
 	cli_prog = "vmlaunch";
+	/* A reader that went away is an error we report, not a silent death. */
+	signal(SIGPIPE, SIG_IGN);
 
 	qemucmd_defaults(&s.cfg);
 	s.cfg.qemu[0] = '\0'; /* from --qemu or the profile */

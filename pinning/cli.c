@@ -3,14 +3,21 @@
 
 #include "cli.h"
 #include "exitcodes.h"
+#include "sbuf.h"
 
 const char *cli_prog = "pinlab";
 
+/* One line, whatever the message holds: a value echoed from the user (an argument
+ * with a newline, a file name with an escape sequence) is escaped, never printed raw. */
 static void say(const char *what, const char *fmt, va_list ap)
 {
-	fprintf(stderr, "%s: %s", cli_prog, what);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
+	char msg[2048], line[4096];
+	struct sbuf sb;
+
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	sbuf_init(&sb, line, sizeof(line));
+	sbuf_add_escaped(&sb, msg);
+	fprintf(stderr, "%s: %s%s\n", cli_prog, what, line);
 }
 
 int cli_usage_error(const char *fmt, ...)

@@ -327,3 +327,14 @@ char *cpuset_to_list(const struct cpuset *s)
 	}
 	return buf;
 }
+
+unsigned cpuset_format_phrase(const struct cpuset *s, char *buf, size_t len)
+{
+	unsigned n = cpuset_count(s);
+	char list[512];
+
+	if (cpuset_format_list(s, list, sizeof(list)) < 0)
+		snprintf(list, sizeof(list), "(%u of them)", n);
+	snprintf(buf, len, "%s %s", n == 1 ? "CPU" : "CPUs", list);
+	return n;
+}

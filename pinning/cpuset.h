@@ -55,6 +55,12 @@ int cpuset_parse(struct cpuset *s, const char *str, unsigned limit, struct pin_e
 /* Format as a cpulist ("0-3,8"; "" when empty).  Length, or -ENOSPC. */
 int cpuset_format_list(const struct cpuset *s, char *buf, size_t len);
 
+/* For messages: "CPU 3" or "CPUs 0-3,8" (cut short with "…" when long).  Returns the count. */
+unsigned cpuset_format_phrase(const struct cpuset *s, char *buf, size_t len);
+
+/* "is" or "are", to agree with cpuset_format_phrase. */
+#define cpuset_verb(s, one, many) (cpuset_count(s) == 1 ? (one) : (many))
+
 /* Format as a hex mask ("0xf0"; "0x0" when empty).  Length, or -ENOSPC. */
 int cpuset_format_mask(const struct cpuset *s, char *buf, size_t len);
 

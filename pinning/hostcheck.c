@@ -11,7 +11,7 @@
 static void fmt(const struct cpuset *s, char *buf, size_t len)
 {
 	if (cpuset_format_list(s, buf, len) < 0)
-		snprintf(buf, len, "(%u CPUs)", cpuset_count(s));
+		snprintf(buf, len, "(%u CPU%s)", cpuset_count(s), cpuset_count(s) == 1 ? "" : "s");
 }
 
 /* The CPUs a host would isolate for a benchmark: every online CPU but CPU 0's core. */
@@ -31,8 +31,8 @@ static int check_topology(const struct hostfacts *h, const struct topo *t, json_
 	char on[256];
 
 	fmt(&h->online, on, sizeof(on));
-	ADD(rep, "topology", SEV_OK, NULL, "%u CPUs online (%s): %u package%s, %u core%s, %u thread%s per core, %u NUMA node%s",
-	    cpuset_count(&h->online), on, topo_npackages(t), topo_npackages(t) > 1 ? "s" : "",
+	ADD(rep, "topology", SEV_OK, NULL, "%u CPU%s online (%s): %u package%s, %u core%s, %u thread%s per core, %u NUMA node%s",
+	    cpuset_count(&h->online), cpuset_count(&h->online) == 1 ? "" : "s", on, topo_npackages(t), topo_npackages(t) > 1 ? "s" : "",
 	    topo_ncores(t), topo_ncores(t) > 1 ? "s" : "", topo_threads_per_core(t),
 	    topo_threads_per_core(t) > 1 ? "s" : "", topo_nnodes(t), topo_nnodes(t) > 1 ? "s" : "");
 	return 0;
@@ -54,8 +54,9 @@ static int check_isolation(const struct hostfacts *h, const struct topo *t, json
 		ADD(rep, "isolation", SEV_WARN, hint,
 		    "no CPU is isolated: the scheduler may put any task on the benchmark's CPUs");
 	} else {
-		fmt(&h->isolated, iso, sizeof(iso));
-		ADD(rep, "isolation", SEV_OK, NULL, "CPUs %s are isolated from load balancing (%s%s%s)", iso,
+		cpuset_format_phrase(&h->isolated, iso, sizeof(iso));
+		ADD(rep, "isolation", SEV_OK, NULL, "%s %s isolated from load balancing (%s%s%s)", iso,
+		    cpuset_verb(&h->isolated, "is", "are"),
 		    h->has_isolcpus ? "isolcpus" : "",
 		    h->has_isolcpus && !cpuset_empty(&h->cgroup_isolated) ? ", " : "",
 		    cpuset_empty(&h->cgroup_isolated) ? "" : "cgroup v2 isolated partition");
@@ -71,20 +72,21 @@ static int check_isolation(const struct hostfacts *h, const struct topo *t, json
 	cpuset_andnot(&missing, &h->isolated, &h->sys_nohz_full);
 	if (!cpuset_empty(&missing) && h->has_nohz_full)
 		cpuset_andnot(&missing, &missing, &h->nohz_full);
-	fmt(&missing, list, sizeof(list));
+	cpuset_format_phrase(&missing, list, sizeof(list));
 	if (cpuset_empty(&missing))
 		ADD(rep, "nohz-full", SEV_OK, NULL, "isolated CPUs run tickless (nohz_full)");
 	else
 		ADD(rep, "nohz-full", SEV_WARN, "add nohz_full=<isolated CPUs> to the kernel command line",
-		    "isolated CPUs %s are not nohz_full: the timer tick interrupts them", list);
+		    "isolated %s %s not nohz_full: the timer tick interrupts %s", list, cpuset_verb(&missing, "is", "are"),
+		    cpuset_verb(&missing, "it", "them"));
 
 	cpuset_andnot(&missing, &h->isolated, &h->rcu_nocbs);
-	fmt(&missing, list, sizeof(list));
+	cpuset_format_phrase(&missing, list, sizeof(list));
 	if (h->has_rcu_nocbs && cpuset_empty(&missing))
 		ADD(rep, "rcu-nocbs", SEV_OK, NULL, "RCU callbacks are offloaded from the isolated CPUs");
 	else
 		ADD(rep, "rcu-nocbs", SEV_WARN, "add rcu_nocbs=<isolated CPUs> to the kernel command line",
-		    "isolated CPUs %s run RCU callbacks (no rcu_nocbs)", list);
+		    "isolated %s %s RCU callbacks (no rcu_nocbs)", list, cpuset_verb(&missing, "runs", "run"));
 	return 0;
 }
 
@@ -157,9 +159,9 @@ static int check_governors(const struct hostfacts *h, json_t *rep)
 		ADD(rep, "governor", SEV_OK, NULL, "every CPU uses the performance governor");
 		return 0;
 	}
-	fmt(&slow, list, sizeof(list));
+	cpuset_format_phrase(&slow, list, sizeof(list));
 	ADD(rep, "governor", SEV_WARN, "cpupower frequency-set -g performance (or write performance to …/cpufreq/scaling_governor)",
-	    "CPUs %s use the %s governor: the clock changes during a run", list, gov);
+	    "%s %s the %s governor: the clock changes during a run", list, cpuset_verb(&slow, "uses", "use"), gov);
 	return 0;
 }
 
@@ -170,8 +172,10 @@ static int check_smt(const struct hostfacts *h, const struct topo *t, json_t *re
 	unsigned tpc = topo_threads_per_core(t);
 
 	if (tpc <= 1 && h->smt_active != 1) {
+		const char *c = h->smt_control;
 		ADD(rep, "smt", SEV_OK, NULL, "SMT is %s: every CPU is a core of its own",
-		    h->smt_control[0] ? h->smt_control : "off");
+		    !strcmp(c, "notsupported") ? "not supported by this CPU" : !strcmp(c, "notimplemented") ? "not known to this kernel"
+		    : !strcmp(c, "forceoff") ? "forced off" : c[0] ? c : "off");
 		return 0;
 	}
 	for (unsigned c = 0; c < topo_ncores(t) && off < sizeof(groups); c++) {

@@ -7,6 +7,7 @@
 #include <limits.h>
 #include <math.h>
 #include <stdbool.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -338,6 +339,8 @@ int main(int argc, char **argv)
 	int r, code;
 
 	cli_prog = "pincheck";
+	/* A reader that went away is an error we report, not a silent death. */
+	signal(SIGPIPE, SIG_IGN);
 
 	r = parse_args(argc, argv, &s);
 	if (r)

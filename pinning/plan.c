@@ -169,8 +169,12 @@ static int check_smt(const struct plan *p, json_t *rep)
 		if (!f || add_proposal(p, rep, f, cpuset_count(p->host)) < 0)
 			return -ENOMEM;
 	} else if (p->host) {
-		if (!report_add(rep, "smt-host-guest", SEV_OK, NULL,
-				"host lcores and vCPUs are on different physical cores"))
+		/* A CPU shared outright is host-guest-overlap's finding; here only siblings count. */
+		struct cpuset both;
+		cpuset_and(&both, &vcpus, p->host);
+		if (!report_add(rep, "smt-host-guest", SEV_OK, NULL, "%s",
+				cpuset_empty(&both) ? "host lcores and vCPUs are on different physical cores"
+						    : "no vCPU is an SMT sibling of a host lcore (CPUs they share outright are another finding)"))
 			return -ENOMEM;
 	}
 	if (!cpuset_empty(&vv_cores) &&
@@ -213,10 +217,10 @@ static int check_isolation(const struct plan *p, json_t *rep)
 		vmap_cpus(p->map, &all);
 	if (p->host)
 		cpuset_or(&all, &all, p->host);
-	cpuset_format_list(&all, list, sizeof(list));
+	cpuset_format_phrase(&all, list, sizeof(list));
 	if (!p->facts) {
 		f = report_add(rep, "isolation", SEV_OK, NULL,
-			       "isolation of CPUs %s is unknown: the topology describes a host being planned for, not this one",
+			       "isolation of %s is unknown: the topology describes a host being planned for, not this one",
 			       list);
 		if (!f || json_object_set_new(f, "unknown", json_true()) < 0)
 			return -ENOMEM;
@@ -224,14 +228,14 @@ static int check_isolation(const struct plan *p, json_t *rep)
 	}
 	cpuset_andnot(&notiso, &all, &p->facts->isolated);
 	if (cpuset_empty(&notiso)) {
-		if (!report_add(rep, "isolation", SEV_OK, NULL, "CPUs %s are isolated", list))
+		if (!report_add(rep, "isolation", SEV_OK, NULL, "%s %s isolated", list, cpuset_verb(&all, "is", "are")))
 			return -ENOMEM;
 		return 0;
 	}
-	cpuset_format_list(&notiso, list, sizeof(list));
+	cpuset_format_phrase(&notiso, list, sizeof(list));
 	if (!report_add(rep, "isolation", SEV_WARN,
 			"isolate them at boot (isolcpus=domain,managed_irq,LIST nohz_full=LIST rcu_nocbs=LIST) or in a cgroup v2 isolated partition",
-			"CPUs %s are not isolated: the scheduler may run other tasks there", list))
+			"%s %s not isolated: the scheduler may run other tasks there", list, cpuset_verb(&notiso, "is", "are")))
 		return -ENOMEM;
 	return 0;
 }

@@ -213,13 +213,13 @@ static int check_isolation(const struct vminfo *vi, const struct hostfacts *h, j
 	if (cpuset_empty(&vc))
 		return 0;
 	cpuset_andnot(&notiso, &vc, &h->isolated);
-	cpuset_format_list(cpuset_empty(&notiso) ? &vc : &notiso, list, sizeof(list));
+	cpuset_format_phrase(cpuset_empty(&notiso) ? &vc : &notiso, list, sizeof(list));
 	if (cpuset_empty(&notiso))
-		ADD(rep, "isolation", SEV_OK, NULL, "the vCPUs' CPUs (%s) are isolated", list);
+		ADD(rep, "isolation", SEV_OK, NULL, "the vCPUs' %s %s isolated", list, cpuset_verb(&vc, "is", "are"));
 	else
 		ADD(rep, "isolation", SEV_WARN,
 		    "isolate them at boot (isolcpus=domain,managed_irq,LIST nohz_full=LIST rcu_nocbs=LIST) or in a cgroup v2 isolated partition",
-		    "the vCPUs' CPUs %s are not isolated: other tasks may run there", list);
+		    "the vCPUs' %s %s not isolated: other tasks may run there", list, cpuset_verb(&notiso, "is", "are"));
 	return 0;
 }
 

@@ -639,6 +639,8 @@ int main(int argc, char **argv)
 	char msg[512];
 
 	cli_prog = "reflector";
+	/* A reader that went away is an error we report, not a silent death. */
+	signal(SIGPIPE, SIG_IGN);
 
 	/* Burst 16, not DPDK's usual 32: with few frames in flight (a --tx-first loopback,
 	 * a latency probe) the peer starts on the first half while we do the second;

@@ -211,7 +211,7 @@ static void test_profiles(void **state)
 	assert_parse_error(qemucmd_load_profile(&c, FIXTURES "/profiles/missing.conf", args, sizeof(args), &err), err,
 			   -ENOENT, "cannot read profile");
 	assert_parse_error(qemucmd_load_profile(&c, "no-such-profile", args, sizeof(args), &err), err, -ENOENT,
-			   "no profile 'no-such-profile'");
+			   "no qemu profile 'no-such-profile' (there are: ");
 	/* The shipped profiles load. */
 	setenv("PINLAB_TEMPLATES", TEMPLATES, 1);
 	assert_int_equal(qemucmd_load_profile(&c, "default", args, sizeof(args), &err), 0);
