@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "cpuset.h"
 
@@ -105,9 +106,10 @@ static char at(const char *p, const char *end)
 	return p < end ? *p : '\0';
 }
 
-/* Parse a decimal CPU number at *p; advance *p.  Digits only: no sign, no spaces. */
-static int parse_num(const char *str, const char **p, const char *end, unsigned limit, unsigned *out,
-		     struct pin_error *err)
+/* A decimal number at *p (digits only: no sign, no spaces); advance *p.  @what names
+ * it in errors ("a CPU number", "a stride"). */
+static int parse_uint(const char *str, const char **p, const char *end, const char *what, unsigned *out,
+		      struct pin_error *err)
 {
 	const char *s = *p;
 	unsigned long v = 0;
@@ -116,20 +118,43 @@ static int parse_num(const char *str, const char **p, const char *end, unsigned 
 	if (!isdigit((unsigned char)at(s, end))) {
 		if (at(s, end) == '\0' || *s == ',')
 			return pin_fail(err, -EINVAL, pos, "empty item at position %zu", pos);
-		return pin_fail(err, -EINVAL, pos, "unexpected '%c' at position %zu, expected a CPU number", *s, pos);
+		return pin_fail(err, -EINVAL, pos, "unexpected '%c' at position %zu, expected %s", *s, pos, what);
 	}
 	while (isdigit((unsigned char)at(s, end))) {
-		v = v * 10 + (*s - '0');
+		v = v * 10 + (unsigned long)(*s - '0');
 		if (v >= 1000000)
 			return pin_fail(err, -ERANGE, pos, "number too large at position %zu", pos);
 		s++;
 	}
-	if (v >= limit)
-		return pin_fail(err, -ERANGE, pos, "CPU %lu at position %zu is beyond the kernel's limit (0-%u)", v,
-				pos, limit - 1);
 	*out = (unsigned)v;
 	*p = s;
 	return 0;
+}
+
+/* A CPU at *p: a number below @limit, or N (the kernel's name for the last CPU). */
+static int parse_cpu(const char *str, const char **p, const char *end, unsigned limit, unsigned *out,
+		     struct pin_error *err)
+{
+	size_t pos = (size_t)(*p - str);
+	int r;
+
+	if (at(*p, end) == 'N') {
+		(*p)++;
+		*out = limit - 1;
+		return 0;
+	}
+	if ((r = parse_uint(str, p, end, "a CPU number", out, err)) < 0)
+		return r;
+	if (*out >= limit)
+		return pin_fail(err, -ERANGE, pos, "CPU %u at position %zu is beyond the kernel's limit (0-%u)", *out, pos,
+				limit - 1);
+	return 0;
+}
+
+/* True when str[p..end) starts with the item "all" (any case), alone up to a comma. */
+static bool is_all(const char *p, const char *end)
+{
+	return end - p >= 3 && !strncasecmp(p, "all", 3) && (p + 3 == end || p[3] == ',');
 }
 
 int cpuset_parse_list_range(struct cpuset *s, const char *str, size_t start, size_t stop, unsigned limit,
@@ -141,36 +166,61 @@ int cpuset_parse_list_range(struct cpuset *s, const char *str, size_t start, siz
 	if (limit == 0 || limit > CPUSET_MAX)
 		limit = CPUSET_MAX;
 	cpuset_zero(s);
+	/* As the kernel reads its command line and sysfs: whitespace and a newline around the list. */
+	while (p < end && isspace((unsigned char)*p))
+		p++;
+	while (end > p && isspace((unsigned char)end[-1]))
+		end--;
 	if (p == end)
 		return pin_fail(err, -EINVAL, start, "empty CPU list at position %zu", start);
 	for (;;) {
 		const char *item = p;
 		size_t pos = (size_t)(item - str);
-		unsigned a, b, stride = 1;
+		unsigned a, b, used = 1, group = 1;
+		bool all = is_all(p, end);
 
-		r = parse_num(str, &p, end, limit, &a, err);
-		if (r < 0)
-			return r;
-		b = a;
-		if (at(p, end) == '-') {
+		if (all) {
+			a = 0;
+			b = limit - 1;
+			p += 3;
+		} else {
+			r = parse_cpu(str, &p, end, limit, &a, err);
+			if (r < 0)
+				return r;
+			b = a;
+		}
+		if (!all && at(p, end) == '-') {
 			p++;
-			r = parse_num(str, &p, end, limit, &b, err);
+			r = parse_cpu(str, &p, end, limit, &b, err);
 			if (r < 0)
 				return r;
 			if (b < a)
 				return pin_fail(err, -EINVAL, pos, "reversed range %u-%u at position %zu", a, b, pos);
 			if (at(p, end) == ':') {
+				/* A-B:S (every S-th CPU) or the kernel's A-B:U/G (the first U of every G). */
 				const char *sp = ++p;
-				r = parse_num(str, &p, end, CPUSET_MAX, &stride, err);
+				r = parse_uint(str, &p, end, "a stride or USED/GROUP", &group, err);
 				if (r < 0)
 					return r;
-				if (stride == 0)
-					return pin_fail(err, -EINVAL, sp - str, "stride 0 at position %zu",
+				if (at(p, end) == '/') {
+					p++;
+					used = group;
+					r = parse_uint(str, &p, end, "a group size", &group, err);
+					if (r < 0)
+						return r;
+					if (group == 0 || used == 0 || used > group)
+						return pin_fail(err, -EINVAL, (size_t)(sp - str),
+								"%u/%u at position %zu: the used CPUs must be 1 to the group size",
+								used, group, (size_t)(sp - str));
+				} else if (group == 0) {
+					return pin_fail(err, -EINVAL, (size_t)(sp - str), "stride 0 at position %zu",
 							(size_t)(sp - str));
+				}
 			}
 		}
-		for (unsigned c = a; c <= b; c += stride)
-			cpuset_set(s, c);
+		for (unsigned c = a; c <= b; c += group)
+			for (unsigned u = 0; u < used && c + u <= b; u++)
+				cpuset_set(s, c + u);
 		if (p == end)
 			return 0;
 		if (*p != ',')
@@ -184,7 +234,7 @@ int cpuset_parse_list_range(struct cpuset *s, const char *str, size_t start, siz
 
 int cpuset_parse_list(struct cpuset *s, const char *str, unsigned limit, struct pin_error *err)
 {
-	if (*str == '\0') {
+	if (str[strspn(str, " \t\n")] == '\0') {
 		cpuset_zero(s);
 		return pin_fail(err, -EINVAL, 0, "empty CPU list");
 	}

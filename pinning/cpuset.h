@@ -37,8 +37,11 @@ int cpuset_next(const struct cpuset *s, int prev);
 #define cpuset_foreach(cpu, s) \
 	for (int cpu = cpuset_next((s), -1); cpu >= 0; cpu = cpuset_next((s), cpu))
 
-/* Parse a cpulist.  CPUs must be below @limit (0: CPUSET_MAX).  0, or -EINVAL / -ERANGE
- * with @err saying where.  The empty string is an error. */
+/* Parse a cpulist as the kernel reads one: items "A", "A-B", "A-B:USED/GROUP" (the
+ * first USED CPUs of every GROUP), "N" (the last CPU: @limit - 1), "all", with
+ * whitespace or a newline around the list; also this project's stride "A-B:S" (every
+ * S-th CPU).  CPUs must be below @limit (0: CPUSET_MAX).  0, or -EINVAL / -ERANGE
+ * with @err saying where.  An empty list is an error. */
 int cpuset_parse_list(struct cpuset *s, const char *str, unsigned limit, struct pin_error *err);
 
 /* Parse the cpulist str[start..stop), reporting positions within the whole of @str

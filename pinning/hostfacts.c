@@ -22,13 +22,35 @@ static int read_cpulist(struct cpuset *s, unsigned limit, const char *path)
 	return cpuset_parse_list(s, buf, limit, NULL);
 }
 
-/* isolcpus=[flag,…,]cpulist: flags are the leading items that are words. */
+/* The limit under which the kernel's "N" (the last CPU) is read: the last possible CPU + 1. */
+static unsigned n_limit(const struct hostfacts *h)
+{
+	int last = -1;
+
+	cpuset_foreach(c, &h->possible)
+		last = c;
+	return last >= 0 ? (unsigned)last + 1 : h->cpu_limit;
+}
+
+/* isolcpus=[flag,…,]cpulist: the flags are the kernel's words (nohz, domain, managed_irq). */
+static bool isolcpus_flag(const char *p)
+{
+	static const char *const flags[] = { "nohz", "domain", "managed_irq" };
+
+	for (size_t i = 0; i < sizeof(flags) / sizeof(*flags); i++) {
+		size_t n = strlen(flags[i]);
+		if (!strncmp(p, flags[i], n) && (p[n] == ',' || p[n] == '\0'))
+			return true;
+	}
+	return false;
+}
+
 static void parse_isolcpus(struct hostfacts *h, const char *val)
 {
 	const char *p = val;
 
 	h->isolcpus_flags[0] = '\0';
-	while (isalpha((unsigned char)*p)) {
+	while (isolcpus_flag(p)) {
 		size_t n = strcspn(p, ",");
 		size_t used = strlen(h->isolcpus_flags);
 		snprintf(h->isolcpus_flags + used, sizeof(h->isolcpus_flags) - used, "%s%.*s",
@@ -37,17 +59,14 @@ static void parse_isolcpus(struct hostfacts *h, const char *val)
 		if (*p == ',')
 			p++;
 	}
-	h->has_isolcpus = cpuset_parse_list(&h->isolcpus, p, h->cpu_limit, NULL) == 0;
+	h->has_isolcpus = cpuset_parse_list(&h->isolcpus, p, n_limit(h), NULL) == 0;
 }
 
 static void parse_list_param(bool *has, struct cpuset *s, const char *val, const struct hostfacts *h)
 {
-	if (strcmp(val, "all") == 0) {
-		*s = h->possible;
-		*has = true;
-		return;
-	}
-	*has = cpuset_parse_list(s, val, h->cpu_limit, NULL) == 0;
+	*has = cpuset_parse_list(s, val, n_limit(h), NULL) == 0;
+	if (*has && !cpuset_empty(&h->possible))
+		cpuset_and(s, s, &h->possible); /* "all", "0-N": the CPUs there are */
 }
 
 void hostfacts_parse_cmdline(struct hostfacts *h, const char *cmdline)

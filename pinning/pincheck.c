@@ -203,6 +203,10 @@ static int run_plan(const struct settings *s, const struct topo *t, const struct
 			vmap_free(&map);
 			return cli_fail(EXIT_USAGE, "invalid --host-lcores '%s': %s", s->host_lcores, err.msg);
 		}
+		if (cpuset_empty(&host)) {
+			vmap_free(&map);
+			return cli_fail(EXIT_USAGE, "invalid --host-lcores '%s': no CPU in it", s->host_lcores);
+		}
 		p.host = &host;
 		json_object_set_new(rep, "host_lcores", json_string(s->host_lcores));
 		report_set_cpulist(rep, "host_lcores", &host);

@@ -104,8 +104,8 @@ int vmap_parse(struct vmap *m, const char *str, unsigned limit, struct pin_error
 		}
 		if (nv != nc) {
 			r = pin_fail(err, -EINVAL, item - str,
-				     "item '%.*s' at position %zu maps %d vCPUs to %d CPUs", (int)(end - item),
-				     item, (size_t)(item - str), nv, nc);
+				     "item '%.*s' at position %zu maps %d vCPU%s to %d CPU%s", (int)(end - item),
+				     item, (size_t)(item - str), nv, nv == 1 ? "" : "s", nc, nc == 1 ? "" : "s");
 			goto cleanup;
 		}
 		for (int i = 0; i < nv; i++) {

@@ -47,3 +47,19 @@ load helper
 	assert_equal "$(jqo '.findings[] | select(.id == "isolation") | has("unknown")')" false
 	assert_equal "$(jqo '.topology')" "this host"
 }
+
+@test "wrong findings the review found: an empty host set, a shared CPU called separate, a stride called a CPU, raw newlines" {
+	run -2 --separate-stderr pincheck plan --topology "$HOST_2017" --host-lcores 0x0 --vcpu-map 0:4
+	assert_equal "$stderr" "pincheck: invalid --host-lcores '0x0': no CPU in it"
+	# A CPU a host lcore and a vCPU share is not "on different physical cores".
+	run -1 pincheck plan --topology "$HOST_2017" --host-lcores 1 --vcpu-map 0:1 --json
+	assert_equal "$(jqo '.findings[] | select(.id == "host-guest-overlap") | .severity')" fail
+	[[ $(jqo '.findings[] | select(.id == "smt-host-guest") | .message') != *"different physical cores"* ]]
+	# A stride is a stride.
+	run -2 --separate-stderr pincheck plan --topology "$HOST_2017" --vcpu-map 0-1:0-1:9000
+	assert_equal "$stderr" "pincheck: invalid --vcpu-map '0-1:0-1:9000': item '0-1:0-1:9000' at position 0 maps 2 vCPUs to 1 CPU"
+	run -2 --separate-stderr pincheck plan --topology "$HOST_2017" --vcpu-map $'0:1,\n1:2'
+	assert_equal "${#lines[@]}" 0
+	[[ $stderr == "pincheck: invalid --vcpu-map '0:1,\n1:2': "* ]]
+	assert_equal "$(wc -l <<<"$stderr")" 2
+}

@@ -17,9 +17,33 @@ static void list_is(const char *in, const char *want)
 	assert_string_equal(buf, want);
 }
 
+static void list_is_limit(const char *in, unsigned limit, const char *want)
+{
+	struct cpuset s;
+	struct pin_error err = { 0 };
+	char buf[256];
+
+	if (cpuset_parse_list(&s, in, limit, &err) != 0)
+		fail_msg("'%s' did not parse: %s", in, err.msg);
+	assert_true(cpuset_format_list(&s, buf, sizeof(buf)) >= 0);
+	assert_string_equal(buf, want);
+}
+
 static void test_list_forms(void **state)
 {
 	(void)state;
+	/* What the kernel reads (isolcpus=, nohz_full=, sysfs): N, all, USED/GROUP, whitespace. */
+	list_is_limit("2-N", 8, "2-7");
+	list_is_limit("N", 8, "7");
+	list_is_limit("all", 4, "0-3");
+	list_is_limit("ALL", 4, "0-3");
+	list_is_limit("0-15:2/4", 16, "0-1,4-5,8-9,12-13");
+	list_is_limit("0-N:1/2", 8, "0,2,4,6");
+	list_is_limit(" 1-3\n", 8, "1-3");
+	list_is_limit("1-3\n", 8, "1-3");
+	list_is_limit("0,all", 4, "0-3");
+	/* A stride is not a CPU: larger than the range, it leaves the first CPU. */
+	list_is("0-1:9000", "0");
 	list_is("0-3,8,10-11", "0-3,8,10-11");
 	list_is("5", "5");
 	list_is("3,1,2", "1-3");
@@ -45,7 +69,13 @@ static void test_list_errors(void **state)
 	assert_parse_error(cpuset_parse_list(&s, "0-3x", 0, &err), err, -EINVAL, "unexpected 'x' at position 3");
 	assert_parse_error(cpuset_parse_list(&s, "a", 0, &err), err, -EINVAL, "unexpected 'a' at position 0");
 	assert_parse_error(cpuset_parse_list(&s, "-1", 0, &err), err, -EINVAL, "position 0");
-	assert_parse_error(cpuset_parse_list(&s, " 1", 0, &err), err, -EINVAL, "position 0");
+	assert_parse_error(cpuset_parse_list(&s, "1 ,2", 0, &err), err, -EINVAL, "unexpected ' ' at position 1");
+	assert_parse_error(cpuset_parse_list(&s, " \n", 0, &err), err, -EINVAL, "empty CPU list");
+	assert_parse_error(cpuset_parse_list(&s, "0-7:3/2", 0, &err), err, -EINVAL, "3/2 at position 4: the used CPUs must be 1 to the group size");
+	assert_parse_error(cpuset_parse_list(&s, "0-7:0/2", 0, &err), err, -EINVAL, "0/2 at position 4");
+	assert_parse_error(cpuset_parse_list(&s, "0-7:1/", 0, &err), err, -EINVAL, "empty item at position 6");
+	assert_parse_error(cpuset_parse_list(&s, "alll", 4, &err), err, -EINVAL, "unexpected 'a' at position 0");
+	assert_parse_error(cpuset_parse_list(&s, "0-1:x", 0, &err), err, -EINVAL, "expected a stride or USED/GROUP");
 	assert_parse_error(cpuset_parse_list(&s, "0-", 0, &err), err, -EINVAL, "empty item at position 2");
 	assert_parse_error(cpuset_parse_list(&s, "0-7:0", 0, &err), err, -EINVAL, "stride 0 at position 4");
 	assert_parse_error(cpuset_parse_list(&s, "0-7:", 0, &err), err, -EINVAL, "position 4");

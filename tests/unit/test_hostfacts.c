@@ -120,6 +120,20 @@ static void test_cmdline(void **state)
 	assert_true(cpuset_isset(&g.isolcpus, 1) && cpuset_isset(&g.isolcpus, 3));
 	assert_false(cpuset_isset(&g.isolcpus, 5)); /* after "--" the words are init's */
 	assert_false(g.has_nohz_full);
+
+	/* A host booted with isolcpus=2-N: N is the last CPU there is, not the kernel's maximum. */
+	struct hostfacts n = { .cpu_limit = 8192 };
+	char list[64];
+	cpuset_parse_list(&n.possible, "0-7", 0, NULL);
+	hostfacts_parse_cmdline(&n, "isolcpus=domain,managed_irq,2-N nohz_full=2-N rcu_nocbs=1-7:1/2 irqaffinity=0\n");
+	assert_string_equal(n.isolcpus_flags, "domain,managed_irq");
+	cpuset_format_list(&n.isolcpus, list, sizeof(list));
+	assert_string_equal(list, "2-7");
+	cpuset_format_list(&n.nohz_full, list, sizeof(list));
+	assert_string_equal(list, "2-7");
+	cpuset_format_list(&n.rcu_nocbs, list, sizeof(list));
+	assert_string_equal(list, "1,3,5,7");
+	assert_true(n.has_irqaffinity && cpuset_isset(&n.irqaffinity, 0));
 }
 
 static void test_bad_root(void **state)
