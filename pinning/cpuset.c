@@ -166,11 +166,6 @@ int cpuset_parse_list_range(struct cpuset *s, const char *str, size_t start, siz
 	if (limit == 0 || limit > CPUSET_MAX)
 		limit = CPUSET_MAX;
 	cpuset_zero(s);
-	/* As the kernel reads its command line and sysfs: whitespace and a newline around the list. */
-	while (p < end && isspace((unsigned char)*p))
-		p++;
-	while (end > p && isspace((unsigned char)end[-1]))
-		end--;
 	if (p == end)
 		return pin_fail(err, -EINVAL, start, "empty CPU list at position %zu", start);
 	for (;;) {
@@ -234,11 +229,17 @@ int cpuset_parse_list_range(struct cpuset *s, const char *str, size_t start, siz
 
 int cpuset_parse_list(struct cpuset *s, const char *str, unsigned limit, struct pin_error *err)
 {
-	if (str[strspn(str, " \t\n")] == '\0') {
+	/* As the kernel reads its command line and sysfs: whitespace and a newline around
+	 * the list (not inside it, and not around a list embedded in a larger syntax). */
+	size_t start = strspn(str, " \t\n"), stop = strlen(str);
+
+	while (stop > start && isspace((unsigned char)str[stop - 1]))
+		stop--;
+	if (start == stop) {
 		cpuset_zero(s);
 		return pin_fail(err, -EINVAL, 0, "empty CPU list");
 	}
-	return cpuset_parse_list_range(s, str, 0, strlen(str), limit, err);
+	return cpuset_parse_list_range(s, str, start, stop, limit, err);
 }
 
 static int hexval(char c)
