@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fsutil.h"
 #include "rundir.h"
 
 /* Only these files are ever removed: nothing else a user put there. */
@@ -35,98 +36,236 @@ bool rundir_valid_name(const char *name)
 	return strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") == n;
 }
 
-int rundir_remove(const char *dir)
+/* Open directory @path (or @name in @at) without following a link; it must be ours
+ * and writable by no one else.  The fd, or -ELOOP (a link), -EPERM (not ours), -errno. */
+static int open_dir(int at, const char *path)
 {
-	char path[4096];
+	struct stat st;
+	int fd = openat(at, path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 
-	for (size_t i = 0; i < sizeof(owned) / sizeof(*owned); i++) {
-		snprintf(path, sizeof(path), "%s/%s", dir, owned[i]);
-		if (unlink(path) < 0 && errno != ENOENT)
-			return -errno;
+	if (fd < 0)
+		return errno == ENOTDIR ? -ELOOP : -errno; /* O_NOFOLLOW on a link: ELOOP or ENOTDIR */
+	if (fstat(fd, &st) < 0 || st.st_uid != geteuid() || (st.st_mode & 022)) {
+		close(fd);
+		return -EPERM;
 	}
-	if (rmdir(dir) < 0 && errno != ENOENT)
-		return -errno;
-	/* The base directory goes with the last VM (it fails harmlessly while others run). */
-	snprintf(path, sizeof(path), "%s", dir);
-	if (strrchr(path, '/')) {
-		*strrchr(path, '/') = '\0';
-		rmdir(path);
-	}
-	return 0;
+	return fd;
 }
 
-bool rundir_state_alive(const json_t *state)
-{
-	json_int_t sup = json_integer_value(json_object_get(state, "supervisor"));
-	json_int_t pid = json_integer_value(json_object_get(state, "pid"));
-
-	return (sup > 0 && kill((pid_t)sup, 0) == 0) || (pid > 0 && kill((pid_t)pid, 0) == 0);
-}
-
-int rundir_create(const char *name, char *dir, size_t len)
+/* The base directory, made when @create and missing.  Its fd or -errno. */
+static int open_base(bool create)
 {
 	char base[4096];
-	json_t *st;
 	int r = rundir_base(base, sizeof(base));
 
 	if (r < 0)
 		return r;
-	if (mkdir(base, 0755) < 0 && errno != EEXIST)
+	if (create && mkdir(base, 0755) < 0 && errno != EEXIST)
 		return -errno;
-	snprintf(dir, len, "%s/%s", base, name);
-	if (mkdir(dir, 0700) == 0)
-		return 0;
-	if (errno == ENOENT) {
-		/* The last VM's vmlaunch removed the base in between: make it again, once. */
-		if (mkdir(base, 0755) < 0 && errno != EEXIST)
+	return open_dir(AT_FDCWD, base);
+}
+
+/* Remove what vmlaunch owns in the directory open at @fd, then the directory @name in @base. */
+static int remove_at(int base, const char *name, int fd)
+{
+	for (size_t i = 0; i < sizeof(owned) / sizeof(*owned); i++)
+		if (unlinkat(fd, owned[i], 0) < 0 && errno != ENOENT)
 			return -errno;
-		if (mkdir(dir, 0700) == 0)
-			return 0;
-	}
-	if (errno != EEXIST)
+	if (unlinkat(base, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
 		return -errno;
-	/* A VM of that name: running, starting (no state yet), or gone. */
-	st = rundir_read_state(name, NULL, 0);
-	if (!st) {
-		char sock[4096];
-		snprintf(sock, sizeof(sock), "%s/qmp.sock", dir);
-		if (access(sock, F_OK) == 0)
-			return -EEXIST; /* starting: its socket is there before its state */
-	} else if (rundir_state_alive(st)) {
-		json_decref(st);
-		return -EEXIST;
+	return 0;
+}
+
+int rundir_remove(const char *dir)
+{
+	char parent[4096], *slash;
+	int base, fd, r;
+
+	snprintf(parent, sizeof(parent), "%s", dir);
+	slash = strrchr(parent, '/');
+	if (!slash)
+		return -EINVAL;
+	*slash = '\0';
+	base = open_dir(AT_FDCWD, parent);
+	if (base < 0)
+		return base == -ENOENT ? 0 : base;
+	fd = open_dir(base, slash + 1);
+	if (fd < 0) {
+		close(base);
+		return fd == -ENOENT ? 0 : fd;
+	}
+	r = remove_at(base, slash + 1, fd);
+	close(fd);
+	close(base);
+	/* The base directory goes with the last VM (it fails harmlessly while others run). */
+	if (r == 0)
+		rmdir(parent);
+	return r;
+}
+
+static bool alive(json_int_t pid)
+{
+	return pid > 0 && (kill((pid_t)pid, 0) == 0 || errno == EPERM);
+}
+
+bool rundir_state_alive(const json_t *state)
+{
+	return alive(json_integer_value(json_object_get(state, "supervisor"))) ||
+	       alive(json_integer_value(json_object_get(state, "pid")));
+}
+
+const char *rundir_state_phase(const json_t *state)
+{
+	const char *phase = json_string_value(json_object_get(state, "phase"));
+
+	if (alive(json_integer_value(json_object_get(state, "supervisor"))))
+		return phase && !strcmp(phase, "starting") ? "starting" : "running";
+	if (alive(json_integer_value(json_object_get(state, "pid"))))
+		return "orphan";
+	return "gone";
+}
+
+bool rundir_is_qemu_of(pid_t pid, const char *name)
+{
+	char path[64], buf[4096], want[64];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return false;
+	buf[n] = '\0';
+	snprintf(want, sizeof(want), "guest=%s,", name);
+	/* argv is NUL-separated: look at each word. */
+	for (char *p = buf; p < buf + n; p += strlen(p) + 1)
+		if (!strncmp(p, want, strlen(want)))
+			return true;
+	return false;
+}
+
+/* Read state.json in the directory open at @fd.  NULL when missing or not a file. */
+static json_t *read_state_at(int fd)
+{
+	int sfd = openat(fd, "state.json", O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	json_t *st;
+	FILE *f;
+
+	if (sfd < 0)
+		return NULL;
+	f = fdopen(sfd, "r");
+	if (!f) {
+		close(sfd);
+		return NULL;
+	}
+	st = json_loadf(f, 0, NULL);
+	fclose(f);
+	return st;
+}
+
+int rundir_create(const char *name, char *dir, size_t len)
+{
+	char base_path[4096];
+	int base, fd, r;
+	json_t *st;
+
+	if (!rundir_valid_name(name))
+		return -EINVAL;
+	if ((r = rundir_base(base_path, sizeof(base_path))) < 0)
+		return r;
+	base = open_base(true);
+	if (base == -ENOENT) /* the last VM's vmlaunch removed it in between: once more */
+		base = open_base(true);
+	if (base < 0)
+		return base;
+	snprintf(dir, len, "%s/%s", base_path, name);
+	if (mkdirat(base, name, 0700) == 0) {
+		close(base);
+		return 0;
+	}
+	if (errno != EEXIST) {
+		r = -errno;
+		close(base);
+		return r;
+	}
+	/* A VM of that name: alive (running, starting, an orphan), or gone. */
+	fd = open_dir(base, name);
+	if (fd < 0) {
+		close(base);
+		return fd;
+	}
+	st = read_state_at(fd);
+	if (st && rundir_state_alive(st)) {
+		r = -EEXIST;
+	} else if (!st && fs_socket_probe(dir, "qmp.sock") == 1) {
+		r = -EEXIST; /* no state, but someone answers on its socket */
+	} else {
+		r = remove_at(base, name, fd);
+		if (r == 0 && mkdirat(base, name, 0700) < 0)
+			r = -errno;
 	}
 	json_decref(st);
-	r = rundir_remove(dir);
-	if (r < 0)
-		return r;
-	return mkdir(dir, 0700) < 0 ? -errno : 0;
+	close(fd);
+	close(base);
+	return r;
 }
 
 int rundir_write_state(const char *dir, const json_t *state)
 {
-	char tmp[4096], path[4096];
+	char *text = json_dumps(state, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	int fd, tfd, r = 0;
 
-	snprintf(tmp, sizeof(tmp), "%s/state.json.tmp", dir);
-	snprintf(path, sizeof(path), "%s/state.json", dir);
-	if (json_dump_file(state, tmp, JSON_INDENT(2) | JSON_PRESERVE_ORDER) < 0)
-		return -EIO;
-	return rename(tmp, path) < 0 ? -errno : 0;
+	if (!text)
+		return -ENOMEM;
+	fd = open_dir(AT_FDCWD, dir);
+	if (fd < 0) {
+		free(text);
+		return fd;
+	}
+	unlinkat(fd, "state.json.tmp", 0);
+	tfd = openat(fd, "state.json.tmp", O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (tfd < 0)
+		r = -errno;
+	if (r == 0)
+		r = fs_write_all(tfd, text, strlen(text));
+	if (r == 0 && fsync(tfd) < 0)
+		r = -errno;
+	if (tfd >= 0 && close(tfd) < 0 && r == 0)
+		r = -errno;
+	if (r == 0 && renameat(fd, "state.json.tmp", fd, "state.json") < 0)
+		r = -errno;
+	if (r < 0)
+		unlinkat(fd, "state.json.tmp", 0);
+	close(fd);
+	free(text);
+	return r;
 }
 
 json_t *rundir_read_state(const char *name, char *dir, size_t len)
 {
-	char base[4096], path[8192];
-	json_t *st;
+	char base_path[4096];
+	int base, fd;
+	json_t *st = NULL;
 
-	if (rundir_base(base, sizeof(base)) < 0 || !rundir_valid_name(name)) {
+	if (rundir_base(base_path, sizeof(base_path)) < 0 || !rundir_valid_name(name)) {
 		errno = ENOENT;
 		return NULL;
 	}
 	if (dir)
-		snprintf(dir, len, "%s/%s", base, name);
-	snprintf(path, sizeof(path), "%s/%s/state.json", base, name);
-	st = json_load_file(path, 0, NULL);
+		snprintf(dir, len, "%s/%s", base_path, name);
+	base = open_base(false);
+	if (base >= 0) {
+		fd = open_dir(base, name);
+		if (fd >= 0) {
+			st = read_state_at(fd);
+			close(fd);
+		}
+		close(base);
+	}
 	if (!st)
 		errno = ENOENT;
 	return st;
@@ -134,27 +273,38 @@ json_t *rundir_read_state(const char *name, char *dir, size_t len)
 
 json_t *rundir_list(void)
 {
-	char base[4096];
 	json_t *all = json_array();
 	struct dirent *de;
 	DIR *d;
+	int base;
 
-	if (!all || rundir_base(base, sizeof(base)) < 0 || !(d = opendir(base)))
+	if (!all)
+		return NULL;
+	base = open_base(false);
+	if (base < 0)
 		return all;
+	d = fdopendir(base);
+	if (!d) {
+		close(base);
+		return all;
+	}
 	while ((de = readdir(d))) {
-		char dir[8192];
 		json_t *st;
+		int fd;
 		if (!rundir_valid_name(de->d_name))
 			continue;
-		st = rundir_read_state(de->d_name, dir, sizeof(dir));
-		if (!st)
-			continue; /* starting, or not ours */
-		if (!rundir_state_alive(st)) {
-			rundir_remove(dir);
+		fd = open_dir(dirfd(d), de->d_name);
+		if (fd < 0)
+			continue; /* a link, or not ours: never looked into */
+		st = read_state_at(fd);
+		if (st && !rundir_state_alive(st)) {
+			remove_at(dirfd(d), de->d_name, fd);
 			json_decref(st);
-			continue;
+		} else if (st) {
+			json_object_set_new(st, "phase", json_string(rundir_state_phase(st)));
+			json_array_append_new(all, st);
 		}
-		json_array_append_new(all, st);
+		close(fd);
 	}
 	closedir(d);
 	return all;

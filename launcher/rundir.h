@@ -1,12 +1,20 @@
 /*
  * vmlaunch's runtime directories: /run/vmlaunch/NAME/ (mode 0700) for root,
  * $XDG_RUNTIME_DIR/vmlaunch/NAME/ otherwise.  Each holds qmp.sock, state.json
- * and, for a daemonized VM, console.log and qemu.log.  state.json is written
- * atomically (a temporary name, then rename).
+ * and, for a daemonized VM, console.log and qemu.log.
+ *
+ * Nothing here follows a symlink: the base and each VM's directory are opened
+ * with O_NOFOLLOW and must be directories owned by us, files are reached with
+ * openat/unlinkat from them, and an entry that is a link is refused.
+ * state.json is written atomically (a new temporary file, fsync, rename) from
+ * before QEMU starts, so a vmlaunch killed at any point leaves a state that
+ * says what is alive: "starting", "running", or "orphan" (QEMU alive, its
+ * vmlaunch gone), which list shows and stop can end.
  */
 #pragma once
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 #include <jansson.h>
 
@@ -17,7 +25,9 @@ int rundir_base(char *buf, size_t len);
 bool rundir_valid_name(const char *name);
 
 /* Create NAME's directory (mode 0700) into @dir.  A leftover directory of a VM that
- * is gone is removed first.  0, -EEXIST when a VM of that name runs, -errno. */
+ * is gone is removed first.  0, -EEXIST when a VM of that name is alive (running,
+ * starting, or an orphan QEMU), -ELOOP when an entry is a link, -EPERM when a
+ * directory is not ours, -errno. */
 int rundir_create(const char *name, char *dir, size_t len);
 
 /* Remove the directory and what vmlaunch put there.  0 or -errno. */
@@ -32,6 +42,15 @@ json_t *rundir_read_state(const char *name, char *dir, size_t len);
 /* True when the state's supervisor or QEMU process is alive. */
 bool rundir_state_alive(const json_t *state);
 
-/* The states of every VM, dropping (and removing) those whose processes are gone.
- * A JSON array (caller decref's), or NULL on ENOMEM. */
+/* "running" or "starting" (its vmlaunch is alive), "orphan" (QEMU lives on without
+ * it), "gone". */
+const char *rundir_state_phase(const json_t *state);
+
+/* True when @pid is the QEMU of VM @name (its command line says guest=NAME): a pid
+ * from a state file is checked before it is signalled, in case it was reused. */
+bool rundir_is_qemu_of(pid_t pid, const char *name);
+
+/* The states of every VM alive (running, starting or orphan), dropping (and
+ * removing) those whose processes are gone.  A JSON array (caller decref's), or
+ * NULL on ENOMEM. */
 json_t *rundir_list(void);

@@ -790,8 +790,20 @@ static int launch(struct settings *s)
 
 	r = rundir_create(s->cfg.name, vm.dir, sizeof(vm.dir));
 	if (r == -EEXIST) {
-		code = cli_fail(EXIT_FAIL, "a VM named '%s' is running: stop it (vmlaunch stop %s) or choose another --name",
-			    s->cfg.name, s->cfg.name);
+		json_t *st = rundir_read_state(s->cfg.name, NULL, 0);
+		const char *phase = st ? rundir_state_phase(st) : "starting";
+		if (!strcmp(phase, "orphan"))
+			code = cli_fail(EXIT_FAIL, "a VM named '%s' is left over from a vmlaunch that was killed (QEMU pid %lld lives on): stop it (vmlaunch stop %s) or choose another --name",
+					s->cfg.name, json_integer_value(json_object_get(st, "pid")), s->cfg.name);
+		else
+			code = cli_fail(EXIT_FAIL, "a VM named '%s' is %s: stop it (vmlaunch stop %s) or choose another --name",
+					s->cfg.name, phase, s->cfg.name);
+		json_decref(st);
+		goto out;
+	}
+	if (r == -ELOOP || r == -EPERM) {
+		code = cli_fail(EXIT_FAIL, "the runtime directory of '%s' is %s: remove it (%s)", s->cfg.name,
+				r == -ELOOP ? "a symlink, which vmlaunch never follows" : "not a private directory of ours", vm.dir);
 		goto out;
 	}
 	if (r < 0) {
@@ -865,7 +877,19 @@ static int launch(struct settings *s)
 	sigprocmask(SIG_BLOCK, &mask, &oldmask);
 	sfd = signalfd(-1, &mask, SFD_CLOEXEC);
 
-	vm.pid = spawn_qemu(s, &vm, qfd, &oldmask);
+	/* The state says who we are before QEMU exists, and QEMU's pid the moment it does:
+	 * a vmlaunch killed during start-up leaves a VM that list shows and stop can end. */
+	{
+		json_t *st = json_pack("{s:s, s:s, s:s, s:i, s:i}", "name", s->cfg.name, "phase", "starting", "qmp", vm.sock,
+				       "supervisor", (int)getpid(), "pid", 0);
+		rundir_write_state(vm.dir, st);
+		vm.pid = spawn_qemu(s, &vm, qfd, &oldmask);
+		if (vm.pid > 0) {
+			json_object_set_new(st, "pid", json_integer(vm.pid));
+			rundir_write_state(vm.dir, st);
+		}
+		json_decref(st);
+	}
 	close(qfd); /* only QEMU holds it now: if QEMU dies, our connection is refused at once */
 	if (vm.pid < 0) {
 		rundir_remove(vm.dir);
@@ -881,6 +905,7 @@ static int launch(struct settings *s)
 	json_object_set_new(res, "qmp", json_string(vm.sock));
 	json_object_set_new(res, "accel", json_string(s->cfg.accel == ACCEL_KVM ? "kvm" : "tcg"));
 	json_object_set_new(res, "supervisor", json_integer(getpid()));
+	json_object_set_new(res, "phase", json_string("running"));
 	rundir_write_state(vm.dir, res);
 	if (vm.report_fd >= 0) {
 		/* Tell the waiting parent what to print, then detach for good. */
@@ -987,9 +1012,9 @@ static int list(struct settings *s)
 			json_array_append_new(vcpus, json_pack("{s:O, s:O, s:o}", "vcpu", json_object_get(v, "vcpu"), "tid",
 							       json_object_get(v, "tid"), "cpu", cpu));
 		}
-		json_array_append_new(out, json_pack("{s:O, s:O, s:O, s:o}", "name", json_object_get(st, "name"), "pid",
-						     json_object_get(st, "pid"), "qmp", json_object_get(st, "qmp"), "vcpus",
-						     vcpus));
+		json_array_append_new(out, json_pack("{s:O, s:O, s:O, s:O, s:o}", "name", json_object_get(st, "name"), "pid",
+						     json_object_get(st, "pid"), "phase", json_object_get(st, "phase"), "qmp",
+						     json_object_get(st, "qmp"), "vcpus", vcpus));
 	}
 	if (s->json) {
 		json_dumpf(out, stdout, JSON_INDENT(2));
@@ -997,12 +1022,13 @@ static int list(struct settings *s)
 	} else if (json_array_size(out) == 0) {
 		printf("no VMs running\n");
 	} else {
-		printf("%-16s %8s  %-40s %s\n", "NAME", "PID", "QMP", "VCPU:CPU");
+		printf("%-16s %8s  %-9s %-40s %s\n", "NAME", "PID", "STATE", "QMP", "VCPU:CPU");
 		json_array_foreach(out, i, st) {
 			json_t *v;
 			size_t k;
-			printf("%-16s %8lld  %-40s", json_string_value(json_object_get(st, "name")),
-			       json_integer_value(json_object_get(st, "pid")), json_string_value(json_object_get(st, "qmp")));
+			printf("%-16s %8lld  %-9s %-40s", json_string_value(json_object_get(st, "name")),
+			       json_integer_value(json_object_get(st, "pid")), json_string_value(json_object_get(st, "phase")),
+			       json_string_value(json_object_get(st, "qmp")));
 			json_array_foreach(json_object_get(st, "vcpus"), k, v) {
 				if (json_is_integer(json_object_get(v, "cpu")))
 					printf(" %lld:%lld", json_integer_value(json_object_get(v, "vcpu")),
@@ -1039,15 +1065,18 @@ static int stop(struct settings *s)
 		deadline = now_ms() + 60000;
 		while (kill(sup, 0) == 0 && now_ms() < deadline)
 			poll(NULL, 0, 20);
-	} else {
+	}
+	if (pid > 0 && kill(pid, 0) == 0) {
+		/* An orphan (its vmlaunch was killed), or a supervisor that did not finish. */
 		qmp_once(json_string_value(json_object_get(st, "qmp")), "quit", 2000);
 		deadline = now_ms() + 5000;
 		while (kill(pid, 0) == 0 && now_ms() < deadline)
 			poll(NULL, 0, 20);
-		if (kill(pid, 0) == 0)
+		/* Only the QEMU of this VM: a pid from a file may have been reused meanwhile. */
+		if (kill(pid, 0) == 0 && rundir_is_qemu_of(pid, s->name))
 			kill(pid, SIGKILL);
-		rundir_remove(dir);
 	}
+	rundir_remove(dir);
 	json_decref(st);
 	printf("%s: VM '%s' stopped\n", cli_prog, s->name);
 	return EXIT_OK;

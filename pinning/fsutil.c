@@ -5,7 +5,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "fsutil.h"
@@ -146,4 +148,27 @@ int fs_sync_dir(const char *path)
 		r = -errno;
 	close(fd);
 	return r;
+}
+
+int fs_socket_probe(const char *dir, const char *name)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct stat st;
+	int fd, r;
+
+	if ((size_t)snprintf(sa.sun_path, sizeof(sa.sun_path), "%s%s%s", dir, name ? "/" : "", name ? name : "") >=
+	    sizeof(sa.sun_path))
+		return -ENAMETOOLONG;
+	if (lstat(sa.sun_path, &st) < 0)
+		return errno == ENOENT ? 0 : -errno;
+	if (!S_ISSOCK(st.st_mode))
+		return -ENOTSOCK;
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	r = connect(fd, (struct sockaddr *)&sa, sizeof(sa));
+	close(fd);
+	if (r == 0)
+		return 1;
+	return errno == ECONNREFUSED || errno == ENOENT ? 0 : -errno;
 }

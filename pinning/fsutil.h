@@ -31,5 +31,10 @@ int fs_close(FILE *f);
 /* mkdir -p: @path and its missing parents with @mode.  0 or -errno. */
 int fs_mkdir_parents(const char *path, mode_t mode);
 
+/* Is a process listening on the unix socket @dir/@name (@name may be NULL: @dir is
+ * the socket)?  1 yes, 0 no (nothing there, or nobody answers: a stale socket),
+ * -errno (the path is too long, or not a socket). */
+int fs_socket_probe(const char *dir, const char *name);
+
 /* fsync the directory @path (so a rename in it is durable).  0 or -errno. */
 int fs_sync_dir(const char *path);

@@ -16,9 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -41,6 +39,7 @@
 #include "rundir.h"
 #include "numparse.h"
 #include "sbuf.h"
+#include "fsutil.h"
 #include "vmap.h"
 
 #define MAX_QUEUES 64
@@ -234,28 +233,16 @@ static int parse_args(int argc, char **argv, struct settings *s)
  * 0, or -EADDRINUSE / -EEXIST with @err. */
 static int clear_stale_socket(const char *path, struct pin_error *err)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	struct stat st;
-	int fd, r;
+	int r = fs_socket_probe(path, NULL);
 
-	if (lstat(path, &st) < 0)
-		return 0;
-	if (!S_ISSOCK(st.st_mode))
-		return pin_fail(err, -EEXIST, 0, "%s exists and is not a socket: remove it or choose another path", path);
-	if (strlen(path) >= sizeof(sa.sun_path))
-		return pin_fail(err, -ENAMETOOLONG, 0, "socket path too long: %s", path);
-	memcpy(sa.sun_path, path, strlen(path) + 1);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return pin_fail(err, -errno, 0, "socket: %s", strerror(errno));
-	r = connect(fd, (struct sockaddr *)&sa, sizeof(sa));
-	close(fd);
-	if (r == 0)
+	if (r == 1)
 		return pin_fail(err, -EADDRINUSE, 0, "%s is in use: a live process listens on it (another reflector?)", path);
-	if (errno != ECONNREFUSED)
-		return pin_fail(err, -errno, 0, "%s: %s", path, strerror(errno));
-	/* Nobody listens: the socket of a process that is gone. */
-	if (unlink(path) < 0)
+	if (r == -ENOTSOCK)
+		return pin_fail(err, -EEXIST, 0, "%s exists and is not a socket: remove it or choose another path", path);
+	if (r < 0)
+		return pin_fail(err, r, 0, "%s: %s", path, strerror(-r));
+	/* Nobody listens: the socket of a process that is gone (or nothing at all). */
+	if (unlink(path) < 0 && errno != ENOENT)
 		return pin_fail(err, -errno, 0, "cannot remove the stale socket %s: %s", path, strerror(errno));
 	return 0;
 }

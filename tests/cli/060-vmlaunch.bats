@@ -124,7 +124,7 @@ teardown() {
 @test "SIGTERM to vmlaunch: powerdown, grace, quit; exit 0 and nothing left" {
 	vmlaunch --name bats-term --vcpu-map 0:1 --grace 0.2 --console-log /dev/null 2>"$BATS_TEST_TMPDIR/err" 3>&- &
 	local vml=$!
-	wait_for_file "$(vm_dir bats-term)/state.json"
+	wait_running bats-term
 	local pid
 	pid=$(jq .pid "$(vm_dir bats-term)/state.json")
 	kill -TERM "$vml"
@@ -138,7 +138,7 @@ teardown() {
 @test "QEMU killed underneath vmlaunch: exit 128+9, said once, nothing left" {
 	vmlaunch --name bats-kill --vcpu-map 0:1 --console-log /dev/null 2>"$BATS_TEST_TMPDIR/err" 3>&- &
 	local vml=$!
-	wait_for_file "$(vm_dir bats-kill)/state.json"
+	wait_running bats-kill
 	kill -9 "$(jq .pid "$(vm_dir bats-kill)/state.json")"
 	local rc=0
 	wait "$vml" || rc=$?
@@ -206,4 +206,59 @@ teardown() {
 	run -0 --separate-stderr pincheck vm --json --name bats-fifo
 	assert_equal "$(jqo '.vcpus[0].policy')" fifo
 	assert_equal "$(jqo '.vcpus[0].priority')" 1
+}
+
+@test "vmlaunch killed while QEMU starts: the VM is listed as an orphan, stop ends it, the name is free again" {
+	# A QEMU that takes its time to start: vmlaunch is killed in that window.
+	local slow=$BATS_TEST_TMPDIR/slow-qemu
+	printf '#!/bin/sh\nsleep 30\nexec qemu-system-x86_64 "$@"\n' >"$slow"
+	chmod +x "$slow"
+	vmlaunch --name bats-orphan --vcpu-map 0:1 --qemu "$slow" --console-log /dev/null >/dev/null 2>&1 3>&- &
+	local vml=$!
+	local dir
+	dir=$(vm_dir bats-orphan)
+	wait_for_file "$dir/state.json"
+	for _ in $(seq 100); do [ "$(jq '.pid' "$dir/state.json")" != 0 ] && break; sleep 0.05; done
+	local qpid
+	qpid=$(jq '.pid' "$dir/state.json")
+	[ "$qpid" -gt 0 ]
+	kill -KILL "$vml"
+	wait "$vml" || true
+	run -0 vmlaunch list --json
+	assert_equal "$(jqo '.[] | select(.name == "bats-orphan") | .phase')" orphan
+	assert_equal "$(jqo '.[] | select(.name == "bats-orphan") | .pid')" "$qpid"
+	run -1 --separate-stderr vmlaunch --name bats-orphan --vcpu-map 0:1
+	[[ $stderr == *"a VM named 'bats-orphan' is left over from a vmlaunch that was killed (QEMU pid $qpid lives on): stop it (vmlaunch stop bats-orphan)"* ]]
+	run -0 vmlaunch stop bats-orphan
+	wait_gone "$qpid"
+	[ ! -e "$dir" ]
+	# Both gone: a stale entry is cleaned and the name is free.
+	vmlaunch --name bats-orphan --vcpu-map 0:1 --qemu "$slow" --console-log /dev/null >/dev/null 2>&1 3>&- &
+	vml=$!
+	wait_for_file "$dir/state.json"
+	for _ in $(seq 100); do [ "$(jq '.pid' "$dir/state.json")" != 0 ] && break; sleep 0.05; done
+	qpid=$(jq '.pid' "$dir/state.json")
+	kill -KILL "$vml" "$qpid"
+	wait "$vml" || true
+	wait_gone "$qpid"
+	run -0 vmlaunch list --json
+	assert_equal "$(jqo '[.[] | select(.name == "bats-orphan")] | length')" 0
+	[ ! -e "$dir" ]
+}
+
+@test "a symlink in the runtime directory is never followed: launch refuses it, list leaves its target alone" {
+	local base target=$BATS_TEST_TMPDIR/target
+	base=$(dirname "$(vm_dir x)")
+	mkdir -p "$base" "$target"
+	echo keep >"$target/state.json"
+	echo keep >"$target/qmp.sock"
+	ln -s "$target" "$base/bats-link"
+	run -1 --separate-stderr vmlaunch --name bats-link --vcpu-map 0:1
+	rm -f "$base/bats-link"
+	[[ $stderr == *"the runtime directory of 'bats-link' is a symlink, which vmlaunch never follows: remove it"* ]]
+	assert_equal "$(cat "$target/state.json" "$target/qmp.sock")" $'keep\nkeep'
+	ln -s "$target" "$base/bats-link"
+	run -0 vmlaunch list
+	rm -f "$base/bats-link"
+	assert_equal "$(cat "$target/state.json" "$target/qmp.sock")" $'keep\nkeep'
 }

@@ -116,6 +116,16 @@ wait_for_file() {
 	return 1
 }
 
+# Wait (bounded) until vmlaunch's VM $1 runs pinned (its state says so, not just exists).
+wait_running() {
+	local i
+	for i in $(seq 400); do
+		[ "$(jq -r '.phase // empty' "$(vm_dir "$1")/state.json" 2>/dev/null)" = running ] && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
 # Wait (bounded) until process $1 is gone.
 wait_gone() {
 	local i
