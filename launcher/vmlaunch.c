@@ -289,7 +289,8 @@ static int check_layout(struct settings *s, struct layout *l)
 	l->topo = topo_load_live();
 	if (!l->topo)
 		return cli_fail(EXIT_FAIL, "cannot read this host's topology: %s", strerror(errno));
-	if (vmap_parse(&l->map, s->map_arg, l->facts.cpu_limit, &err) < 0)
+	/* attach: QEMU's cpu-indexes, which hot-plugged CPUs may leave with gaps; launch: 0..n-1. */
+	if ((!strcmp(s->cmd, "attach") ? vmap_parse_sparse : vmap_parse)(&l->map, s->map_arg, l->facts.cpu_limit, &err) < 0)
 		return cli_fail(EXIT_USAGE, "invalid --vcpu-map '%s': %s", s->map_arg, err.msg);
 	p = (struct plan){ .map = &l->map, .topo = l->topo, .facts = &l->facts };
 	if (plan_validate(&p, &err) < 0)

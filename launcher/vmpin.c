@@ -61,50 +61,66 @@ int vmpin_apply(struct qmp *q, pid_t pid, const struct vmpin_plan *p, json_t **r
 	struct qmp_vcpu *v = NULL;
 	struct task *t = NULL;
 	json_t *res = NULL, *vcpus, *threads;
-	char list[4096];
+	struct cpuset qv, mv;
+	char list[4096], mlist[4096];
 	int n, nt, r;
 
 	*result = NULL;
 	n = qmp_query_vcpus(q, &v, &qerr);
 	if (n < 0)
 		return fail(msg, len, n, "query-cpus-fast: %s", qerr.desc);
-	if ((unsigned)n != p->map->n) {
-		r = fail(msg, len, -EINVAL, "QEMU has %d vCPUs, the map %u", n, p->map->n);
+	/* vCPUs are QEMU's cpu-indexes (with CPUs hot-plugged there may be gaps): the map
+	 * must name exactly those. */
+	cpuset_zero(&qv);
+	for (int i = 0; i < n; i++) {
+		if (v[i].index < 0 || v[i].index >= (int)VMAP_MAX_VCPUS) {
+			r = fail(msg, len, -EIO, "QMP reports a vCPU with cpu-index %d", v[i].index);
+			goto cleanup;
+		}
+		cpuset_set(&qv, (unsigned)v[i].index);
+	}
+	vmap_vcpus(p->map, &mv);
+	if (!cpuset_equal(&qv, &mv)) {
+		cpuset_format_list(&qv, list, sizeof(list));
+		cpuset_format_list(&mv, mlist, sizeof(mlist));
+		r = fail(msg, len, -EINVAL, "QEMU's vCPUs are %s (cpu-index), the map names %s: give one CPU for each of QEMU's",
+			 list, mlist);
 		goto cleanup;
 	}
 	for (int i = 0; i < n; i++) {
 		int j = vcpu_of(v, i, v[i].tid);
+		char path[64];
 		if (j >= 0) {
 			r = fail(msg, len, -EINVAL,
 				 "vCPUs %d and %d run on the same host thread %d (single-threaded TCG?): use -accel tcg,thread=multi",
 				 v[j].index, v[i].index, (int)v[i].tid);
 			goto cleanup;
 		}
-		if (v[i].index != i) {
-			r = fail(msg, len, -EINVAL, "QEMU's vCPUs are not numbered 0-%d", n - 1);
+		/* Every thread id QMP gave must be a thread of this QEMU before anything is pinned. */
+		snprintf(path, sizeof(path), "/proc/%d/task/%d", (int)pid, (int)v[i].tid);
+		if (v[i].tid <= 0 || access(path, F_OK) < 0) {
+			r = fail(msg, len, -ESRCH, "QMP names thread %d for vCPU %d, which is not a thread of QEMU (pid %d): nothing pinned",
+				 (int)v[i].tid, v[i].index, (int)pid);
 			goto cleanup;
 		}
 	}
 	/* vCPU threads first, each to its one CPU; then everything else. */
 	for (int i = 0; i < n; i++) {
 		struct cpuset one;
-		char path[64];
-		snprintf(path, sizeof(path), "/proc/%d/task/%d", (int)pid, (int)v[i].tid);
+		int cpu = p->map->cpu[v[i].index];
 		cpuset_zero(&one);
-		cpuset_set(&one, (unsigned)p->map->cpu[i]);
+		cpuset_set(&one, (unsigned)cpu);
 		r = task_set_affinity(v[i].tid, &one);
-		if (r == 0 && access(path, F_OK) < 0)
-			r = -ESRCH; /* QMP named a thread that is not this process's */
 		if (r < 0) {
-			fail(msg, len, r, "cannot pin vCPU %d (thread %d) to CPU %d: %s", i, (int)v[i].tid, p->map->cpu[i],
-			     r == -ESRCH ? "no such thread in QEMU" : strerror(-r));
+			fail(msg, len, r, "cannot pin vCPU %d (thread %d) to CPU %d: %s", v[i].index, (int)v[i].tid, cpu,
+			     r == -ESRCH ? "the thread ended" : strerror(-r));
 			goto cleanup;
 		}
 		if (p->fifo_prio > 0) {
 			struct sched_param sp = { .sched_priority = p->fifo_prio };
 			if (sched_setscheduler(v[i].tid, SCHED_FIFO, &sp) < 0) {
-				r = fail(msg, len, -errno, "cannot give vCPU %d SCHED_FIFO priority %d: %s", i, p->fifo_prio,
-					 strerror(errno));
+				r = fail(msg, len, -errno, "cannot give vCPU %d SCHED_FIFO priority %d: %s", v[i].index,
+					 p->fifo_prio, strerror(errno));
 				goto cleanup;
 			}
 		}
@@ -134,15 +150,16 @@ int vmpin_apply(struct qmp *q, pid_t pid, const struct vmpin_plan *p, json_t **r
 	json_object_set_new(res, "threads", threads);
 	for (int i = 0; i < n; i++) {
 		struct cpuset got;
+		int cpu = p->map->cpu[v[i].index];
 		r = task_get_affinity(v[i].tid, &got);
-		if (r < 0 || cpuset_count(&got) != 1 || !cpuset_isset(&got, p->map->cpu[i])) {
+		if (r < 0 || cpuset_count(&got) != 1 || !cpuset_isset(&got, cpu)) {
 			cpuset_format_list(&got, list, sizeof(list));
-			r = fail(msg, len, -EIO, "vCPU %d (thread %d) reads back as %s, not CPU %d", i, (int)v[i].tid,
-				 r < 0 ? strerror(-r) : list, p->map->cpu[i]);
+			r = fail(msg, len, -EIO, "vCPU %d (thread %d) reads back as %s, not CPU %d", v[i].index, (int)v[i].tid,
+				 r < 0 ? strerror(-r) : list, cpu);
 			goto cleanup;
 		}
-		json_array_append_new(vcpus, json_pack("{s:i, s:i, s:i}", "vcpu", i, "tid", (int)v[i].tid, "cpu",
-						       p->map->cpu[i]));
+		json_array_append_new(vcpus, json_pack("{s:i, s:i, s:i}", "vcpu", v[i].index, "tid", (int)v[i].tid, "cpu",
+						       cpu));
 	}
 	for (int i = 0; i < nt; i++) {
 		struct cpuset got;

@@ -236,6 +236,7 @@ static int find_vm(const struct settings *s, struct vminfo *vi)
 	struct qmp *q;
 	char sock[4096];
 	pid_t pid, *tids;
+	unsigned *idx;
 	int n, r;
 
 	if (s->pid) {
@@ -272,11 +273,15 @@ static int find_vm(const struct settings *s, struct vminfo *vi)
 		free(v);
 		return cli_fail(EXIT_USAGE, "cannot read QEMU (pid %d) behind %s: %s", (int)pid, sock, strerror(-r));
 	}
-	tids = calloc((size_t)n, sizeof(*tids));
-	for (int i = 0; tids && i < n; i++)
+	tids = calloc((size_t)n + 1, sizeof(*tids));
+	idx = calloc((size_t)n + 1, sizeof(*idx));
+	for (int i = 0; tids && idx && i < n; i++) {
 		tids[i] = v[i].tid;
-	r = tids ? vminfo_set_vcpu_tids(vi, tids, (unsigned)n) : -ENOMEM;
+		idx[i] = (unsigned)v[i].index; /* QEMU's cpu-index is the vCPU's number */
+	}
+	r = tids && idx ? vminfo_set_vcpu_tids(vi, idx, tids, (unsigned)n) : -ENOMEM;
 	free(tids);
+	free(idx);
 	free(v);
 	if (r < 0) {
 		vminfo_free(vi);
@@ -301,7 +306,8 @@ static int run_vm(const struct settings *s, const struct topo *t, const struct h
 	int r;
 
 	if (s->vcpu_map) {
-		if (vmap_parse(&map, s->vcpu_map, h->cpu_limit, &err) < 0)
+		/* vCPUs are QEMU's cpu-indexes: a VM with hot-plugged CPUs may have gaps. */
+		if (vmap_parse_sparse(&map, s->vcpu_map, h->cpu_limit, &err) < 0)
 			return cli_fail(EXIT_USAGE, "invalid --vcpu-map '%s': %s", s->vcpu_map, err.msg);
 		mp = &map;
 	}

@@ -16,6 +16,8 @@ int plan_validate(const struct plan *p, struct pin_error *err)
 	cpuset_format_list(&all, list, sizeof(list));
 	for (unsigned v = 0; p->map && v < p->map->n; v++) {
 		int cpu = p->map->cpu[v];
+		if (cpu < 0)
+			continue; /* a gap in a sparse map */
 		snprintf(what, sizeof(what), "vCPU %u is mapped to", v);
 		if (!cpuset_isset(&all, cpu))
 			return pin_fail(err, -ENODEV, 0, "%s CPU %d, which the topology does not have (CPUs %s)",
@@ -140,7 +142,7 @@ static int check_smt(const struct plan *p, json_t *rep)
 	cpuset_zero(&hh_cores);
 	/* Per vCPU: siblings that are host lcores, or another vCPU. */
 	for (unsigned v = 0; p->map && v < p->map->n; v++) {
-		int cpu = p->map->cpu[v], core = topo_core_of(p->topo, cpu);
+		int cpu = p->map->cpu[v], core = cpu < 0 ? -1 : topo_core_of(p->topo, cpu);
 		if (core < 0 || topo_siblings(p->topo, cpu, &sib) < 0)
 			continue;
 		cpuset_clr(&sib, cpu);
@@ -250,7 +252,7 @@ static int check_numa(const struct plan *p, json_t *rep)
 	if (!p->map)
 		return 0;
 	for (unsigned v = 0; v < p->map->n; v++) {
-		int n = topo_numa_of(p->topo, p->map->cpu[v]);
+		int n = p->map->cpu[v] < 0 ? -1 : topo_numa_of(p->topo, p->map->cpu[v]);
 		if (n >= 0)
 			cpuset_set(&vnodes, n);
 	}

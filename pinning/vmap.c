@@ -17,6 +17,9 @@ int vmap_from_array(struct vmap *m, const int *cpus, unsigned n)
 {
 	if (n == 0 || n > VMAP_MAX_VCPUS)
 		return -EINVAL;
+	for (unsigned v = 0; v < n; v++)
+		if (cpus[v] < -1 || cpus[v] >= CPUSET_MAX)
+			return -EINVAL;
 	m->cpu = malloc(n * sizeof(*m->cpu));
 	if (!m->cpu)
 		return -ENOMEM;
@@ -37,6 +40,11 @@ static int expand(const char *what, const char *str, size_t start, size_t stop, 
 
 	if (start == stop)
 		return pin_fail(err, -EINVAL, start, "empty %s at position %zu", what, start);
+	/* A map pairs numbers in order: a number, a range, a stride; not the kernel's N, all or U/G. */
+	for (size_t i = start; i < stop; i++)
+		if (!strchr("0123456789-:", str[i]))
+			return pin_fail(err, -EINVAL, i, "unexpected '%c' at position %zu in a %s (numbers, A-B or A-B:STRIDE)",
+					str[i], i, what);
 	r = cpuset_parse_list_range(&tmp, str, start, stop, limit, err);
 	if (r < 0)
 		return r;
@@ -57,7 +65,7 @@ static int expand(const char *what, const char *str, size_t start, size_t stop, 
 	return (int)n;
 }
 
-int vmap_parse(struct vmap *m, const char *str, unsigned limit, struct pin_error *err)
+static int parse(struct vmap *m, const char *str, unsigned limit, bool gaps, struct pin_error *err)
 {
 	int *cpu = NULL, *vcpus = NULL, *cpus = NULL;
 	unsigned n = 0;
@@ -127,7 +135,7 @@ int vmap_parse(struct vmap *m, const char *str, unsigned limit, struct pin_error
 			goto cleanup;
 		}
 	}
-	for (unsigned v = 0; v < n; v++) {
+	for (unsigned v = 0; v < n && !gaps; v++) {
 		if (cpu[v] < 0) {
 			r = pin_fail(err, -EINVAL, 0, "vCPU %u is missing: vCPUs must be numbered 0-%u without gaps",
 				     v, n - 1);
@@ -144,11 +152,30 @@ cleanup:
 	return r;
 }
 
+int vmap_parse(struct vmap *m, const char *str, unsigned limit, struct pin_error *err)
+{
+	return parse(m, str, limit, false, err);
+}
+
+int vmap_parse_sparse(struct vmap *m, const char *str, unsigned limit, struct pin_error *err)
+{
+	return parse(m, str, limit, true, err);
+}
+
+void vmap_vcpus(const struct vmap *m, struct cpuset *out)
+{
+	cpuset_zero(out);
+	for (unsigned v = 0; v < m->n; v++)
+		if (m->cpu[v] >= 0)
+			cpuset_set(out, v);
+}
+
 void vmap_cpus(const struct vmap *m, struct cpuset *out)
 {
 	cpuset_zero(out);
 	for (unsigned v = 0; v < m->n; v++)
-		cpuset_set(out, m->cpu[v]);
+		if (m->cpu[v] >= 0)
+			cpuset_set(out, (unsigned)m->cpu[v]);
 }
 
 unsigned vmap_shared(const struct vmap *m, struct cpuset *shared)
@@ -158,9 +185,11 @@ unsigned vmap_shared(const struct vmap *m, struct cpuset *shared)
 	cpuset_zero(&seen);
 	cpuset_zero(shared);
 	for (unsigned v = 0; v < m->n; v++) {
+		if (m->cpu[v] < 0)
+			continue;
 		if (cpuset_isset(&seen, m->cpu[v]))
-			cpuset_set(shared, m->cpu[v]);
-		cpuset_set(&seen, m->cpu[v]);
+			cpuset_set(shared, (unsigned)m->cpu[v]);
+		cpuset_set(&seen, (unsigned)m->cpu[v]);
 	}
 	return cpuset_count(shared);
 }
@@ -173,7 +202,10 @@ int vmap_format(const struct vmap *m, char *buf, size_t len)
 		return -ENOSPC;
 	buf[0] = '\0';
 	for (unsigned v = 0; v < m->n; v++) {
-		int k = snprintf(buf + off, len - off, "%s%u:%d", v ? "," : "", v, m->cpu[v]);
+		int k;
+		if (m->cpu[v] < 0)
+			continue;
+		k = snprintf(buf + off, len - off, "%s%u:%d", off ? "," : "", v, m->cpu[v]);
 		if (k < 0 || (size_t)k >= len - off)
 			return -ENOSPC;
 		off += k;

@@ -36,22 +36,33 @@ static const struct task *vcpu(const struct vminfo *vi, unsigned v)
 	return vi->vcpu_task[v] >= 0 ? &vi->tasks[vi->vcpu_task[v]] : NULL;
 }
 
+/* The VM's vCPU numbers (QEMU's cpu-indexes) as a set. */
+static void present(const struct vminfo *vi, struct cpuset *out)
+{
+	cpuset_zero(out);
+	for (unsigned v = 0; v < vi->nvcpus; v++)
+		if (vcpu(vi, v))
+			cpuset_set(out, v);
+}
+
 static int check_threads(const struct vminfo *vi, json_t *rep)
 {
-	unsigned missing = 0;
+	unsigned n = vminfo_vcpu_count(vi);
+	struct cpuset have;
+	char list[256];
 
 	if (vi->single_thread_tcg) {
 		ADD(rep, "vcpu-threads", SEV_FAIL, "run QEMU with -accel tcg,thread=multi (vmlaunch does)",
 		    "QEMU runs every vCPU on one thread (single-threaded TCG): vCPUs cannot be pinned one by one");
 		return 0;
 	}
-	for (unsigned v = 0; v < vi->nvcpus; v++)
-		missing += !vcpu(vi, v);
-	if (missing)
-		ADD(rep, "vcpu-threads", SEV_FAIL, NULL, "%u of %u vCPUs have no thread (hot-unplugged, or still starting)",
-		    missing, vi->nvcpus);
+	present(vi, &have);
+	cpuset_format_list(&have, list, sizeof(list));
+	if (n < vi->nvcpus)
+		ADD(rep, "vcpu-threads", SEV_OK, NULL, "%u vCPU thread%s found: vCPUs %s (QEMU's cpu-index; the gaps are CPUs not plugged)",
+		    n, n == 1 ? "" : "s", list);
 	else
-		ADD(rep, "vcpu-threads", SEV_OK, NULL, "%u vCPU thread%s found", vi->nvcpus, vi->nvcpus > 1 ? "s" : "");
+		ADD(rep, "vcpu-threads", SEV_OK, NULL, "%u vCPU thread%s found", n, n == 1 ? "" : "s");
 	return 0;
 }
 
@@ -70,7 +81,7 @@ static void pin_hint(const struct vminfo *vi, const struct vmap *map, const char
 			off += (size_t)snprintf(buf + off, len - off, "; …");
 			break;
 		}
-		if (map && v < map->n)
+		if (map && vmap_has(map, v))
 			off += (size_t)snprintf(buf + off, len - off, "%staskset -pc %d %d", n > 1 ? "; " : "",
 						map->cpu[v], (int)t->tid);
 		else
@@ -105,7 +116,7 @@ static int check_pinning(const struct vminfo *vi, const struct vmap *map, json_t
 				cpuset_set(&dup, cpu);
 			cpuset_set(&seen, cpu);
 		}
-		if (map && v < map->n && !(cpuset_count(&t->allowed) == 1 && cpuset_isset(&t->allowed, map->cpu[v]))) {
+		if (map && vmap_has(map, v) && !(cpuset_count(&t->allowed) == 1 && cpuset_isset(&t->allowed, map->cpu[v]))) {
 			append(mis, sizeof(mis), &mo, "vCPU %u is on %s, the map says %d", v, list, map->cpu[v]);
 			bad_map[v] = 1;
 		}
@@ -116,8 +127,15 @@ static int check_pinning(const struct vminfo *vi, const struct vmap *map, json_t
 	if (!uo && !report_add(rep, "vcpu-pinned", SEV_OK, NULL, "every vCPU is pinned to one CPU"))
 		goto cleanup;
 	if (map) {
-		if (map->n != vi->nvcpus)
-			append(mis, sizeof(mis), &mo, "the map has %u vCPUs, the VM %u", map->n, vi->nvcpus);
+		struct cpuset mv, have;
+		vmap_vcpus(map, &mv);
+		present(vi, &have);
+		if (!cpuset_equal(&mv, &have)) {
+			char a[256], b[256];
+			cpuset_format_list(&mv, a, sizeof(a));
+			cpuset_format_list(&have, b, sizeof(b));
+			append(mis, sizeof(mis), &mo, "the map names vCPUs %s, the VM has %s", a, b);
+		}
 		pin_hint(vi, map, bad_map, hint, sizeof(hint));
 		if (mo && !report_add(rep, "vcpu-map", SEV_FAIL, hint, "vCPUs differ from the map: %s", mis))
 			goto cleanup;
@@ -298,7 +316,7 @@ static int check_sample(const struct vminfo *vi, const struct vmap *map, json_t 
 		}
 		/* The one CPU this vCPU should run on: the map's, else where it is pinned. */
 		int want = -1;
-		if (map && v < map->n)
+		if (map && vmap_has(map, v))
 			want = map->cpu[v];
 		else if (cpuset_count(&t->allowed) == 1)
 			want = cpuset_next(&t->allowed, -1);
@@ -341,11 +359,14 @@ static int add_data(const struct vminfo *vi, const struct vmap *map, json_t *rep
 		goto nomem;
 	for (unsigned v = 0; v < vi->nvcpus; v++) {
 		const struct task *t = vcpu(vi, v);
-		json_t *o = t ? task_json(t) : json_pack("{s:n, s:s, s:n}", "tid", "allowed", "", "last_cpu");
+		json_t *o;
+		if (!t)
+			continue; /* a gap in QEMU's cpu-indexes: no such vCPU */
+		o = task_json(t);
 		if (!o)
 			goto nomem;
 		json_object_set_new(o, "vcpu", json_integer(v));
-		if (map && v < map->n)
+		if (map && vmap_has(map, v))
 			json_object_set_new(o, "expected_cpu", json_integer(map->cpu[v]));
 		if (t && vi->sample_seconds > 0) {
 			const uint64_t *row = vi->sample_ns + (size_t)v * vi->sample_ncpus;

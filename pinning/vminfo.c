@@ -130,26 +130,48 @@ int vminfo_read(pid_t pid, struct vminfo *vi)
 	return 0;
 }
 
-int vminfo_set_vcpu_tids(struct vminfo *vi, const pid_t *tids, unsigned n)
+int vminfo_set_vcpu_tids(struct vminfo *vi, const unsigned *index, const pid_t *tids, unsigned n)
 {
-	int *map = malloc((n ? n : 1) * sizeof(*map));
+	unsigned top = 0;
+	int *map;
 
+	for (unsigned i = 0; i < n; i++) {
+		if (index[i] >= 4096)
+			return -EINVAL;
+		if (index[i] + 1 > top)
+			top = index[i] + 1;
+	}
+	map = malloc((top ? top : 1) * sizeof(*map));
 	if (!map)
 		return -ENOMEM;
-	for (unsigned v = 0; v < n; v++) {
+	for (unsigned v = 0; v < top; v++)
 		map[v] = -1;
-		for (unsigned i = 0; i < vi->ntasks; i++)
-			if (vi->tasks[i].tid == tids[v])
-				map[v] = (int)i;
-		if (map[v] < 0) {
+	for (unsigned i = 0; i < n; i++) {
+		if (map[index[i]] >= 0) {
+			free(map);
+			return -EINVAL;
+		}
+		for (unsigned t = 0; t < vi->ntasks; t++)
+			if (vi->tasks[t].tid == tids[i])
+				map[index[i]] = (int)t;
+		if (map[index[i]] < 0) {
 			free(map);
 			return -ENOENT;
 		}
 	}
 	free(vi->vcpu_task);
 	vi->vcpu_task = map;
-	vi->nvcpus = n;
+	vi->nvcpus = top;
 	return 0;
+}
+
+unsigned vminfo_vcpu_count(const struct vminfo *vi)
+{
+	unsigned n = 0;
+
+	for (unsigned v = 0; v < vi->nvcpus; v++)
+		n += vi->vcpu_task[v] >= 0;
+	return n;
 }
 
 int vminfo_sample(struct vminfo *vi, double seconds, unsigned hz, unsigned ncpus, const volatile sig_atomic_t *stop)

@@ -15,8 +15,9 @@ struct vminfo {
 	pid_t pid;
 	struct task *tasks;           /* every thread of the process, by tid */
 	unsigned ntasks;
-	int *vcpu_task;               /* [nvcpus]: index into tasks, -1 when vCPU i has no thread */
-	unsigned nvcpus;
+	int *vcpu_task;               /* [nvcpus]: index into tasks; -1 for a number QEMU has no vCPU of
+				       * (a hot-plug gap: vCPUs are numbered by QEMU's cpu-index) */
+	unsigned nvcpus;              /* highest vCPU number + 1 */
 	bool single_thread_tcg;       /* one "ALL CPUs/TCG" thread runs every vCPU */
 
 	/* Guest RAM: the largest hugetlb mapping, else the largest writable, non-executable one. */
@@ -37,9 +38,13 @@ struct vminfo {
  * debug-threads=on, or not QEMU).  0, or -ESRCH (no such process), -ENOMEM, -errno. */
 int vminfo_read(pid_t pid, struct vminfo *vi);
 
-/* Identify vCPU threads by tid instead (QMP query-cpus-fast's thread-id):
- * tids[i] is vCPU i's thread.  0, or -ENOENT when a tid is not a thread of the process. */
-int vminfo_set_vcpu_tids(struct vminfo *vi, const pid_t *tids, unsigned n);
+/* Identify vCPU threads by tid instead (QMP query-cpus-fast): vCPU index[i] (its
+ * cpu-index) runs on thread tids[i].  0, or -ENOENT when a tid is not a thread of
+ * the process, -EINVAL for an index listed twice or absurd. */
+int vminfo_set_vcpu_tids(struct vminfo *vi, const unsigned *index, const pid_t *tids, unsigned n);
+
+/* How many vCPUs the VM has (gaps not counted). */
+unsigned vminfo_vcpu_count(const struct vminfo *vi);
 
 /* Watch the vCPU threads for @seconds at @hz samples per second and record where
  * each ran (run time since the previous sample is charged to the CPU it was on).

@@ -163,7 +163,29 @@ teardown() {
 	run -0 pincheck vm --json --qmp "$sock" --vcpu-map 0:0,1:1
 	assert_equal "$(jqo '.findings[] | select(.id == "vcpu-map") | .severity')" ok
 	run -2 --separate-stderr vmlaunch attach --qmp "$sock" --vcpu-map 0:0
-	[[ $stderr == *"QEMU has 2 vCPUs, the map 1"* ]]
+	[[ $stderr == *"QEMU's vCPUs are 0-1 (cpu-index), the map names 0: give one CPU for each of QEMU's"* ]]
+}
+
+@test "hot-plugged vCPUs are numbered by QEMU's cpu-index everywhere: no invented vCPU, no relabelling" {
+	local sock=$BATS_TEST_TMPDIR/qmp.sock
+	QEMU_PIDFILE=$BATS_TEST_TMPDIR/qemu.pid
+	# Two vCPUs and a third plugged at cpu-index 3: numbers 0, 1, 3.
+	qemu-system-x86_64 -name guest=bats-hp,debug-threads=on -accel tcg,thread=multi -cpu max \
+		-smp 2,maxcpus=4,sockets=1,cores=4,threads=1 -device max-x86_64-cpu,socket-id=0,core-id=3,thread-id=0 \
+		-m 64 -S -nodefaults -display none -daemonize -pidfile "$QEMU_PIDFILE" -qmp "unix:$sock,server=on,wait=off" 3>&-
+	QEMU_PID=$(cat "$QEMU_PIDFILE")
+	# (exit 1: the findings fail, the vCPUs are not pinned yet; the numbering is what is tested)
+	run -1 pincheck vm --pid "$QEMU_PID" --json
+	assert_equal "$(jqo -c '[.vcpus[].vcpu]')" "[0,1,3]"
+	run -1 pincheck vm --qmp "$sock" --json
+	assert_equal "$(jqo -c '[.vcpus[] | [.vcpu, .name]]')" '[[0,"CPU 0/TCG"],[1,"CPU 1/TCG"],[3,"CPU 3/TCG"]]'
+	run -2 --separate-stderr vmlaunch attach --qmp "$sock" --vcpu-map 0:0,1:1,2:0 --allow-shared
+	[[ $stderr == *"QEMU's vCPUs are 0-1,3 (cpu-index), the map names 0-2"* ]]
+	run -0 --separate-stderr vmlaunch attach --qmp "$sock" --vcpu-map 0:0,1:1,3:0 --allow-shared --json
+	assert_equal "$(jqo -c '[.vcpus[] | [.vcpu, .cpu]]')" "[[0,0],[1,1],[3,0]]"
+	assert_equal "$(thread_cpus "$QEMU_PID" "CPU 3/TCG")" 0
+	run pincheck vm --qmp "$sock" --vcpu-map 0:0,1:1,3:0 --json
+	assert_equal "$(jqo '.findings[] | select(.id == "vcpu-map") | .severity')" ok
 }
 
 @test "attach refuses single-threaded TCG: every vCPU on one thread" {

@@ -355,7 +355,7 @@ static void test_vm_problems(void **state)
 
 	/* A map of another size is a mismatch, not a crash. */
 	rep = vm_report(&vi, "0:4,1:5", NULL);
-	expect(rep, "vcpu-map", "fail", "the map has 2 vCPUs, the VM 4");
+	expect(rep, "vcpu-map", "fail", "the map names vCPUs 0-1, the VM has 0-3");
 	json_decref(rep);
 	vminfo_free(&vi);
 }
@@ -397,6 +397,7 @@ static void test_vminfo_fixture(void **state)
 	struct topo *t = topo_load_synthetic(HOST_2017);
 	json_t *rep = report_new("vm");
 	pid_t tids[2] = { 1002, 1001 };
+	unsigned idx[2] = { 0, 1 };
 
 	(void)state;
 	fsroot_set(FIXTURES "/host-2017");
@@ -412,10 +413,20 @@ static void test_vminfo_fixture(void **state)
 	expect(rep, "memory-numa", "ok", NULL);
 	json_decref(rep);
 	/* QMP thread ids override names (vCPU 0 is thread 1002 here). */
-	assert_int_equal(vminfo_set_vcpu_tids(&vi, tids, 2), 0);
+	assert_int_equal(vminfo_set_vcpu_tids(&vi, idx, tids, 2), 0);
 	assert_int_equal(vi.tasks[vi.vcpu_task[0]].tid, 1002);
+	/* Numbered by cpu-index: a hot-plugged CPU 3 beside vCPU 0 leaves a gap, not a vCPU without a thread. */
+	idx[1] = 3;
+	assert_int_equal(vminfo_set_vcpu_tids(&vi, idx, tids, 2), 0);
+	assert_int_equal(vi.nvcpus, 4);
+	assert_int_equal(vminfo_vcpu_count(&vi), 2);
+	assert_int_equal(vi.vcpu_task[1], -1);
+	assert_int_equal(vi.tasks[vi.vcpu_task[3]].tid, tids[1]);
+	idx[1] = 0;
+	assert_int_equal(vminfo_set_vcpu_tids(&vi, idx, tids, 2), -EINVAL);
+	idx[1] = 1;
 	tids[1] = 4242;
-	assert_int_equal(vminfo_set_vcpu_tids(&vi, tids, 2), -ENOENT);
+	assert_int_equal(vminfo_set_vcpu_tids(&vi, idx, tids, 2), -ENOENT);
 	vminfo_free(&vi);
 	assert_int_equal(vminfo_read(999, &vi), -ESRCH);
 	fsroot_set(FIXTURES "/host-bare");
