@@ -43,6 +43,9 @@ static long long now_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* The longest message accepted (QEMU's largest replies, query-qmp-schema, are far smaller). */
+#define QMP_LINE_MAX (8 << 20)
+
 /* Read what is there, waiting at most until @deadline.  0, -ETIMEDOUT, -ECONNRESET, -ENOMEM. */
 static int fill(struct qmp *q, long long deadline)
 {
@@ -131,6 +134,15 @@ static int next_message(struct qmp *q, long long deadline, json_t **out, struct 
 		if (m) {
 			*out = m;
 			return 0;
+		}
+		/* A peer that streams bytes without a newline: bounded in memory and in time. */
+		if (q->len > QMP_LINE_MAX) {
+			seterr(err, "", "QEMU sent a line longer than %d MiB on the QMP socket", QMP_LINE_MAX >> 20);
+			return -EMSGSIZE;
+		}
+		if (now_ms() > deadline) {
+			seterr(err, "", "QEMU did not answer on the QMP socket in time");
+			return -ETIMEDOUT;
 		}
 		r = fill(q, deadline);
 		if (r == -ETIMEDOUT) {

@@ -17,11 +17,13 @@ struct vmpin_plan {
 	int fifo_prio;            /* >0: vCPU threads get SCHED_FIFO at this priority */
 };
 
-/* Pin QEMU @pid as @p says.  On success *result is {"pid", "vcpus": [{"vcpu", "tid",
- * "cpu"}], "emulator_cpus", "threads": [{"tid", "name", "allowed"}]}.  0, or -EINVAL (the
- * VM does not fit the map: vCPU count, one thread for every vCPU), -ESRCH (a thread
- * or QEMU went away), -EIO (an affinity did not read back as set), -errno; @msg says
- * which, in one line. */
+/* Pin QEMU @pid as @p says; vCPUs are QEMU's cpu-indexes (the map may have gaps).
+ * Every thread id QMP gives is checked to be a thread of @pid before anything is
+ * pinned.  On success *result is {"pid", "vcpus": [{"vcpu", "tid", "cpu"}],
+ * "emulator_cpus", "threads": [{"tid", "name", "allowed"}]}.  0, or -EINVAL (the VM
+ * does not fit the map: other vCPU numbers, one thread for every vCPU), -ESRCH (a
+ * thread id that is not QEMU's, or QEMU went away), -EIO (an affinity did not read
+ * back as set), -errno; @msg says which, in one line. */
 int vmpin_apply(struct qmp *q, pid_t pid, const struct vmpin_plan *p, json_t **result, char *msg, size_t len);
 
 /* The pid of the process at the other end of QMP socket @q (SO_PEERCRED); -errno. */

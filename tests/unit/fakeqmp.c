@@ -109,6 +109,15 @@ static void *serve(void *arg)
 			break;
 		} else if (strcmp(line, "HANGUP") == 0) {
 			break;
+		} else if (strcmp(line, "FLOOD") == 0) {
+			static const char junk[4096] = { [0 ... 4095] = 'x' };
+			/* Until the client hangs up (send fails) or the test ends. */
+			for (;;) {
+				ssize_t w = send(f->fd, junk, sizeof(junk), MSG_NOSIGNAL);
+				if (w <= 0)
+					break;
+			}
+			break;
 		} else if (strcmp(line, "STALL") == 0) {
 			char c;
 			(void)!read(f->stall_rd, &c, 1); /* until fakeqmp_stop closes the other end */

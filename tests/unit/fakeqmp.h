@@ -6,6 +6,7 @@
  *   PARTIAL <t>   send text without a newline, then hang up
  *   HANGUP        close the connection
  *   STALL         send nothing more until the test ends
+ *   FLOOD         send bytes without a newline until the client hangs up
  * Lines starting with # are comments. */
 #pragma once
 #include <pthread.h>

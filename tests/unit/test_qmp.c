@@ -2,6 +2,7 @@
  * (line by line, batched, split mid-message) and broken ones. */
 #include <errno.h>
 #include <stdlib.h>
+#include <time.h>
 
 #include "fakeqmp.h"
 #include "qmp.h"
@@ -128,6 +129,29 @@ static void test_hangup_between(void **state)
 	assert_true(fakeqmp_stop(&f));
 }
 
+/* A peer that streams bytes and never a newline: the line is capped and the deadline
+ * holds while data flows (before, memory grew without bound and no timeout came). */
+static void test_flood(void **state)
+{
+	struct fakeqmp f;
+	struct qmp_error err;
+	struct timespec t0, t1;
+	struct qmp *q = open_fake(&f, GREETING "C query-status\nFLOOD\n", FAKE_LINES, &err);
+	int r;
+
+	(void)state;
+	assert_non_null(q);
+	qmp_set_timeout(q, 300);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	r = qmp_execute(q, "query-status", NULL, NULL, &err);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	assert_true(r == -ETIMEDOUT || r == -EMSGSIZE);
+	/* Whichever came first, it came soon. */
+	assert_true((t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000 < 5000);
+	qmp_close(q);
+	fakeqmp_stop(&f);
+}
+
 static void test_timeout(void **state)
 {
 	struct fakeqmp f;
@@ -216,6 +240,7 @@ int main(void)
 		cmocka_unit_test(test_hangup_mid_reply),
 		cmocka_unit_test(test_hangup_between),
 		cmocka_unit_test(test_timeout),
+		cmocka_unit_test(test_flood),
 		cmocka_unit_test(test_no_greeting),
 		cmocka_unit_test(test_interleaved),
 		cmocka_unit_test(test_connect_errors),
