@@ -131,7 +131,7 @@ static int parse_scaled(const char *s, const char *what, uint64_t *kb_out, uint6
 		return pin_fail(err, -EINVAL, 0, "%s must be more than 0", what);
 	if (bytes) {
 		*bytes_out = v;
-		*kb_out = (v + 1023) / 1024;
+		*kb_out = v / 1024 + (v % 1024 != 0); /* (v + 1023) / 1024 would wrap near 2^64 */
 		return 0;
 	}
 	if (v > UINT64_MAX / 1024 / m)
@@ -382,19 +382,19 @@ static int read_mounts(struct hp_mount **out, const char *dir, char *type_of_dir
 {
 	FILE *f = fsroot_fopen("/proc/mounts");
 	struct hp_mount *v = NULL;
-	char line[4096];
+	char line[3 * PATH_MAX];
 	unsigned n = 0;
 
 	*out = NULL;
 	if (!f)
 		return -errno;
 	while (fgets(line, sizeof(line), f)) {
-		char dev[256], mdir[2048], type[64], opts[1024], *o, *save = NULL;
+		char dev[256], mdir[PATH_MAX], type[64], opts[1024], *o, *save = NULL;
 		struct hp_mount *m;
 		struct stat st;
 		char path[PATH_MAX];
 
-		if (sscanf(line, "%255s %2047s %63s %1023s", dev, mdir, type, opts) != 4)
+		if (sscanf(line, "%255s %4095s %63s %1023s", dev, mdir, type, opts) != 4)
 			continue;
 		unescape(mdir);
 		if (dir && strcmp(mdir, dir) == 0 && type_of_dir)
@@ -443,12 +443,30 @@ void hp_default_dir(unsigned long kb, char *buf, size_t len)
 	snprintf(buf, len, "/dev/hugepages-%s", ps);
 }
 
+/* True when directory @path has entries (a mount there would hide them). */
+static bool dir_has_entries(const char *path)
+{
+	DIR *d = opendir(path);
+	struct dirent *de;
+	bool any = false;
+
+	if (!d)
+		return false;
+	while (!any && (de = readdir(d)))
+		any = strcmp(de->d_name, ".") && strcmp(de->d_name, "..");
+	closedir(d);
+	return any;
+}
+
 int hp_mount(const char *dir, unsigned long kb, uid_t uid, gid_t gid, mode_t mode)
 {
 	struct hp_mount *m;
 	char type[64] = "", opts[128], ps[16], path[PATH_MAX];
 	int n, found = -1;
 	size_t off;
+
+	if (strlen(dir) >= sizeof(m->dir))
+		return -ENAMETOOLONG;
 
 	n = read_mounts(&m, dir, type, sizeof(type));
 	if (n < 0)
@@ -474,6 +492,8 @@ int hp_mount(const char *dir, unsigned long kb, uid_t uid, gid_t gid, mode_t mod
 		snprintf(opts + off, sizeof(opts) - off, ",mode=%o", (unsigned)mode);
 	if (fsroot_path(path, sizeof(path), "%s", dir) < 0)
 		return -ENAMETOOLONG;
+	if (dir_has_entries(path))
+		return -ENOTEMPTY;
 	return sys->mount(sys->ctx, path, opts);
 }
 
@@ -573,12 +593,48 @@ static void add_holder(struct hp_usage *u, pid_t pid, const char *comm, unsigned
 	h->kb = kb;
 }
 
+struct mapping_kb {
+	char path[1024];
+	uint64_t offset;
+	unsigned long kps;
+	uint64_t kb;
+};
+
+/* Note a hugetlb mapping of a process.  The same file at the same offset mapped
+ * twice (a shared mapping and its second view) is the same pages: counted once, at
+ * its larger extent.  Anonymous mappings are distinct memory and add up. */
+static void note_mapping(struct mapping_kb **maps, unsigned *n, const char *path, uint64_t offset, unsigned long kps,
+			 uint64_t kb)
+{
+	struct mapping_kb *m;
+	bool named = path[0] == '/' && !strstr(path, "anon_hugepage");
+
+	for (unsigned i = 0; named && i < *n; i++) {
+		if ((*maps)[i].kps == kps && (*maps)[i].offset == offset && !strcmp((*maps)[i].path, path)) {
+			if (kb > (*maps)[i].kb)
+				(*maps)[i].kb = kb;
+			return;
+		}
+	}
+	m = realloc(*maps, (*n + 1) * sizeof(**maps));
+	if (!m)
+		return;
+	*maps = m;
+	m = &m[(*n)++];
+	snprintf(m->path, sizeof(m->path), "%s", named ? path : "");
+	m->offset = offset;
+	m->kps = kps;
+	m->kb = kb;
+}
+
 /* One process: hugetlb mappings (what it holds, which files it maps) and open files. */
 static void scan_process(struct hp_usage *u, struct strset *inuse, long pid)
 {
 	char comm[64] = "", line[1024], path[1024] = "", fdpath[PATH_MAX];
+	struct mapping_kb *maps = NULL;
+	unsigned nmaps = 0;
 	unsigned long kps = 0;
-	uint64_t hkb = 0;
+	uint64_t hkb = 0, offset = 0;
 	struct dirent *de;
 	FILE *f;
 	DIR *d;
@@ -595,7 +651,7 @@ static void scan_process(struct hp_usage *u, struct strset *inuse, long pid)
 				/* The previous mapping is complete. */
 				if (kps > 4) {
 					if (hkb)
-						add_holder(u, (pid_t)pid, comm, kps, hkb);
+						note_mapping(&maps, &nmaps, path, offset, kps, hkb);
 					if (path[0] == '/')
 						strset_add(inuse, path);
 				}
@@ -614,6 +670,8 @@ static void scan_process(struct hp_usage *u, struct strset *inuse, long pid)
 					snprintf(path, sizeof(path), "%s", p);
 					path[strcspn(path, "\n")] = '\0';
 				}
+				if (sscanf(line, "%*s %*s %llx", &v) == 1)
+					offset = v;
 			} else if (sscanf(line, "KernelPageSize: %llu kB", &v) == 1) {
 				kps = (unsigned long)v;
 			} else if (sscanf(line, "Shared_Hugetlb: %llu kB", &v) == 1 ||
@@ -622,6 +680,20 @@ static void scan_process(struct hp_usage *u, struct strset *inuse, long pid)
 			}
 		}
 		fclose(f);
+		/* One holder per page size: what the process maps, each file's pages once. */
+		for (unsigned i = 0; i < nmaps; i++) {
+			uint64_t sum = 0;
+			bool done = false;
+			for (unsigned j = 0; j < i && !done; j++)
+				done = maps[j].kps == maps[i].kps;
+			if (done)
+				continue;
+			for (unsigned j = i; j < nmaps; j++)
+				if (maps[j].kps == maps[i].kps)
+					sum += maps[j].kb;
+			add_holder(u, (pid_t)pid, comm, maps[i].kps, sum);
+		}
+		free(maps);
 	}
 	d = fsroot_opendir("/proc/%ld/fd", pid);
 	if (!d)

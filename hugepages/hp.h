@@ -5,6 +5,7 @@
  * --dry-run and tests can stand in for the kernel.
  */
 #pragma once
+#include <limits.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -81,7 +82,7 @@ long long hp_release(struct hp_grant *g);
 int hp_set_total(int node, unsigned long kb, long long total);
 
 struct hp_mount {
-	char dir[256];
+	char dir[PATH_MAX];
 	unsigned long page_kb;
 	uid_t uid;
 	gid_t gid;
@@ -96,7 +97,8 @@ void hp_default_dir(unsigned long kb, char *buf, size_t len);
 
 /* Mount hugetlbfs on @dir (created when missing) with pagesize=@kb; @uid/@gid -1 and
  * @mode 0 leave the defaults.  Idempotent: 1 when it was already mounted with that page size.
- * 0 when mounted now; -EEXIST when @dir is mounted with another page size or filesystem. */
+ * 0 when mounted now; -EEXIST when @dir is mounted with another page size or filesystem,
+ * -ENOTEMPTY when @dir has files a mount would hide, -ENAMETOOLONG. */
 int hp_mount(const char *dir, unsigned long kb, uid_t uid, gid_t gid, mode_t mode);
 
 /* Unmount the hugetlbfs on @dir.  0; 1 when nothing was mounted there; -EBUSY when pages are in use. */

@@ -228,6 +228,8 @@ static int parse_args(int argc, char **argv, struct settings *s)
 			return cli_usage_error("%s needs a SIZE (such as 1G) or --pages N", s->cmd);
 		if (s->size_arg && hp_parse_size(s->size_arg, &s->size_bytes, &err) < 0)
 			return cli_usage_error("%s", err.msg);
+		if (s->size_arg && s->size_bytes > (UINT64_C(1) << 60))
+			return cli_usage_error("size '%s' is too large (more memory than any machine has)", s->size_arg);
 	} else if (s->pages) {
 		return cli_usage_error("--pages is an option of reserve and setup");
 	}
@@ -239,6 +241,8 @@ static int parse_args(int argc, char **argv, struct settings *s)
 		return cli_usage_error("--stale is an option of release");
 	if (s->dir && s->dir[0] != '/')
 		return cli_usage_error("mount point '%s' must be an absolute path", s->dir);
+	if (s->dir && strlen(s->dir) >= PATH_MAX)
+		return cli_usage_error("mount point too long (at most %d bytes)", PATH_MAX - 1);
 	return 0;
 }
 
@@ -466,8 +470,9 @@ static int plan_grants(const struct settings *s, struct hp_grant *g, unsigned ma
 	unsigned n = 0;
 
 	if (!pages) {
+		/* Rounded up without overflow: (size + page - 1) / page wraps near 2^64. */
 		uint64_t page_bytes = (uint64_t)s->page_kb * 1024;
-		pages = (long long)((s->size_bytes + page_bytes - 1) / page_bytes);
+		pages = (long long)(s->size_bytes / page_bytes + (s->size_bytes % page_bytes != 0));
 	}
 	if (s->spread && hp_has_nodes()) {
 		int nodes[256];
@@ -537,7 +542,7 @@ static int do_reserve(const struct settings *s)
 
 static int do_mount(const struct settings *s)
 {
-	char dir[256], ps[16];
+	char dir[PATH_MAX], ps[16];
 	int r;
 
 	if (s->dir)
@@ -552,6 +557,8 @@ static int do_mount(const struct settings *s)
 	}
 	if (r == -EEXIST)
 		return cli_fail(EXIT_FAIL, "%s is already a mount point of another page size or filesystem; unmount it or choose another directory", dir);
+	if (r == -ENOTEMPTY)
+		return cli_fail(EXIT_FAIL, "%s is not empty: a mount would hide its files; choose an empty directory", dir);
 	if (r < 0)
 		return cli_fail(EXIT_FAIL, "cannot mount hugetlbfs on %s: %s%s", dir, strerror(-r),
 			    r == -EPERM ? " (run as root)" : "");
@@ -576,7 +583,7 @@ static void print_holders(const struct hp_usage *u, unsigned long kb)
 
 static int do_unmount(const struct settings *s)
 {
-	char dir[256];
+	char dir[PATH_MAX];
 	int r;
 
 	if (s->dir)

@@ -145,3 +145,30 @@ total_2m() { cat /sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages; }
 	assert_equal "$(jqo '.findings[] | select(.id == "memory-hugepages") | .severity')" ok
 	assert_equal "$(jqo '.memory.page_kb')" 2048
 }
+
+@test "mount: a long path is mounted where asked or refused, never cut; a directory with files is refused; absurd sizes" {
+	need_root
+	# A path of 300 bytes: mounted exactly there (before, cut at 255 and mounted elsewhere).
+	local long=$BATS_TEST_TMPDIR/$(printf 'd%.0s' {1..120})/$(printf 'e%.0s' {1..120})
+	mkdir -p "$long"
+	run -0 hugepages mount "$long" --page-size 2M
+	assert_equal "$(awk -v d="$long" '$2 == d && $3 == "hugetlbfs"' /proc/mounts | wc -l)" 1
+	run -0 hugepages unmount "$long" --page-size 2M
+	run -2 --separate-stderr hugepages mount "/$(printf 'x%.0s' {1..5000})"
+	[[ $stderr == "hugepages: mount point too long"* ]]
+	# Files there would be hidden by the mount.
+	mkdir "$BATS_TEST_TMPDIR/full"
+	echo data >"$BATS_TEST_TMPDIR/full/keep"
+	run -1 --separate-stderr hugepages mount "$BATS_TEST_TMPDIR/full"
+	assert_equal "$stderr" "hugepages: $BATS_TEST_TMPDIR/full is not empty: a mount would hide its files; choose an empty directory"
+	assert_equal "$(awk -v d="$BATS_TEST_TMPDIR/full" '$2 == d' /proc/mounts | wc -l)" 0
+	# 2^64-1 bytes does not wrap to nothing.
+	local before
+	before=$(cat /sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages)
+	run -2 --separate-stderr hugepages reserve 18446744073709551615
+	[[ $stderr == "hugepages: size '18446744073709551615' is too large (more memory than any machine has)"* ]]
+	run -1 --separate-stderr hugepages reserve 100T
+	[[ $stderr == *"needs more memory than is available"*"nothing changed"* ]]
+	run -2 --separate-stderr hugepages reserve 18446744073709551616
+	assert_equal "$(cat /sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages)" "$before"
+}
