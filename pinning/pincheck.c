@@ -369,7 +369,9 @@ int main(int argc, char **argv)
 	t = s.topology ? topo_load_spec(s.topology) : topo_load_live();
 	if (!t) {
 		code = s.topology ? cli_fail(EXIT_USAGE, "cannot load topology '%s': %s", s.topology,
-					 errno == EINVAL ? "not an hwloc XML file or synthetic description" : strerror(errno))
+					 errno == EINVAL ? "not an hwloc XML file or synthetic description"
+					 : errno == E2BIG ? "a synthetic topology of more than 2048 CPUs (or 16 levels) is not planned for"
+							  : strerror(errno))
 				  : cli_fail(EXIT_USAGE, "cannot read this host's topology: %s", strerror(errno));
 		goto cleanup;
 	}

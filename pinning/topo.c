@@ -62,8 +62,52 @@ struct topo *topo_load_xml(const char *path)
 	return load(path, NULL);
 }
 
+/* What a synthetic description asks for, bounded before hwloc builds it (a user's
+ * "pu:100000" would otherwise take minutes): the product of every level's count. */
+static bool synthetic_too_large(const char *desc)
+{
+	unsigned long long objs = 1;
+	unsigned levels = 0;
+	int depth = 0;
+
+	if (strlen(desc) > TOPO_SYNTHETIC_MAX_LEN)
+		return true;
+	for (const char *p = desc; *p;) {
+		const char *tok;
+		char *end;
+		unsigned long long n;
+
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (!*p)
+			break;
+		tok = p;
+		/* The token runs to the next blank outside parentheses (attributes). */
+		while (*p && (depth > 0 || (*p != ' ' && *p != '\t'))) {
+			depth += *p == '(' ? 1 : *p == ')' ? -1 : 0;
+			p++;
+		}
+		if (++levels > 16)
+			return true;
+		{
+			const char *c = memchr(tok, ':', (size_t)(p - tok));
+			const char *num = c ? c + 1 : tok;
+			if (*num < '0' || *num > '9')
+				continue; /* not a count (an attribute-only level): hwloc judges it */
+			n = strtoull(num, &end, 10);
+		}
+		if (n == 0 || n > TOPO_SYNTHETIC_MAX_PUS || (objs *= n) > TOPO_SYNTHETIC_MAX_PUS)
+			return true;
+	}
+	return false;
+}
+
 struct topo *topo_load_synthetic(const char *desc)
 {
+	if (synthetic_too_large(desc)) {
+		errno = E2BIG;
+		return NULL;
+	}
 	return load(NULL, desc);
 }
 

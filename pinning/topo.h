@@ -16,8 +16,13 @@ struct topo *topo_load_live(void);
 /* Load an hwloc XML export (hwloc-ls --of xml / lstopo foo.xml).  NULL with errno. */
 struct topo *topo_load_xml(const char *path);
 
+/* Bounds on a synthetic description: the CPUs it may describe, its length. */
+#define TOPO_SYNTHETIC_MAX_PUS 2048
+#define TOPO_SYNTHETIC_MAX_LEN 4096
+
 /* Load an hwloc synthetic description, e.g. "pack:1 core:4 pu:2(indexes=0,4,1,5,2,6,3,7)".
- * NULL with errno (EINVAL for a bad description). */
+ * NULL with errno E2BIG when it describes more than TOPO_SYNTHETIC_MAX_PUS CPUs (or is longer
+ * than TOPO_SYNTHETIC_MAX_LEN, or deeper than 16 levels), EINVAL when hwloc rejects it. */
 struct topo *topo_load_synthetic(const char *desc);
 
 /* Load @spec: a synthetic description when it does not name an existing file, else XML. */

@@ -63,3 +63,11 @@ load helper
 	[[ $stderr == "pincheck: invalid --vcpu-map '0:1,\n1:2': "* ]]
 	assert_equal "$(wc -l <<<"$stderr")" 1
 }
+
+@test "a synthetic topology is bounded: a huge one is refused at once, not built for minutes" {
+	run -2 --separate-stderr timeout 10 pincheck plan --topology "pack:1 core:8192 pu:2" --vcpu-map 0:1
+	assert_equal "$stderr" "pincheck: cannot load topology 'pack:1 core:8192 pu:2': a synthetic topology of more than 2048 CPUs (or 16 levels) is not planned for"
+	run -2 --separate-stderr timeout 10 pincheck plan --topology "pack:99999999999999999999 pu:2" --vcpu-map 0:1
+	[[ $stderr == *"more than 2048 CPUs"* ]]
+	run -0 pincheck plan --topology "pack:2 core:256 pu:2" --vcpu-map 0:1
+}
