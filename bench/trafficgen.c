@@ -740,6 +740,8 @@ int main(int argc, char **argv)
 	}
 	if (preflight_parse_eal(sep, argv, &ev) < 0)
 		return cli_usage_error("%s", ev.err);
+	if (app_check_vdev_sockets(sep, argv, msg, sizeof(msg)) < 0)
+		return cli_fail(EXIT_FAIL, "%s", msg);
 	n_eal = app_eal_argv(sep, argv, NULL, 0, &ev, eal_argv, 256);
 	{
 		struct preflight pf = { .eal = &ev, .need_mb = 96 };
@@ -757,8 +759,9 @@ int main(int argc, char **argv)
 		rte_exit(EXIT_FAIL, "EAL initialization failed: %s\n", rte_strerror(rte_errno));
 
 	if (rte_eth_dev_count_avail() != 1) {
-		code = cli_fail(EXIT_USAGE, "give exactly one port (an EAL --vdev such as net_virtio_user0,path=SOCKET): %u found",
-			    rte_eth_dev_count_avail());
+		code = rte_eth_dev_count_avail() == 0
+			       ? cli_fail(EXIT_FAIL, "no port came up: give one with an EAL --vdev (net_virtio_user0,path=SOCKET or net_vhost0,iface=SOCKET) or -a PCI-ADDRESS; the lines above say why one failed")
+			       : cli_usage_error("give exactly one port: %u came up", rte_eth_dev_count_avail());
 		goto out;
 	}
 	RTE_ETH_FOREACH_DEV(port)

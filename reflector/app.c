@@ -1,3 +1,4 @@
+#include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
@@ -6,6 +7,7 @@
 #include <rte_eal.h>
 
 #include "app.h"
+#include "fsutil.h"
 
 int app_split(int argc, char **argv)
 {
@@ -39,11 +41,15 @@ int app_own_args(int argc, char **argv, int sep, char **own, int max)
 
 int app_eal_argv(int eal_argc, char **argv, char **extra, int nextra, struct eal_view *ev, char **out, int max)
 {
-	bool telemetry = false;
+	bool telemetry = false, pci = false;
 	int n = 0;
 
-	for (int i = 0; i < eal_argc && n < max - 3 - nextra; i++) {
-		telemetry |= !strcmp(argv[i], "--telemetry") || !strcmp(argv[i], "--no-telemetry");
+	for (int i = 0; i < eal_argc && n < max - 4 - nextra; i++) {
+		const char *a = argv[i];
+		telemetry |= !strcmp(a, "--telemetry") || !strcmp(a, "--no-telemetry");
+		/* A PCI device named (or PCI asked about explicitly): the user decides. */
+		pci |= !strncmp(a, "-a", 2) || !strncmp(a, "--allow", 7) || !strncmp(a, "-b", 2) || !strncmp(a, "--block", 7) ||
+		       !strcmp(a, "--no-pci") || !strncmp(a, "-w", 2) || !strncmp(a, "--pci-whitelist", 15);
 		out[n++] = argv[i];
 	}
 	for (int i = 0; i < nextra; i++)
@@ -51,6 +57,9 @@ int app_eal_argv(int eal_argc, char **argv, char **extra, int nextra, struct eal
 	/* DPDK's telemetry socket would outlive us in the runtime directory; we print our own statistics. */
 	if (!telemetry)
 		out[n++] = "--no-telemetry";
+	/* Probing the host's PCI devices would take its NIC away from the kernel (or fail on it). */
+	if (!pci)
+		out[n++] = "--no-pci";
 	/* No hugepage files, no shared config: nothing left behind when we exit. */
 	if (!ev->in_memory && !ev->file_prefix) {
 		out[n++] = "--in-memory";
@@ -74,4 +83,35 @@ void app_eal_cleanup(void)
 			rmdir(dir);
 		}
 	}
+}
+
+int app_check_vdev_sockets(int eal_argc, char **argv, char *msg, size_t len)
+{
+	for (int i = 1; i < eal_argc; i++) {
+		const char *v = NULL, *path, *end;
+		char sock[PATH_MAX];
+		int r;
+
+		if (!strcmp(argv[i], "--vdev") && i + 1 < eal_argc)
+			v = argv[++i];
+		else if (!strncmp(argv[i], "--vdev=", 7))
+			v = argv[i] + 7;
+		if (!v || strncmp(v, "net_virtio_user", 15) || strstr(v, "server=1"))
+			continue;
+		path = strstr(v, "path=");
+		if (!path)
+			continue;
+		path += 5;
+		end = path + strcspn(path, ",");
+		if ((size_t)(end - path) >= sizeof(sock))
+			continue;
+		snprintf(sock, sizeof(sock), "%.*s", (int)(end - path), path);
+		r = fs_socket_probe(sock, NULL);
+		if (r == 1)
+			continue;
+		snprintf(msg, len, "nothing listens on %s (%s): start the vhost-user side first (the reflector, or vmbench)",
+			 sock, r == 0 ? "no socket, or a stale one" : strerror(-r));
+		return -ENOTCONN;
+	}
+	return 0;
 }

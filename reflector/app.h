@@ -4,6 +4,8 @@
  * preflight, and remove EAL's empty runtime directory at the end.
  */
 #pragma once
+#include <stddef.h>
+
 #include "preflight.h"
 
 /* Index of "--" in argv, or argc when there is none. */
@@ -18,9 +20,16 @@ int app_early_option(int argc, char **argv);
 int app_own_args(int argc, char **argv, int sep, char **own, int max);
 
 /* Build EAL's argv: the user's (argv[0 .. eal_argc)), then @extra, then --no-telemetry
- * unless --telemetry/--no-telemetry was given, then --in-memory unless --in-memory or
- * --file-prefix was.  @ev is updated to what EAL will get.  Returns the count. */
+ * unless --telemetry/--no-telemetry was given, --in-memory unless --in-memory or
+ * --file-prefix was, and --no-pci unless a PCI device was named (-a/--allow,
+ * -b/--block): the host's own NICs are never probed by accident.  @ev is updated to
+ * what EAL will get.  Returns the count. */
 int app_eal_argv(int eal_argc, char **argv, char **extra, int nextra, struct eal_view *ev, char **out, int max);
+
+/* Every net_virtio_user port in the EAL arguments that connects to a socket (not
+ * server=1) must find something listening there.  0, or -ENOTCONN with @msg naming
+ * the socket and the fix. */
+int app_check_vdev_sockets(int eal_argc, char **argv, char *msg, size_t len);
 
 /* rte_eal_cleanup, then remove EAL's runtime directory (and /var/run/dpdk) when empty. */
 void app_eal_cleanup(void);

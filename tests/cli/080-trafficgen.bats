@@ -185,3 +185,14 @@ tgen() {
 		assert_equal "$output" ""
 	done
 }
+
+@test "a socket nobody listens on is said so (exit 1), not 'give exactly one port'; the host's PCI devices are not probed" {
+	run -1 --separate-stderr trafficgen -l 0,1 --main-lcore 1 --log-level=8 --vdev "net_virtio_user0,path=$BATS_TEST_TMPDIR/none.sock" -- --size 64
+	assert_equal "$stderr" "trafficgen: nothing listens on $BATS_TEST_TMPDIR/none.sock (no socket, or a stale one): start the vhost-user side first (the reflector, or vmbench)"
+	# Without -a, EAL gets --no-pci: with a reflector there, no PCI probe shows in EAL's log.
+	start_reflector
+	run -0 --separate-stderr trafficgen -l 0,1 --main-lcore 1 --log-level=8 --single-file-segments \
+		--vdev "net_virtio_user0,path=$SOCK" -- --rate 10kpps --duration 0.1 --warmup 0 --json
+	[[ $stderr != *"Probe PCI driver"* ]]
+	[[ $stderr != *"EAL: PCI device"* ]]
+}
