@@ -16,6 +16,11 @@ DATADIR   ?= $(PREFIX)/share/$(PROJECT)
 
 B         := build
 CC        ?= cc
+# make check SANITIZE=1: everything built with ASan and UBSan (leak detection on) into build/san.
+ifeq ($(SANITIZE),1)
+B         := build/san
+SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+endif
 PKGS      := hwloc jansson inih
 # Messages are built in bounded buffers and may be cut short on purpose: no format-truncation.
 WARN      := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 -Wno-format-nonliteral \
@@ -23,8 +28,11 @@ WARN      := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wf
 ifeq ($(CI),true)
 WARN      += -Werror
 endif
+ifneq ($(findstring clang,$(CC)),)
+WARN      += -Wno-unknown-warning-option
+endif
 CFLAGS    ?= -O2 -g
-ALL_CFLAGS = -std=gnu11 -D_GNU_SOURCE -DPROJECT_VERSION='"$(VERSION)"' -DDATADIR='"$(DATADIR)"' \
+ALL_CFLAGS = $(SAN_FLAGS) -std=gnu11 -D_GNU_SOURCE -DPROJECT_VERSION='"$(VERSION)"' -DDATADIR='"$(DATADIR)"' \
              -Ipinning -Ihugepages -Ilauncher -Ireflector -Ibench $(WARN) $(CFLAGS) $(shell pkg-config --cflags $(PKGS))
 LDLIBS_PIN = $(shell pkg-config --libs $(PKGS))
 
@@ -56,18 +64,24 @@ BENCH_OBJ  := $(BENCH_SRC:%.c=$(B)/obj/%.o)
 BENCH_LIB  := $(B)/lib/libbench.a
 
 # --- packet code shared by the DPDK programs (plain C, unit-tested) ------------
-PKT_OBJ    := $(B)/obj/reflector/pkt.o $(B)/obj/bench/tgen.o
+PKT_OBJ    := $(B)/obj/reflector/pkt.o $(B)/obj/reflector/vhostopt.o $(B)/obj/bench/tgen.o
 
 # --- programs ----------------------------------------------------------------
 PROGRAMS := $(B)/bin/pincheck $(B)/bin/hugepages $(B)/bin/vmlaunch $(B)/bin/reflector $(B)/bin/trafficgen $(B)/bin/vmbench
 MANPAGES := $(patsubst docs/man/%.scd,$(B)/man/%,$(wildcard docs/man/*.scd))
+
+# --- fuzz targets: corpus replay in make check, libFuzzer in make fuzz -----------
+FUZZ_NAMES := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_REPLAY := $(FUZZ_NAMES:%=$(B)/tests/fuzz-replay-%)
+FUZZ_LIBS  = $(BENCH_LIB) $(B)/obj/reflector/pkt.o $(B)/obj/reflector/vhostopt.o $(B)/obj/bench/tgen.o \
+             $(LAUNCH_LIB) $(HP_LIB) $(PIN_LIB)
 
 # --- unit tests (cmocka) -----------------------------------------------------
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 UNIT_HELPERS := $(patsubst tests/unit/%.c,$(B)/obj/tests/unit/%.o,$(filter-out $(UNIT_SRC),$(wildcard tests/unit/*.c)))
 
-.PHONY: all check unit cli demo deps install uninstall clean man bench guest
+.PHONY: all check unit cli demo deps install uninstall clean man bench guest fuzz lint sanitized-tests
 all: $(PROGRAMS) $(MANPAGES)
 
 $(B)/obj/%.o: %.c
@@ -150,6 +164,42 @@ $(B)/man/%: docs/man/%.scd
 
 man: $(MANPAGES)
 
+# Each fuzz target with a main() that replays files: the seed corpus and every crash
+# found so far (tests/fuzz/corpus/NAME/) are regression tests.
+$(B)/tests/fuzz-replay-%: tests/fuzz/fuzz_%.c tests/fuzz/driver.c $(FUZZ_LIBS)
+	$(call msg,LD,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) -Itests/fuzz -DFUZZ_CORPUS='"$(CURDIR)/tests/fuzz/corpus/$*"' -o $@ $^ $(LDLIBS_PIN)
+
+# libFuzzer (clang): every target for FUZZ_SECONDS, starting from the corpus; new
+# inputs go to build/fuzz/corpus-NAME, crashes to build/fuzz/ (copy them into
+# tests/fuzz/corpus/NAME/ to make them regression tests).
+FUZZ_SECONDS ?= 10
+FZ         := $(B)/fuzz
+FUZZ_CFLAGS = $(filter-out $(WARN) -Werror,$(ALL_CFLAGS)) -g -O1 -fsanitize=fuzzer-no-link,address,undefined
+FUZZ_SRC   := $(PIN_SRC) hugepages/hp.c $(LAUNCH_SRC) $(BENCH_SRC) reflector/pkt.c reflector/vhostopt.c
+FUZZ_OBJ   := $(FUZZ_SRC:%.c=$(FZ)/obj/%.o)
+
+.SECONDARY: $(FUZZ_OBJ)
+$(FZ)/obj/%.o: %.c
+	$(call msg,FUZZCC,$<)
+	@mkdir -p $(@D)
+	$(Q)clang $(FUZZ_CFLAGS) -c -o $@ $<
+
+$(FZ)/fuzz-%: tests/fuzz/fuzz_%.c $(FUZZ_OBJ)
+	$(call msg,FUZZLD,$@)
+	@mkdir -p $(@D)
+	$(Q)clang $(FUZZ_CFLAGS) -fsanitize=fuzzer -Itests/fuzz -o $@ $^ $(LDLIBS_PIN)
+
+fuzz: deps $(FUZZ_NAMES:%=$(FZ)/fuzz-%)
+	$(Q)for t in $(FUZZ_NAMES); do \
+		mkdir -p $(FZ)/corpus-$$t; \
+		echo "fuzz: $$t for $(FUZZ_SECONDS) s"; \
+		(cd $(FZ) && ./fuzz-$$t -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 \
+			-artifact_prefix=$(CURDIR)/$(FZ)/crash-$$t- corpus-$$t $(CURDIR)/tests/fuzz/corpus/$$t 2>$$t.log) || \
+			{ tail -20 $(FZ)/$$t.log; echo "fuzz: $$t found a crash: $(FZ)/crash-$$t-*"; exit 1; }; \
+	done; echo "fuzz: no crash in $(words $(FUZZ_NAMES)) targets"
+
 # --- the benchmark's guest image ---------------------------------------------
 # From Debian packages and our two DPDK programs (bench/mkguest, docs/benchmark.md);
 # rebuilt when an input changes, byte for byte the same from the same inputs.
@@ -181,9 +231,15 @@ deps:
 	fi
 
 # --- tests -------------------------------------------------------------------
+# Every test: unit tests and the fuzz corpora, also built with ASan and UBSan
+# (build/san); static analysis; the CLI tests against the real programs.
 check: deps
-	$(Q)$(MAKE) --no-print-directory all $(UNIT_BIN) $(B)/tests/vpeer guest
-	$(Q)tests/run $(UNIT_BIN) tests/cli/*.bats
+	$(Q)$(MAKE) --no-print-directory all $(UNIT_BIN) $(FUZZ_REPLAY) $(B)/tests/vpeer guest
+	$(Q)$(MAKE) --no-print-directory SANITIZE=1 sanitized-tests
+	$(Q)tests/run $(UNIT_BIN) $(FUZZ_REPLAY) $(subst $(B)/,build/san/,$(UNIT_BIN) $(FUZZ_REPLAY)) tests/lint \
+		tests/cli/*.bats
+
+sanitized-tests: $(UNIT_BIN) $(FUZZ_REPLAY)
 
 unit: $(UNIT_BIN)
 	$(Q)tests/run $(UNIT_BIN)

@@ -117,7 +117,7 @@ int child_line(struct child *c, int ms, const volatile sig_atomic_t *stop, char 
 		if (c->len > CHILD_LINE_MAX)
 			return -EMSGSIZE;
 		if (c->eof || c->out < 0) {
-			if (c->len) {
+			if (c->len && c->buf) {
 				/* A last line without a newline. */
 				c->buf[c->len] = '\0';
 				c->consumed = c->len;

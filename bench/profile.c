@@ -232,12 +232,12 @@ int profile_load(struct profile *p, const char *path, struct pin_error *err)
 	if ((size_t)snprintf(p->path, sizeof(p->path), "%s", path) >= sizeof(p->path))
 		return pin_fail(err, -EINVAL, 0, "profile path too long");
 	r = ini_load(p->path, profile_key, p, &p->text, err);
+	if (r == 0 && p->has_vm && !profile_is_vm(p))
+		r = pin_fail(err, -EINVAL, 0, "%s: a [vm] section, but mode = host: set mode = vm-gen or vm-reflect, or drop [vm]",
+			     p->path);
 	if (r < 0)
-		return r;
-	if (p->has_vm && !profile_is_vm(p))
-		return pin_fail(err, -EINVAL, 0, "%s: a [vm] section, but mode = host: set mode = vm-gen or vm-reflect, or drop [vm]",
-				p->path);
-	return 0;
+		profile_free(p); /* nothing to free for the caller of a failed load */
+	return r;
 }
 
 void profile_free(struct profile *p)

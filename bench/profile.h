@@ -61,7 +61,8 @@ static inline bool profile_is_vm(const struct profile *p)
 /* "host", "vm-gen", "vm-reflect". */
 const char *profile_mode_name(enum bench_mode m);
 
-/* Read and check a profile.  0, or -ENOENT / -EINVAL with @err ("FILE:LINE: key: why"). */
+/* Read and check a profile.  0 (profile_free it), or -ENOENT / -EINVAL with @err
+ * ("FILE:LINE: key: why") and nothing to free. */
 int profile_load(struct profile *p, const char *path, struct pin_error *err);
 
 /* Make the profile concrete for this host: plan "auto" lcores, vCPU map and

@@ -150,7 +150,7 @@ int hp_parse_size(const char *s, uint64_t *bytes, struct pin_error *err)
 
 int hp_parse_page_size(const char *s, unsigned long *kb, struct pin_error *err)
 {
-	uint64_t k, b;
+	uint64_t k = 0, b = 0;
 	int r = parse_scaled(s, "page size", &k, &b, err);
 
 	if (r < 0)
@@ -766,7 +766,7 @@ int hp_usage_read(struct hp_usage *u)
 	}
 	closedir(d);
 	n = hp_mounts(&m);
-	for (int i = 0; i < n; i++)
+	for (int i = 0; m && i < n; i++)
 		scan_mount(u, &inuse, &m[i]);
 	if (n > 0)
 		free(m);

@@ -76,7 +76,7 @@ char *strv_join_quoted(const struct strv *a)
 
 	for (size_t i = 0; i < a->n; i++)
 		len += strlen(a->v[i]) * 4 + 3;
-	out = p = malloc(len);
+	out = p = calloc(1, len);
 	if (!out)
 		return NULL;
 	for (size_t i = 0; i < a->n; i++) {

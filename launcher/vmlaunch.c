@@ -622,10 +622,8 @@ static int supervise(struct settings *s, struct vm *vm, int sfd)
 				deadline = 0; /* a second signal: do not wait */
 			}
 		}
-		if (waitpid(vm->pid, &status, WNOHANG) == vm->pid) {
-			done = true;
+		if (waitpid(vm->pid, &status, WNOHANG) == vm->pid)
 			break;
-		}
 		if (phase != RUNNING && now_ms() >= deadline) {
 			if (phase == POWERDOWN) {
 				qmp_once(vm->sock, "quit", 2000);
@@ -710,12 +708,15 @@ static int dry_run(struct settings *s, struct layout *l)
 	struct strv argv = { 0 };
 	char base[PATH_MAX], sock[PATH_MAX + 64], emu[4096];
 	char *line;
+	int r;
 
 	if (rundir_base(base, sizeof(base)) < 0)
 		snprintf(base, sizeof(base), "$XDG_RUNTIME_DIR/vmlaunch");
 	snprintf(sock, sizeof(sock), "%s/%s/qmp.sock", base, s->cfg.name);
 	s->cfg.qmp_path = sock;
-	if (qemucmd_build(&s->cfg, &argv) < 0)
+	r = qemucmd_build(&s->cfg, &argv);
+	s->cfg.qmp_path = NULL; /* @sock is ours only until we return */
+	if (r < 0)
 		return cli_fail(EXIT_FAIL, "out of memory");
 	cpuset_format_list(&l->pin.emulator, emu, sizeof(emu));
 	if (s->json) {
@@ -940,6 +941,7 @@ out:
 		fclose(vm.errout);
 	if (!code)
 		code = EXIT_OK;
+	s->cfg.map = NULL; /* @l is ours only until we return */
 	layout_free(&l);
 	return code;
 }

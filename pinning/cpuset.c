@@ -115,6 +115,7 @@ static int parse_uint(const char *str, const char **p, const char *end, const ch
 	unsigned long v = 0;
 	size_t pos = (size_t)(s - str);
 
+	*out = 0;
 	if (!isdigit((unsigned char)at(s, end))) {
 		if (at(s, end) == '\0' || *s == ',')
 			return pin_fail(err, -EINVAL, pos, "empty item at position %zu", pos);

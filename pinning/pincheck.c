@@ -239,6 +239,7 @@ static int find_vm(const struct settings *s, struct vminfo *vi)
 	unsigned *idx;
 	int n, r;
 
+	memset(vi, 0, sizeof(*vi));
 	if (s->pid) {
 		r = vminfo_read((pid_t)s->pid, vi);
 		if (r == -ESRCH)
@@ -323,7 +324,7 @@ static int run_vm(const struct settings *s, const struct topo *t, const struct h
 		pid_t pid = vi.pid;
 		sigaction(SIGINT, &sa, NULL);
 		sigaction(SIGTERM, &sa, NULL);
-		r = vminfo_sample(&vi, s->sample, 100, h->cpu_limit, &stop_sampling);
+		r = vminfo_sample(&vi, s->sample, 100, h ? h->cpu_limit : CPUSET_MAX, &stop_sampling);
 		if (r == -ESRCH && vi.sample_seconds >= 0.05) {
 			report_add(rep, "sample-ended", SEV_WARN, NULL, "QEMU (pid %d) exited %.1f s into the sample: the findings cover that time",
 				   (int)pid, vi.sample_seconds);
@@ -355,6 +356,8 @@ int main(int argc, char **argv)
 	r = parse_args(argc, argv, &s);
 	if (r)
 		return r;
+	if (!s.cmd)
+		return cli_usage_error("no command given (host, plan or vm)");
 	if (s.root && (r = fsroot_set(s.root)) < 0)
 		return cli_fail(EXIT_USAGE, "--root %s: %s", s.root, strerror(-r));
 

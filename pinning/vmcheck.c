@@ -78,7 +78,7 @@ static void pin_hint(const struct vminfo *vi, const struct vmap *map, const char
 		if (!t || which[v] == 0)
 			continue;
 		if (n++ == 4) {
-			off += (size_t)snprintf(buf + off, len - off, "; …");
+			snprintf(buf + off, len - off, "; …");
 			break;
 		}
 		if (map && vmap_has(map, v))
@@ -368,7 +368,7 @@ static int add_data(const struct vminfo *vi, const struct vmap *map, json_t *rep
 		json_object_set_new(o, "vcpu", json_integer(v));
 		if (map && vmap_has(map, v))
 			json_object_set_new(o, "expected_cpu", json_integer(map->cpu[v]));
-		if (t && vi->sample_seconds > 0) {
+		if (vi->sample_seconds > 0) {
 			const uint64_t *row = vi->sample_ns + (size_t)v * vi->sample_ncpus;
 			json_t *share = json_object();
 			uint64_t sum = 0;

@@ -52,7 +52,7 @@ int preflight_parse_eal(int argc, char **argv, struct eal_view *v)
 
 	memset(v, 0, sizeof(*v));
 	v->main_lcore = -1;
-	for (int i = 1; i < argc; i++) {
+	for (int i = 1; i < argc && argv[i]; i++) {
 		const char *a = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
 		const char *eq = strchr(a, '=');
 		char opt[64];

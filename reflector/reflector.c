@@ -41,6 +41,7 @@
 #include "sbuf.h"
 #include "fsutil.h"
 #include "vmap.h"
+#include "vhostopt.h"
 
 #define MAX_QUEUES 64
 #define MAX_PORTS 16
@@ -252,22 +253,19 @@ static int clear_stale_socket(const char *path, struct pin_error *err)
 static int vhost_vdev(const char *spec, unsigned idx, char *vdev, size_t len, char *iface, size_t ilen,
 		      struct pin_error *err)
 {
-	size_t plen = strcspn(spec, ",");
-	const char *opts = spec[plen] ? spec + plen + 1 : "";
-	bool client = false;
-	unsigned long long queues = 0;
+	struct vhostopt o;
 	struct sbuf sb;
+	int r;
 
-	if (plen == 0)
-		return pin_fail(err, -EINVAL, 0, "no socket NAME or PATH");
-	if (memchr(spec, '/', plen)) {
-		if (plen >= ilen)
-			return pin_fail(err, -ENAMETOOLONG, 0, "socket path longer than %zu bytes", ilen - 1);
-		snprintf(iface, ilen, "%.*s", (int)plen, spec);
+	if ((r = vhostopt_parse(spec, &o, err)) < 0)
+		return r;
+	if (o.is_path) {
+		snprintf(iface, ilen, "%s", o.name);
 	} else {
 		/* A private runtime directory: only its owner reaches the sockets. */
 		char dir[256];
 		const char *xdg = getenv("XDG_RUNTIME_DIR");
+		struct stat st;
 		if (geteuid() == 0)
 			snprintf(dir, sizeof(dir), "/run/reflector");
 		else if (xdg && *xdg && strlen(xdg) < 200)
@@ -276,40 +274,19 @@ static int vhost_vdev(const char *spec, unsigned idx, char *vdev, size_t len, ch
 			return pin_fail(err, -ENOENT, 0, "a socket NAME needs root or XDG_RUNTIME_DIR: give a PATH");
 		if (mkdir(dir, 0700) < 0 && errno != EEXIST)
 			return pin_fail(err, -errno, 0, "cannot create %s: %s", dir, strerror(errno));
-		{
-			/* Our own directory, not a link planted there. */
-			struct stat st;
-			if (lstat(dir, &st) < 0 || !S_ISDIR(st.st_mode) || st.st_uid != geteuid())
-				return pin_fail(err, -EPERM, 0, "%s is not a directory of ours: remove it", dir);
-		}
-		if ((size_t)snprintf(iface, ilen, "%s/%.*s.sock", dir, (int)plen, spec) >= ilen)
+		/* Our own directory, not a link planted there. */
+		if (lstat(dir, &st) < 0 || !S_ISDIR(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 022))
+			return pin_fail(err, -EPERM, 0, "%s is not a private directory of ours: remove it", dir);
+		if ((size_t)snprintf(iface, ilen, "%s/%s.sock", dir, o.name) >= ilen)
 			return pin_fail(err, -ENAMETOOLONG, 0, "socket name too long");
 	}
-	while (*opts) {
-		size_t n = strcspn(opts, ",");
-		char opt[32];
-		if (n >= sizeof(opt))
-			return pin_fail(err, -EINVAL, 0, "unknown option '%.*s...' (queues=N, client)", 16, opts);
-		memcpy(opt, opts, n);
-		opt[n] = '\0';
-		if (!strcmp(opt, "client"))
-			client = true;
-		else if (!strncmp(opt, "queues=", 7) && num_parse_uint(opt + 7, 1, MAX_QUEUES, &queues) == 0)
-			;
-		else
-			return pin_fail(err, -EINVAL, 0, "bad option '%s' (queues=1-%d, client)", opt, MAX_QUEUES);
-		opts += n + (opts[n] == ',');
-	}
-	if (!client) {
-		int r = clear_stale_socket(iface, err);
-		if (r < 0)
-			return r;
-	}
+	if (!o.client && (r = clear_stale_socket(iface, err)) < 0)
+		return r;
 	sbuf_init(&sb, vdev, len);
 	sbuf_addf(&sb, "net_vhost%u,iface=%s", idx, iface);
-	if (queues)
-		sbuf_addf(&sb, ",queues=%llu", queues);
-	if (client)
+	if (o.queues)
+		sbuf_addf(&sb, ",queues=%u", o.queues);
+	if (o.client)
 		sbuf_addf(&sb, ",client=1");
 	if (sbuf_status(&sb) < 0)
 		return pin_fail(err, -ENAMETOOLONG, 0, "socket path too long");
@@ -775,6 +752,8 @@ int main(int argc, char **argv)
 		unsigned wl[RTE_MAX_LCORE], nw = 0;
 		RTE_LCORE_FOREACH_WORKER(lcore)
 			wl[nw++] = lcore;
+		if (nw == 0) /* checked above: nworkers */
+			goto out;
 		for (unsigned i = 0; i < nports; i++) {
 			for (uint16_t q = 0; q < ports[i].nq; q++, j++) {
 				struct worker *w = &workers[wl[j % nw]];

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# shellcheck disable=SC2154 # bats' run sets output, stderr and lines
 # pincheck host: fixture hosts through --root, and this very host.
 load helper
 

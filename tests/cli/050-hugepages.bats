@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# shellcheck disable=SC2154,SC2016 # bats' run sets output, stderr, lines; awk programs are in single quotes
 # hugepages on the real kernel (root) and its usage errors.  Every test puts the
 # pools and mounts back as it found them.
 load helper
@@ -149,7 +150,8 @@ total_2m() { cat /sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages; }
 @test "mount: a long path is mounted where asked or refused, never cut; a directory with files is refused; absurd sizes" {
 	need_root
 	# A path of 300 bytes: mounted exactly there (before, cut at 255 and mounted elsewhere).
-	local long=$BATS_TEST_TMPDIR/$(printf 'd%.0s' {1..120})/$(printf 'e%.0s' {1..120})
+	local long
+	long=$BATS_TEST_TMPDIR/$(printf 'd%.0s' {1..120})/$(printf 'e%.0s' {1..120})
 	mkdir -p "$long"
 	run -0 hugepages mount "$long" --page-size 2M
 	assert_equal "$(awk -v d="$long" '$2 == d && $3 == "hugetlbfs"' /proc/mounts | wc -l)" 1

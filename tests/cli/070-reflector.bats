@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# shellcheck disable=SC2154 # bats' run sets output, stderr and lines
 # The reflector on net_vhost with a DPDK net_virtio_user peer (tests/peer/vpeer):
 # frames come back rewritten exactly as the mode says, counters agree on both
 # sides, a peer that reconnects gets traffic again, SIGTERM ends cleanly; the

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# shellcheck disable=SC2154 # bats' run sets output, stderr and lines
 # trafficgen through the reflector on net_vhost: a fixed low rate loses nothing,
 # latency fields are ordered, NDR finds a known limit (a reflector policed at
 # 1 Mpps), output formats, bad options.
@@ -150,7 +151,7 @@ tgen() {
 	wait "$pid"
 	local o
 	o=$(grep '^{"type":"trial"' "$log")
-	echo "$(jq -c '{tx_packets, skipped_slots, loss_packets, sender_limited}' <<<"$o")" >&2
+	jq -c '{tx_packets, skipped_slots, loss_packets, sender_limited}' <<<"$o" >&2
 	assert_equal "$(jq '.skipped_slots > 100000' <<<"$o")" true
 	assert_equal "$(jq '.loss_packets' <<<"$o")" 0
 	assert_equal "$(jq '.sender_limited' <<<"$o")" true

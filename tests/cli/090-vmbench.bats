@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# shellcheck disable=SC2154 # bats' run sets output, stderr and lines
 # vmbench: a short loopback run produces every results file; compare; bad profiles.
 load helper
 
@@ -147,7 +148,7 @@ teardown() {
 	# An unknown key's message is whole, however long the path.
 	run -2 --separate-stderr vmbench run "$FIX/bench/unknown-key.conf" --out "$OUT/z"
 	[[ $stderr == *"tolerance, hugepages)" ]]
-	local k v
+	local k kv
 	for kv in "rate = nan" "rate = inf" "rate = 1e308Gbps" "rate = 0pps" "duration = inf" "duration = nan" \
 		"warmup = -1" "police = nan" "police = 1e308Mpps" "trials = 1e3" "hugepages = 18446744073709551615"; do
 		k=${kv%% =*}

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# shellcheck disable=SC2154 # bats' run sets output, stderr and lines
 # The experiment with a guest: vmbench's VM modes end to end (a real TCG guest
 # pinned by map, DPDK inside it over vhost-user, results from its serial port),
 # and what happens when the guest or the layout is wrong.
@@ -22,10 +23,10 @@ assert_nothing_left() {
 	run pgrep -f "$OUT"
 	assert_failure
 	local p
-	for p in $(cat "$BATS_TEST_TMPDIR/pids" 2>/dev/null); do
+	while read -r p; do
 		run pgrep -f "/tmp/vmbench-$p\."
 		assert_failure
-	done
+	done < <(cat "$BATS_TEST_TMPDIR/pids" 2>/dev/null)
 	run ls -d "$OUT"/*.tmp-*
 	assert_failure
 }

@@ -1,3 +1,5 @@
+# shellcheck shell=bash
+# shellcheck disable=SC2034,SC2154 # FIX and HOST_2017 are for the tests; bats' run sets output
 # Common setup for the CLI tests: the built programs on PATH, bats-assert, fixtures,
 bats_require_minimum_version 1.5.0
 # and a real QEMU (TCG, paused) that every test stops again.
@@ -62,9 +64,9 @@ save_hugepages() {
 
 restore_hugepages() {
 	local m e
-	for m in $(awk '$3 == "hugetlbfs" { print $2 }' /proc/mounts | sort); do
-		grep -qxF "$m" <<<"$SAVED_MOUNTS" || umount "$m"
-	done
+	while read -r m; do
+		if [ -n "$m" ] && ! grep -qxF "$m" <<<"$SAVED_MOUNTS"; then umount "$m"; fi
+	done < <(awk '$3 == "hugetlbfs" { print $2 }' /proc/mounts | sort)
 	for e in "${SAVED_POOLS[@]}"; do
 		echo "${e#*=}" > "${e%%=*}"
 	done
@@ -93,7 +95,8 @@ cleanup_vms() {
 # The DPDK runtime directory our programs use: whether it is there before a test, so
 # that the test can check it left none behind only when it was not.
 dpdk_dir_before() {
-	DPDK_DIR_WAS_THERE=$([ -e /var/run/dpdk/rte ] && echo 1 || true)
+	DPDK_DIR_WAS_THERE=
+	if [ -e /var/run/dpdk/rte ]; then DPDK_DIR_WAS_THERE=1; fi
 }
 
 assert_dpdk_dir_as_before() {
@@ -136,6 +139,6 @@ wait_gone() {
 # Wait (bounded) until file $1 has a line containing $2.
 wait_for_line() {
 	local i
-	for i in $(seq 600); do grep -qF -- "$2" "$1" 2>/dev/null && return 0; sleep 0.05; done
+	for _ in $(seq 600); do grep -qF -- "$2" "$1" 2>/dev/null && return 0; sleep 0.05; done
 	return 1
 }

@@ -1,0 +1,25 @@
+/* Every number a user types: counts, seconds, rates, sizes. */
+#include "fuzz.h"
+#include "hp.h"
+#include "numparse.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	char *s = fuzz_string(data, size);
+	unsigned long long u;
+	double d, pps, bps;
+	uint64_t bytes;
+	unsigned long kb;
+
+	if (!s)
+		return 0;
+	num_parse_uint(s, 1, 1000, &u);
+	num_parse_double(s, 0, 100, &d);
+	num_parse_seconds(s, false, 3600, &d);
+	num_parse_rate(s, &pps, &bps);
+	num_parse_pps(s, &pps);
+	hp_parse_size(s, &bytes, NULL);
+	hp_parse_page_size(s, &kb, NULL);
+	free(s);
+	return 0;
+}
