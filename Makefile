@@ -218,7 +218,8 @@ $(GUEST): bench/mkguest templates/guest/init $(B)/bin/trafficgen $(B)/bin/reflec
 DEB_PACKAGES := build-essential pkg-config git libhwloc-dev hwloc libnuma-dev libjansson-dev \
                 libinih-dev libcmocka-dev bats bats-assert bats-support scdoc util-linux procps jq \
                 qemu-system-x86 dpdk dpdk-dev libdpdk-dev gnuplot-nox file \
-                linux-image-cloud-amd64 busybox-static cpio
+                linux-image-cloud-amd64 busybox-static cpio \
+                clang clang-tools libclang-rt-dev cppcheck shellcheck
 
 deps:
 	$(Q)missing=$$(dpkg-query -W -f='$${db:Status-Abbrev} $${Package}\n' $(DEB_PACKAGES) 2>/dev/null | \
