@@ -341,6 +341,9 @@ static int worker_main(void *arg)
 		uint16_t n;
 
 		if (do_tx && !sending && !res->tx_done) {
+			/* Frames the ring never took by the end: slots not sent, like skipped ones. */
+			for (unsigned i = 0; i < pending; i++)
+				res->skipped += measured[i];
 			if (pending)
 				rte_pktmbuf_free_bulk(tx, pending);
 			pending = 0;
@@ -364,9 +367,12 @@ static int worker_main(void *arg)
 			 * policer rightly drops.  Skip the missed slots and count them: the achieved
 			 * rate shows the shortfall, and the trial is marked sender-limited. */
 			uint64_t missed = (uint64_t)(((double)now - next_tx) / cycles_per_pkt);
+			/* Only the slots inside the measured window count: tx + skipped is then
+			 * every slot of the window, within a burst. */
+			double from = next_tx > (double)measure ? next_tx : (double)measure;
+			if ((double)now > from)
+				res->skipped += (uint64_t)(((double)now - from) / cycles_per_pkt);
 			next_tx += (double)missed * cycles_per_pkt;
-			if (now >= measure)
-				res->skipped += missed;
 		}
 		if (sending && (cycles_per_pkt == 0 || (double)now >= next_tx)) {
 			unsigned want = burst - pending;
