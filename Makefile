@@ -81,7 +81,7 @@ UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 UNIT_HELPERS := $(patsubst tests/unit/%.c,$(B)/obj/tests/unit/%.o,$(filter-out $(UNIT_SRC),$(wildcard tests/unit/*.c)))
 
-.PHONY: all check unit cli demo deps install uninstall clean man bench guest fuzz lint sanitized-tests
+.PHONY: all check unit cli demo deps install uninstall clean man bench guest fuzz lint check-build
 all: $(PROGRAMS) $(MANPAGES)
 
 $(B)/obj/%.o: %.c
@@ -232,21 +232,27 @@ deps:
 	fi
 
 # --- tests -------------------------------------------------------------------
-# Every test: unit tests and the fuzz corpora, also built with ASan and UBSan
-# (build/san); static analysis; the CLI tests against the real programs.
+# Every test, twice: against the normal build (build/) and against one with ASan and
+# UBSan (build/san/, leaks reported); static analysis once.  make check SANITIZE=1
+# runs the sanitized set only.
+check_set = --env=PINLAB_BUILD=$(CURDIR)/$(1) --env=PINLAB_SANITIZE=$(2) \
+	    $(subst $(B)/,$(1)/,$(UNIT_BIN) $(FUZZ_REPLAY)) tests/cli/*.bats
 check: deps
-	$(Q)$(MAKE) --no-print-directory all $(UNIT_BIN) $(FUZZ_REPLAY) $(B)/tests/vpeer guest
-	$(Q)$(MAKE) --no-print-directory SANITIZE=1 sanitized-tests
-	$(Q)tests/run $(UNIT_BIN) $(FUZZ_REPLAY) $(subst $(B)/,build/san/,$(UNIT_BIN) $(FUZZ_REPLAY)) tests/lint \
-		tests/cli/*.bats
+	$(Q)$(MAKE) --no-print-directory check-build
+ifeq ($(SANITIZE),1)
+	$(Q)tests/run tests/lint $(call check_set,$(B),1)
+else
+	$(Q)$(MAKE) --no-print-directory SANITIZE=1 check-build
+	$(Q)tests/run tests/lint $(call check_set,$(B),) $(call check_set,build/san,1)
+endif
 
-sanitized-tests: $(UNIT_BIN) $(FUZZ_REPLAY)
+check-build: all $(UNIT_BIN) $(FUZZ_REPLAY) $(B)/tests/vpeer guest
 
 unit: $(UNIT_BIN)
 	$(Q)tests/run $(UNIT_BIN)
 
 cli: all $(B)/tests/vpeer guest
-	$(Q)tests/run tests/cli/*.bats
+	$(Q)PINLAB_BUILD=$(CURDIR)/$(B) tests/run tests/cli/*.bats
 
 demo: deps
 	$(Q)$(MAKE) --no-print-directory all guest

@@ -534,9 +534,9 @@ static void vm_teardown(struct vmrun *v)
 	if (v->vml_up) {
 		/* vmlaunch powers the guest down, waits --grace, quits, kills; then exits. */
 		child_stop(&v->vml, SIGTERM, 15000);
-		child_free(&v->vml);
 		v->vml_up = false;
 	}
+	child_free(&v->vml); /* also when it ended on its own */
 	if (qemu > 0 && kill(qemu, 0) == 0) {
 		long long end = now_ms() + 5000;
 		kill(qemu, SIGKILL);
@@ -551,10 +551,10 @@ static void vm_teardown(struct vmrun *v)
 			while (child_line(&v->host, 0, NULL, &line) == 1)
 				tg_line(v, line);
 			child_stop(&v->host, SIGTERM, 5000);
-			child_free(&v->host);
 		}
 		v->host_up = false;
 	}
+	child_free(&v->host);
 }
 
 /* The residency the 2017 note asked about: each vCPU's share of run time on its own CPU. */

@@ -21,11 +21,17 @@ static unsigned search_dirs(const char *kind, char dirs[3][PATH_MAX])
 		snprintf(dirs[n++], PATH_MAX, "%s/%s", env, kind);
 	len = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
 	if (len > 0) {
-		/* build/bin/PROG -> the source tree's templates */
+		/* build/bin/PROG (or build/san/bin/PROG) -> the source tree's templates: the
+		 * nearest directory above the binary that has them. */
 		exe[len] = '\0';
-		for (int up = 0; up < 3 && (slash = strrchr(exe, '/')); up++)
+		for (int up = 0; up < 4 && (slash = strrchr(exe, '/')); up++) {
 			*slash = '\0';
-		snprintf(dirs[n++], PATH_MAX, "%s/templates/%s", exe, kind);
+			if (up >= 1 && (size_t)snprintf(dirs[n], PATH_MAX, "%s/templates/%s", exe, kind) < PATH_MAX &&
+			    access(dirs[n], F_OK) == 0) {
+				n++;
+				break;
+			}
+		}
 	}
 	snprintf(dirs[n++], PATH_MAX, "%s/templates/%s", DATADIR, kind);
 	return n;
@@ -57,19 +63,19 @@ int tmpl_find(const char *kind, const char *name, char *path, size_t len, struct
 	for (unsigned i = 0; i < n; i++)
 		if ((size_t)snprintf(path, len, "%s/%s.conf", dirs[i], name) < len && access(path, R_OK) == 0)
 			return 0;
-	/* Not found: name the ones there are, from the first directory that has any. */
+	/* Not found: name the ones there are (sorted), from the first directory that has any. */
 	sbuf_init(&sb, names, sizeof(names));
 	for (unsigned i = 0; i < n && !sb.len; i++) {
-		DIR *d = opendir(dirs[i]);
-		struct dirent *de;
-		if (!d)
-			continue;
-		while ((de = readdir(d))) {
-			size_t l = strlen(de->d_name);
-			if (l > 5 && !strcmp(de->d_name + l - 5, ".conf"))
-				sbuf_addf(&sb, "%s%.*s", sb.len ? ", " : "", (int)(l - 5), de->d_name);
+		struct dirent **list;
+		int k = scandir(dirs[i], &list, NULL, alphasort);
+		for (int j = 0; j < k; j++) {
+			size_t l = strlen(list[j]->d_name);
+			if (l > 5 && !strcmp(list[j]->d_name + l - 5, ".conf"))
+				sbuf_addf(&sb, "%s%.*s", sb.len ? ", " : "", (int)(l - 5), list[j]->d_name);
+			free(list[j]);
 		}
-		closedir(d);
+		if (k >= 0)
+			free(list);
 	}
 	return pin_fail(err, -ENOENT, 0, "no %s profile '%s' (there are: %s; or give a file)", kind, name,
 			sb.len ? names : "none");

@@ -58,9 +58,9 @@ total_2m() { cat /sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages; }
 	need_root
 	local before
 	before=$(total_2m)
-	run -1 --separate-stderr setpriv --reuid=65534 --regid=65534 --clear-groups "$TOP/build/bin/hugepages" reserve 64M
+	run -1 --separate-stderr setpriv --reuid=65534 --regid=65534 --clear-groups "$BUILD/bin/hugepages" reserve 64M
 	assert_equal "$stderr" "hugepages: changing hugepages needs root: run it with sudo (or --dry-run to see the changes)"
-	run -0 setpriv --reuid=65534 --regid=65534 --clear-groups "$TOP/build/bin/hugepages" reserve 64M --page-size 2M --dry-run
+	run -0 setpriv --reuid=65534 --regid=65534 --clear-groups "$BUILD/bin/hugepages" reserve 64M --page-size 2M --dry-run
 	assert_line --regexp '^would write [0-9]+ > /sys/'
 	assert_equal "$(total_2m)" "$before"
 }

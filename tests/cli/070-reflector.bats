@@ -6,7 +6,7 @@
 # preflight and bad options fail clearly.
 load helper
 
-VPEER=$TOP/build/tests/vpeer
+VPEER=$BUILD/tests/vpeer
 
 # Frames as hex.  A: IPv4/UDP 198.18.0.1:1024 -> 198.19.0.2:9, 64 bytes.
 MAC_B=020000000bbb MAC_A=020000000aaa

@@ -13,12 +13,12 @@ setup() {
 }
 
 @test "two builds from the same packages give the same initrd.img, byte for byte" {
-	SOURCE_DATE_EPOCH=1700000000 run -0 "$TOP/bench/mkguest" "$BATS_TEST_TMPDIR/a" "$TOP/build/bin"
-	SOURCE_DATE_EPOCH=1700000000 run -0 "$TOP/bench/mkguest" "$BATS_TEST_TMPDIR/b" "$TOP/build/bin"
+	SOURCE_DATE_EPOCH=1700000000 run -0 "$TOP/bench/mkguest" "$BATS_TEST_TMPDIR/a" "$BUILD/bin"
+	SOURCE_DATE_EPOCH=1700000000 run -0 "$TOP/bench/mkguest" "$BATS_TEST_TMPDIR/b" "$BUILD/bin"
 	cmp "$BATS_TEST_TMPDIR/a/initrd.img" "$BATS_TEST_TMPDIR/b/initrd.img"
 	cmp "$BATS_TEST_TMPDIR/a/manifest.json" "$BATS_TEST_TMPDIR/b/manifest.json"
 	# Another time is another archive: the epoch is really what the mtimes are.
-	SOURCE_DATE_EPOCH=1700000001 run -0 "$TOP/bench/mkguest" "$BATS_TEST_TMPDIR/c" "$TOP/build/bin"
+	SOURCE_DATE_EPOCH=1700000001 run -0 "$TOP/bench/mkguest" "$BATS_TEST_TMPDIR/c" "$BUILD/bin"
 	run cmp -s "$BATS_TEST_TMPDIR/a/initrd.img" "$BATS_TEST_TMPDIR/c/initrd.img"
 	assert_failure
 	# Nothing left of the build but the three outputs.
@@ -28,7 +28,7 @@ setup() {
 
 @test "the manifest names every input: package, version and sha256 of each file; our binaries with theirs" {
 	local d=$BATS_TEST_TMPDIR/m
-	run -0 "$TOP/bench/mkguest" "$d" "$TOP/build/bin"
+	run -0 "$TOP/bench/mkguest" "$d" "$BUILD/bin"
 	local m=$d/manifest.json
 	# Every file of the archive is in the manifest, and nothing else is.
 	mkdir "$d/x"
@@ -43,7 +43,7 @@ setup() {
 		"$(dpkg-query -W -f='${Version}' busybox-static)"
 	assert_equal "$(jq -r '.packages[] | select(.package | startswith("librte-net-virtio")) | .files | length' "$m")" 1
 	assert_equal "$(jq -r '.project[] | select(.path == "/usr/bin/trafficgen") | .sha256' "$m")" \
-		"$(sha256sum <"$TOP/build/bin/trafficgen" | cut -d' ' -f1)"
+		"$(sha256sum <"$BUILD/bin/trafficgen" | cut -d' ' -f1)"
 	assert_equal "$(jq -r '.outputs["initrd.img"].sha256' "$m")" "$(sha256sum <"$d/initrd.img" | cut -d' ' -f1)"
 	assert_equal "$(jq -r '.kernel' "$m")" "$(jq -r '.packages[] | select(.package | startswith("linux-image")) | .package' "$m" | sed 's/^linux-image-//')"
 	# Debian's symlink chains are kept: one library, one file.
@@ -52,8 +52,8 @@ setup() {
 }
 
 @test "make guest does nothing when nothing changed; mkguest's errors name the fix" {
-	run -0 make -C "$TOP" guest
-	run -0 make -C "$TOP" -q build/guest/initrd.img
+	run -0 make -C "$TOP" SANITIZE="${PINLAB_SANITIZE:-}" guest
+	run -0 make -C "$TOP" SANITIZE="${PINLAB_SANITIZE:-}" -q "${BUILD#"$TOP"/}/guest/initrd.img"
 	run -1 --separate-stderr "$TOP/bench/mkguest" "$BATS_TEST_TMPDIR/n" "$BATS_TEST_TMPDIR/nobin"
 	assert_equal "$stderr" "mkguest: $BATS_TEST_TMPDIR/nobin/trafficgen is missing: run 'make' first"
 	[ ! -e "$BATS_TEST_TMPDIR/n/initrd.img" ]

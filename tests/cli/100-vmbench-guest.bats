@@ -8,7 +8,7 @@ load helper
 setup() {
 	need_root
 	need_qemu
-	[ -s "$TOP/build/guest/initrd.img" ] || skip "no guest image: run 'make guest' (make check builds it)"
+	[ -s "$BUILD/guest/initrd.img" ] || skip "no guest image: run 'make guest' (make check builds it)"
 	save_hugepages
 	OUT=$BATS_TEST_TMPDIR/out
 }
@@ -47,7 +47,7 @@ fake_guest() {
 	printf '#!/bin/busybox sh\n/bin/busybox mount -t devtmpfs dev /dev\n%s\n' "$1" >"$d/root/init"
 	chmod 0755 "$d/root/init"
 	(cd "$d/root" && find . | cpio --quiet -o -H newc -R 0:0) | gzip -n >"$d/initrd.img"
-	ln -sf "$TOP/build/guest/vmlinuz" "$d/vmlinuz"
+	ln -sf "$BUILD/guest/vmlinuz" "$d/vmlinuz"
 	echo '{"kernel": "test"}' >"$d/manifest.json"
 	echo "$d"
 }

@@ -8,7 +8,9 @@ load /usr/lib/bats/bats-assert/load.bash
 
 TOP=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
 FIX=$TOP/tests/fixtures
-PATH=$TOP/build/bin:$PATH
+# The build under test: build/, or build/san/ for make check SANITIZE=1.
+BUILD=${PINLAB_BUILD:-$TOP/build}
+PATH=$BUILD/bin:$PATH
 HOST_2017="pack:1 core:4 pu:2(indexes=0,4,1,5,2,6,3,7)"
 
 # Skip (with the reason) when QEMU is missing; CI installs it, so CI skips nothing.
