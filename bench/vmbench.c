@@ -36,6 +36,7 @@
 #include "guestport.h"
 #include "hostfacts.h"
 #include "hp.h"
+#include "numparse.h"
 #include "plan.h"
 #include "profile.h"
 #include "report.h"
@@ -864,10 +865,9 @@ static json_t *judge_layout(const struct profile *p)
 	/* Host lcores: every program's workers (the first lcore of a list is its main). */
 	cpuset_zero(&host);
 	for (int i = 0; i < 2; i++) {
-		if (!lists[i] || cpuset_parse_list(&s, lists[i], 0, NULL) < 0)
-			continue;
-		for (const char *c = strchr(lists[i], ','); c; c = strchr(c + 1, ','))
-			cpuset_set(&host, (unsigned)atoi(c + 1));
+		const char *workers = lists[i] ? strchr(lists[i], ',') : NULL;
+		if (workers && cpuset_parse_list(&s, workers + 1, 0, NULL) == 0)
+			cpuset_or(&host, &host, &s);
 	}
 	if (t && rep && hostfacts_read(&h) == 0) {
 		bool vm = profile_is_vm(p) && vmap_parse(&map, p->vcpu_map, 0, NULL) == 0;
@@ -999,7 +999,12 @@ static int run_profile(const char *profile_arg, const char *out_arg)
 			profile_mode_name(run.p.mode), "mode_text", mode_text[run.p.mode], "search", run.p.search, "rate",
 			run.p.rate, "tolerance_pct", run.p.tolerance_pct, "notes", layout_notes(&run.p, plan), "configurations");
 	if (!strncmp(run.p.search, "pdr", 3))
-		json_object_set_new(all, "loss_threshold_pct", json_real(run.p.search[3] == '=' ? atof(run.p.search + 4) : 0.1));
+	{
+		double pct = 0.1;
+		if (run.p.search[3] == '=')
+			num_parse_double(run.p.search + 4, 0, 100, &pct); /* checked when the profile was read */
+		json_object_set_new(all, "loss_threshold_pct", json_real(pct));
+	}
 	else
 		json_object_set_new(all, "loss_threshold_pct", json_real(0));
 	configs = json_object_get(all, "configurations");

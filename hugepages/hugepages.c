@@ -20,6 +20,7 @@
 
 #include "cli.h"
 #include "exitcodes.h"
+#include "numparse.h"
 #include "fsroot.h"
 #include "hp.h"
 
@@ -140,8 +141,7 @@ static int parse_args(int argc, char **argv, struct settings *s)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct pin_error err;
-	char *end;
-	long v;
+	unsigned long long u;
 	int c;
 
 	while ((c = getopt_long(argc, argv, "p:n:u:g:m:jr:hV", longopts, NULL)) != -1) {
@@ -151,51 +151,44 @@ static int parse_args(int argc, char **argv, struct settings *s)
 				return cli_usage_error("%s", err.msg);
 			break;
 		case 'n':
-			errno = 0;
-			v = strtol(optarg, &end, 10);
-			if (errno || *end || end == optarg || v < 0 || v > 4095)
-				return cli_usage_error("invalid NUMA node '%s'", optarg);
-			s->node = (int)v;
+			if (num_parse_uint(optarg, 0, 4095, &u) < 0)
+				return cli_usage_error("invalid NUMA node '%s' (0-4095)", optarg);
+			s->node = (int)u;
 			break;
 		case OPT_SPREAD: s->spread = true; break;
 		case OPT_PAGES:
-			errno = 0;
-			s->pages = strtoll(optarg, &end, 10);
-			if (errno || *end || end == optarg || s->pages <= 0 || s->pages > (1LL << 40))
+			if (num_parse_uint(optarg, 1, 1ULL << 40, &u) < 0)
 				return cli_usage_error("invalid --pages '%s' (a number of pages, more than 0)", optarg);
+			s->pages = (long long)u;
 			break;
 		case OPT_STALE: s->stale = true; break;
 		case 'u': {
 			struct passwd *pw = getpwnam(optarg);
-			errno = 0;
-			v = strtol(optarg, &end, 10);
 			if (pw)
 				s->uid = pw->pw_uid;
-			else if (!errno && !*end && end != optarg && v >= 0)
-				s->uid = (uid_t)v;
+			else if (num_parse_uint(optarg, 0, UINT32_MAX - 1, &u) == 0)
+				s->uid = (uid_t)u;
 			else
 				return cli_usage_error("no such user '%s'", optarg);
 			break;
 		}
 		case 'g': {
 			struct group *gr = getgrnam(optarg);
-			errno = 0;
-			v = strtol(optarg, &end, 10);
 			if (gr)
 				s->gid = gr->gr_gid;
-			else if (!errno && !*end && end != optarg && v >= 0)
-				s->gid = (gid_t)v;
+			else if (num_parse_uint(optarg, 0, UINT32_MAX - 1, &u) == 0)
+				s->gid = (gid_t)u;
 			else
 				return cli_usage_error("no such group '%s'", optarg);
 			break;
 		}
-		case 'm':
-			errno = 0;
-			v = strtol(optarg, &end, 8);
-			if (errno || *end || end == optarg || v <= 0 || v > 07777)
+		case 'm': {
+			unsigned m;
+			if (num_parse_mode(optarg, 07777, &m) < 0)
 				return cli_usage_error("invalid mode '%s' (octal, such as 0770)", optarg);
-			s->mode = (mode_t)v;
+			s->mode = (mode_t)m;
 			break;
+		}
 		case OPT_DRY_RUN: s->dry_run = true; break;
 		case 'j': s->json = true; break;
 		case 'r': s->root = optarg; break;

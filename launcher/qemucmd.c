@@ -8,6 +8,7 @@
 
 #include "hp.h"
 #include "inifile.h"
+#include "numparse.h"
 #include "qemucmd.h"
 #include "templates.h"
 
@@ -98,10 +99,9 @@ int qemucmd_parse_vhost(const char *spec, struct vhost_user *v, struct pin_error
 		return 0;
 	snprintf(buf, sizeof(buf), "%s", spec + plen + 1);
 	for (opt = strtok_r(buf, ",", &save); opt; opt = strtok_r(NULL, ",", &save)) {
-		char *end;
 		if (strncmp(opt, "queues=", 7) == 0) {
-			unsigned long q = strtoul(opt + 7, &end, 10);
-			if (*end || end == opt + 7 || q == 0 || q > 64)
+			unsigned long long q;
+			if (num_parse_uint(opt + 7, 1, 64, &q) < 0)
 				return pin_fail(err, -EINVAL, 0, "--vhost-user '%s': queues must be 1-64", spec);
 			v->queues = (unsigned)q;
 		} else if (strncmp(opt, "mac=", 4) == 0) {
@@ -112,8 +112,8 @@ int qemucmd_parse_vhost(const char *spec, struct vhost_user *v, struct pin_error
 		} else if (strcmp(opt, "server") == 0) {
 			v->server = true;
 		} else if (strncmp(opt, "reconnect=", 10) == 0) {
-			unsigned long r = strtoul(opt + 10, &end, 10);
-			if (*end || end == opt + 10 || opt[10] == '-' || r == 0 || r > 3600)
+			unsigned long long r;
+			if (num_parse_uint(opt + 10, 1, 3600, &r) < 0)
 				return pin_fail(err, -EINVAL, 0, "--vhost-user '%s': reconnect must be 1-3600 seconds", spec);
 			v->reconnect = (unsigned)r;
 		} else {

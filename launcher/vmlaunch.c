@@ -28,6 +28,7 @@
 #include "cpuset.h"
 #include "cli.h"
 #include "exitcodes.h"
+#include "numparse.h"
 #include "hostfacts.h"
 #include "hp.h"
 #include "plan.h"
@@ -149,7 +150,7 @@ static int parse_args(int argc, char **argv, struct settings *s)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct pin_error err;
-	char *end;
+	unsigned long long u;
 	int c;
 
 	s->cmd = "launch";
@@ -205,19 +206,16 @@ static int parse_args(int argc, char **argv, struct settings *s)
 		case OPT_SCHED: s->sched_arg = optarg; break;
 		case OPT_SHARED: s->allow_shared = true; break;
 		case OPT_GRACE:
-			errno = 0;
-			s->grace = strtod(optarg, &end);
-			if (errno || *end || end == optarg || !isfinite(s->grace) || s->grace < 0 || s->grace > 3600)
+			if (num_parse_seconds(optarg, true, 3600, &s->grace) < 0)
 				return cli_usage_error("invalid --grace '%s' (seconds, 0-3600)", optarg);
 			break;
 		case OPT_DAEMON: s->daemonize = true; break;
 		case OPT_DRY: s->dry_run = true; break;
 		case OPT_QMP: s->qmp_arg = optarg; break;
 		case OPT_PID:
-			errno = 0;
-			s->pid = strtol(optarg, &end, 10);
-			if (errno || *end || end == optarg || s->pid <= 0 || s->pid > INT_MAX)
+			if (num_parse_uint(optarg, 1, INT_MAX, &u) < 0)
 				return cli_usage_error("invalid pid '%s'", optarg);
+			s->pid = (long)u;
 			break;
 		case 'j': s->json = true; break;
 		case 'h':
@@ -337,12 +335,10 @@ static int check_layout(struct settings *s, struct layout *l)
 	}
 	l->pin.map = &l->map;
 	if (s->sched_arg) {
-		char *end;
-		long prio;
+		unsigned long long prio;
 		if (strncmp(s->sched_arg, "fifo:", 5) != 0)
 			return cli_fail(EXIT_USAGE, "invalid --vcpu-sched '%s' (fifo:PRIO)", s->sched_arg);
-		prio = strtol(s->sched_arg + 5, &end, 10);
-		if (*end || end == s->sched_arg + 5 || prio < 1 || prio > 99)
+		if (num_parse_uint(s->sched_arg + 5, 1, 99, &prio) < 0)
 			return cli_fail(EXIT_USAGE, "invalid --vcpu-sched '%s': PRIO is 1-99", s->sched_arg);
 		l->pin.fifo_prio = (int)prio;
 	}

@@ -105,3 +105,22 @@ int num_parse_pps(const char *s, double *pps)
 		return -EINVAL;
 	return r;
 }
+
+int num_parse_mode(const char *s, unsigned max, unsigned *out)
+{
+	unsigned v = 0;
+
+	if (!s || !*s)
+		return -EINVAL;
+	for (const char *c = s; *c; c++) {
+		if (*c < '0' || *c > '7')
+			return -EINVAL;
+		v = v * 8 + (unsigned)(*c - '0');
+		if (v > max)
+			return -ERANGE;
+	}
+	if (v == 0)
+		return -ERANGE;
+	*out = v;
+	return 0;
+}

@@ -25,5 +25,8 @@ int num_parse_seconds(const char *s, bool zero_ok, double max, double *out);
  * NUM_MAX_PPS / NUM_MAX_BPS.  0, -EINVAL or -ERANGE. */
 int num_parse_rate(const char *s, double *pps, double *bps);
 
+/* An octal file mode, 1 to @max ("0660", "770").  0, -EINVAL or -ERANGE. */
+int num_parse_mode(const char *s, unsigned max, unsigned *out);
+
 /* A rate in frames per second only: N[k|M|G]pps.  0, -EINVAL or -ERANGE. */
 int num_parse_pps(const char *s, double *pps);

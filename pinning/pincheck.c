@@ -15,6 +15,7 @@
 #include "cpuset.h"
 #include "cli.h"
 #include "exitcodes.h"
+#include "numparse.h"
 #include "fsroot.h"
 #include "hostcheck.h"
 #include "hostfacts.h"
@@ -94,7 +95,7 @@ static int parse_args(int argc, char **argv, struct settings *s)
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
-	char *end;
+	unsigned long long u;
 	int c;
 
 	while ((c = getopt_long(argc, argv, "m:l:p:t:r:jshV", longopts, NULL)) != -1) {
@@ -108,15 +109,12 @@ static int parse_args(int argc, char **argv, struct settings *s)
 		case 'j': s->json = true; break;
 		case 's': s->strict = true; break;
 		case 'p':
-			errno = 0;
-			s->pid = strtol(optarg, &end, 10);
-			if (errno || *end || end == optarg || s->pid <= 0 || s->pid > INT_MAX)
+			if (num_parse_uint(optarg, 1, INT_MAX, &u) < 0)
 				return cli_usage_error("invalid pid '%s'", optarg);
+			s->pid = (long)u;
 			break;
 		case OPT_SAMPLE:
-			errno = 0;
-			s->sample = strtod(optarg, &end);
-			if (errno || *end || end == optarg || !isfinite(s->sample) || s->sample <= 0 || s->sample > 3600)
+			if (num_parse_seconds(optarg, false, 3600, &s->sample) < 0)
 				return cli_usage_error("invalid --sample '%s' (seconds, more than 0 and at most 3600)", optarg);
 			break;
 		case 'h':

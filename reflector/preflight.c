@@ -5,6 +5,7 @@
 
 #include "hostfacts.h"
 #include "hp.h"
+#include "numparse.h"
 #include "plan.h"
 #include "preflight.h"
 #include "report.h"
@@ -33,10 +34,13 @@ static int parse_lcores(const char *s, struct eal_view *v, char *err, size_t len
 	v->nlcores = 0;
 	snprintf(buf, sizeof(buf), "%s", s);
 	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-		char *at = strchr(tok, '@'), *end;
-		unsigned long cpu;
-		if (!at || (strtoul(tok, &end, 10), end != at) || (cpu = strtoul(at + 1, &end, 10), *end) || end == at + 1 ||
-		    cpu >= CPUSET_MAX) {
+		char *at = strchr(tok, '@');
+		unsigned long long lc, cpu;
+		if (at)
+			*at = '\0';
+		if (!at || num_parse_uint(tok, 0, 1023, &lc) < 0 || num_parse_uint(at + 1, 0, CPUSET_MAX - 1, &cpu) < 0) {
+			if (at)
+				*at = '@';
 			snprintf(err, len, "invalid --lcores item '%s' (LCORE@CPU)", tok);
 			return -EINVAL;
 		}
@@ -84,27 +88,38 @@ int preflight_parse_eal(int argc, char **argv, struct eal_view *v)
 			v->nlcores = cpuset_count(&v->lcores);
 			v->lcores_given = true;
 		} else if (!strcmp(opt, "--main-lcore")) {
-			char *end;
-			long m = val ? strtol(val, &end, 10) : -1;
-			if (!val || *end || m < 0) {
+			unsigned long long m;
+			if (!val || num_parse_uint(val, 0, CPUSET_MAX - 1, &m) < 0) {
 				snprintf(v->err, sizeof(v->err), "invalid --main-lcore '%s'", val ? val : "");
 				return -EINVAL;
 			}
 			v->main_lcore = (int)m;
 		} else if (!strcmp(opt, "-m")) {
-			char *end;
-			unsigned long long m = val ? strtoull(val, &end, 10) : 0;
-			if (!val || *end || m == 0) {
+			unsigned long long m;
+			if (!val || num_parse_uint(val, 1, 1ULL << 30, &m) < 0) {
 				snprintf(v->err, sizeof(v->err), "invalid -m '%s' (megabytes)", val ? val : "");
 				return -EINVAL;
 			}
 			v->mem_mb = m;
 		} else if (!strcmp(opt, "--socket-mem")) {
-			char *p = (char *)val, *end;
+			/* Megabytes per socket, comma-separated: "1024,1024". */
+			char buf[256], *tok, *next;
+			unsigned long long m;
+			if (!val || strlen(val) >= sizeof(buf)) {
+				snprintf(v->err, sizeof(v->err), "invalid --socket-mem");
+				return -EINVAL;
+			}
+			snprintf(buf, sizeof(buf), "%s", val);
 			v->mem_mb = 0;
-			while (p && *p) {
-				v->mem_mb += strtoull(p, &end, 10);
-				p = *end == ',' ? end + 1 : NULL;
+			for (tok = buf; tok; tok = next) {
+				next = strchr(tok, ',');
+				if (next)
+					*next++ = '\0';
+				if (num_parse_uint(tok, 0, 1ULL << 30, &m) < 0) {
+					snprintf(v->err, sizeof(v->err), "invalid --socket-mem '%.64s' (megabytes per socket: 1024,1024)", val);
+					return -EINVAL;
+				}
+				v->mem_mb += m;
 			}
 		} else if (!strcmp(opt, "--no-huge")) {
 			v->no_huge = true;

@@ -198,9 +198,8 @@ static int parse_args(int argc, char **argv, struct settings *s)
 				return cli_usage_error("invalid --duration '%s' (seconds, more than 0)", optarg);
 			break;
 		case O_SOCKMODE: {
-			char *end;
-			long mode = strtol(optarg, &end, 8);
-			if (*end || end == optarg || mode <= 0 || mode > 0777)
+			unsigned mode;
+			if (num_parse_mode(optarg, 0777, &mode) < 0)
 				return cli_usage_error("invalid --socket-mode '%s' (octal, such as 0660)", optarg);
 			s->socket_mode = (mode_t)mode;
 			break;

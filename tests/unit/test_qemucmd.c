@@ -114,6 +114,21 @@ static void test_vhost_user(void **state)
 	HAS(s, "-device virtio-net-pci,netdev=net0,mac=02:cd:c6:a0:01:01,mq=on,vectors=6");
 	HAS(s, "-device virtio-net-pci,netdev=net1,mac=52:54:00:00:01:01,mq=on,vectors=4");
 	free(s);
+	/* A client that reconnects when the backend restarts (the benchmark's guests). */
+	base(&c);
+	assert_int_equal(qemucmd_parse_vhost("/tmp/v,queues=2,reconnect=1", &c.vhost[0], NULL), 0);
+	c.nvhost = 1;
+	s = build(&c);
+	HAS(s, "-chardev socket,id=vhu0,path=/tmp/v,reconnect=1 -netdev vhost-user,id=net0,chardev=vhu0,queues=2");
+	free(s);
+	{
+		struct pin_error err;
+		struct vhost_user v;
+		assert_parse_error(qemucmd_parse_vhost("/tmp/v,server,reconnect=1", &v, &err), err, -EINVAL,
+				   "reconnect is for a client");
+		assert_parse_error(qemucmd_parse_vhost("/tmp/v,reconnect=0", &v, &err), err, -EINVAL, "reconnect must be 1-3600");
+		assert_parse_error(qemucmd_parse_vhost("/tmp/v,queues=1e3", &v, &err), err, -EINVAL, "queues must be 1-64");
+	}
 }
 
 static void test_boot_media_console_extra(void **state)
@@ -146,6 +161,26 @@ static void test_boot_media_console_extra(void **state)
 	HAS(s, "-drive file=/var/lib/vm.qcow2,if=virtio");
 	HAS(s, "-chardev socket,id=qmp,path=/run/vmlaunch/vm/qmp.sock,server=on,wait=off");
 	free(s);
+	/* A comma in a user's path is QEMU's ",," (before, ",format=raw" in a disk name or
+	 * ",logappend=on" in a log name were options to QEMU). */
+	base(&c);
+	c.disk = "/tmp/a,format=raw";
+	c.console_log = "/tmp/log,append=on";
+	c.serial[0] = "/tmp/port,x.log";
+	c.nserial = 1;
+	c.hugepage_dir = "/mnt/huge,share=off";
+	s = build(&c);
+	HAS(s, "-drive file=/tmp/a,,format=raw,if=virtio");
+	HAS(s, "-chardev file,id=console,path=/tmp/log,,append=on -serial chardev:console");
+	HAS(s, "-chardev file,id=serial1,path=/tmp/port,,x.log -serial chardev:serial1");
+	HAS(s, "mem-path=/mnt/huge,,share=off,share=on");
+	free(s);
+	{
+		char e[8];
+		assert_int_equal(qemucmd_escape("a,b", e, sizeof(e)), 0);
+		assert_string_equal(e, "a,,b");
+		assert_int_equal(qemucmd_escape(",,,,", e, sizeof(e)), -ENAMETOOLONG);
+	}
 }
 
 static void test_vhost_errors(void **state)

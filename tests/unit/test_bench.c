@@ -1,0 +1,147 @@
+/* The benchmark's pieces without DPDK or a guest: the guest's framed results,
+ * trafficgen's lines into records, the tables and the gnuplot script. */
+#include <errno.h>
+#include <stdlib.h>
+
+#include "guestport.h"
+#include "results.h"
+#include "sweep.h"
+#include "tables.h"
+#include "unit.h"
+
+/* Feed @text in chunks of @chunk bytes; the program lines, joined by '|'. */
+static void feed(struct gport *g, const char *text, size_t chunk, char *out, size_t len)
+{
+	size_t n = strlen(text), o = 0;
+	char *line;
+
+	out[0] = '\0';
+	for (size_t off = 0; off < n; off += chunk) {
+		assert_int_equal(gport_feed(g, text + off, off + chunk > n ? n - off : chunk), 0);
+		while (gport_next(g, &line) == 1)
+			o += (size_t)snprintf(out + o, len - o, "%s%s", o ? "|" : "", line);
+	}
+}
+
+static void test_gport(void **state)
+{
+	struct gport g;
+	char out[256];
+	/* {"type":"ready"}\n is 17 bytes, CRC-32 882f04be (zlib's and busybox's). */
+	const char *good = "firmware noise\nPINLAB-BEGIN role=gen vcpus=2 devices=0000:00:02.0\n{\"type\":\"ready\"}\n"
+			   "PINLAB-END status=0 lines=1 bytes=17 crc32=882f04be\n";
+
+	(void)state;
+	assert_int_equal(gport_crc32(0, "{\"type\":\"ready\"}\n", 17), 0x882f04beu);
+	for (size_t chunk = 1; chunk < 64; chunk += 7) {
+		gport_init(&g);
+		feed(&g, good, chunk, out, sizeof(out));
+		assert_int_equal(g.state, GPORT_DONE);
+		assert_string_equal(out, "{\"type\":\"ready\"}");
+		assert_string_equal(g.role, "gen");
+		assert_int_equal(g.vcpus, 2);
+		assert_int_equal(g.status, 0);
+		gport_free(&g);
+	}
+	/* A terminal's CR LF: the same frame. */
+	gport_init(&g);
+	feed(&g, "PINLAB-BEGIN role=gen\r\n{\"type\":\"ready\"}\r\nPINLAB-END status=0 lines=1 bytes=17 crc32=882f04be\r\n", 5,
+	     out, sizeof(out));
+	assert_int_equal(g.state, GPORT_DONE);
+	gport_free(&g);
+	/* A line lost on the way: the counts and CRC say so. */
+	gport_init(&g);
+	feed(&g, "PINLAB-BEGIN role=gen\nPINLAB-END status=0 lines=1 bytes=17 crc32=882f04be\n", 9, out, sizeof(out));
+	assert_int_equal(g.state, GPORT_FAILED);
+	assert_non_null(strstr(g.why, "results damaged on the serial port: the guest sent 1 lines, 17 bytes"));
+	gport_free(&g);
+	/* The guest's own error, with a control character escaped. */
+	gport_init(&g);
+	feed(&g, "PINLAB-ERROR devices: none\x1b[0m\n", 64, out, sizeof(out));
+	assert_int_equal(g.state, GPORT_FAILED);
+	assert_string_equal(g.why, "the guest reports: devices: none\\x1b[0m");
+	gport_free(&g);
+	/* END without BEGIN, a malformed END. */
+	gport_init(&g);
+	feed(&g, "PINLAB-END status=0 lines=0 bytes=0 crc32=0\n", 64, out, sizeof(out));
+	assert_int_equal(g.state, GPORT_FAILED);
+	gport_free(&g);
+	gport_init(&g);
+	feed(&g, "PINLAB-BEGIN\nPINLAB-END status=-1 lines=x\n", 64, out, sizeof(out));
+	assert_int_equal(g.state, GPORT_FAILED);
+	assert_non_null(strstr(g.why, "malformed end marker"));
+	gport_free(&g);
+}
+
+static void test_sweep(void **state)
+{
+	struct sweep sw = { .queues = 1, .prog = "test" };
+	json_t *r, *x;
+	FILE *devnull = fopen("/dev/null", "w");
+	int saved = dup(2);
+
+	(void)state;
+	dup2(fileno(devnull), 2); /* progress lines */
+	sweep_line(&sw, "not json at all");
+	sweep_line(&sw, "{\"type\":\"trial\",\"size\":64,\"status\":\"ok\",\"asked_pps\":null,\"offered_pps\":2000000,"
+			"\"tx_mpps\":2.0,\"rx_mpps\":0.5,\"loss_pct\":75.0}");
+	sweep_line(&sw, "{\"type\":\"trial\",\"size\":64,\"status\":\"failed\",\"reason\":\"the peer went away (link down)\"}");
+	sweep_line(&sw, "{\"type\":\"summary\",\"results\":[{\"size\":64,\"metric\":\"throughput_pps\",\"median\":1000000,"
+			"\"min\":1000000,\"max\":1000000,\"trials\":1,\"last\":{\"type\":\"search\",\"limited_by\":\"generator\","
+			"\"trial\":{\"offered_pps\":1000000,\"asked_pps\":1010000,\"loss_pct\":0,\"sender_limited\":true},"
+			"\"max_trial\":{\"tx_mpps\":2.0,\"rx_mpps\":0.5}}}]}");
+	dup2(saved, 2);
+	close(saved);
+	fclose(devnull);
+	assert_true(sw.started);
+	assert_int_equal(sw.trials, 2);
+	assert_int_equal(sw.failed, 1);
+	assert_string_equal(sw.why, "the peer went away (link down)");
+	r = sweep_results(&sw);
+	assert_int_equal(json_array_size(r), 1);
+	x = json_array_get(r, 0);
+	assert_true(json_real_value(json_object_get(x, "mpps")) == 1.0);
+	assert_string_equal(json_string_value(json_object_get(x, "limited_by")), "generator");
+	assert_true(json_is_true(json_object_get(x, "sender_limited")));
+	assert_true(json_real_value(json_object_get(x, "max_tx_mpps")) == 2.0);
+	/* 1 Mpps of 64-byte frames is 0.672 Gb/s on the wire, 0.512 of frames. */
+	assert_true(json_real_value(json_object_get(x, "gbps_l1")) > 0.671 && json_real_value(json_object_get(x, "gbps_l1")) < 0.673);
+	json_decref(r);
+	sweep_free(&sw);
+}
+
+static void test_gnuplot_strings(void **state)
+{
+	char q[64];
+	json_t *all;
+	char *gp;
+
+	(void)state;
+	results_gp_quote("it's", q, sizeof(q));
+	assert_string_equal(q, "'it''s'");
+	results_gp_quote("a\nb`id`", q, sizeof(q));
+	assert_string_equal(q, "'a b`id`'"); /* no newline to end the command; backquotes are inert in '' */
+	results_gp_quote("0123456789012345678901234567890123456789012345678901234567890123456789", q, 16);
+	assert_int_equal(strlen(q), 14);
+	assert_true(q[0] == '\'' && q[13] == '\'');
+	/* A configuration name with a quote and a newline cannot break out of the script. */
+	all = json_pack("{s:s, s:s, s:s, s:[{s:s, s:i, s:[]}]}", "name", "x';system('id')#", "mode", "host", "accel", "tcg",
+			"configurations", "name", "1 queue'\nsystem('id')", "queues", 1, "results");
+	gp = tables_plot(all);
+	assert_non_null(gp);
+	assert_non_null(strstr(gp, "title 'x'';system(''id'')# (host, TCG: emulated)' noenhanced"));
+	assert_non_null(strstr(gp, "eq '1 queue'' system(''id'')'"));
+	assert_null(strstr(gp, "queue'\n"));
+	free(gp);
+	json_decref(all);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_gport),
+		cmocka_unit_test(test_sweep),
+		cmocka_unit_test(test_gnuplot_strings),
+	};
+	return cmocka_run_group_tests_name("bench", tests, NULL, NULL);
+}
