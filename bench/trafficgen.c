@@ -757,12 +757,14 @@ int main(int argc, char **argv)
 		if (r < 0)
 			return cli_fail(r == -EINVAL ? EXIT_USAGE : EXIT_FAIL, "%s", msg);
 	}
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
 	/* A peer that goes away mid-trial must fail the trial, not kill us silently. */
 	signal(SIGPIPE, SIG_IGN);
 	if (rte_eal_init(n_eal, eal_argv) < 0)
 		rte_exit(EXIT_FAIL, "EAL initialization failed: %s\n", rte_strerror(rte_errno));
+	/* Only now: a virtio-user port in server mode waits in rte_eal_init for its
+	 * client, and Ctrl-C must still end that wait. */
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
 
 	if (rte_eth_dev_count_avail() != 1) {
 		code = rte_eth_dev_count_avail() == 0

@@ -285,3 +285,23 @@ teardown() {
 	rm -f "$base/bats-link"
 	assert_equal "$(cat "$target/state.json" "$target/qmp.sock")" $'keep\nkeep'
 }
+
+@test "vmlaunch killed while its guest runs: the pinned QEMU is listed as an orphan and stop ends it" {
+	vmlaunch --name bats-run-orphan --vcpu-map 0:1 --console-log /dev/null >/dev/null 2>&1 3>&- &
+	local vml=$!
+	wait_running bats-run-orphan
+	local qpid
+	qpid=$(jq '.pid' "$(vm_dir bats-run-orphan)/state.json")
+	kill -KILL "$vml"
+	wait "$vml" || true
+	kill -0 "$qpid"
+	run -0 vmlaunch list --json
+	assert_equal "$(jqo '.[] | select(.name == "bats-run-orphan") | .phase')" orphan
+	# Still pinned, and still reachable over QMP: pincheck sees it through the state.
+	assert_equal "$(jqo '.[] | select(.name == "bats-run-orphan") | .vcpus[0].cpu')" 1
+	run pincheck vm --name bats-run-orphan --json
+	assert_equal "$(jqo '.pid')" "$qpid"
+	run -0 vmlaunch stop bats-run-orphan
+	wait_gone "$qpid"
+	[ ! -e "$(vm_dir bats-run-orphan)" ]
+}

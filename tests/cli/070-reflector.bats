@@ -39,6 +39,7 @@ setup() {
 
 teardown() {
 	if [ -n "$RPID" ] && kill -0 "$RPID" 2>/dev/null; then kill -9 "$RPID"; fi
+	if [ -n "${TPID:-}" ] && kill -0 "$TPID" 2>/dev/null; then kill -9 "$TPID"; wait "$TPID" 2>/dev/null || true; fi
 	restore_hugepages
 }
 
@@ -204,4 +205,40 @@ peer() {
 	run -1 --separate-stderr reflector -l 0,1 --no-pci -- --vhost "$BATS_TEST_TMPDIR/file.sock"
 	[[ $stderr == *"file.sock exists and is not a socket"* ]]
 	[ -f "$BATS_TEST_TMPDIR/file.sock" ]
+}
+
+@test "the reflector killed in client mode under a live peer: the peer says so, a new reflector connects again" {
+	local sock=$BATS_TEST_TMPDIR/server.sock tlog=$BATS_TEST_TMPDIR/tg.log log=$BATS_TEST_TMPDIR/r.log
+	# The peer listens (virtio-user in server mode: it waits in EAL for a client); the
+	# reflector connects to it.
+	trafficgen -l 0,1 --main-lcore 1 --log-level=3 --single-file-segments \
+		--vdev "net_virtio_user0,path=$sock,server=1" -- --rate 50kpps --duration 0.5 --warmup 0 --trials 200 \
+		--link-wait 30 --json >"$tlog" 2>"$BATS_TEST_TMPDIR/tg.err" 3>&- &
+	TPID=$!
+	wait_for_file "$sock"
+	reflector -l 0,1 --main-lcore 0 --no-pci --log-level=3 -- --vhost "$sock,client" --stats 0 --json >"$log" 2>&1 3>&- &
+	RPID=$!
+	wait_for_line "$tlog" '"type":"trial"'
+	kill -KILL "$RPID"
+	wait "$RPID" || true
+	# The peer's trial fails with the reason; it exits 1, not by SIGPIPE.
+	local rc=0
+	wait "$TPID" || rc=$?
+	TPID=
+	assert_equal "$rc" 1
+	grep -q 'trafficgen: a trial failed: the peer went away (link down)' "$BATS_TEST_TMPDIR/tg.err"
+	# A client leaves nothing of its own behind: the next one needs no cleanup.
+	rm -f "$sock"
+	trafficgen -l 0,1 --main-lcore 1 --log-level=3 --single-file-segments \
+		--vdev "net_virtio_user0,path=$sock,server=1" -- --rate 50kpps --duration 0.3 --warmup 0 \
+		--link-wait 30 --json >"$tlog" 2>/dev/null 3>&- &
+	TPID=$!
+	wait_for_file "$sock"
+	reflector -l 0,1 --main-lcore 0 --no-pci --log-level=3 -- --vhost "$sock,client" --stats 0 --json >"$log" 2>&1 3>&- &
+	RPID=$!
+	rc=0
+	wait "$TPID" || rc=$?
+	TPID=
+	assert_equal "$rc" 0
+	assert_equal "$(grep '^{"type":"trial"' "$tlog" | jq '.loss_packets == 0 and .tx_packets > 10000')" true
 }
