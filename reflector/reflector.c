@@ -81,7 +81,7 @@ struct port {
 	uint16_t id;
 	uint16_t nq;
 	char name[RTE_ETH_NAME_MAX_LEN];
-	char iface[256];          /* a vhost socket we should chmod, or "" */
+	char iface[256];          /* its vhost socket, or "" */
 	volatile bool link_up;
 	struct qstats q[MAX_QUEUES];
 };
@@ -460,9 +460,6 @@ static int setup_port(struct port *p, struct rte_mempool **pools, char *msg, siz
 		if (rte_eth_link_get_nowait(p->id, &link) == 0)
 			p->link_up = link.link_status == RTE_ETH_LINK_UP;
 	}
-	/* vhost creates its socket (server mode) by now: make it as private as asked. */
-	if (p->iface[0] && access(p->iface, F_OK) == 0)
-		chmod(p->iface, cfg.socket_mode);
 	return 0;
 }
 
@@ -740,11 +737,17 @@ int main(int argc, char **argv)
 			goto out;
 		}
 	}
-	for (unsigned i = 0; i < nports; i++) {
-		if (setup_port(&ports[i], pools, msg, sizeof(msg)) < 0) {
-			code = cli_fail(EXIT_FAIL, "%s", msg);
+	/* vhost creates its server sockets while ports are configured and started: with
+	 * the mode asked for from the start (a chmod afterwards would follow a link put
+	 * there meanwhile).  Nothing else creates files here. */
+	{
+		mode_t old = umask(~cfg.socket_mode & 0777);
+		for (unsigned i = 0; i < nports && !code; i++)
+			if (setup_port(&ports[i], pools, msg, sizeof(msg)) < 0)
+				code = cli_fail(EXIT_FAIL, "%s", msg);
+		umask(old);
+		if (code)
 			goto out;
-		}
 	}
 	/* (port, queue) pairs, round robin over the workers. */
 	{
