@@ -33,6 +33,7 @@
 #include "app.h"
 #include "cli.h"
 #include "exitcodes.h"
+#include "fsutil.h"
 #include "pkt.h"
 #include "preflight.h"
 #include "report.h"
@@ -716,34 +717,163 @@ static void emit_event(const char *type)
 	}
 }
 
-int main(int argc, char **argv)
+/* Workers for the queues: one lcore per queue, or two (one sends, one receives) when
+ * there are enough.  0 or an exit code. */
+static int assign_jobs(void)
 {
-	char *eal_argv[256];
+	unsigned lc, n = 0, wl[RTE_MAX_LCORE];
+	bool split;
+
+	RTE_LCORE_FOREACH_WORKER(lc)
+		wl[n++] = lc;
+	if (n < cfg.queues)
+		return cli_fail(EXIT_USAGE, "%u queues need %u worker lcores (and a main lcore): give -l with %u lcores",
+				cfg.queues, cfg.queues, cfg.queues + 1);
+	split = n >= 2 * cfg.queues;
+	for (unsigned q = 0; q < cfg.queues; q++) {
+		if (split) {
+			jobs[njobs++] = (struct job){ .q = q, .lcore = wl[2 * q], .role = ROLE_TX };
+			jobs[njobs++] = (struct job){ .q = q, .lcore = wl[2 * q + 1], .role = ROLE_RX };
+		} else {
+			jobs[njobs++] = (struct job){ .q = q, .lcore = wl[q], .role = ROLE_BOTH };
+		}
+	}
+	fprintf(stderr, "%s: %u queue%s, %s\n", cli_prog, cfg.queues, cfg.queues > 1 ? "s" : "",
+		split ? "separate send and receive lcores" : "one lcore per queue sends and receives");
+	return 0;
+}
+
+/* Pools sized for the largest frame, the port configured with a queue pair per
+ * worker, started.  0 or an exit code. */
+static int setup_port(void)
+{
+	struct rte_ether_addr a;
+	struct rte_eth_conf conf = { 0 };
+	struct rte_eth_dev_info info;
+	int socket = rte_eth_dev_socket_id(port);
+	unsigned maxsize = 0, need;
+	uint16_t room;
+
+	if (socket < 0)
+		socket = (int)rte_socket_id();
+	rte_eth_macaddr_get(port, &a);
+	memcpy(src_mac, a.addr_bytes, 6);
+	for (unsigned i = 0; i < cfg.nsizes; i++)
+		if (cfg.sizes[i] > maxsize)
+			maxsize = cfg.sizes[i];
+	rte_eth_dev_info_get(port, &info);
+	if (cfg.queues > info.max_rx_queues || cfg.queues > info.max_tx_queues)
+		return cli_fail(EXIT_USAGE, "the port has at most %u queues", RTE_MIN(info.max_rx_queues, info.max_tx_queues));
+	if (maxsize > 1518)
+		conf.rxmode.mtu = maxsize - 18;
+	/* Room for the largest frame in one segment: headroom, the frame, the virtio-net
+	 * header and some (virtio checks it without scatter). */
+	need = maxsize + RTE_PKTMBUF_HEADROOM + 64;
+	room = (uint16_t)(need > RTE_MBUF_DEFAULT_BUF_SIZE ? need : RTE_MBUF_DEFAULT_BUF_SIZE);
+	rxpool = rte_pktmbuf_pool_create("tg_rx", 16383, 256, 0, room, socket);
+	results = rte_zmalloc(NULL, sizeof(*results) * cfg.queues, RTE_CACHE_LINE_SIZE);
+	if (!rxpool || !results)
+		return cli_fail(EXIT_FAIL, "cannot allocate buffers: reserve more hugepages (hugepages setup 512M)");
+	for (unsigned q = 0; q < cfg.queues; q++) {
+		char name[32];
+		snprintf(name, sizeof(name), "tg_tx%u", q);
+		txpool[q] = rte_pktmbuf_pool_create(name, 8191, 256, 0, room, socket);
+		if (!txpool[q])
+			return cli_fail(EXIT_FAIL, "cannot allocate buffers: reserve more hugepages (hugepages setup 512M)");
+		rte_mempool_obj_iter(txpool[q], init_tx_mbuf, NULL);
+	}
+	if (rte_eth_dev_configure(port, (uint16_t)cfg.queues, (uint16_t)cfg.queues, &conf) < 0)
+		return cli_fail(EXIT_FAIL, "cannot configure port %u", port);
+	for (unsigned q = 0; q < cfg.queues; q++)
+		if (rte_eth_rx_queue_setup(port, (uint16_t)q, RX_DESC, (unsigned)socket, NULL, rxpool) < 0 ||
+		    rte_eth_tx_queue_setup(port, (uint16_t)q, TX_DESC, (unsigned)socket, NULL) < 0)
+			return cli_fail(EXIT_FAIL, "cannot set up queue %u of port %u", q, port);
+	if (rte_eth_dev_start(port) < 0)
+		return cli_fail(EXIT_FAIL, "cannot start port %u (is the reflector's socket there?)", port);
+	return 0;
+}
+
+/* One frame size: its trials or searches, and the summary entry (NULL when none
+ * completed).  *@failed when a trial failed. */
+static json_t *run_size(unsigned size, bool *failed)
+{
+	double vals[1000];
+	unsigned nv = 0;
+	json_t *res = NULL, *o;
+
+	for (unsigned t = 0; t < cfg.trials && !force_quit && !*failed; t++) {
+		fprintf(stderr, "%s: size %u, %s %u of %u\n", cli_prog, size, cfg.search ? "search" : "trial", t + 1, cfg.trials);
+		if (cfg.search) {
+			if (!(o = search_rate(size, failed))) {
+				*failed = true;
+				break;
+			}
+			if (cfg.json) {
+				json_dumpf(o, stdout, JSON_COMPACT | JSON_REAL_PRECISION(6));
+				putchar('\n');
+			} else if (!*failed) {
+				printf("%5u B  %s (loss <= %g%%): %.3f Mpps sent (+/- %.3f)%s, max sent %.3f Mpps, %u steps\n", size,
+				       cfg.search == SEARCH_NDR ? "NDR" : "PDR", cfg.threshold_pct, num(o, "rate_pps") / 1e6,
+				       num(o, "precision_pps") / 1e6,
+				       !strcmp(json_string_value(json_object_get(o, "limited_by")), "generator")
+					       ? ", limited by the generator" : "",
+				       num(o, "max_pps") / 1e6, (unsigned)json_integer_value(json_object_get(o, "steps")));
+			}
+			vals[nv++] = num(o, "rate_pps");
+		} else {
+			double pps = cfg.rate_bps > 0 ? cfg.rate_bps / ((size + 20) * 8.0) : cfg.rate_pps;
+			if (!(o = run_trial(size, pps))) {
+				*failed = true;
+				break;
+			}
+			emit_trial(o);
+			*failed = trial_failed(o);
+			vals[nv++] = num(o, "rx_mpps") * 1e6;
+		}
+		fflush(stdout);
+		json_decref(res);
+		res = o;
+	}
+	if (!nv || *failed) {
+		json_decref(res);
+		return NULL;
+	}
+	qsort(vals, nv, sizeof(*vals), cmp_double);
+	return json_pack("{s:i, s:s, s:f, s:f, s:f, s:i, s:o}", "size", size, "metric", cfg.search ? "throughput_pps" : "rx_pps",
+			 "median", vals[nv / 2], "min", vals[0], "max", vals[nv - 1], "trials", nv, "last", res);
+}
+
+/* The summary line (--json) or table.  Takes @summary. */
+static void print_summary(json_t *summary)
+{
+	size_t i;
+	json_t *x;
+
+	if (cfg.json) {
+		json_t *s = json_pack("{s:s, s:o}", "type", "summary", "results", summary);
+		json_dumpf(s, stdout, JSON_COMPACT | JSON_REAL_PRECISION(6));
+		putchar('\n');
+		json_decref(s);
+		return;
+	}
+	if (cfg.trials > 1 || cfg.search) {
+		printf("summary (%s over %u trial%s):\n", cfg.search ? "throughput" : "received rate", cfg.trials,
+		       cfg.trials > 1 ? "s" : "");
+		json_array_foreach(summary, i, x)
+			printf("%5lld B  median %.3f Mpps  (min %.3f, max %.3f)\n", json_integer_value(json_object_get(x, "size")),
+			       num(x, "median") / 1e6, num(x, "min") / 1e6, num(x, "max") / 1e6);
+	}
+	json_decref(summary);
+}
+
+/* EAL's arguments checked and built, the host checked, EAL up.  0 or an exit code. */
+static int start_eal(int sep, char **argv)
+{
+	static char *eal_argv[256];
 	struct eal_view ev;
-	int sep, n_eal, r, code = EXIT_OK;
-	bool failed = false;
 	char msg[512];
-	json_t *summary;
+	int n_eal, r;
 
-	cli_prog = "trafficgen";
-
-	cfg = (struct settings){ .nsizes = 1, .sizes = { 64 }, .flows = 1, .queues = 1, .trials = 1, .duration = 2,
-				 .warmup = 0.5, .precision = 1, .tolerance_pct = 1, .link_wait = 10,
-				 .dst_mac = { 2, 0, 0, 0, 0, 2 } };
-	switch (app_early_option(argc, argv)) {
-	case 'h':
-		usage(stdout);
-		return EXIT_OK;
-	case 'V':
-		return cli_version();
-	}
-	sep = app_split(argc, argv);
-	{
-		char *own[256];
-		int n = app_own_args(argc, argv, sep, own, 256);
-		if ((r = parse_args(n, own, &cfg)))
-			return r;
-	}
 	if (preflight_parse_eal(sep, argv, &ev) < 0)
 		return cli_usage_error("%s", ev.err);
 	if (app_check_vdev_sockets(sep, argv, msg, sizeof(msg)) < 0)
@@ -765,6 +895,35 @@ int main(int argc, char **argv)
 	 * client, and Ctrl-C must still end that wait. */
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	int sep, r, code = EXIT_OK;
+	bool failed = false;
+	json_t *summary;
+
+	cli_prog = "trafficgen";
+	cfg = (struct settings){ .nsizes = 1, .sizes = { 64 }, .flows = 1, .queues = 1, .trials = 1, .duration = 2,
+				 .warmup = 0.5, .precision = 1, .tolerance_pct = 1, .link_wait = 10,
+				 .dst_mac = { 2, 0, 0, 0, 0, 2 } };
+	switch (app_early_option(argc, argv)) {
+	case 'h':
+		usage(stdout);
+		return EXIT_OK;
+	case 'V':
+		return cli_version();
+	}
+	sep = app_split(argc, argv);
+	{
+		char *own[256];
+		int n = app_own_args(argc, argv, sep, own, 256);
+		if ((r = parse_args(n, own, &cfg)))
+			return r;
+	}
+	if ((r = start_eal(sep, argv)))
+		return r;
 
 	if (rte_eth_dev_count_avail() != 1) {
 		code = rte_eth_dev_count_avail() == 0
@@ -774,90 +933,13 @@ int main(int argc, char **argv)
 	}
 	RTE_ETH_FOREACH_DEV(port)
 		break;
-	{
-		unsigned lc, n = 0, wl[RTE_MAX_LCORE];
-		RTE_LCORE_FOREACH_WORKER(lc)
-			wl[n++] = lc;
-		if (n < cfg.queues) {
-			code = cli_fail(EXIT_USAGE, "%u queues need %u worker lcores (and a main lcore): give -l with %u lcores",
-				    cfg.queues, cfg.queues, cfg.queues + 1);
-			goto out;
-		}
-		/* Two worker lcores per queue: one sends, one receives. */
-		bool split = n >= 2 * cfg.queues;
-		for (unsigned q = 0; q < cfg.queues; q++) {
-			if (split) {
-				jobs[njobs++] = (struct job){ .q = q, .lcore = wl[2 * q], .role = ROLE_TX };
-				jobs[njobs++] = (struct job){ .q = q, .lcore = wl[2 * q + 1], .role = ROLE_RX };
-			} else {
-				jobs[njobs++] = (struct job){ .q = q, .lcore = wl[q], .role = ROLE_BOTH };
-			}
-		}
-		fprintf(stderr, "%s: %u queue%s, %s\n", cli_prog, cfg.queues, cfg.queues > 1 ? "s" : "",
-			split ? "separate send and receive lcores" : "one lcore per queue sends and receives");
-	}
-	{
-		struct rte_ether_addr a;
-		struct rte_eth_conf conf = { 0 };
-		struct rte_eth_dev_info info;
-		int socket = rte_eth_dev_socket_id(port);
-		unsigned maxsize = 0;
-
-		if (socket < 0)
-			socket = (int)rte_socket_id();
-		rte_eth_macaddr_get(port, &a);
-		memcpy(src_mac, a.addr_bytes, 6);
-		for (unsigned i = 0; i < cfg.nsizes; i++)
-			if (cfg.sizes[i] > maxsize)
-				maxsize = cfg.sizes[i];
-		rte_eth_dev_info_get(port, &info);
-		if (cfg.queues > info.max_rx_queues || cfg.queues > info.max_tx_queues) {
-			code = cli_fail(EXIT_USAGE, "the port has at most %u queues", RTE_MIN(info.max_rx_queues, info.max_tx_queues));
-			goto out;
-		}
-		if (maxsize > 1518)
-			conf.rxmode.mtu = maxsize - 18;
-		/* Room for the largest frame in one segment. */
-		/* headroom + the frame + the virtio-net header and some: virtio checks it without scatter */
-		unsigned need = maxsize + RTE_PKTMBUF_HEADROOM + 64;
-		uint16_t room = (uint16_t)(need > RTE_MBUF_DEFAULT_BUF_SIZE ? need : RTE_MBUF_DEFAULT_BUF_SIZE);
-		rxpool = rte_pktmbuf_pool_create("tg_rx", 16383, 256, 0, room, socket);
-		results = rte_zmalloc(NULL, sizeof(*results) * cfg.queues, RTE_CACHE_LINE_SIZE);
-		if (!rxpool || !results) {
-			code = cli_fail(EXIT_FAIL, "cannot allocate buffers: reserve more hugepages (hugepages setup 512M)");
-			goto out;
-		}
-		for (unsigned q = 0; q < cfg.queues; q++) {
-			char name[32];
-			snprintf(name, sizeof(name), "tg_tx%u", q);
-			txpool[q] = rte_pktmbuf_pool_create(name, 8191, 256, 0,
-							    room, socket);
-			if (!txpool[q]) {
-				code = cli_fail(EXIT_FAIL, "cannot allocate buffers: reserve more hugepages (hugepages setup 512M)");
-				goto out;
-			}
-			rte_mempool_obj_iter(txpool[q], init_tx_mbuf, NULL);
-		}
-		if (rte_eth_dev_configure(port, (uint16_t)cfg.queues, (uint16_t)cfg.queues, &conf) < 0) {
-			code = cli_fail(EXIT_FAIL, "cannot configure port %u", port);
-			goto out;
-		}
-		for (unsigned q = 0; q < cfg.queues; q++)
-			if (rte_eth_rx_queue_setup(port, (uint16_t)q, RX_DESC, (unsigned)socket, NULL, rxpool) < 0 ||
-			    rte_eth_tx_queue_setup(port, (uint16_t)q, TX_DESC, (unsigned)socket, NULL) < 0) {
-				code = cli_fail(EXIT_FAIL, "cannot set up queue %u of port %u", q, port);
-				goto out;
-			}
-		if (rte_eth_dev_start(port) < 0) {
-			code = cli_fail(EXIT_FAIL, "cannot start port %u (is the reflector's socket there?)", port);
-			goto out;
-		}
-	}
+	if ((code = assign_jobs()) || (code = setup_port()))
+		goto out;
 	if (cfg.csv) {
 		csv = fopen(cfg.csv, "we");
 		if (!csv) {
 			code = cli_fail(EXIT_FAIL, "cannot write %s: %s", cfg.csv, strerror(errno));
-			goto out;
+			goto stop;
 		}
 		fprintf(csv, "size,rate_pps,offered,tx_packets,rx_packets,loss_packets,loss_pct,duplicates,reordered,"
 			     "tx_mpps,rx_mpps,rx_gbps_l1,rx_gbps_l2,latency_min_ns,latency_mean_ns,latency_p50_ns,"
@@ -873,78 +955,13 @@ int main(int argc, char **argv)
 		goto stop;
 	}
 	emit_event("start");
-
 	summary = json_array();
 	for (unsigned si = 0; si < cfg.nsizes && !force_quit && !failed; si++) {
-		unsigned size = cfg.sizes[si];
-		double vals[1000];
-		unsigned nv = 0;
-		json_t *res = NULL;
-		for (unsigned t = 0; t < cfg.trials && !force_quit && !failed; t++) {
-			json_t *o;
-			fprintf(stderr, "%s: size %u, %s %u of %u\n", cli_prog, size, cfg.search ? "search" : "trial", t + 1, cfg.trials);
-			if (cfg.search) {
-				o = search_rate(size, &failed);
-				if (!o) {
-					failed = true;
-					break;
-				}
-				if (cfg.json) {
-					json_dumpf(o, stdout, JSON_COMPACT | JSON_REAL_PRECISION(6));
-					putchar('\n');
-				} else if (!failed) {
-					printf("%5u B  %s (loss <= %g%%): %.3f Mpps sent (+/- %.3f)%s, max sent %.3f Mpps, %u steps\n", size,
-					       cfg.search == SEARCH_NDR ? "NDR" : "PDR", cfg.threshold_pct,
-					       num(o, "rate_pps") / 1e6, num(o, "precision_pps") / 1e6,
-					       !strcmp(json_string_value(json_object_get(o, "limited_by")), "generator")
-						       ? ", limited by the generator" : "",
-					       num(o, "max_pps") / 1e6, (unsigned)json_integer_value(json_object_get(o, "steps")));
-				}
-				vals[nv++] = num(o, "rate_pps");
-			} else {
-				double pps = cfg.rate_pps;
-				if (cfg.rate_bps > 0)
-					pps = cfg.rate_bps / ((size + 20) * 8.0);
-				o = run_trial(size, pps);
-				if (!o) {
-					failed = true;
-					break;
-				}
-				emit_trial(o);
-				failed = trial_failed(o);
-				vals[nv++] = num(o, "rx_mpps") * 1e6;
-			}
-			fflush(stdout);
-			json_decref(res);
-			res = o;
-		}
-		if (nv && !failed) {
-			qsort(vals, nv, sizeof(*vals), cmp_double);
-			json_array_append_new(summary, json_pack("{s:i, s:s, s:f, s:f, s:f, s:i, s:o}", "size", size, "metric",
-								 cfg.search ? "throughput_pps" : "rx_pps", "median", vals[nv / 2],
-								 "min", vals[0], "max", vals[nv - 1], "trials", nv, "last", res));
-		} else {
-			json_decref(res);
-		}
+		json_t *x = run_size(cfg.sizes[si], &failed);
+		if (x)
+			json_array_append_new(summary, x);
 	}
-	if (cfg.json) {
-		json_t *s = json_pack("{s:s, s:o}", "type", "summary", "results", summary);
-		json_dumpf(s, stdout, JSON_COMPACT | JSON_REAL_PRECISION(6));
-		putchar('\n');
-		json_decref(s);
-	} else {
-		size_t i;
-		json_t *x;
-		if (cfg.trials > 1 || cfg.search) {
-			printf("summary (%s over %u trial%s):\n", cfg.search ? "throughput" : "received rate", cfg.trials,
-			       cfg.trials > 1 ? "s" : "");
-			json_array_foreach(summary, i, x)
-				printf("%5lld B  median %.3f Mpps  (min %.3f, max %.3f)\n", json_integer_value(json_object_get(x, "size")),
-				       json_real_value(json_object_get(x, "median")) / 1e6,
-				       json_real_value(json_object_get(x, "min")) / 1e6, json_real_value(json_object_get(x, "max")) / 1e6);
-		}
-		json_decref(summary);
-	}
+	print_summary(summary);
 	if (force_quit)
 		code = cli_fail(EXIT_FAIL, "interrupted");
 	else if (failed)
@@ -954,8 +971,8 @@ stop:
 	rte_eth_dev_stop(port);
 	rte_eth_dev_close(port);
 out:
-	if (csv)
-		fclose(csv);
+	if (csv && (r = fs_close(csv)) < 0 && !code)
+		code = cli_fail(EXIT_FAIL, "cannot write %s: %s", cfg.csv, strerror(-r));
 	app_eal_cleanup();
 	return code;
 }

@@ -742,15 +742,10 @@ static int dry_run(struct settings *s, struct layout *l)
 	return EXIT_OK;
 }
 
-static int launch(struct settings *s)
+/* The QEMU binary, profile and memory the options and the profile ask for.  0 or an exit code. */
+static int load_config(struct settings *s)
 {
-	struct layout l;
-	struct vm vm = { .errfd = -1, .report_fd = -1 };
 	struct pin_error err;
-	sigset_t mask, oldmask;
-	char hpdir[PATH_MAX], why[128], console[PATH_MAX + 16];
-	json_t *res = NULL;
-	int r, qfd, sfd, code;
 
 	if (s->profile || s->cfg.qemu[0] == '\0') {
 		char keep[256];
@@ -772,24 +767,19 @@ static int launch(struct settings *s)
 	}
 	if (s->name)
 		snprintf(s->cfg.name, sizeof(s->cfg.name), "%s", s->name);
-	code = check_layout(s, &l);
-	if (code)
-		goto out;
-	s->cfg.map = &l.map;
-	s->cfg.accel = qemucmd_pick_accel(s->accel, &l.facts, why, sizeof(why));
-	if (why[0])
-		cli_warn("%s: running under TCG (much slower than KVM; pinning works the same)", why);
-	if (s->hugepages && (code = plan_hugepages(s, &l, hpdir, sizeof(hpdir))))
-		goto out;
-	if (s->dry_run) {
-		code = dry_run(s, &l);
-		goto out;
-	}
+	return 0;
+}
 
-	r = rundir_create(s->cfg.name, vm.dir, sizeof(vm.dir));
+/* NAME's runtime directory, with a message for a VM of that name that is alive, an
+ * orphan, or a directory that is not ours.  0 or an exit code. */
+static int create_rundir(const struct settings *s, struct vm *vm)
+{
+	int r = rundir_create(s->cfg.name, vm->dir, sizeof(vm->dir));
+
 	if (r == -EEXIST) {
 		json_t *st = rundir_read_state(s->cfg.name, NULL, 0);
 		const char *phase = st ? rundir_state_phase(st) : "starting";
+		int code;
 		if (!strcmp(phase, "orphan"))
 			code = cli_fail(EXIT_FAIL, "a VM named '%s' is left over from a vmlaunch that was killed (QEMU pid %lld lives on): stop it (vmlaunch stop %s) or choose another --name",
 					s->cfg.name, json_integer_value(json_object_get(st, "pid")), s->cfg.name);
@@ -797,75 +787,101 @@ static int launch(struct settings *s)
 			code = cli_fail(EXIT_FAIL, "a VM named '%s' is %s: stop it (vmlaunch stop %s) or choose another --name",
 					s->cfg.name, phase, s->cfg.name);
 		json_decref(st);
-		goto out;
+		return code;
 	}
-	if (r == -ELOOP || r == -EPERM) {
-		code = cli_fail(EXIT_FAIL, "the runtime directory of '%s' is %s: remove it (%s)", s->cfg.name,
-				r == -ELOOP ? "a symlink, which vmlaunch never follows" : "not a private directory of ours", vm.dir);
-		goto out;
-	}
-	if (r < 0) {
-		code = cli_fail(EXIT_FAIL, "cannot create the runtime directory: %s", strerror(-r));
-		goto out;
-	}
-	snprintf(vm.sock, sizeof(vm.sock), "%s/qmp.sock", vm.dir);
-	if (s->daemonize && !s->cfg.console_log) {
-		snprintf(console, sizeof(console), "%s/console.log", vm.dir);
-		s->cfg.console_log = console;
-	}
-	qfd = listen_qmp(vm.sock);
-	if (qfd < 0) {
-		rundir_remove(vm.dir);
-		code = cli_fail(EXIT_FAIL, "cannot create the QMP socket %s: %s", vm.sock, strerror(-qfd));
-		goto out;
-	}
+	if (r == -ELOOP || r == -EPERM)
+		return cli_fail(EXIT_FAIL, "the runtime directory of '%s' is %s: remove it (%s)", s->cfg.name,
+				r == -ELOOP ? "a symlink, which vmlaunch never follows" : "not a private directory of ours", vm->dir);
+	if (r < 0)
+		return cli_fail(EXIT_FAIL, "cannot create the runtime directory: %s", strerror(-r));
+	snprintf(vm->sock, sizeof(vm->sock), "%s/qmp.sock", vm->dir);
+	return 0;
+}
 
-	if (s->daemonize) {
-		int pfd[2];
-		pid_t child;
-		char line[4096];
-		FILE *in;
+/* --daemonize: fork; the parent waits for the supervisor's word (its report, or why
+ * it failed), prints it and returns its exit code through *@code; the child becomes
+ * the supervisor (a session of its own, stdio on /dev/null, QEMU's stderr into
+ * qemu.log) and gets 0.  -1 when fork failed. */
+static int daemonize(struct vm *vm, int qfd, int *code)
+{
+	char line[4096], log[PATH_MAX + 16];
+	int pfd[2], null;
+	pid_t child;
+	FILE *in;
 
-		if (pipe2(pfd, O_CLOEXEC) < 0 || (child = fork()) < 0) {
-			rundir_remove(vm.dir);
-			code = cli_fail(EXIT_FAIL, "cannot daemonize: %s", strerror(errno));
-			goto out;
-		}
-		if (child > 0) {
-			/* The parent: wait for the supervisor's word, print it, return. */
-			close(pfd[1]);
-			close(qfd);
-			in = fdopen(pfd[0], "r");
-			code = EXIT_FAIL;
-			while (in && fgets(line, sizeof(line), in)) {
-				if (line[0] == 'E') {
-					fprintf(stderr, "%s: %s", cli_prog, line + 1);
-					code = EXIT_FAIL;
-				} else {
-					fputs(line + 1, stdout);
-					code = EXIT_OK;
-				}
+	if (pipe2(pfd, O_CLOEXEC) < 0 || (child = fork()) < 0)
+		return -1;
+	if (child > 0) {
+		close(pfd[1]);
+		close(qfd);
+		in = fdopen(pfd[0], "r");
+		*code = EXIT_FAIL;
+		while (in && fgets(line, sizeof(line), in)) {
+			if (line[0] == 'E') {
+				fprintf(stderr, "%s: %s", cli_prog, line + 1);
+				*code = EXIT_FAIL;
+			} else {
+				fputs(line + 1, stdout);
+				*code = EXIT_OK;
 			}
-			if (in)
-				fclose(in);
-			waitpid(child, NULL, WNOHANG);
-			goto out;
 		}
-		close(pfd[0]);
-		setsid();
-		vm.report_fd = pfd[1];
-		{
-			int null = open("/dev/null", O_RDWR | O_CLOEXEC);
-			dup2(null, 0);
-			dup2(null, 1);
-			dup2(null, 2);
-		}
-		char log[PATH_MAX + 16];
-		snprintf(log, sizeof(log), "%s/qemu.log", vm.dir);
-		vm.errout = fopen(log, "we");
-	} else {
-		vm.errout = stderr;
+		if (in)
+			fclose(in);
+		waitpid(child, NULL, WNOHANG);
+		return 1;
 	}
+	close(pfd[0]);
+	setsid();
+	vm->report_fd = pfd[1];
+	null = open("/dev/null", O_RDWR | O_CLOEXEC);
+	dup2(null, 0);
+	dup2(null, 1);
+	dup2(null, 2);
+	snprintf(log, sizeof(log), "%s/qemu.log", vm->dir);
+	vm->errout = fopen(log, "we");
+	return 0;
+}
+
+/* The pinning report: to the waiting parent (--daemonize), which prints it, or here. */
+static void report_started(const struct settings *s, struct vm *vm, json_t *res)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *mem;
+
+	if (vm->report_fd < 0) {
+		print_result(s->json ? stdout : stderr, s, res);
+		return;
+	}
+	mem = open_memstream(&text, &len);
+	if (mem) {
+		if (s->json) {
+			json_dumpf(res, mem, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+			fputc('\n', mem);
+		} else {
+			print_result(mem, &(struct settings){ .cmd = "launch" }, res);
+		}
+		fclose(mem);
+	}
+	for (char *p = text, *nl; p && *p; p = nl + 1) {
+		nl = strchr(p, '\n');
+		if (!nl)
+			nl = p + strlen(p) - 1;
+		dprintf(vm->report_fd, "O%.*s\n", (int)(nl - p), p);
+	}
+	free(text);
+	close(vm->report_fd);
+	vm->report_fd = -1;
+}
+
+/* Start QEMU paused with the state written first, pin it, run it.  The runtime
+ * directory exists and @qfd listens; both are handed over or cleaned up here.  The
+ * exit code. */
+static int run_vm(struct settings *s, struct layout *l, struct vm *vm, int qfd)
+{
+	sigset_t mask, oldmask;
+	json_t *res = NULL, *st;
+	int sfd, code;
 
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGCHLD);
@@ -877,66 +893,87 @@ static int launch(struct settings *s)
 
 	/* The state says who we are before QEMU exists, and QEMU's pid the moment it does:
 	 * a vmlaunch killed during start-up leaves a VM that list shows and stop can end. */
-	{
-		json_t *st = json_pack("{s:s, s:s, s:s, s:i, s:i}", "name", s->cfg.name, "phase", "starting", "qmp", vm.sock,
-				       "supervisor", (int)getpid(), "pid", 0);
-		rundir_write_state(vm.dir, st);
-		vm.pid = spawn_qemu(s, &vm, qfd, &oldmask);
-		if (vm.pid > 0) {
-			json_object_set_new(st, "pid", json_integer(vm.pid));
-			rundir_write_state(vm.dir, st);
-		}
-		json_decref(st);
+	st = json_pack("{s:s, s:s, s:s, s:i, s:i}", "name", s->cfg.name, "phase", "starting", "qmp", vm->sock, "supervisor",
+		       (int)getpid(), "pid", 0);
+	rundir_write_state(vm->dir, st);
+	vm->pid = spawn_qemu(s, vm, qfd, &oldmask);
+	if (vm->pid > 0) {
+		json_object_set_new(st, "pid", json_integer(vm->pid));
+		rundir_write_state(vm->dir, st);
 	}
+	json_decref(st);
 	close(qfd); /* only QEMU holds it now: if QEMU dies, our connection is refused at once */
-	if (vm.pid < 0) {
-		rundir_remove(vm.dir);
-		code = report_failure(&vm, EXIT_FAIL, "cannot start QEMU: %s", strerror((int)-vm.pid));
-		goto out;
+	if (vm->pid < 0) {
+		rundir_remove(vm->dir);
+		return report_failure(vm, EXIT_FAIL, "cannot start QEMU: %s", strerror((int)-vm->pid));
 	}
-	code = start_pinned(&l, &vm, &res);
-	if (code) {
-		rundir_remove(vm.dir);
-		goto out;
+	if ((code = start_pinned(l, vm, &res))) {
+		rundir_remove(vm->dir);
+		return code;
 	}
 	json_object_set_new(res, "name", json_string(s->cfg.name));
-	json_object_set_new(res, "qmp", json_string(vm.sock));
+	json_object_set_new(res, "qmp", json_string(vm->sock));
 	json_object_set_new(res, "accel", json_string(s->cfg.accel == ACCEL_KVM ? "kvm" : "tcg"));
 	json_object_set_new(res, "supervisor", json_integer(getpid()));
 	json_object_set_new(res, "phase", json_string("running"));
-	rundir_write_state(vm.dir, res);
-	if (vm.report_fd >= 0) {
-		/* Tell the waiting parent what to print, then detach for good. */
-		char *text = NULL;
-		size_t len = 0;
-		FILE *mem = open_memstream(&text, &len);
-		if (s->json) {
-			json_dumpf(res, mem, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-			fputc('\n', mem);
-		} else {
-			print_result(mem, &(struct settings){ .cmd = "launch" }, res);
-		}
-		fclose(mem);
-		for (char *p = text, *nl; p && *p; p = nl + 1) {
-			nl = strchr(p, '\n');
-			if (!nl)
-				nl = p + strlen(p) - 1;
-			dprintf(vm.report_fd, "O%.*s\n", (int)(nl - p), p);
-		}
-		free(text);
-		close(vm.report_fd);
-		vm.report_fd = -1;
-	} else {
-		print_result(s->json ? stdout : stderr, s, res);
-	}
-	code = supervise(s, &vm, sfd);
-	rundir_remove(vm.dir);
-out:
+	rundir_write_state(vm->dir, res);
+	report_started(s, vm, res);
 	json_decref(res);
+	code = supervise(s, vm, sfd);
+	rundir_remove(vm->dir);
+	return code;
+}
+
+static int launch(struct settings *s)
+{
+	struct layout l;
+	struct vm vm = { .errfd = -1, .report_fd = -1 };
+	char hpdir[PATH_MAX], why[128], console[PATH_MAX + 16];
+	int qfd, code;
+
+	if ((code = load_config(s)))
+		return code;
+	if ((code = check_layout(s, &l)))
+		goto out;
+	s->cfg.map = &l.map;
+	s->cfg.accel = qemucmd_pick_accel(s->accel, &l.facts, why, sizeof(why));
+	if (why[0])
+		cli_warn("%s: running under TCG (much slower than KVM; pinning works the same)", why);
+	if (s->hugepages && (code = plan_hugepages(s, &l, hpdir, sizeof(hpdir))))
+		goto out;
+	if (s->dry_run) {
+		code = dry_run(s, &l);
+		goto out;
+	}
+	if ((code = create_rundir(s, &vm)))
+		goto out;
+	if (s->daemonize && !s->cfg.console_log) {
+		snprintf(console, sizeof(console), "%s/console.log", vm.dir);
+		s->cfg.console_log = console;
+	}
+	qfd = listen_qmp(vm.sock);
+	if (qfd < 0) {
+		rundir_remove(vm.dir);
+		code = cli_fail(EXIT_FAIL, "cannot create the QMP socket %s: %s", vm.sock, strerror(-qfd));
+		goto out;
+	}
+	vm.errout = stderr;
+	if (s->daemonize) {
+		int r = daemonize(&vm, qfd, &code);
+		if (r < 0) {
+			rundir_remove(vm.dir);
+			code = cli_fail(EXIT_FAIL, "cannot daemonize: %s", strerror(errno));
+		}
+		if (r != 0)
+			goto out; /* the parent, done */
+	}
+	code = run_vm(s, &l, &vm, qfd);
+out:
 	if (vm.errout && vm.errout != stderr)
 		fclose(vm.errout);
 	if (!code)
 		code = EXIT_OK;
+	s->cfg.console_log = s->cfg.console_log == console ? NULL : s->cfg.console_log;
 	s->cfg.map = NULL; /* @l is ours only until we return */
 	layout_free(&l);
 	return code;

@@ -587,21 +587,201 @@ static double now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* The guest's vCPU map for the preflight's warnings: --vcpu-map, or the state of the VM
+ * --vm names (as data, not text to parse again).  0 or an exit code. */
+static int load_vcpus(struct vmap *vcpus)
+{
+	static int cpus[VMAP_MAX_VCPUS];
+	struct pin_error err;
+	json_t *st, *v;
+	size_t i, n = 0;
+
+	if (cfg.vcpu_map) {
+		if (vmap_parse(vcpus, cfg.vcpu_map, 0, &err) < 0)
+			return cli_usage_error("invalid --vcpu-map '%s': %s", cfg.vcpu_map, err.msg);
+		return 0;
+	}
+	if (!cfg.vm)
+		return 0;
+	st = rundir_read_state(cfg.vm, NULL, 0);
+	if (!st)
+		return cli_usage_error("no VM named '%s' (see vmlaunch list)", cfg.vm);
+	for (i = 0; i < VMAP_MAX_VCPUS; i++)
+		cpus[i] = -1; /* a gap: a vCPU the state leaves out (QEMU's cpu-index) */
+	json_array_foreach(json_object_get(st, "vcpus"), i, v) {
+		json_int_t vc = json_integer_value(json_object_get(v, "vcpu")), cpu = json_integer_value(json_object_get(v, "cpu"));
+		if (vc < 0 || vc >= VMAP_MAX_VCPUS || cpu < 0 || cpu >= CPUSET_MAX) {
+			json_decref(st);
+			return cli_fail(EXIT_FAIL, "VM '%s': its state names vCPU %lld on CPU %lld", cfg.vm, (long long)vc,
+					(long long)cpu);
+		}
+		if ((size_t)vc >= n)
+			n = (size_t)vc + 1;
+		cpus[vc] = (int)cpu;
+	}
+	json_decref(st);
+	if (n == 0 || vmap_from_array(vcpus, cpus, (unsigned)n) < 0)
+		return cli_fail(EXIT_FAIL, "VM '%s' has no vCPU map in its state", cfg.vm);
+	return 0;
+}
+
+/* EAL's arguments (the user's, the --vhost ports, what leaves nothing behind), the
+ * preflight, EAL up.  0 or an exit code. */
+static int start_eal(int sep, char **argv)
+{
+	static char *eal_argv[256], vdevs[MAX_VHOST][512], *vdev_args[2 * MAX_VHOST];
+	struct vmap vcpus = { 0 };
+	struct eal_view ev;
+	char msg[512];
+	int n_eal, r;
+
+	if (preflight_parse_eal(sep, argv, &ev) < 0)
+		return cli_usage_error("%s", ev.err);
+	for (unsigned i = 0; i < cfg.nvhost; i++) {
+		struct pin_error err;
+		r = vhost_vdev(cfg.vhost[i], i, vdevs[i], sizeof(vdevs[i]), ports[i].iface, sizeof(ports[i].iface), &err);
+		if (r == -EINVAL || r == -ENAMETOOLONG)
+			return cli_usage_error("invalid --vhost '%s': %s (NAME or PATH, then ,queues=N and ,client)", cfg.vhost[i],
+					       err.msg);
+		if (r < 0)
+			return cli_fail(EXIT_FAIL, "--vhost '%s': %s", cfg.vhost[i], err.msg);
+		vdev_args[2 * i] = "--vdev";
+		vdev_args[2 * i + 1] = vdevs[i];
+	}
+	n_eal = app_eal_argv(sep, argv, vdev_args, (int)(2 * cfg.nvhost), &ev, eal_argv, 256);
+	if ((r = load_vcpus(&vcpus)))
+		return r;
+	if (!cfg.no_preflight) {
+		struct preflight pf = { .eal = &ev, .need_mb = 128, .vcpus = vcpus.n ? &vcpus : NULL };
+		json_t *rep = report_new("preflight"), *f;
+		size_t i;
+		r = preflight_run(&pf, rep, msg, sizeof(msg));
+		if (r < 0) {
+			json_decref(rep);
+			vmap_free(&vcpus);
+			return cli_fail(r == -EINVAL ? EXIT_USAGE : EXIT_FAIL, "%s", msg);
+		}
+		json_array_foreach(json_object_get(rep, "findings"), i, f)
+			fprintf(stderr, "%s: warning: %s\n", cli_prog, json_string_value(json_object_get(f, "message")));
+		json_decref(rep);
+	}
+	vmap_free(&vcpus);
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	if (rte_eal_init(n_eal, eal_argv) < 0)
+		rte_exit(EXIT_FAIL, "EAL initialization failed: %s\n", rte_strerror(rte_errno));
+	return 0;
+}
+
+/* One mbuf pool per socket that has ports: enough for every ring, every cache and the
+ * bursts in flight; no more (a small pool cycles through fewer cache lines).  0 or
+ * an exit code. */
+static int create_pools(struct rte_mempool **pools, unsigned nworkers)
+{
+	for (unsigned i = 0; i < nports; i++) {
+		int s = rte_eth_dev_socket_id(ports[i].id);
+		unsigned n, nq = 0;
+		char name[32];
+		if (s < 0)
+			s = (int)rte_socket_id();
+		if (pools[s])
+			continue;
+		for (unsigned k = 0; k < nports; k++) {
+			struct rte_eth_dev_info di;
+			if (rte_eth_dev_info_get(ports[k].id, &di) == 0)
+				nq += cfg.queues ? cfg.queues : (!strcmp(di.driver_name, "net_vhost") ? di.max_rx_queues : 1);
+		}
+		n = nq * (RX_DESC + TX_DESC + 2 * 512) + (nworkers + 1) * MBUF_CACHE;
+		if (n < 8191)
+			n = 8191;
+		snprintf(name, sizeof(name), "reflector_%d", s);
+		pools[s] = rte_pktmbuf_pool_create(name, n, MBUF_CACHE, 0, RTE_MBUF_DEFAULT_BUF_SIZE, s);
+		if (!pools[s])
+			return cli_fail(EXIT_FAIL, "cannot allocate %u mbufs on socket %d: %s (reserve more hugepages: hugepages setup 512M)",
+					n, s, rte_strerror(rte_errno));
+	}
+	return 0;
+}
+
+/* (port, queue) pairs round robin over the worker lcores, the workers launched, and the
+ * ready line scripts wait for (no sleeps). */
+static void start_workers(void)
+{
+	unsigned wl[RTE_MAX_LCORE], nw = 0, lcore, j = 0;
+
+	RTE_LCORE_FOREACH_WORKER(lcore)
+		wl[nw++] = lcore;
+	if (nw == 0)
+		return; /* main() refuses to get here without workers */
+	for (unsigned i = 0; i < nports; i++) {
+		for (uint16_t q = 0; q < ports[i].nq; q++, j++) {
+			struct worker *w = &workers[wl[j % nw]];
+			w->job[w->n].p = &ports[i];
+			w->job[w->n].q = q;
+			w->n++;
+		}
+	}
+	for (unsigned k = 0; k < nw && !cfg.json; k++) {
+		struct worker *w = &workers[wl[k]];
+		printf("lcore %u:", wl[k]);
+		for (unsigned x = 0; x < w->n; x++)
+			printf(" port %u queue %u", w->job[x].p->id, w->job[x].q);
+		printf("%s\n", w->n ? "" : " idle (more lcores than queues)");
+	}
+	for (unsigned k = 0; k < nw; k++)
+		if (workers[wl[k]].n)
+			rte_eal_remote_launch(worker_main, &workers[wl[k]], wl[k]);
+	if (cfg.json) {
+		json_t *ready = json_pack("{s:s, s:s, s:[]}", "type", "ready", "mode", pkt_mode_name(cfg.mode), "ports");
+		for (unsigned i = 0; i < nports; i++)
+			json_array_append_new(json_object_get(ready, "ports"),
+					      json_pack("{s:i, s:s, s:i, s:s}", "port", ports[i].id, "name", ports[i].name, "queues",
+							ports[i].nq, "socket", ports[i].iface));
+		json_dumpf(ready, stdout, JSON_COMPACT);
+		putchar('\n');
+		json_decref(ready);
+	} else {
+		printf("reflecting (%s) on %u port%s; Ctrl-C to stop\n", pkt_mode_name(cfg.mode), nports, nports > 1 ? "s" : "");
+	}
+	fflush(stdout);
+}
+
+/* The main lcore until a signal, --duration or --exit-on-disconnect: statistics, then
+ * the workers stopped and the final summary. */
+static void run_until_stopped(void)
+{
+	double start = now_s(), last = start, deadline = cfg.duration > 0 ? start + cfg.duration : 0;
+
+	while (!force_quit) {
+		double t = now_s();
+		struct timespec ts = { 0, 100 * 1000 * 1000 }; /* the main lcore shares a CPU with others: wake rarely */
+		if (deadline && t >= deadline)
+			break;
+		if (cfg.exit_on_disconnect && peers_gone())
+			break;
+		if (cfg.stats_interval > 0 && t - last >= cfg.stats_interval) {
+			print_stats("interval", t - start, t - last);
+			last = t;
+		}
+		nanosleep(&ts, NULL);
+	}
+	force_quit = true;
+	rte_eal_mp_wait_lcore();
+	memset(prev_q, 0, sizeof(prev_q));
+	memset(prev_t, 0, sizeof(prev_t));
+	print_stats("final", now_s() - start, now_s() - start);
+}
+
 int main(int argc, char **argv)
 {
 	struct rte_mempool *pools[RTE_MAX_NUMA_NODES] = { 0 };
-	char *eal_argv[256], vdevs[MAX_VHOST][512], *vdev_args[2 * MAX_VHOST];
-	int sep, n_eal, r, code = EXIT_OK;
-	struct eal_view ev;
-	struct vmap vcpus = { 0 };
-	unsigned lcore, nworkers = 0, j = 0;
-	double start, last, deadline;
+	unsigned lcore, nworkers = 0;
+	int sep, r, code = EXIT_OK;
 	char msg[512];
 
 	cli_prog = "reflector";
 	/* A reader that went away is an error we report, not a silent death. */
 	signal(SIGPIPE, SIG_IGN);
-
 	/* Burst 16, not DPDK's usual 32: with few frames in flight (a --tx-first loopback,
 	 * a latency probe) the peer starts on the first half while we do the second;
 	 * docs/performance.md has the figures. */
@@ -621,77 +801,13 @@ int main(int argc, char **argv)
 		if ((r = parse_args(n, own, &cfg)))
 			return r;
 	}
-	if (preflight_parse_eal(sep, argv, &ev) < 0)
-		return cli_usage_error("%s", ev.err);
-
-	/* The EAL arguments: the user's, the --vhost ports, and what leaves nothing behind. */
-	for (unsigned i = 0; i < cfg.nvhost; i++) {
-		struct pin_error err;
-		r = vhost_vdev(cfg.vhost[i], i, vdevs[i], sizeof(vdevs[i]), ports[i].iface, sizeof(ports[i].iface), &err);
-		if (r == -EINVAL || r == -ENAMETOOLONG)
-			return cli_usage_error("invalid --vhost '%s': %s (NAME or PATH, then ,queues=N and ,client)", cfg.vhost[i],
-					       err.msg);
-		if (r < 0)
-			return cli_fail(EXIT_FAIL, "--vhost '%s': %s", cfg.vhost[i], err.msg);
-		vdev_args[2 * i] = "--vdev";
-		vdev_args[2 * i + 1] = vdevs[i];
-	}
-	n_eal = app_eal_argv(sep, argv, vdev_args, (int)(2 * cfg.nvhost), &ev, eal_argv, 256);
-
-	if (cfg.vcpu_map) {
-		struct pin_error err;
-		if (vmap_parse(&vcpus, cfg.vcpu_map, 0, &err) < 0)
-			return cli_usage_error("invalid --vcpu-map '%s': %s", cfg.vcpu_map, err.msg);
-	} else if (cfg.vm) {
-		/* The map as vmlaunch recorded it: data, not text to parse again. */
-		json_t *st = rundir_read_state(cfg.vm, NULL, 0), *v;
-		int cpus[VMAP_MAX_VCPUS];
-		size_t i, n = 0;
-		for (i = 0; i < VMAP_MAX_VCPUS; i++)
-			cpus[i] = -1; /* a vCPU the state leaves out is an error below */
-		if (!st)
-			return cli_usage_error("no VM named '%s' (see vmlaunch list)", cfg.vm);
-		json_array_foreach(json_object_get(st, "vcpus"), i, v) {
-			json_int_t vc = json_integer_value(json_object_get(v, "vcpu")), cpu = json_integer_value(json_object_get(v, "cpu"));
-			if (vc < 0 || vc >= VMAP_MAX_VCPUS || cpu < 0 || cpu >= CPUSET_MAX) {
-				json_decref(st);
-				return cli_fail(EXIT_FAIL, "VM '%s': its state names vCPU %lld on CPU %lld", cfg.vm, (long long)vc,
-						(long long)cpu);
-			}
-			if ((size_t)vc >= n)
-				n = (size_t)vc + 1;
-			cpus[vc] = (int)cpu;
-		}
-		json_decref(st);
-		if (n == 0 || vmap_from_array(&vcpus, cpus, (unsigned)n) < 0)
-			return cli_fail(EXIT_FAIL, "VM '%s' has no vCPU map in its state", cfg.vm);
-	}
-	if (!cfg.no_preflight) {
-		struct preflight pf = { .eal = &ev, .need_mb = 128, .vcpus = vcpus.n ? &vcpus : NULL };
-		json_t *rep = report_new("preflight"), *f;
-		size_t i;
-		r = preflight_run(&pf, rep, msg, sizeof(msg));
-		if (r < 0) {
-			json_decref(rep);
-			vmap_free(&vcpus);
-			return cli_fail(r == -EINVAL ? EXIT_USAGE : EXIT_FAIL, "%s", msg);
-		}
-		json_array_foreach(json_object_get(rep, "findings"), i, f)
-			fprintf(stderr, "%s: warning: %s\n", cli_prog, json_string_value(json_object_get(f, "message")));
-		json_decref(rep);
-	}
-	vmap_free(&vcpus);
-
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
-	r = rte_eal_init(n_eal, eal_argv);
-	if (r < 0)
-		rte_exit(EXIT_FAIL, "EAL initialization failed: %s\n", rte_strerror(rte_errno));
+	if ((r = start_eal(sep, argv)))
+		return r;
 
 	nports = rte_eth_dev_count_avail();
 	if (nports == 0 || nports > MAX_PORTS) {
 		code = cli_fail(EXIT_USAGE, nports ? "at most %d ports" : "no ports: give one with --vhost NAME or an EAL --vdev",
-			    MAX_PORTS);
+				MAX_PORTS);
 		goto out;
 	}
 	RTE_LCORE_FOREACH_WORKER(lcore)
@@ -702,41 +818,11 @@ int main(int argc, char **argv)
 	}
 	{
 		uint16_t pid, i = 0;
-		RTE_ETH_FOREACH_DEV(pid) {
-			ports[i].id = pid;
-			i++;
-		}
+		RTE_ETH_FOREACH_DEV(pid)
+			ports[i++].id = pid;
 	}
-	/* One mbuf pool per socket that has ports, sized for every ring and cache. */
-	for (unsigned i = 0; i < nports; i++) {
-		int s = rte_eth_dev_socket_id(ports[i].id);
-		unsigned n;
-		char name[32];
-		if (s < 0)
-			s = (int)rte_socket_id();
-		if (pools[s])
-			continue;
-		/* Enough for every ring, every cache and the bursts in flight; no more: a small
-		 * pool cycles through fewer cache lines. */
-		{
-			unsigned nq = 0;
-			for (unsigned k = 0; k < nports; k++) {
-				struct rte_eth_dev_info di;
-				if (rte_eth_dev_info_get(ports[k].id, &di) == 0)
-					nq += cfg.queues ? cfg.queues : (!strcmp(di.driver_name, "net_vhost") ? di.max_rx_queues : 1);
-			}
-			n = nq * (RX_DESC + TX_DESC + 2 * 512) + (nworkers + 1) * MBUF_CACHE;
-			if (n < 8191)
-				n = 8191;
-		}
-		snprintf(name, sizeof(name), "reflector_%d", s);
-		pools[s] = rte_pktmbuf_pool_create(name, n, MBUF_CACHE, 0, RTE_MBUF_DEFAULT_BUF_SIZE, s);
-		if (!pools[s]) {
-			code = cli_fail(EXIT_FAIL, "cannot allocate %u mbufs on socket %d: %s (reserve more hugepages: hugepages setup 512M)",
-				    n, s, rte_strerror(rte_errno));
-			goto out;
-		}
-	}
+	if ((code = create_pools(pools, nworkers)))
+		goto out;
 	/* vhost creates its server sockets while ports are configured and started: with
 	 * the mode asked for from the start (a chmod afterwards would follow a link put
 	 * there meanwhile).  Nothing else creates files here. */
@@ -749,71 +835,8 @@ int main(int argc, char **argv)
 		if (code)
 			goto out;
 	}
-	/* (port, queue) pairs, round robin over the workers. */
-	{
-		unsigned wl[RTE_MAX_LCORE], nw = 0;
-		RTE_LCORE_FOREACH_WORKER(lcore)
-			wl[nw++] = lcore;
-		if (nw == 0) /* checked above: nworkers */
-			goto out;
-		for (unsigned i = 0; i < nports; i++) {
-			for (uint16_t q = 0; q < ports[i].nq; q++, j++) {
-				struct worker *w = &workers[wl[j % nw]];
-				w->job[w->n].p = &ports[i];
-				w->job[w->n].q = q;
-				w->n++;
-			}
-		}
-		if (!cfg.json) {
-			for (unsigned k = 0; k < nw; k++) {
-				struct worker *w = &workers[wl[k]];
-				printf("lcore %u:", wl[k]);
-				for (unsigned x = 0; x < w->n; x++)
-					printf(" port %u queue %u", w->job[x].p->id, w->job[x].q);
-				printf("%s\n", w->n ? "" : " idle (more lcores than queues)");
-			}
-		}
-		for (unsigned k = 0; k < nw; k++)
-			if (workers[wl[k]].n)
-				rte_eal_remote_launch(worker_main, &workers[wl[k]], wl[k]);
-		/* Ready: ports started, workers polling.  Scripts wait for this line, not a sleep. */
-		if (!cfg.json)
-			printf("reflecting (%s) on %u port%s; Ctrl-C to stop\n", pkt_mode_name(cfg.mode), nports,
-			       nports > 1 ? "s" : "");
-		if (cfg.json) {
-			json_t *ready = json_pack("{s:s, s:s, s:[]}", "type", "ready", "mode", pkt_mode_name(cfg.mode), "ports");
-			for (unsigned i = 0; i < nports; i++)
-				json_array_append_new(json_object_get(ready, "ports"),
-						      json_pack("{s:i, s:s, s:i, s:s}", "port", ports[i].id, "name", ports[i].name,
-								"queues", ports[i].nq, "socket", ports[i].iface));
-			json_dumpf(ready, stdout, JSON_COMPACT);
-			putchar('\n');
-			json_decref(ready);
-		}
-		fflush(stdout);
-	}
-
-	start = last = now_s();
-	deadline = cfg.duration > 0 ? start + cfg.duration : 0;
-	while (!force_quit) {
-		double t = now_s();
-		struct timespec ts = { 0, 100 * 1000 * 1000 }; /* the main lcore shares a CPU with others: wake rarely */
-		if (deadline && t >= deadline)
-			break;
-		if (cfg.exit_on_disconnect && peers_gone())
-			break;
-		if (cfg.stats_interval > 0 && t - last >= cfg.stats_interval) {
-			print_stats("interval", t - start, t - last);
-			last = t;
-		}
-		nanosleep(&ts, NULL);
-	}
-	force_quit = true;
-	rte_eal_mp_wait_lcore();
-	memset(prev_q, 0, sizeof(prev_q));
-	memset(prev_t, 0, sizeof(prev_t));
-	print_stats("final", now_s() - start, now_s() - start);
-
+	start_workers();
+	run_until_stopped();
 out:
 	for (unsigned i = 0; i < nports; i++) {
 		rte_eth_dev_stop(ports[i].id);
