@@ -4,6 +4,9 @@
 #   make check      run every test; last line "N passed, N failed, N skipped"
 #   make demo       the main job (installs missing Debian packages first)
 #   make deps       install missing Debian packages (root; no-op when nothing is missing)
+#   make guest      the benchmark's guest image (build/guest)
+#   make fuzz       every fuzz target for FUZZ_SECONDS (10); make lint: static analysis
+#   SANITIZE=1      build into build/san with ASan and UBSan
 #   make install    PREFIX=/usr/local DESTDIR=
 #   V=1             show the commands
 
@@ -266,11 +269,19 @@ bench: all
 	$(Q)tests/bench/trafficgen-vs-testpmd
 
 # --- install -----------------------------------------------------------------
+# The guest image goes along when it was built (make guest); mkguest always, so an
+# installed toolkit can build it: DATADIR/mkguest DATADIR/guest BINDIR.
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(DATADIR)/templates
 	install -m 0755 $(PROGRAMS) $(DESTDIR)$(BINDIR)/
 	install -m 0644 $(MANPAGES) $(DESTDIR)$(MANDIR)/man1/
 	cp -R templates/. $(DESTDIR)$(DATADIR)/templates/
+	install -m 0755 bench/mkguest $(DESTDIR)$(DATADIR)/mkguest
+	if [ -f $(GUEST) ]; then install -d $(DESTDIR)$(DATADIR)/guest && \
+		install -m 0644 $(B)/guest/vmlinuz $(B)/guest/initrd.img $(B)/guest/manifest.json $(DESTDIR)$(DATADIR)/guest/; fi
+
+lint:
+	$(Q)tests/lint
 
 uninstall:
 	rm -f $(addprefix $(DESTDIR)$(BINDIR)/,$(notdir $(PROGRAMS)))
