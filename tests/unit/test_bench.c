@@ -2,6 +2,7 @@
  * trafficgen's lines into records, the tables and the gnuplot script. */
 #include <errno.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "guestport.h"
 #include "results.h"
