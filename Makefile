@@ -38,6 +38,11 @@ CFLAGS    ?= -O2 -g
 ALL_CFLAGS = $(SAN_FLAGS) -std=gnu11 -D_GNU_SOURCE -DPROJECT_VERSION='"$(VERSION)"' -DDATADIR='"$(DATADIR)"' \
              -Ipinning -Ihugepages -Ilauncher -Ireflector -Ibench $(WARN) $(CFLAGS) $(shell pkg-config --cflags $(PKGS))
 LDLIBS_PIN = $(shell pkg-config --libs $(PKGS))
+# libvirt and libxml2: the libvirt backend (launcher/virt.c), linked only where it is
+# used, so the DPDK programs (and the guest image) do not carry them.
+VIRT_PKGS  := libvirt libxml-2.0
+ALL_CFLAGS += $(shell pkg-config --cflags $(VIRT_PKGS))
+LDLIBS_VIRT = $(shell pkg-config --libs $(VIRT_PKGS))
 
 ifeq ($(V),1)
 Q :=
@@ -100,7 +105,7 @@ $(PIN_LIB): $(PIN_OBJ)
 $(B)/bin/vmlaunch: $(B)/obj/launcher/vmlaunch.o $(LAUNCH_LIB) $(HP_LIB) $(PIN_LIB)
 	$(call msg,LD,$@)
 	@mkdir -p $(@D)
-	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS_PIN)
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS_PIN) $(LDLIBS_VIRT)
 
 # DPDK programs: -O3 and DPDK's flags from pkg-config (Debian's libdpdk-dev).
 DPDK_CFLAGS = $(shell pkg-config --cflags libdpdk 2>/dev/null) -O3
@@ -133,7 +138,7 @@ $(B)/bin/vmbench: $(B)/obj/bench/vmbench.o $(BENCH_LIB) $(LAUNCH_LIB) $(HP_LIB) 
 $(B)/bin/pincheck: $(B)/obj/pinning/pincheck.o $(LAUNCH_LIB) $(HP_LIB) $(PIN_LIB)
 	$(call msg,LD,$@)
 	@mkdir -p $(@D)
-	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS_PIN)
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS_PIN) $(LDLIBS_VIRT)
 
 $(HP_LIB): $(HP_OBJ)
 	$(call msg,AR,$@)
@@ -158,7 +163,7 @@ $(BENCH_LIB): $(filter-out $(B)/obj/bench/tgen.o,$(BENCH_OBJ))
 $(B)/tests/test_%: $(B)/obj/tests/unit/test_%.o $(UNIT_HELPERS) $(PKT_OBJ) $(BENCH_LIB) $(LAUNCH_LIB) $(HP_LIB) $(PIN_LIB)
 	$(call msg,LD,$@)
 	@mkdir -p $(@D)
-	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS_PIN) -lpthread $(shell pkg-config --libs cmocka)
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS_PIN) $(LDLIBS_VIRT) -lpthread $(shell pkg-config --libs cmocka)
 
 $(B)/man/%: docs/man/%.scd
 	$(call msg,SCDOC,$@)
@@ -222,7 +227,8 @@ DEB_PACKAGES := build-essential pkg-config git libhwloc-dev hwloc libnuma-dev li
                 libinih-dev libcmocka-dev bats bats-assert bats-support scdoc util-linux procps jq \
                 qemu-system-x86 dpdk dpdk-dev libdpdk-dev gnuplot-nox file \
                 linux-image-cloud-amd64 busybox-static cpio \
-                clang clang-tools libclang-rt-dev cppcheck shellcheck
+                clang clang-tools libclang-rt-dev cppcheck shellcheck \
+                libvirt-dev libxml2-dev libvirt-clients libvirt-daemon libvirt-daemon-driver-qemu
 
 deps:
 	$(Q)missing=$$(dpkg-query -W -f='$${db:Status-Abbrev} $${Package}\n' $(DEB_PACKAGES) 2>/dev/null | \

@@ -41,6 +41,7 @@
 #include "topo.h"
 #include "vmap.h"
 #include "vmpin.h"
+#include "virt.h"
 
 
 /* How long QEMU may take to come up and greet on QMP. */
@@ -49,7 +50,9 @@
 struct settings {
 	const char *cmd;                 /* launch, attach, list, stop */
 	const char *name, *map_arg, *emu_arg, *sched_arg, *profile, *memory_arg, *hugepages_dir, *qmp_arg;
-	bool hugepages, allow_shared, daemonize, dry_run, json;
+	const char *connect, *domain;    /* --libvirt: libvirt's URI; attach's domain */
+	bool hugepages, allow_shared, daemonize, dry_run, json, libvirt, emit_xml;
+	unsigned long hugepage_kb;       /* --hugepages: the page size of the mount used */
 	enum accel accel;
 	double grace;
 	long pid;
@@ -65,6 +68,9 @@ static void usage(FILE *out)
 		" %1$s attach (--qmp SOCKET | --pid PID) --vcpu-map MAP [--emulator-cpus LIST]\n"
 		" %1$s list [--json]\n"
 		" %1$s stop NAME\n"
+		" %1$s --libvirt [--connect URI] --vcpu-map MAP [options]   (also --emit-xml)\n"
+		" %1$s attach --libvirt DOMAIN [--connect URI] --vcpu-map MAP [--emulator-cpus LIST]\n"
+		" %1$s list --libvirt [--connect URI]; %1$s stop --libvirt NAME [--connect URI]\n"
 		"\n"
 		"Start QEMU paused, pin vCPU i to host CPU j over QMP before the guest runs,\n"
 		"pin QEMU's other threads to housekeeping CPUs, verify, then run the guest.\n"
@@ -92,6 +98,10 @@ static void usage(FILE *out)
 		"     --dry-run               print the QEMU command and the pinning plan, run nothing\n"
 		" -j, --json                  print the pinning result as JSON\n"
 		"     --qmp SOCKET, --pid PID (attach) the QEMU to pin\n"
+		"     --libvirt               through libvirt: a domain defined and started with its\n"
+		"                             <cputune>, verified through the API and /proc (attach: DOMAIN)\n"
+		"     --connect URI           libvirt's URI (default: libvirt's own, e.g. qemu:///system)\n"
+		"     --emit-xml              print the domain XML (--libvirt) and exit\n"
 		" -h, --help                  display this help\n"
 		" -V, --version               display version\n"
 		"\n"
@@ -119,9 +129,13 @@ static int parse_args(int argc, char **argv, struct settings *s)
 	enum {
 		OPT_NAME = 256, OPT_MAP, OPT_MEMORY, OPT_KERNEL, OPT_INITRD, OPT_APPEND, OPT_DISK, OPT_HUGE, OPT_VHOST, OPT_CONSOLE,
 		OPT_QEMU, OPT_PROFILE, OPT_ACCEL, OPT_EMU, OPT_SCHED, OPT_SHARED, OPT_GRACE, OPT_DAEMON, OPT_DRY, OPT_QMP, OPT_PID,
-		OPT_SERIAL,
+		OPT_SERIAL, OPT_LIBVIRT, OPT_CONNECT, OPT_EMIT,
 	};
-	static const struct option longopts[] = {
+	/* Not const: --libvirt takes the domain in attach and is a flag elsewhere. */
+	static struct option longopts[] = {
+		{ "libvirt", no_argument, NULL, OPT_LIBVIRT },
+		{ "connect", required_argument, NULL, OPT_CONNECT },
+		{ "emit-xml", no_argument, NULL, OPT_EMIT },
 		{ "name", required_argument, NULL, OPT_NAME },
 		{ "vcpu-map", required_argument, NULL, OPT_MAP },
 		{ "memory", required_argument, NULL, OPT_MEMORY },
@@ -159,6 +173,7 @@ static int parse_args(int argc, char **argv, struct settings *s)
 		argv++;
 		argc--;
 	}
+	longopts[0].has_arg = !strcmp(s->cmd, "attach") ? required_argument : no_argument;
 	while ((c = getopt_long(argc, argv, "jhV", longopts, NULL)) != -1) {
 		struct vm_config *cfg = &s->cfg;
 		switch (c) {
@@ -212,6 +227,12 @@ static int parse_args(int argc, char **argv, struct settings *s)
 		case OPT_DAEMON: s->daemonize = true; break;
 		case OPT_DRY: s->dry_run = true; break;
 		case OPT_QMP: s->qmp_arg = optarg; break;
+		case OPT_LIBVIRT:
+			s->libvirt = true;
+			s->domain = optarg;
+			break;
+		case OPT_CONNECT: s->connect = optarg; break;
+		case OPT_EMIT: s->emit_xml = s->libvirt = true; break;
 		case OPT_PID:
 			if (num_parse_uint(optarg, 1, INT_MAX, &u) < 0)
 				return cli_usage_error("invalid pid '%s'", optarg);
@@ -244,8 +265,12 @@ static int parse_args(int argc, char **argv, struct settings *s)
 		return cli_usage_error("unexpected argument '%s'", argv[optind]);
 	if ((!strcmp(s->cmd, "launch") || !strcmp(s->cmd, "attach")) && !s->map_arg)
 		return cli_usage_error("%s needs --vcpu-map MAP", strcmp(s->cmd, "launch") ? "attach" : "vmlaunch");
-	if (!strcmp(s->cmd, "attach") && !s->qmp_arg == !s->pid)
-		return cli_usage_error("attach needs --qmp SOCKET or --pid PID (one of them)");
+	if (s->connect && !s->libvirt)
+		return cli_usage_error("--connect is an option of --libvirt");
+	if (s->libvirt && (s->qmp_arg || s->pid))
+		return cli_usage_error("--libvirt excludes --qmp and --pid");
+	if (!strcmp(s->cmd, "attach") && !s->libvirt && !s->qmp_arg == !s->pid)
+		return cli_usage_error("attach needs --qmp SOCKET, --pid PID or --libvirt DOMAIN (one of them)");
 	if (strcmp(s->cmd, "attach") && (s->qmp_arg || s->pid))
 		return cli_usage_error("--qmp and --pid are options of attach");
 	if (s->cfg.kernel && s->cfg.disk)
@@ -271,24 +296,24 @@ static void layout_free(struct layout *l)
 	hostfacts_free(&l->facts);
 }
 
-/* The vCPU map and emulator CPUs, judged by the same code as pincheck plan. */
-static int check_layout(struct settings *s, struct layout *l)
+/* The map against the host's topology and facts, by the same code as pincheck plan.
+ * 0 or an exit code. */
+static int check_map_local(struct settings *s, struct layout *l)
 {
 	struct pin_error err;
 	struct plan p;
-	struct cpuset used;
 	json_t *rep, *f;
 	size_t i;
 	int r;
 
-	memset(l, 0, sizeof(*l));
 	if ((r = hostfacts_read(&l->facts)) < 0)
 		return cli_fail(EXIT_FAIL, "cannot read this host's CPUs: %s", strerror(-r));
 	l->topo = topo_load_live();
 	if (!l->topo)
 		return cli_fail(EXIT_FAIL, "cannot read this host's topology: %s", strerror(errno));
 	/* attach: QEMU's cpu-indexes, which hot-plugged CPUs may leave with gaps; launch: 0..n-1. */
-	if ((!strcmp(s->cmd, "attach") ? vmap_parse_sparse : vmap_parse)(&l->map, s->map_arg, l->facts.cpu_limit, &err) < 0)
+	if ((!strcmp(s->cmd, "attach") && !s->libvirt ? vmap_parse_sparse : vmap_parse)(&l->map, s->map_arg,
+											 l->facts.cpu_limit, &err) < 0)
 		return cli_fail(EXIT_USAGE, "invalid --vcpu-map '%s': %s", s->map_arg, err.msg);
 	p = (struct plan){ .map = &l->map, .topo = l->topo, .facts = &l->facts };
 	if (plan_validate(&p, &err) < 0)
@@ -312,7 +337,45 @@ static int check_layout(struct settings *s, struct layout *l)
 		cli_warn("%s", msg);
 	}
 	json_decref(rep);
+	return 0;
+}
 
+/* The map for a libvirt host that is not this one: CPU numbers below its count, no
+ * CPU twice unless allowed.  Its topology is not ours to judge (pincheck plan there). */
+static int check_map_remote(struct settings *s, struct layout *l, unsigned ncpus)
+{
+	struct pin_error err;
+	struct cpuset shared;
+	char list[256];
+
+	if (vmap_parse(&l->map, s->map_arg, ncpus, &err) < 0)
+		return cli_fail(EXIT_USAGE, "invalid --vcpu-map '%s': %s", s->map_arg, err.msg);
+	if (vmap_shared(&l->map, &shared) && !s->allow_shared) {
+		cpuset_format_list(&shared, list, sizeof(list));
+		return cli_fail(EXIT_USAGE, "the map puts two vCPUs on CPUs %s; pass --allow-shared to run it anyway", list);
+	}
+	cpuset_zero(&l->facts.allowed);
+	cpuset_zero(&l->facts.online);
+	for (unsigned c = 0; c < ncpus && c < CPUSET_MAX; c++) {
+		cpuset_set(&l->facts.allowed, c);
+		cpuset_set(&l->facts.online, c);
+	}
+	l->facts.cpu_limit = ncpus;
+	return 0;
+}
+
+/* The vCPU map and emulator CPUs.  @remote_cpus: 0 for this host; else the CPU count of
+ * a libvirt host elsewhere (or libvirt's test driver), whose CPUs we cannot inspect. */
+static int check_layout(struct settings *s, struct layout *l, unsigned remote_cpus)
+{
+	struct pin_error err;
+	struct cpuset used;
+	int code;
+
+	memset(l, 0, sizeof(*l));
+	code = remote_cpus ? check_map_remote(s, l, remote_cpus) : check_map_local(s, l);
+	if (code)
+		return code;
 	/* Housekeeping CPUs: given, or every allowed CPU the vCPUs do not use. */
 	vmap_cpus(&l->map, &used);
 	if (s->emu_arg) {
@@ -320,7 +383,7 @@ static int check_layout(struct settings *s, struct layout *l)
 			return cli_fail(EXIT_USAGE, "invalid --emulator-cpus '%s': %s", s->emu_arg, err.msg);
 		if (cpuset_empty(&l->pin.emulator))
 			return cli_fail(EXIT_USAGE, "--emulator-cpus '%s' is empty", s->emu_arg);
-		if (hostfacts_check_cpus(&l->facts, &l->pin.emulator, "--emulator-cpus include", &err) < 0)
+		if (!remote_cpus && hostfacts_check_cpus(&l->facts, &l->pin.emulator, "--emulator-cpus include", &err) < 0)
 			return cli_fail(EXIT_USAGE, "%s", err.msg);
 		if (cpuset_intersects(&l->pin.emulator, &used))
 			cli_warn("--emulator-cpus %s overlap the vCPUs' CPUs: QEMU's main loop will take time from a vCPU",
@@ -349,8 +412,9 @@ static int check_layout(struct settings *s, struct layout *l)
 
 static void print_result(FILE *out, const struct settings *s, json_t *res)
 {
+	json_t *v, *pid = json_object_get(res, "pid");
+	const char *name = json_string_value(json_object_get(res, "name"));
 	size_t i;
-	json_t *v;
 
 	if (s->json) {
 		json_dumpf(res, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
@@ -358,17 +422,27 @@ static void print_result(FILE *out, const struct settings *s, json_t *res)
 		fflush(stdout);
 		return;
 	}
-	fprintf(out, "%s: %s%s%s (pid %lld) %s:\n", cli_prog, json_string_value(json_object_get(res, "name")) ? "VM " : "",
-		json_string_value(json_object_get(res, "name")) ?: "QEMU", "",
-		json_integer_value(json_object_get(res, "pid")),
-		!strcmp(s->cmd, "attach") ? "pinned" : "running, pinned before its first instruction");
-	json_array_foreach(json_object_get(res, "vcpus"), i, v)
-		fprintf(out, "  vCPU %lld -> CPU %lld (thread %lld)\n", json_integer_value(json_object_get(v, "vcpu")),
-			json_integer_value(json_object_get(v, "cpu")), json_integer_value(json_object_get(v, "tid")));
-	fprintf(out, "  QEMU's other threads (%zu) -> CPUs %s\n", json_array_size(json_object_get(res, "threads")),
-		json_string_value(json_object_get(res, "emulator_cpus")));
+	fprintf(out, "%s: %s%s", cli_prog, name ? (s->libvirt ? "domain " : "VM ") : "", name ?: "QEMU");
+	if (json_is_integer(pid))
+		fprintf(out, " (pid %lld)", json_integer_value(pid));
+	fprintf(out, " %s:\n", !strcmp(s->cmd, "attach") ? "pinned" : "running, pinned before its first instruction");
+	json_array_foreach(json_object_get(res, "vcpus"), i, v) {
+		fprintf(out, "  vCPU %lld -> CPU %lld", json_integer_value(json_object_get(v, "vcpu")),
+			json_integer_value(json_object_get(v, "cpu")));
+		if (json_is_integer(json_object_get(v, "tid")))
+			fprintf(out, " (thread %lld)", json_integer_value(json_object_get(v, "tid")));
+		fputc('\n', out);
+	}
+	if (json_array_size(json_object_get(res, "threads")))
+		fprintf(out, "  QEMU's other threads (%zu) -> CPUs %s\n", json_array_size(json_object_get(res, "threads")),
+			json_string_value(json_object_get(res, "emulator_cpus")));
+	else
+		fprintf(out, "  emulator threads -> CPUs %s\n", json_string_value(json_object_get(res, "emulator_cpus")));
 	if (json_object_get(res, "qmp"))
 		fprintf(out, "  QMP: %s\n", json_string_value(json_object_get(res, "qmp")));
+	if (json_object_get(res, "uri"))
+		fprintf(out, "  libvirt: %s (verified through the %s)\n", json_string_value(json_object_get(res, "uri")),
+			json_string_value(json_object_get(res, "verified")));
 	fflush(out);
 }
 
@@ -674,6 +748,7 @@ static int plan_hugepages(struct settings *s, struct layout *l, char *dir, size_
 	}
 	snprintf(dir, len, "%s", m[found].dir);
 	kb = m[found].page_kb;
+	s->hugepage_kb = kb;
 	free(m);
 	/* The node of the vCPUs, when they are all on one. */
 	for (unsigned v = 0; v < l->map.n; v++) {
@@ -933,7 +1008,7 @@ static int launch(struct settings *s)
 
 	if ((code = load_config(s)))
 		return code;
-	if ((code = check_layout(s, &l)))
+	if ((code = check_layout(s, &l, 0)))
 		goto out;
 	s->cfg.map = &l.map;
 	s->cfg.accel = qemucmd_pick_accel(s->accel, &l.facts, why, sizeof(why));
@@ -1001,7 +1076,7 @@ static int attach(struct settings *s)
 	} else {
 		snprintf(sock, sizeof(sock), "%s", s->qmp_arg);
 	}
-	code = check_layout(s, &l);
+	code = check_layout(s, &l, 0);
 	if (code)
 		goto out;
 	q = qmp_connect(sock, 5000, &qerr);
@@ -1118,6 +1193,314 @@ static int stop(struct settings *s)
 	return EXIT_OK;
 }
 
+/* --- through libvirt ---------------------------------------------------------- */
+
+/* Paths go to libvirt, which hands them to QEMU running elsewhere (cwd /): absolute. */
+static const char *absolute(const char *path, char *buf, size_t len)
+{
+	char cwd[PATH_MAX];
+
+	if (!path || path[0] == '/' || !getcwd(cwd, sizeof(cwd)))
+		return path;
+	snprintf(buf, len, "%s/%s", cwd, path);
+	return buf;
+}
+
+struct vpaths {
+	char kernel[PATH_MAX], initrd[PATH_MAX], disk[PATH_MAX], console[PATH_MAX];
+	char serial[QEMUCMD_MAX_SERIAL][PATH_MAX];
+};
+
+static void make_absolute(struct vm_config *c, struct vpaths *p)
+{
+	char tmp[PATH_MAX];
+
+	c->kernel = absolute(c->kernel, p->kernel, sizeof(p->kernel));
+	c->initrd = absolute(c->initrd, p->initrd, sizeof(p->initrd));
+	c->disk = absolute(c->disk, p->disk, sizeof(p->disk));
+	c->console_log = absolute(c->console_log, p->console, sizeof(p->console));
+	for (unsigned i = 0; i < c->nserial; i++)
+		c->serial[i] = absolute(c->serial[i], p->serial[i], sizeof(p->serial[i]));
+	for (unsigned i = 0; i < c->nvhost; i++) {
+		const char *a = absolute(c->vhost[i].path, tmp, sizeof(tmp));
+		if (a == tmp)
+			snprintf(c->vhost[i].path, sizeof(c->vhost[i].path), "%s", tmp);
+	}
+}
+
+/* The QEMU binary as libvirt's <emulator> wants it: a path. */
+static const char *find_binary(const char *name, char *buf, size_t len)
+{
+	const char *path = getenv("PATH");
+	char *copy, *save = NULL;
+
+	if (strchr(name, '/'))
+		return name;
+	copy = strdup(path ? path : "/usr/bin:/bin");
+	for (char *d = copy ? strtok_r(copy, ":", &save) : NULL; d; d = strtok_r(NULL, ":", &save)) {
+		snprintf(buf, len, "%s/%s", d, name);
+		if (access(buf, X_OK) == 0) {
+			free(copy);
+			return buf;
+		}
+	}
+	free(copy);
+	return NULL;
+}
+
+/* Connect to libvirt; the exit code on failure. */
+static int virt_connect(const struct settings *s, struct virt **v)
+{
+	char msg[1024];
+
+	if (virt_open(s->connect, v, msg, sizeof(msg)) < 0)
+		return cli_fail(EXIT_FAIL, "%s", msg);
+	return 0;
+}
+
+/* Validate the map where it will run: this host's checks when libvirt's QEMU is local;
+ * CPU numbers only for a host elsewhere or libvirt's test driver. */
+static int virt_layout(struct settings *s, struct virt *v, struct layout *l)
+{
+	unsigned ncpus = v && !virt_is_local_qemu(v) ? virt_host_cpus(v) : 0;
+
+	if (v && !virt_is_local_qemu(v) && !ncpus)
+		return cli_fail(EXIT_FAIL, "libvirt at %s does not say how many CPUs its host has", virt_uri(v));
+	if (ncpus && strcmp(virt_driver(v), "Test") != 0)
+		cli_warn("%s is not this host: its SMT, isolation and NUMA are not checked here (run 'pincheck plan' there)",
+			 virt_uri(v));
+	return check_layout(s, l, ncpus);
+}
+
+/* Run until the domain ends or a signal asks: then shutdown, grace, destroy, undefine. */
+static int virt_supervise(struct settings *s, struct virt *v)
+{
+	struct timespec tick = { 0, 200 * 1000000 };
+	sigset_t mask;
+	char msg[1024];
+	bool crashed = false;
+	int sig, r;
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGHUP);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	for (;;) {
+		sig = sigtimedwait(&mask, NULL, &tick);
+		if (sig > 0) {
+			if (virt_stop(v, s->cfg.name, s->grace, msg, sizeof(msg)) < 0)
+				return cli_fail(EXIT_FAIL, "%s", msg);
+			return EXIT_OK;
+		}
+		r = virt_running(v, s->cfg.name, &crashed, msg, sizeof(msg));
+		if (r < 0)
+			return cli_fail(EXIT_FAIL, "%s", msg);
+		if (r == 0)
+			break;
+	}
+	/* The guest powered off (or crashed): the definition goes with it. */
+	if (virt_stop(v, s->cfg.name, 0, msg, sizeof(msg)) == -1)
+		cli_warn("%s", msg);
+	if (crashed)
+		return cli_fail(EXIT_FAIL, "domain '%s' crashed", s->cfg.name);
+	return EXIT_OK;
+}
+
+static int launch_libvirt(struct settings *s)
+{
+	struct virt *v = NULL;
+	struct layout l = { 0 };
+	struct vpaths paths;
+	struct virt_domain_opts o = { 0 };
+	char hpdir[PATH_MAX], why[128], msg[1024], bin[PATH_MAX];
+	json_t *res = NULL;
+	char *xml = NULL;
+	int code;
+
+	if ((code = load_config(s)))
+		return code;
+	if (s->dry_run)
+		return cli_usage_error("--dry-run is for the QEMU backend; --libvirt --emit-xml prints the domain");
+	/* --emit-xml without --connect needs no daemon: the XML for this host. */
+	if ((!s->emit_xml || s->connect) && (code = virt_connect(s, &v)))
+		return code;
+	if ((code = virt_layout(s, v, &l)))
+		goto out;
+	s->cfg.map = &l.map;
+	if (v && !strcmp(virt_driver(v), "Test")) {
+		o.type = "test";
+	} else if (!v || virt_is_local_qemu(v)) {
+		if (!l.topo && (l.topo = topo_load_live()) == NULL) {
+			code = cli_fail(EXIT_FAIL, "cannot read this host's topology: %s", strerror(errno));
+			goto out;
+		}
+		s->cfg.accel = qemucmd_pick_accel(s->accel, &l.facts, why, sizeof(why));
+		if (why[0])
+			cli_warn("%s: running under TCG (much slower than KVM; pinning works the same)", why);
+		o.type = s->cfg.accel == ACCEL_KVM ? "kvm" : "qemu";
+		o.emulator_binary = find_binary(s->cfg.qemu, bin, sizeof(bin));
+	} else {
+		bool kvm = s->accel == ACCEL_KVM || (s->accel == ACCEL_AUTO && virt_offers_kvm(v));
+		o.type = kvm ? "kvm" : "qemu";
+		s->cfg.accel = kvm ? ACCEL_KVM : ACCEL_TCG;
+		o.emulator_binary = s->cfg.qemu[0] == '/' ? s->cfg.qemu : NULL;
+	}
+	o.tcg = !strcmp(o.type, "qemu");
+	o.emulator = &l.pin.emulator;
+	o.fifo_prio = l.pin.fifo_prio;
+	if (s->hugepages) {
+		if (!v || virt_is_local_qemu(v)) {
+			if ((code = plan_hugepages(s, &l, hpdir, sizeof(hpdir))))
+				goto out;
+			if (s->hugepages_dir)
+				cli_warn("libvirt takes the hugetlbfs mount of that page size from its own qemu.conf, not %s",
+					 s->hugepages_dir);
+		}
+		o.hugepage_kb = s->hugepage_kb ? s->hugepage_kb : 2048;
+	}
+	if (strcmp(o.type, "test") != 0 && s->cfg.mem_node < 0 && (!v || virt_is_local_qemu(v))) {
+		/* <numatune> on the vCPUs' node when they share one. */
+		int node = -1;
+		for (unsigned i = 0; i < l.map.n; i++) {
+			int nd = topo_numa_of(l.topo, l.map.cpu[i]);
+			node = i == 0 ? nd : (nd == node ? node : -1);
+		}
+		s->cfg.mem_node = node;
+	}
+	make_absolute(&s->cfg, &paths);
+	if (virt_domain_xml(&s->cfg, &o, &xml, msg, sizeof(msg)) < 0) {
+		code = cli_fail(EXIT_FAIL, "%s", msg);
+		goto out;
+	}
+	if (s->emit_xml) {
+		fputs(xml, stdout);
+		if (xml[0] && xml[strlen(xml) - 1] != '\n')
+			putchar('\n');
+		code = fflush(stdout) == 0 && !ferror(stdout) ? EXIT_OK : cli_fail(EXIT_FAIL, "cannot write the XML: %s",
+										   strerror(errno));
+		goto out;
+	}
+	if (virt_define_start_paused(v, xml, s->cfg.name, msg, sizeof(msg)) < 0) {
+		code = cli_fail(EXIT_FAIL, "%s", msg);
+		goto out;
+	}
+	/* Paused: libvirt pinned every thread at start; check it before the guest runs. */
+	if (virt_verify(v, s->cfg.name, &l.map, &l.pin.emulator, l.pin.fifo_prio, &res, msg, sizeof(msg)) < 0 ||
+	    virt_resume(v, s->cfg.name, msg, sizeof(msg)) < 0) {
+		char stopmsg[1024];
+		virt_stop(v, s->cfg.name, 0, stopmsg, sizeof(stopmsg));
+		code = cli_fail(EXIT_FAIL, "%s", msg);
+		goto out;
+	}
+	json_object_set_new(res, "accel", json_string(s->cfg.accel == ACCEL_KVM ? "kvm" : "tcg"));
+	json_object_set_new(res, "domain_type", json_string(o.type));
+	json_object_set_new(res, "phase", json_string("running"));
+	print_result(s->json ? stdout : stderr, s, res);
+	code = s->daemonize ? EXIT_OK : virt_supervise(s, v);
+out:
+	json_decref(res);
+	free(xml);
+	s->cfg.map = NULL;
+	layout_free(&l);
+	virt_close(v);
+	return code;
+}
+
+static int attach_libvirt(struct settings *s)
+{
+	struct virt *v = NULL;
+	struct layout l = { 0 };
+	json_t *res = NULL;
+	char msg[1024];
+	unsigned moved = 0;
+	int code, r;
+
+	if ((code = virt_connect(s, &v)))
+		return code;
+	if ((code = virt_layout(s, v, &l)))
+		goto out;
+	/* Away from this host, the emulator threads move only when asked. */
+	r = virt_repin(v, s->domain, &l.map, virt_is_local_qemu(v) || s->emu_arg ? &l.pin.emulator : NULL, &moved, msg,
+		       sizeof(msg));
+	if (r == 0)
+		r = virt_verify(v, s->domain, &l.map, virt_is_local_qemu(v) || s->emu_arg ? &l.pin.emulator : NULL, 0, &res,
+				msg, sizeof(msg));
+	if (r < 0) {
+		code = cli_fail(r == -2 ? EXIT_USAGE : EXIT_FAIL, "%s", msg);
+		goto out;
+	}
+	json_object_set_new(res, "threads_moved_by_vmlaunch", json_integer(moved));
+	print_result(stdout, s, res);
+	code = EXIT_OK;
+out:
+	json_decref(res);
+	layout_free(&l);
+	virt_close(v);
+	return code;
+}
+
+static int list_libvirt(struct settings *s)
+{
+	struct virt *v = NULL;
+	json_t *all, *d, *c;
+	char msg[1024];
+	size_t i, k;
+	int code;
+
+	if ((code = virt_connect(s, &v)))
+		return code;
+	all = virt_list(v, msg, sizeof(msg));
+	if (!all) {
+		virt_close(v);
+		return cli_fail(EXIT_FAIL, "%s", msg);
+	}
+	if (s->json) {
+		json_dumpf(all, stdout, JSON_INDENT(2));
+		putchar('\n');
+	} else if (json_array_size(all) == 0) {
+		printf("no domains of vmlaunch on %s\n", virt_uri(v));
+	} else {
+		printf("%-16s %8s  %-9s %-28s %s\n", "NAME", "PID", "STATE", "URI", "VCPU:CPU");
+		json_array_foreach(all, i, d) {
+			json_t *pid = json_object_get(d, "pid");
+			char pidtxt[24] = "-";
+			if (json_is_integer(pid))
+				snprintf(pidtxt, sizeof(pidtxt), "%lld", json_integer_value(pid));
+			printf("%-16s %8s  %-9s %-28s", json_string_value(json_object_get(d, "name")), pidtxt,
+			       json_string_value(json_object_get(d, "phase")), json_string_value(json_object_get(d, "uri")));
+			json_array_foreach(json_object_get(d, "vcpus"), k, c) {
+				if (json_is_integer(json_object_get(c, "cpu")))
+					printf(" %lld:%lld", json_integer_value(json_object_get(c, "vcpu")),
+					       json_integer_value(json_object_get(c, "cpu")));
+				else
+					printf(" %lld:unpinned", json_integer_value(json_object_get(c, "vcpu")));
+			}
+			printf("\n");
+		}
+	}
+	json_decref(all);
+	virt_close(v);
+	return EXIT_OK;
+}
+
+static int stop_libvirt(struct settings *s)
+{
+	struct virt *v = NULL;
+	char msg[1024];
+	int code, r;
+
+	if ((code = virt_connect(s, &v)))
+		return code;
+	r = virt_stop(v, s->name, s->grace, msg, sizeof(msg));
+	if (r < 0)
+		code = cli_fail(EXIT_FAIL, "%s", msg);
+	else
+		printf("%s: domain '%s' on %s stopped and undefined\n", cli_prog, s->name, virt_uri(v));
+	virt_close(v);
+	return r < 0 ? code : EXIT_OK;
+}
+
 int main(int argc, char **argv)
 {
 	struct settings s = { .accel = ACCEL_AUTO, .grace = 10 };
@@ -1133,10 +1516,10 @@ int main(int argc, char **argv)
 	if (r)
 		return r;
 	if (!strcmp(s.cmd, "list"))
-		return list(&s);
+		return s.libvirt ? list_libvirt(&s) : list(&s);
 	if (!strcmp(s.cmd, "stop"))
-		return stop(&s);
+		return s.libvirt ? stop_libvirt(&s) : stop(&s);
 	if (!strcmp(s.cmd, "attach"))
-		return attach(&s);
-	return launch(&s);
+		return s.libvirt ? attach_libvirt(&s) : attach(&s);
+	return s.libvirt ? launch_libvirt(&s) : launch(&s);
 }
