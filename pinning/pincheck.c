@@ -28,12 +28,13 @@
 #include "qmp.h"
 #include "rundir.h"
 #include "vmpin.h"
+#include "virt.h"
 
 
 struct settings {
 	const char *cmd;
 	bool json, strict;
-	const char *root, *topology, *vcpu_map, *host_lcores, *qmp, *name;
+	const char *root, *topology, *vcpu_map, *host_lcores, *qmp, *name, *libvirt, *connect;
 	long pid;
 	double sample;
 };
@@ -45,6 +46,7 @@ static void usage(FILE *out)
 		" %1$s host [options]\n"
 		" %1$s plan --vcpu-map MAP [--host-lcores LIST] [options]\n"
 		" %1$s vm (--pid PID | --qmp SOCKET | --name NAME) [--vcpu-map MAP] [--sample SECONDS]\n"
+		" %1$s vm --libvirt DOMAIN [--connect URI] [--vcpu-map MAP] [--sample SECONDS]\n"
 		"\n"
 		"Explain a host and a VM for a pinned packet benchmark.\n"
 		"\n"
@@ -60,6 +62,8 @@ static void usage(FILE *out)
 		" -p, --pid PID           the QEMU process to inspect (vCPU threads found by name)\n"
 		"     --qmp SOCKET        the QEMU behind this QMP socket (vCPU threads from QMP)\n"
 		"     --name NAME         a VM vmlaunch started (its QMP socket)\n"
+		"     --libvirt DOMAIN    a libvirt domain (through the API; /proc too when local)\n"
+		"     --connect URI       libvirt's URI, also remote: qemu+ssh://HOST/system\n"
 		"     --sample SECONDS    watch where each vCPU thread runs for that long\n"
 		" -t, --topology FILE     judge against an hwloc XML file or synthetic description\n"
 		"                         instead of this host\n"
@@ -79,7 +83,7 @@ static void usage(FILE *out)
 
 static int parse_args(int argc, char **argv, struct settings *s)
 {
-	enum { OPT_SAMPLE = 256, OPT_QMP, OPT_NAME };
+	enum { OPT_SAMPLE = 256, OPT_QMP, OPT_NAME, OPT_LIBVIRT, OPT_CONNECT };
 	static const struct option longopts[] = {
 		{ "vcpu-map", required_argument, NULL, 'm' },
 		{ "host-lcores", required_argument, NULL, 'l' },
@@ -87,6 +91,8 @@ static int parse_args(int argc, char **argv, struct settings *s)
 		{ "sample", required_argument, NULL, OPT_SAMPLE },
 		{ "qmp", required_argument, NULL, OPT_QMP },
 		{ "name", required_argument, NULL, OPT_NAME },
+		{ "libvirt", required_argument, NULL, OPT_LIBVIRT },
+		{ "connect", required_argument, NULL, OPT_CONNECT },
 		{ "topology", required_argument, NULL, 't' },
 		{ "root", required_argument, NULL, 'r' },
 		{ "json", no_argument, NULL, 'j' },
@@ -103,6 +109,8 @@ static int parse_args(int argc, char **argv, struct settings *s)
 		case 'm': s->vcpu_map = optarg; break;
 		case OPT_QMP: s->qmp = optarg; break;
 		case OPT_NAME: s->name = optarg; break;
+		case OPT_LIBVIRT: s->libvirt = optarg; break;
+		case OPT_CONNECT: s->connect = optarg; break;
 		case 'l': s->host_lcores = optarg; break;
 		case 't': s->topology = optarg; break;
 		case 'r': s->root = optarg; break;
@@ -135,10 +143,12 @@ static int parse_args(int argc, char **argv, struct settings *s)
 		return cli_usage_error("unknown command '%s' (host, plan or vm)", s->cmd);
 	if (strcmp(s->cmd, "plan") == 0 && !s->vcpu_map)
 		return cli_usage_error("plan needs --vcpu-map MAP");
-	if (strcmp(s->cmd, "vm") == 0 && (!!s->pid + !!s->qmp + !!s->name) != 1)
-		return cli_usage_error("vm needs one of --pid PID, --qmp SOCKET or --name NAME");
-	if (strcmp(s->cmd, "vm") != 0 && (s->pid || s->sample > 0 || s->qmp || s->name))
-		return cli_usage_error("--pid, --qmp, --name and --sample are options of 'vm'");
+	if (strcmp(s->cmd, "vm") == 0 && (!!s->pid + !!s->qmp + !!s->name + !!s->libvirt) != 1)
+		return cli_usage_error("vm needs one of --pid PID, --qmp SOCKET, --name NAME or --libvirt DOMAIN");
+	if (strcmp(s->cmd, "vm") != 0 && (s->pid || s->sample > 0 || s->qmp || s->name || s->libvirt))
+		return cli_usage_error("--pid, --qmp, --name, --libvirt and --sample are options of 'vm'");
+	if (s->connect && !s->libvirt)
+		return cli_usage_error("--connect is an option of --libvirt");
 	if (strcmp(s->cmd, "host") == 0 && (s->vcpu_map || s->host_lcores))
 		return cli_usage_error("--vcpu-map and --host-lcores are options of 'plan' and 'vm'");
 	if (strcmp(s->cmd, "vm") == 0 && s->host_lcores)
@@ -161,8 +171,18 @@ static void print_text(const struct settings *s, const json_t *rep)
 	} else {
 		size_t i;
 		json_t *v;
-		printf("VM pid %lld: %zu vCPU%s\n", json_integer_value(json_object_get(rep, "pid")),
-		       json_array_size(vcpus), json_array_size(vcpus) == 1 ? "" : "s");
+		json_t *lv = json_object_get(rep, "libvirt");
+		if (lv && !json_integer_value(json_object_get(rep, "pid")))
+			printf("domain %s on %s: %zu vCPU%s (threads not visible from here)\n",
+			       json_string_value(json_object_get(lv, "domain")), json_string_value(json_object_get(lv, "uri")),
+			       json_array_size(vcpus), json_array_size(vcpus) == 1 ? "" : "s");
+		else if (lv)
+			printf("domain %s on %s, QEMU pid %lld: %zu vCPU%s\n", json_string_value(json_object_get(lv, "domain")),
+			       json_string_value(json_object_get(lv, "uri")), json_integer_value(json_object_get(rep, "pid")),
+			       json_array_size(vcpus), json_array_size(vcpus) == 1 ? "" : "s");
+		else
+			printf("VM pid %lld: %zu vCPU%s\n", json_integer_value(json_object_get(rep, "pid")),
+			       json_array_size(vcpus), json_array_size(vcpus) == 1 ? "" : "s");
 		printf("  %4s  %8s  %-10s  %4s  %10s  %s\n", "vCPU", "tid", "allowed", "last", "migrations",
 		       json_object_get(rep, "sampled") ? "ran on (share of run time)" : "");
 		json_array_foreach(vcpus, i, v) {
@@ -227,7 +247,41 @@ static int run_plan(const struct settings *s, const struct topo *t, const struct
 
 /* Read the VM: by pid (vCPU threads by name) or through QMP (vCPU threads by QMP's
  * host thread ids).  0, or an exit code after saying why. */
-static int find_vm(const struct settings *s, struct vminfo *vi)
+/* A libvirt domain: on this host its QEMU from /proc (the same findings as --pid);
+ * elsewhere (or libvirt's test driver) what the API says.  0, or an exit code. */
+static int find_libvirt_vm(const struct settings *s, struct vminfo *vi, json_t *rep)
+{
+	struct virt *v;
+	char msg[1024];
+	bool local;
+	int r;
+
+	if (virt_open(s->connect, &v, msg, sizeof(msg)) < 0)
+		return cli_fail(EXIT_USAGE, "%s", msg);
+	r = virt_read_vm(v, s->libvirt, vi, &local, msg, sizeof(msg));
+	if (r == 0 && !local && s->sample > 0)
+		r = -4;
+	if (r == 0) {
+		json_object_set_new(rep, "libvirt", json_pack("{s:s, s:s, s:b}", "domain", s->libvirt, "uri", virt_uri(v),
+							      "local", local));
+		if (!local)
+			report_add(rep, "libvirt-remote", SEV_OK, NULL,
+				   "domain '%s' on %s: read through the libvirt API (the host's isolation, SMT and IRQs, and --sample, need pincheck on that host)",
+				   s->libvirt, virt_uri(v));
+	}
+	virt_close(v);
+	if (r == -4) {
+		vminfo_free(vi);
+		return cli_fail(EXIT_USAGE, "--sample needs the domain's QEMU on this host (run pincheck there)");
+	}
+	if (r < 0)
+		return cli_fail(EXIT_USAGE, "%s", msg);
+	if (!local)
+		vi->pid = 0;
+	return 0;
+}
+
+static int find_vm(const struct settings *s, struct vminfo *vi, json_t *rep)
 {
 	struct qmp_error qerr;
 	struct qmp_vcpu *v;
@@ -238,6 +292,8 @@ static int find_vm(const struct settings *s, struct vminfo *vi)
 	int n, r;
 
 	memset(vi, 0, sizeof(*vi));
+	if (s->libvirt)
+		return find_libvirt_vm(s, vi, rep);
 	if (s->pid) {
 		r = vminfo_read((pid_t)s->pid, vi);
 		if (r == -ESRCH)
@@ -289,6 +345,26 @@ static int find_vm(const struct settings *s, struct vminfo *vi)
 	return 0;
 }
 
+/* A libvirt domain is re-pinned through libvirt (its config too), not with taskset. */
+static void libvirt_hints(const struct settings *s, json_t *rep)
+{
+	char hint[1024];
+	json_t *f;
+	size_t i;
+
+	snprintf(hint, sizeof(hint), "re-pin through libvirt: vmlaunch attach --libvirt %s%s%s --vcpu-map %s (or virsh vcpupin %s VCPU CPU)",
+		 s->libvirt, s->connect ? " --connect " : "", s->connect ? s->connect : "", s->vcpu_map ? s->vcpu_map : "MAP",
+		 s->libvirt);
+	json_array_foreach(json_object_get(rep, "findings"), i, f) {
+		const char *id = json_string_value(json_object_get(f, "id"));
+		if (json_is_string(json_object_get(f, "hint")) &&
+		    (!strcmp(id, "vcpu-pinned") || !strcmp(id, "vcpu-map") || !strcmp(id, "vcpu-shared-cpu")))
+			json_object_set_new(f, "hint", json_string(hint));
+		else if (json_is_string(json_object_get(f, "hint")) && !strcmp(id, "memory-hugepages"))
+			json_object_set_new(f, "hint", json_string("back guest RAM with hugepages: <memoryBacking><hugepages/><access mode='shared'/> (vmlaunch --libvirt --hugepages)"));
+	}
+}
+
 static volatile sig_atomic_t stop_sampling;
 
 static void on_stop(int sig)
@@ -306,11 +382,11 @@ static int run_vm(const struct settings *s, const struct topo *t, const struct h
 
 	if (s->vcpu_map) {
 		/* vCPUs are QEMU's cpu-indexes: a VM with hot-plugged CPUs may have gaps. */
-		if (vmap_parse_sparse(&map, s->vcpu_map, h->cpu_limit, &err) < 0)
+		if (vmap_parse_sparse(&map, s->vcpu_map, s->libvirt ? CPUSET_MAX : h->cpu_limit, &err) < 0)
 			return cli_fail(EXIT_USAGE, "invalid --vcpu-map '%s': %s", s->vcpu_map, err.msg);
 		mp = &map;
 	}
-	r = find_vm(s, &vi);
+	r = find_vm(s, &vi, rep);
 	if (r) {
 		vmap_free(&map);
 		return r;
@@ -333,7 +409,14 @@ static int run_vm(const struct settings *s, const struct topo *t, const struct h
 		}
 		json_object_set_new(rep, "sampled", json_real(vi.sample_seconds));
 	}
+	/* Away from this host, this host's facts and topology say nothing about it. */
+	if (s->libvirt && vi.pid == 0) {
+		h = NULL;
+		t = NULL;
+	}
 	r = vmcheck_run(&vi, mp, h, t, rep);
+	if (r == 0 && s->libvirt)
+		libvirt_hints(s, rep);
 	vminfo_free(&vi);
 	vmap_free(&map);
 	return r < 0 ? cli_fail(EXIT_FAIL, "out of memory") : -1;
