@@ -431,7 +431,11 @@ int virt_define_start_paused(struct virt *v, const char *xml, const char *name, 
 		msgf(msg, len, "libvirt at %s refused the domain '%s': %s", v->uri, name, last_error());
 		return -1;
 	}
-	if (virDomainCreateWithFlags(d, VIR_DOMAIN_START_PAUSED) < 0) {
+	/* A driver that cannot start paused (libvirt's test driver): started, then paused;
+	 * its pinning is applied at start all the same. */
+	if (virDomainCreateWithFlags(d, VIR_DOMAIN_START_PAUSED) < 0 &&
+	    ((last_code() != VIR_ERR_INVALID_ARG && last_code() != VIR_ERR_NO_SUPPORT) || virDomainCreate(d) < 0 ||
+	     virDomainSuspend(d) < 0)) {
 		msgf(msg, len, "libvirt at %s could not start domain '%s': %s", v->uri, name, last_error());
 		virDomainUndefine(d);
 		virDomainFree(d);
@@ -562,8 +566,10 @@ static unsigned pin_flags(virDomainPtr d)
 static int read_local(virDomainPtr d, struct vminfo *vi, char *msg, size_t len);
 
 /* Without cgroups (a libvirtd configured so, or in a container) libvirt re-pins only
- * QEMU's main thread live; the others keep the old CPUs.  Move them as at start. */
-static int fix_emulator_threads(virDomainPtr d, const struct cpuset *emulator, unsigned *moved, char *msg, size_t len)
+ * QEMU's main thread live; the others keep the old CPUs.  And QEMU's preallocation
+ * thread context ("TC tc-…") gets the memory node's CPUs.  Move them as vmlaunch's
+ * QEMU backend does. */
+static int move_other_threads(virDomainPtr d, const struct cpuset *emulator, unsigned *moved, char *msg, size_t len)
 {
 	struct vminfo vi = { 0 };
 	int r = read_local(d, &vi, msg, len);
@@ -578,6 +584,22 @@ static int fix_emulator_threads(virDomainPtr d, const struct cpuset *emulator, u
 			(*moved)++;
 	}
 	vminfo_free(&vi);
+	return r;
+}
+
+int virt_move_other_threads(struct virt *v, const char *name, const struct cpuset *emulator, unsigned *moved,
+			    char *msg, size_t len)
+{
+	virDomainPtr d;
+	int r;
+
+	*moved = 0;
+	if (!v->local)
+		return 0;
+	if (!(d = lookup(v, name, msg, len)))
+		return -1;
+	r = move_other_threads(d, emulator, moved, msg, len);
+	virDomainFree(d);
 	return r;
 }
 
@@ -636,7 +658,7 @@ int virt_repin(struct virt *v, const char *name, const struct vmap *map, const s
 			r = -1;
 		}
 		if (r == 0 && v->local)
-			r = fix_emulator_threads(d, emulator, moved, msg, len);
+			r = move_other_threads(d, emulator, moved, msg, len);
 	}
 out:
 	free(m);

@@ -81,6 +81,13 @@ int virt_running(struct virt *v, const char *name, bool *crashed, char *msg, siz
 int virt_repin(struct virt *v, const char *name, const struct vmap *map, const struct cpuset *emulator,
 	       unsigned *moved, char *msg, size_t len);
 
+/* On this host: QEMU threads of domain @name that are neither vCPUs nor on @emulator
+ * (libvirt leaves some: QEMU's preallocation thread context, threads it does not
+ * re-pin live without cgroups) moved to @emulator; *@moved counts them.  Elsewhere
+ * nothing.  0 or -1 with @msg. */
+int virt_move_other_threads(struct virt *v, const char *name, const struct cpuset *emulator, unsigned *moved,
+			    char *msg, size_t len);
+
 /* Verify domain @name against @map and @emulator (NULL: not checked) through the API
  * (virDomainGetVcpuPinInfo, virDomainGetEmulatorPinInfo, virDomainGetVcpus) and,
  * when local, every QEMU thread's affinity in /proc (vCPU threads by their names,

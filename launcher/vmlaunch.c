@@ -1266,7 +1266,7 @@ static int virt_layout(struct settings *s, struct virt *v, struct layout *l)
 
 	if (v && !virt_is_local_qemu(v) && !ncpus)
 		return cli_fail(EXIT_FAIL, "libvirt at %s does not say how many CPUs its host has", virt_uri(v));
-	if (ncpus && strcmp(virt_driver(v), "Test") != 0)
+	if (ncpus && strcmp(virt_driver(v), "TEST") != 0)
 		cli_warn("%s is not this host: its SMT, isolation and NUMA are not checked here (run 'pincheck plan' there)",
 			 virt_uri(v));
 	return check_layout(s, l, ncpus);
@@ -1316,6 +1316,7 @@ static int launch_libvirt(struct settings *s)
 	char hpdir[PATH_MAX], why[128], msg[1024], bin[PATH_MAX];
 	json_t *res = NULL;
 	char *xml = NULL;
+	unsigned moved = 0;
 	int code;
 
 	if ((code = load_config(s)))
@@ -1328,7 +1329,7 @@ static int launch_libvirt(struct settings *s)
 	if ((code = virt_layout(s, v, &l)))
 		goto out;
 	s->cfg.map = &l.map;
-	if (v && !strcmp(virt_driver(v), "Test")) {
+	if (v && !strcmp(virt_driver(v), "TEST")) {
 		o.type = "test";
 	} else if (!v || virt_is_local_qemu(v)) {
 		if (!l.topo && (l.topo = topo_load_live()) == NULL) {
@@ -1385,8 +1386,10 @@ static int launch_libvirt(struct settings *s)
 		code = cli_fail(EXIT_FAIL, "%s", msg);
 		goto out;
 	}
-	/* Paused: libvirt pinned every thread at start; check it before the guest runs. */
-	if (virt_verify(v, s->cfg.name, &l.map, &l.pin.emulator, l.pin.fifo_prio, &res, msg, sizeof(msg)) < 0 ||
+	/* Paused: libvirt pinned its threads at start; move what it left, check it all
+	 * before the guest runs. */
+	if (virt_move_other_threads(v, s->cfg.name, &l.pin.emulator, &moved, msg, sizeof(msg)) < 0 ||
+	    virt_verify(v, s->cfg.name, &l.map, &l.pin.emulator, l.pin.fifo_prio, &res, msg, sizeof(msg)) < 0 ||
 	    virt_resume(v, s->cfg.name, msg, sizeof(msg)) < 0) {
 		char stopmsg[1024];
 		virt_stop(v, s->cfg.name, 0, stopmsg, sizeof(stopmsg));
@@ -1395,6 +1398,7 @@ static int launch_libvirt(struct settings *s)
 	}
 	json_object_set_new(res, "accel", json_string(s->cfg.accel == ACCEL_KVM ? "kvm" : "tcg"));
 	json_object_set_new(res, "domain_type", json_string(o.type));
+	json_object_set_new(res, "threads_moved_by_vmlaunch", json_integer(moved));
 	json_object_set_new(res, "phase", json_string("running"));
 	print_result(s->json ? stdout : stderr, s, res);
 	code = s->daemonize ? EXIT_OK : virt_supervise(s, v);
