@@ -160,6 +160,8 @@ $(BENCH_LIB): $(filter-out $(B)/obj/bench/tgen.o,$(BENCH_OBJ))
 	@mkdir -p $(@D)
 	$(Q)rm -f $@ && $(AR) rcs $@ $^
 
+# The libvirt unit test reads the test driver's custom node from the source tree.
+$(B)/obj/tests/unit/test_virt.o: ALL_CFLAGS += -DTOP='"$(CURDIR)"'
 $(B)/tests/test_%: $(B)/obj/tests/unit/test_%.o $(UNIT_HELPERS) $(PKT_OBJ) $(BENCH_LIB) $(LAUNCH_LIB) $(HP_LIB) $(PIN_LIB)
 	$(call msg,LD,$@)
 	@mkdir -p $(@D)
