@@ -5,7 +5,6 @@
 # the test: define, start pinned, /proc checked, re-pinned live, checked again, stopped.
 load helper
 
-NODE=$TOP/tests/fixtures/libvirt/node.xml
 TESTURI=test://$TOP/tests/fixtures/libvirt/node.xml
 
 teardown() {
