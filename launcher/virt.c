@@ -565,6 +565,15 @@ static unsigned pin_flags(virDomainPtr d)
 
 static int read_local(virDomainPtr d, struct vminfo *vi, char *msg, size_t len);
 
+/* Is task @k of @vi one of its vCPU threads? */
+static bool is_vcpu_task(const struct vminfo *vi, unsigned k)
+{
+	for (unsigned i = 0; i < vi->nvcpus; i++)
+		if (vi->vcpu_task[i] == (int)k)
+			return true;
+	return false;
+}
+
 /* Without cgroups (a libvirtd configured so, or in a container) libvirt re-pins only
  * QEMU's main thread live; the others keep the old CPUs.  And QEMU's preallocation
  * thread context ("TC tc-…") gets the memory node's CPUs.  Move them as vmlaunch's
@@ -575,10 +584,7 @@ static int move_other_threads(virDomainPtr d, const struct cpuset *emulator, uns
 	int r = read_local(d, &vi, msg, len);
 
 	for (unsigned k = 0; r == 0 && k < vi.ntasks; k++) {
-		bool vcpu = false;
-		for (unsigned i = 0; i < vi.nvcpus; i++)
-			vcpu |= vi.vcpu_task[i] == (int)k;
-		if (vcpu || cpuset_equal(&vi.tasks[k].allowed, emulator))
+		if (is_vcpu_task(&vi, k) || cpuset_equal(&vi.tasks[k].allowed, emulator))
 			continue;
 		if (task_set_affinity(vi.tasks[k].tid, emulator) == 0)
 			(*moved)++;
@@ -858,10 +864,7 @@ static int verify_proc(const struct vminfo *vi, const char *name, const struct v
 		}
 	}
 	for (unsigned k = 0; emulator && k < vi->ntasks; k++) {
-		bool vcpu = false;
-		for (unsigned i = 0; i < vi->nvcpus; i++)
-			vcpu |= vi->vcpu_task[i] == (int)k;
-		if (vcpu || cpuset_equal(&vi->tasks[k].allowed, emulator))
+		if (is_vcpu_task(vi, k) || cpuset_equal(&vi->tasks[k].allowed, emulator))
 			continue;
 		cpuset_format_list(emulator, want, sizeof(want));
 		cpuset_format_list(&vi->tasks[k].allowed, got, sizeof(got));
@@ -909,10 +912,7 @@ int virt_verify(struct virt *v, const char *name, const struct vmap *map, const 
 						       tids ? json_integer(tids[i]) : json_null(), "cpu", map->cpu[i]));
 	threads = json_array();
 	for (unsigned k = 0; k < vi.ntasks; k++) {
-		bool vcpu = false;
-		for (unsigned i = 0; i < vi.nvcpus; i++)
-			vcpu |= vi.vcpu_task[i] == (int)k;
-		if (vcpu)
+		if (is_vcpu_task(&vi, k))
 			continue;
 		cpuset_format_list(&vi.tasks[k].allowed, list, sizeof(list));
 		json_array_append_new(threads, json_pack("{s:i, s:s, s:s}", "tid", (int)vi.tasks[k].tid, "name",

@@ -33,9 +33,9 @@ load helper
 	run -2 --separate-stderr pincheck plan
 	[[ $stderr == *"plan needs --vcpu-map MAP"* ]]
 	run -2 --separate-stderr pincheck vm
-	[[ $stderr == *"vm needs one of --pid PID, --qmp SOCKET or --name NAME"* ]]
+	[[ $stderr == *"vm needs one of --pid PID, --qmp SOCKET, --name NAME or --libvirt DOMAIN"* ]]
 	run -2 --separate-stderr pincheck host --pid 1
-	[[ $stderr == *"--pid, --qmp, --name and --sample are options of 'vm'"* ]]
+	[[ $stderr == *"--pid, --qmp, --name, --libvirt and --sample are options of 'vm'"* ]]
 	run -2 --separate-stderr pincheck host --vcpu-map 0:1
 	[[ $stderr == *"options of 'plan' and 'vm'"* ]]
 }
