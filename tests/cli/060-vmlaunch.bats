@@ -42,7 +42,7 @@ teardown() {
 	run -2 --separate-stderr vmlaunch --vcpu-map 0:1 stray
 	[[ $stderr == *"unexpected argument 'stray' (QEMU arguments go after --)"* ]]
 	run -2 --separate-stderr vmlaunch attach --vcpu-map 0:1
-	[[ $stderr == *"attach needs --qmp SOCKET or --pid PID"* ]]
+	[[ $stderr == *"attach needs --qmp SOCKET, --pid PID or --libvirt DOMAIN"* ]]
 	run -2 --separate-stderr vmlaunch stop
 }
 
