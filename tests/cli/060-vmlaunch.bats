@@ -250,7 +250,9 @@ teardown() {
 	qpid=$(jq '.pid' "$dir/state.json")
 	[ "$qpid" -gt 0 ]
 	kill -KILL "$vml"
-	wait "$vml" || true
+	local rc=0
+	wait "$vml" || rc=$?
+	assert_equal "$rc" 137
 	run -0 vmlaunch list --json
 	assert_equal "$(jqo '.[] | select(.name == "bats-orphan") | .phase')" orphan
 	assert_equal "$(jqo '.[] | select(.name == "bats-orphan") | .pid')" "$qpid"
@@ -266,7 +268,9 @@ teardown() {
 	for _ in $(seq 100); do [ "$(jq '.pid' "$dir/state.json")" != 0 ] && break; sleep 0.05; done
 	qpid=$(jq '.pid' "$dir/state.json")
 	kill -KILL "$vml" "$qpid"
-	wait "$vml" || true
+	local rc=0
+	wait "$vml" || rc=$?
+	assert_equal "$rc" 137
 	wait_gone "$qpid"
 	run -0 vmlaunch list --json
 	assert_equal "$(jqo '[.[] | select(.name == "bats-orphan")] | length')" 0
@@ -297,7 +301,9 @@ teardown() {
 	local qpid
 	qpid=$(jq '.pid' "$(vm_dir bats-run-orphan)/state.json")
 	kill -KILL "$vml"
-	wait "$vml" || true
+	local rc=0
+	wait "$vml" || rc=$?
+	assert_equal "$rc" 137
 	kill -0 "$qpid"
 	run -0 vmlaunch list --json
 	assert_equal "$(jqo '.[] | select(.name == "bats-run-orphan") | .phase')" orphan

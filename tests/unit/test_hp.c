@@ -4,9 +4,11 @@
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "fsroot.h"
+#include "fsutil.h"
 #include "hp.h"
 #include "unit.h"
 
@@ -92,16 +94,29 @@ static struct hp_sys fake = {
 };
 
 /* Every test gets its own writable copy of the fixture. */
+/* cp -a FROM TO, by fork/exec: no shell. */
+static int copy_tree(const char *from, const char *to)
+{
+	int status;
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		execlp("cp", "cp", "-a", "--", from, to, (char *)NULL);
+		_exit(127);
+	}
+	return pid > 0 && waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
+}
+
 static int setup(void **state)
 {
-	char cmd[PATH_MAX * 2 + 32];
+	char from[PATH_MAX];
 
 	(void)state;
 	snprintf(root, sizeof(root), "/tmp/test_hp.XXXXXX");
 	if (!mkdtemp(root))
 		return -1;
-	snprintf(cmd, sizeof(cmd), "cp -a '%s/hp-2node/.' '%s/'", FIXTURES, root);
-	if (system(cmd) != 0)
+	snprintf(from, sizeof(from), "%s/hp-2node/.", FIXTURES);
+	if (copy_tree(from, root) != 0)
 		return -1;
 	memset(&kern, 0, sizeof(kern));
 	kern.cap = 1000000;
@@ -111,13 +126,10 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-	char cmd[PATH_MAX + 16];
-
 	(void)state;
 	fsroot_set(NULL);
 	hp_set_sys(NULL);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
-	return system(cmd) == 0 ? 0 : -1;
+	return fs_remove_tree(root) == 0 ? 0 : -1;
 }
 
 static long long pool_total(int node, unsigned long kb)
