@@ -140,6 +140,24 @@ static int bench_key(struct profile *p, const char *file, int line, const char *
 	return 0;
 }
 
+/* qemu:///system, qemu:///session or qemu+unix:///system?socket=PATH: no host part, no
+ * space or control character (it is passed on as one argv word). */
+static bool uri_is_local(const char *u)
+{
+	const char *rest = NULL;
+
+	if (!strncmp(u, "qemu:///", 8))
+		rest = u + 8;
+	else if (!strncmp(u, "qemu+unix:///", 13))
+		rest = u + 13;
+	if (!rest || !*rest)
+		return false;
+	for (const char *c = u; *c; c++)
+		if ((unsigned char)*c <= ' ' || *c == 0x7f)
+			return false;
+	return true;
+}
+
 static int vm_key(struct profile *p, const char *file, int line, const char *key, const char *value, struct pin_error *err)
 {
 	uint64_t b;
@@ -175,9 +193,17 @@ static int vm_key(struct profile *p, const char *file, int line, const char *key
 	} else if (!strcmp(key, "boot_timeout")) {
 		if (num_parse_seconds(value, false, 3600, &p->boot_timeout) < 0)
 			return BAD("seconds, more than 0, at most 3600");
+	} else if (!strcmp(key, "backend")) {
+		if (strcmp(value, "qemu") && strcmp(value, "libvirt"))
+			return BAD("qemu or libvirt");
+		p->libvirt = !strcmp(value, "libvirt");
+	} else if (!strcmp(key, "libvirt_uri")) {
+		/* The benchmark's host program shares memory with the guest: libvirt's QEMU runs here. */
+		if (!uri_is_local(value) || copy(p->libvirt_uri, sizeof(p->libvirt_uri), value) < 0)
+			return BAD("a URI of this host's libvirt, like qemu:///system (the host program and the guest share memory)");
 	} else {
 		return pin_fail(err, -EINVAL, (size_t)line,
-				"%s:%d: unknown key '%s' in [vm] (vcpu_map, emulator_cpus, memory, hugepages, accel, boot_timeout)",
+				"%s:%d: unknown key '%s' in [vm] (vcpu_map, emulator_cpus, memory, hugepages, accel, boot_timeout, backend, libvirt_uri)",
 				file, line, key);
 	}
 	return 0;
@@ -232,6 +258,8 @@ int profile_load(struct profile *p, const char *path, struct pin_error *err)
 	if ((size_t)snprintf(p->path, sizeof(p->path), "%s", path) >= sizeof(p->path))
 		return pin_fail(err, -EINVAL, 0, "profile path too long");
 	r = ini_load(p->path, profile_key, p, &p->text, err);
+	if (r == 0 && p->libvirt_uri[0] && !p->libvirt)
+		r = pin_fail(err, -EINVAL, 0, "%s: libvirt_uri without backend = libvirt in [vm]", p->path);
 	if (r == 0 && p->has_vm && !profile_is_vm(p))
 		r = pin_fail(err, -EINVAL, 0, "%s: a [vm] section, but mode = host: set mode = vm-gen or vm-reflect, or drop [vm]",
 			     p->path);

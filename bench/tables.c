@@ -113,8 +113,8 @@ char *tables_text(const json_t *all)
 
 	if (!m)
 		return NULL;
-	fprintf(m, "%s: mode %s (%s)%s%s\n", str(all, "name"), str(all, "mode"), str(all, "mode_text"),
-		*accel ? ", accelerator " : "", accel);
+	fprintf(m, "%s: mode %s (%s)%s%s%s\n", str(all, "name"), str(all, "mode"), str(all, "mode_text"),
+		*accel ? ", accelerator " : "", accel, !strcmp(str(all, "backend"), "libvirt") ? ", guest under libvirt" : "");
 	if (!strcmp(accel, "tcg"))
 		fprintf(m, "NOTE: the guest ran under TCG (emulated, no KVM): these are the emulator's numbers, not a KVM guest's.\n");
 	json_array_foreach(notes, i, v)

@@ -384,6 +384,19 @@ static int guest_cmdline(const struct vmrun *v, char *buf, size_t len)
 	return sbuf_status(&sb);
 }
 
+/* --libvirt [--connect URI] when the profile runs its guest under libvirt (vmlaunch's and
+ * pincheck's spelling are the same). */
+static int backend_args(const struct profile *p, struct strv *a)
+{
+	int r = 0;
+
+	if (p->libvirt)
+		r |= strv_add(a, "--libvirt");
+	if (p->libvirt && p->libvirt_uri[0])
+		r |= strv_add(a, "--connect") | strv_add(a, p->libvirt_uri);
+	return r ? -ENOMEM : 0;
+}
+
 /* vmlaunch's argv for this configuration. */
 static int vmlaunch_args(const struct vmrun *v, struct strv *a)
 {
@@ -403,8 +416,9 @@ static int vmlaunch_args(const struct vmrun *v, struct strv *a)
 	    strv_addf(a, "%s/initrd.img", v->run->guest.dir) | strv_add(a, "--append") | strv_add(a, cmdline) |
 	    strv_add(a, "--console-log") | strv_add(a, v->console_path) | strv_add(a, "--serial") |
 	    strv_add(a, v->port_path) | strv_add(a, "--accel") | strv_add(a, p->accel) | strv_add(a, "--allow-shared") |
-	    strv_add(a, "--grace") | strv_add(a, "1") | strv_add(a, "--json") | strv_add(a, "--") |
-	    strv_add(a, "-no-reboot");
+	    strv_add(a, "--grace") | strv_add(a, "1") | strv_add(a, "--json");
+	r |= backend_args(p, a);
+	r |= strv_add(a, "--") | strv_add(a, "-no-reboot");
 	return r ? -ENOMEM : 0;
 }
 
@@ -437,7 +451,10 @@ static void sampler_start(struct vmrun *v)
 	if (v->sampler_up || v->pinning)
 		return;
 	sibling("pincheck", path, sizeof(path));
-	if (strv_add(&a, path) | strv_add(&a, "vm") | strv_add(&a, "--name") | strv_add(&a, v->name) |
+	/* pincheck vm --libvirt takes the domain's name where --name takes vmlaunch's. */
+	if (strv_add(&a, path) | strv_add(&a, "vm") | strv_add(&a, v->run->p.libvirt ? "--libvirt" : "--name") |
+	    strv_add(&a, v->name) | (v->run->p.libvirt && v->run->p.libvirt_uri[0] ?
+				     strv_add(&a, "--connect") | strv_add(&a, v->run->p.libvirt_uri) : 0) |
 	    strv_add(&a, "--vcpu-map") | strv_add(&a, v->run->p.vcpu_map) | strv_add(&a, "--sample") |
 	    strv_add(&a, "3600") | strv_add(&a, "--json")) {
 		strv_free(&a);
@@ -786,7 +803,8 @@ static json_t *guest_fingerprint(const struct run *run)
 		child_stop(&c, SIGTERM, 2000);
 		child_free(&c);
 	}
-	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:O, s:O}", "accel", run->guest.accel, "vcpu_map", run->p.vcpu_map,
+	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:O, s:O}", "accel", run->guest.accel, "backend",
+			 run->p.libvirt ? "libvirt" : "qemu", "vcpu_map", run->p.vcpu_map,
 			 "emulator_cpus", run->p.emulator_cpus, "image_sha256", digest, "image", run->guest.dir, "kernel",
 			 json_object_get(run->guest.manifest, "kernel") ?: json_null(), "outputs",
 			 json_object_get(run->guest.manifest, "outputs") ?: json_null());
@@ -1018,8 +1036,10 @@ static int run_profile(const char *profile_arg, const char *out_arg)
 	restore_hugepages(&run);
 	if (code)
 		goto done;
-	if (profile_is_vm(&run.p))
+	if (profile_is_vm(&run.p)) {
 		json_object_set_new(all, "accel", json_string(run.guest.accel));
+		json_object_set_new(all, "backend", json_string(run.p.libvirt ? "libvirt" : "qemu"));
+	}
 	if ((r = write_results(&run, all, plan)) < 0 || (r = results_commit(&run.out)) < 0) {
 		code = cli_fail(EXIT_FAIL, "cannot write the results in %s: %s; nothing written", run.out.tmp, strerror(-r));
 		goto done;

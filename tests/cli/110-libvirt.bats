@@ -242,3 +242,32 @@ other_cpus() {
 	run -0 virsh -q -c "$URI" list --all --name
 	assert_output ""
 }
+
+@test "vmbench backend = libvirt: the benchmark's guest as a libvirt domain, pinned and sampled; results as with QEMU; nothing left" {
+	[ -s "$BUILD/guest/initrd.img" ] || skip "no guest image: run 'make guest' (make check builds it)"
+	start_libvirtd hugepages
+	save_hugepages
+	HP_SAVED=1
+	local before out=$BATS_TEST_TMPDIR/out
+	before=$(cat /sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages)
+	{ cat "$FIX/bench/vm-gen.conf"; printf 'backend = libvirt\nlibvirt_uri = %s\n' "$URI"; } >"$BATS_TEST_TMPDIR/lv.conf"
+	run -0 --separate-stderr vmbench run "$BATS_TEST_TMPDIR/lv.conf" --out "$out/g"
+	assert_guest_run "$out/g" vm-gen libvirt
+	# vmlaunch went through libvirt and verified against the API and /proc.
+	assert_equal "$(jq -r '.configurations[0].vm.pinned.backend' "$out/g/results.json")" libvirt
+	assert_equal "$(jq -r '.configurations[0].vm.pinned.verified' "$out/g/results.json")" "libvirt API and /proc"
+	grep -q "guest under libvirt" "$out/g/table.txt"
+	# The sampler read the domain through libvirt.
+	assert_equal "$(jq -r '.[0].report.libvirt.local' "$out/g/pinning.json")" true
+	# The domain is gone (undefined), its QEMU too; the pool is as it was.
+	run -0 virsh -q -c "$URI" list --all --name
+	assert_output ""
+	run pgrep -f "$out"
+	assert_failure
+	assert_equal "$(cat /sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages)" "$before"
+	# A URI of another host is refused where the profile says it.
+	{ cat "$FIX/bench/vm-gen.conf"; printf 'backend = libvirt\nlibvirt_uri = qemu+ssh://elsewhere/system\n'; } >"$BATS_TEST_TMPDIR/far.conf"
+	run -2 --separate-stderr vmbench run "$BATS_TEST_TMPDIR/far.conf" --out "$out/f"
+	[[ $stderr == *"far.conf:18: libvirt_uri: invalid value 'qemu+ssh://elsewhere/system' (a URI of this host's libvirt"* ]]
+	[ ! -e "$out/f" ]
+}
