@@ -230,7 +230,7 @@ DEB_PACKAGES := build-essential pkg-config git libhwloc-dev hwloc libnuma-dev li
                 qemu-system-x86 dpdk dpdk-dev libdpdk-dev gnuplot-nox file \
                 linux-image-cloud-amd64 busybox-static cpio \
                 clang clang-tools libclang-rt-dev cppcheck shellcheck \
-                libvirt-dev libxml2-dev libvirt-clients libvirt-daemon libvirt-daemon-driver-qemu
+                libvirt-dev libxml2-dev libvirt-clients libvirt-daemon libvirt-daemon-driver-qemu netcat-openbsd
 
 deps:
 	$(Q)missing=$$(dpkg-query -W -f='$${db:Status-Abbrev} $${Package}\n' $(DEB_PACKAGES) 2>/dev/null | \

@@ -188,11 +188,14 @@ static void print_text(const struct settings *s, const json_t *rep)
 		json_array_foreach(vcpus, i, v) {
 			json_t *share = json_object_get(v, "cpu_share"), *x;
 			const char *cpu;
-			printf("  %4lld  %8lld  %-10s  %4lld  %10lld  ", json_integer_value(json_object_get(v, "vcpu")),
-			       json_integer_value(json_object_get(v, "tid")),
+			char tid[24] = "-", mig[24] = "-";
+			if (json_is_integer(json_object_get(v, "tid")))
+				snprintf(tid, sizeof(tid), "%lld", json_integer_value(json_object_get(v, "tid")));
+			if (json_is_integer(json_object_get(v, "migrations")))
+				snprintf(mig, sizeof(mig), "%lld", json_integer_value(json_object_get(v, "migrations")));
+			printf("  %4lld  %8s  %-10s  %4lld  %10s  ", json_integer_value(json_object_get(v, "vcpu")), tid,
 			       json_string_value(json_object_get(v, "allowed")),
-			       json_integer_value(json_object_get(v, "last_cpu")),
-			       json_integer_value(json_object_get(v, "migrations")));
+			       json_integer_value(json_object_get(v, "last_cpu")), mig);
 			if (share && json_object_size(share) == 0)
 				printf("did not run");
 			json_object_foreach(share, cpu, x)

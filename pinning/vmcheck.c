@@ -194,8 +194,12 @@ static int check_emulator(const struct vminfo *vi, json_t *rep)
 		if (cpuset_empty(&on))
 			continue;
 		cpuset_format_list(&on, list, sizeof(list));
-		if (n++ < 6)
+		if (n++ >= 6)
+			continue;
+		if (t->tid > 0)
 			append(detail, sizeof(detail), &off, "%s (tid %d) on %s", t->name, (int)t->tid, list);
+		else
+			append(detail, sizeof(detail), &off, "%s on %s", t->name, list);
 	}
 	if (n)
 		ADD(rep, "emulator-threads", SEV_WARN,
@@ -343,8 +347,10 @@ static json_t *task_json(const struct task *t)
 
 	if (!allowed)
 		return NULL;
-	o = json_pack("{s:i, s:s, s:s, s:i, s:I, s:I, s:I, s:s, s:i}", "tid", (int)t->tid, "name", t->name,
-		      "allowed", allowed, "last_cpu", t->last_cpu, "migrations", (json_int_t)t->migrations,
+	/* Through a remote libvirt the thread id and migrations are unknown: null, not 0 and -1. */
+	o = json_pack("{s:o, s:s, s:s, s:i, s:o, s:I, s:I, s:s, s:i}", "tid", t->tid > 0 ? json_integer(t->tid) : json_null(),
+		      "name", t->name, "allowed", allowed, "last_cpu", t->last_cpu, "migrations",
+		      t->migrations >= 0 ? json_integer((json_int_t)t->migrations) : json_null(),
 		      "voluntary_switches", (json_int_t)t->voluntary, "involuntary_switches",
 		      (json_int_t)t->involuntary, "policy", task_policy_name(t->policy), "priority", t->rt_priority);
 	free(allowed);

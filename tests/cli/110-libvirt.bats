@@ -271,3 +271,45 @@ other_cpus() {
 	[[ $stderr == *"far.conf:18: libvirt_uri: invalid value 'qemu+ssh://elsewhere/system' (a URI of this host's libvirt"* ]]
 	[ ! -e "$out/f" ]
 }
+
+@test "a remote URI (qemu+ssh): vmlaunch and pincheck through libvirt's ssh transport, the API only; ssh runs its command here" {
+	start_libvirtd
+	cp "$TOP/tests/cli/ssh-here" "$BATS_TEST_TMPDIR/ssh"
+	local r="qemu+ssh://root@lab7/system?command=$BATS_TEST_TMPDIR/ssh&socket=$LV_DIR/libvirt-sock"
+	run -0 --separate-stderr vmlaunch --libvirt --connect "$r" --name bats-far --vcpu-map 0:1,1:0 --emulator-cpus 1 \
+		--accel tcg --memory 64M --daemonize --json
+	# Remote: checked and verified through the API; no /proc, no pid.
+	[[ $stderr == *"is not this host: its SMT, isolation and NUMA are not checked here"* ]]
+	assert_equal "$(jqo .verified)" "libvirt API"
+	assert_equal "$(jqo .pid)" null
+	assert_equal "$(jqo -c '[.vcpus[] | [.vcpu, .cpu]]')" '[[0,1],[1,0]]'
+	# libvirt went through "ssh" to host lab7 as root, and ran its netcat there.
+	grep -q -- "-l root -T -e none -- lab7 sh -c .*nc.* -U $LV_DIR/libvirt-sock" "$BATS_TEST_TMPDIR/ssh.log"
+	# The domain's QEMU is really pinned (this "remote" host is this one).
+	local pid
+	pid=$(virsh -q -c "$URI" qemu-monitor-command bats-far --hmp 'info cpus' >/dev/null && pgrep -f 'guest=bats-far')
+	assert_equal "$(thread_cpus "$pid" "CPU 0/TCG")" 1
+	assert_equal "$(thread_cpus "$pid" "CPU 1/TCG")" 0
+	run -0 --separate-stderr pincheck vm --libvirt bats-far --connect "$r" --vcpu-map 0:1,1:0 --json
+	assert_equal "$(jqo .libvirt.local)" false
+	assert_equal "$(jqo '.findings[] | select(.id == "libvirt-remote") | .severity')" ok
+	assert_equal "$(jqo '.findings[] | select(.id == "vcpu-map") | .severity')" ok
+	assert_equal "$(jqo -c '[.vcpus[] | [.tid, .migrations]]')" '[[null,null],[null,null]]'
+	run -0 pincheck vm --libvirt bats-far --connect "$r"
+	assert_line --regexp '^ +0 +- +1 +1 +- +$'
+	run -2 --separate-stderr pincheck vm --libvirt bats-far --connect "$r" --sample 1
+	[[ $stderr == *"--sample needs the domain's QEMU on this host"* ]]
+	run -0 --separate-stderr vmlaunch attach --libvirt bats-far --connect "$r" --vcpu-map 0:0,1:1 --accel tcg
+	assert_equal "$(thread_cpus "$pid" "CPU 0/TCG")" 0
+	assert_equal "$(thread_cpus "$pid" "CPU 1/TCG")" 1
+	run -0 vmlaunch list --libvirt --connect "$r" --json
+	assert_equal "$(jqo -c '[.[] | .name]')" '["bats-far"]'
+	run -0 --separate-stderr vmlaunch stop --libvirt bats-far --connect "$r" --grace 0
+	run -0 virsh -q -c "$URI" list --all --name
+	assert_output ""
+	# A host that cannot be reached: libvirt's message, the URI named, exit 1.
+	printf '#!/bin/sh\necho "ssh: connect to host lab7 port 22: Connection refused" >&2\nexit 255\n' >"$BATS_TEST_TMPDIR/nossh"
+	chmod +x "$BATS_TEST_TMPDIR/nossh"
+	run -1 --separate-stderr vmlaunch list --libvirt --connect "qemu+ssh://lab7/system?command=$BATS_TEST_TMPDIR/nossh"
+	[[ $stderr == "vmlaunch: cannot connect to libvirt at qemu+ssh://lab7/system?command=$BATS_TEST_TMPDIR/nossh: "* ]]
+}
