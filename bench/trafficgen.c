@@ -42,6 +42,8 @@
 
 #define MAX_QUEUES 16
 #define MAX_SIZES 16
+#define MAX_LOADS 8
+#define IDLE_PPS 10000.0  /* "0 %" load: latency probes on an idle path, as CSIT's 0 % PDR */
 #define BURST 32
 #define RX_DESC 1024
 #define TX_DESC 1024
@@ -62,6 +64,9 @@ struct settings {
 	double tolerance_pct;     /* a trial sending below asked * (1 - this) is sender-limited */
 	double sender_cap_pps;    /* >0: never send faster (emulate a slower sender) */
 	double link_wait;         /* seconds to wait for the peer before the first trial */
+	double warmup_trial;      /* >0: a discarded trial at the maximum rate, this long, before each size */
+	double latency_at[MAX_LOADS]; /* after a search: latency trials at these % of its rate */
+	unsigned nlatency;
 	bool json;
 	const char *csv;
 	uint8_t dst_mac[6];
@@ -126,6 +131,10 @@ static void usage(FILE *out)
 		"     --link-wait SECONDS   wait for the peer (link up) before the first trial (default 10)\n"
 		"     --sender-cap RATE     never send faster than N[k|M]pps (emulate a slower sender)\n"
 		"     --trials N            repeat each trial (or search) N times; median and spread\n"
+		"     --warmup-trial SECONDS  before each size, a trial at the maximum rate whose\n"
+		"                           result is discarded (caches, rings, the guest's pages)\n"
+		"     --latency-at LIST     after a search, latency trials at these %% of its rate\n"
+		"                           (e.g. 0,10,50,90; 0 %% is 10 kpps of probes on an idle path)\n"
 		"     --dst-mac MAC         destination MAC (default 02:00:00:00:00:02)\n"
 		"     --json                one JSON object per line: trials, searches, a summary\n"
 		"     --csv FILE            the trials as CSV\n"
@@ -141,10 +150,31 @@ static void usage(FILE *out)
 
 
 
+/* "0,10,50,90": percentages of the search's rate, ascending, each at most 100. */
+static int parse_loads(const char *arg, struct settings *s)
+{
+	char buf[128], *tok, *next;
+
+	if (strlen(arg) >= sizeof(buf))
+		return -EINVAL;
+	snprintf(buf, sizeof(buf), "%s", arg);
+	s->nlatency = 0;
+	for (tok = buf; tok; tok = next) {
+		double v;
+		if ((next = strchr(tok, ',')))
+			*next++ = '\0';
+		if (num_parse_double(tok, 0, 100, &v) < 0 || s->nlatency == MAX_LOADS ||
+		    (s->nlatency && v <= s->latency_at[s->nlatency - 1]))
+			return -EINVAL;
+		s->latency_at[s->nlatency++] = v;
+	}
+	return 0;
+}
+
 static int parse_args(int argc, char **argv, struct settings *s)
 {
 	enum { O_SIZE = 256, O_RATE, O_FLOWS, O_QUEUES, O_DURATION, O_WARMUP, O_SEARCH, O_PRECISION, O_TRIALS,
-	       O_DSTMAC, O_JSON, O_CSV, O_TOLERANCE, O_CAP, O_LINKWAIT };
+	       O_DSTMAC, O_JSON, O_CSV, O_TOLERANCE, O_CAP, O_LINKWAIT, O_WTRIAL, O_LATAT };
 	static const struct option longopts[] = {
 		{ "size", required_argument, NULL, O_SIZE },
 		{ "rate", required_argument, NULL, O_RATE },
@@ -161,6 +191,8 @@ static int parse_args(int argc, char **argv, struct settings *s)
 		{ "tolerance", required_argument, NULL, O_TOLERANCE },
 		{ "sender-cap", required_argument, NULL, O_CAP },
 		{ "link-wait", required_argument, NULL, O_LINKWAIT },
+		{ "warmup-trial", required_argument, NULL, O_WTRIAL },
+		{ "latency-at", required_argument, NULL, O_LATAT },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -222,6 +254,15 @@ static int parse_args(int argc, char **argv, struct settings *s)
 						       c == O_DURATION ? "duration" : c == O_WARMUP ? "warmup" : "link-wait", optarg,
 						       c == O_DURATION ? "more than 0, at most" : "0 to");
 			break;
+		case O_WTRIAL:
+			if (num_parse_seconds(optarg, true, 3600, &s->warmup_trial) < 0)
+				return cli_usage_error("invalid --warmup-trial '%s' (seconds, 0 to 3600)", optarg);
+			break;
+		case O_LATAT:
+			if (parse_loads(optarg, s) < 0)
+				return cli_usage_error("invalid --latency-at '%s' (up to %d percentages 0-100, ascending: 0,10,50,90)",
+						       optarg, MAX_LOADS);
+			break;
 		case O_PRECISION:
 		case O_TOLERANCE:
 			if (num_parse_double(optarg, 0, c == O_PRECISION ? 100 : 50, c == O_PRECISION ? &s->precision : &s->tolerance_pct) < 0 ||
@@ -266,6 +307,8 @@ static int parse_args(int argc, char **argv, struct settings *s)
 		return cli_usage_error("unexpected argument '%s'", argv[optind]);
 	if (s->search && (s->rate_pps || s->rate_bps))
 		return cli_usage_error("--search finds the rate itself: leave out --rate");
+	if (s->nlatency && !s->search)
+		return cli_usage_error("--latency-at takes fractions of a search's rate: give --search");
 	return 0;
 }
 
@@ -446,11 +489,12 @@ static int worker_main(void *arg)
 	return 0;
 }
 
-/* {"min", "mean", "p50", "p99", "p999", "max"} of a histogram, in ns. */
+/* {"min", "mean", "p50", "p90", "p99", "p999", "max", "count"} of a histogram, in ns. */
 static json_t *latency_json(const struct tg_hist *h)
 {
-	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I}", "min", (json_int_t)(h->count ? h->min : 0), "mean",
-			 (json_int_t)(h->count ? h->sum / h->count : 0), "p50", (json_int_t)tg_hist_quantile(h, 0.5), "p99",
+	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "count", (json_int_t)h->count, "min",
+			 (json_int_t)(h->count ? h->min : 0), "mean", (json_int_t)(h->count ? h->sum / h->count : 0), "p50",
+			 (json_int_t)tg_hist_quantile(h, 0.5), "p90", (json_int_t)tg_hist_quantile(h, 0.9), "p99",
 			 (json_int_t)tg_hist_quantile(h, 0.99), "p999", (json_int_t)tg_hist_quantile(h, 0.999), "max",
 			 (json_int_t)h->max);
 }
@@ -793,14 +837,106 @@ static int setup_port(void)
 	return 0;
 }
 
-/* One frame size: its trials or searches, and the summary entry (NULL when none
- * completed).  *@failed when a trial failed. */
+static void emit_json(json_t *o)
+{
+	json_dumpf(o, stdout, JSON_COMPACT | JSON_REAL_PRECISION(6));
+	putchar('\n');
+	fflush(stdout);
+}
+
+/* A trial of another purpose than the measurement ("warmup", "latency"), with its
+ * own duration and warm-up; its line has that type, so readers of trials skip it. */
+static json_t *side_trial(const char *type, unsigned size, double pps, double duration, double warmup)
+{
+	double d = cfg.duration, w = cfg.warmup;
+	json_t *o;
+
+	cfg.duration = duration;
+	cfg.warmup = warmup;
+	o = run_trial(size, pps);
+	cfg.duration = d;
+	cfg.warmup = w;
+	if (o)
+		json_object_set_new(o, "type", json_string(type));
+	return o;
+}
+
+/* The discarded warm-up before a size's trials: the first trial meets cold caches, a
+ * guest touching its pages and rings never used; CSIT throws it away too.  False when
+ * it failed (the peer is gone, nothing was sent): so would the trials. */
+static bool warmup_trial(unsigned size, bool *failed)
+{
+	json_t *o;
+
+	if (cfg.warmup_trial <= 0)
+		return true;
+	if (!(o = side_trial("warmup", size, 0, cfg.warmup_trial, 0)))
+		return !(*failed = true);
+	json_object_set_new(o, "discarded", json_true());
+	if (cfg.json)
+		emit_json(o);
+	else
+		printf("%5u B  warm-up trial (discarded): sent %.3f Mpps, received %.3f Mpps\n", size, num(o, "tx_mpps"),
+		       num(o, "rx_mpps"));
+	*failed = trial_failed(o);
+	json_decref(o);
+	return !*failed;
+}
+
+/* Latency under load, in trials of their own (as CSIT and NFVbench do): at each of
+ * --latency-at's percentages of @rate, the search's result.  An array of
+ * {load_pct, asked_pps, offered_pps, loss_pct, latency_ns}. */
+static json_t *latency_trials(unsigned size, double rate, bool *failed)
+{
+	json_t *arr = json_array();
+
+	for (unsigned i = 0; i < cfg.nlatency && !force_quit && rate > 0; i++) {
+		double pct = cfg.latency_at[i], pps = pct > 0 ? rate * pct / 100 : (rate < IDLE_PPS ? rate : IDLE_PPS);
+		json_t *o = side_trial("latency", size, pps, cfg.duration, cfg.warmup);
+		if (!o) {
+			*failed = true;
+			break;
+		}
+		json_object_set_new(o, "load_pct", json_real(pct));
+		if (cfg.json) {
+			emit_json(o);
+		} else {
+			json_t *l = json_object_get(o, "latency_ns");
+			printf("%5u B  latency at %g%% (%.3f Mpps): min %lld p50 %lld p90 %lld p99 %lld p99.9 %lld max %lld ns, loss %.4f%%\n",
+			       size, pct, pps / 1e6, json_integer_value(json_object_get(l, "min")),
+			       json_integer_value(json_object_get(l, "p50")), json_integer_value(json_object_get(l, "p90")),
+			       json_integer_value(json_object_get(l, "p99")), json_integer_value(json_object_get(l, "p999")),
+			       json_integer_value(json_object_get(l, "max")), num(o, "loss_pct"));
+		}
+		if (trial_failed(o)) {
+			*failed = true;
+			json_decref(o);
+			break;
+		}
+		json_array_append_new(arr, json_pack("{s:f, s:f, s:f, s:f, s:O}", "load_pct", pct, "asked_pps", pps, "offered_pps",
+						     num(o, "offered_pps"), "loss_pct", num(o, "loss_pct"), "latency_ns",
+						     json_object_get(o, "latency_ns")));
+		json_decref(o);
+	}
+	return arr;
+}
+
+static double median_of(double *v, unsigned n)
+{
+	qsort(v, n, sizeof(*v), cmp_double);
+	return n ? v[n / 2] : 0;
+}
+
+/* One frame size: a warm-up, its trials or searches, latency trials, and the summary
+ * entry (NULL when none completed).  *@failed when a trial failed. */
 static json_t *run_size(unsigned size, bool *failed)
 {
-	double vals[1000];
+	double vals[1000], lows[1000], highs[1000];
 	unsigned nv = 0;
-	json_t *res = NULL, *o;
+	json_t *res = NULL, *o, *lat = NULL;
 
+	if (!warmup_trial(size, failed))
+		return NULL;
 	for (unsigned t = 0; t < cfg.trials && !force_quit && !*failed; t++) {
 		fprintf(stderr, "%s: size %u, %s %u of %u\n", cli_prog, size, cfg.search ? "search" : "trial", t + 1, cfg.trials);
 		if (cfg.search) {
@@ -819,6 +955,8 @@ static json_t *run_size(unsigned size, bool *failed)
 					       ? ", limited by the generator" : "",
 				       num(o, "max_pps") / 1e6, (unsigned)json_integer_value(json_object_get(o, "steps")));
 			}
+			lows[nv] = num(o, "lower_pps");
+			highs[nv] = num(o, "upper_pps");
 			vals[nv++] = num(o, "rate_pps");
 		} else {
 			double pps = cfg.rate_bps > 0 ? cfg.rate_bps / ((size + 20) * 8.0) : cfg.rate_pps;
@@ -839,8 +977,28 @@ static json_t *run_size(unsigned size, bool *failed)
 		return NULL;
 	}
 	qsort(vals, nv, sizeof(*vals), cmp_double);
-	return json_pack("{s:i, s:s, s:f, s:f, s:f, s:i, s:o}", "size", size, "metric", cfg.search ? "throughput_pps" : "rx_pps",
-			 "median", vals[nv / 2], "min", vals[0], "max", vals[nv - 1], "trials", nv, "last", res);
+	if (cfg.search && cfg.nlatency) {
+		lat = latency_trials(size, vals[nv / 2], failed);
+		*failed |= force_quit; /* interrupted: this size is not complete */
+	}
+	if (*failed) {
+		json_decref(lat);
+		json_decref(res);
+		return NULL;
+	}
+	o = json_pack("{s:i, s:s, s:f, s:f, s:f, s:i, s:o}", "size", size, "metric", cfg.search ? "throughput_pps" : "rx_pps",
+		      "median", vals[nv / 2], "min", vals[0], "max", vals[nv - 1], "trials", nv, "last", res);
+	if (o && cfg.search) {
+		/* The bounds as CSIT reports them: the median of each over the searches. */
+		json_object_set_new(o, "lower_pps", json_real(median_of(lows, nv)));
+		json_object_set_new(o, "upper_pps", json_real(median_of(highs, nv)));
+		json_object_set_new(o, "loss_threshold_pct", json_real(cfg.threshold_pct));
+	}
+	if (o && lat)
+		json_object_set_new(o, "latency_at", lat);
+	else
+		json_decref(lat);
+	return o;
 }
 
 /* The summary line (--json) or table.  Takes @summary. */

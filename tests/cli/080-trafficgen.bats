@@ -202,3 +202,30 @@ tgen() {
 	[[ $stderr != *"Probe PCI driver"* ]]
 	[[ $stderr != *"EAL: PCI device"* ]]
 }
+
+@test "methodology: a discarded warm-up per size, bounds and loss ratio, latency trials at fractions of the found rate" {
+	start_reflector --police 1Mpps
+	run -0 --separate-stderr tgen --search pdr=0.5 --tolerance 5 --precision 5 --duration 0.3 --warmup 0.1 \
+		--warmup-trial 0.2 --latency-at 0,10,50,90 --size 64,128 --json
+	# One warm-up per size, first, marked discarded; never counted as a trial.
+	assert_equal "$(grep -c '"type":"warmup"' <<<"$output")" 2
+	assert_equal "$(grep -m1 -n '"size":128' <<<"$output" | grep -c '"type":"warmup"')" 1
+	assert_equal "$(grep '"type":"warmup"' <<<"$output" | jq -s 'map(.discarded == true and .tx_packets > 0) | all')" true
+	local s
+	s=$(grep '"type":"summary"' <<<"$output")
+	# Bounds around the policer's 1 Mpps and the loss ratio used.
+	assert_equal "$(jq '[.results[] | .lower_pps <= .median and .median <= .upper_pps and .loss_threshold_pct == 0.5] | all' <<<"$s")" true
+	# Four latency trials per size, at 10 kpps and 10/50/90 % of the found rate, every statistic ordered.
+	assert_equal "$(grep -c '"type":"latency"' <<<"$output")" 8
+	assert_equal "$(jq -c '[.results[0].latency_at[].load_pct]' <<<"$s")" '[0,10,50,90]'
+	assert_equal "$(jq '.results[0].latency_at[0].asked_pps' <<<"$s")" 10000
+	assert_equal "$(jq '.results[0] | (.latency_at[3].asked_pps / .median * 100 | round)' <<<"$s")" 90
+	assert_equal "$(jq '[.results[].latency_at[].latency_ns | .count > 0 and .min <= .p50 and .p50 <= .p90 and .p90 <= .p99 and .p99 <= .p999 and .p999 <= .max] | all' <<<"$s")" true
+	# Latency trials need a search; loads ascend; a warm-up lasts 0 s or more.
+	run -2 --separate-stderr tgen --latency-at 0,50 --rate 10kpps
+	[[ $stderr == "trafficgen: --latency-at takes fractions of a search's rate: give --search"* ]]
+	run -2 --separate-stderr tgen --search ndr --latency-at 50,10
+	[[ $stderr == "trafficgen: invalid --latency-at '50,10' (up to 8 percentages 0-100, ascending"* ]]
+	run -2 --separate-stderr tgen --warmup-trial -1
+	[[ $stderr == "trafficgen: invalid --warmup-trial '-1' (seconds, 0 to 3600)"* ]]
+}
