@@ -132,9 +132,17 @@ static int bench_key(struct profile *p, const char *file, int line, const char *
 		if (hp_parse_size(value, &b, NULL) < 0 || b < (64 << 20) || b > (1ULL << 40))
 			return BAD("a size of at least 64M");
 		p->hugepages_mb = b >> 20;
+	} else if (!strcmp(key, "warmup_trial")) {
+		if (num_parse_seconds(value, true, 3600, &p->warmup_trial) < 0)
+			return BAD("seconds, 0 (none) to 3600");
+	} else if (!strcmp(key, "latency_at")) {
+		if (!strcmp(value, "none"))
+			p->nlatency = 0;
+		else if (num_parse_pct_list(value, p->latency_at, PROFILE_MAX_LOADS, &p->nlatency) < 0)
+			return BAD("none, or up to 8 percentages of the search's rate, ascending: 0,10,50,90");
 	} else {
 		return pin_fail(err, -EINVAL, (size_t)line,
-				"%s:%d: unknown key '%s' in [bench] (name, mode, reflector_lcores, generator_lcores, queues, sizes, flows, duration, warmup, search, precision, rate, trials, reflector_mode, police, tolerance, hugepages)",
+				"%s:%d: unknown key '%s' in [bench] (name, mode, reflector_lcores, generator_lcores, queues, sizes, flows, duration, warmup, warmup_trial, search, precision, rate, trials, latency_at, reflector_mode, police, tolerance, hugepages)",
 				file, line, key);
 	}
 	return 0;
@@ -238,7 +246,13 @@ static void defaults(struct profile *p)
 	copy(p->search, sizeof(p->search), "none");
 	copy(p->rate, sizeof(p->rate), "max");
 	copy(p->refl_mode, sizeof(p->refl_mode), "macswap");
-	p->trials = 1;
+	p->trials = 3;            /* a median and a spread, not one sample (noise is measured) */
+	p->warmup_trial = 1;
+	p->latency_at[0] = 0;     /* CSIT's latency loads: 0, 10, 50 and 90 % of the search's rate */
+	p->latency_at[1] = 10;
+	p->latency_at[2] = 50;
+	p->latency_at[3] = 90;
+	p->nlatency = 4;
 	p->tolerance_pct = 1;
 	p->precision_pct = 1;
 	p->hugepages_mb = 512;

@@ -14,6 +14,7 @@
 
 #define PROFILE_MAX_CONFIGS 8
 #define PROFILE_MAX_SIZES 16
+#define PROFILE_MAX_LOADS 8
 
 enum bench_mode {
 	MODE_HOST,        /* trafficgen and the reflector on the host, over vhost-user */
@@ -40,6 +41,9 @@ struct profile {
 	double tolerance_pct;         /* a trial sending below asked * (1 - this) is sender-limited */
 	double precision_pct;         /* a search stops when its interval is this share of the maximum rate */
 	uint64_t hugepages_mb;        /* for the host's DPDK program (and the guest's RAM, added) */
+	double warmup_trial;          /* seconds of the discarded trial before each size; 0: none */
+	double latency_at[PROFILE_MAX_LOADS]; /* with a search: latency trials at these % of its rate */
+	unsigned nlatency;
 
 	/* [vm] */
 	char vcpu_map[256];           /* or "auto" */

@@ -13,6 +13,10 @@
 
 #include "error.h"
 
+/* results.json's schema_version: raised when a key changes meaning or goes away
+ * (docs/results.schema.json describes it). */
+#define RESULTS_SCHEMA_VERSION 1
+
 struct results_dir {
 	char out[PATH_MAX];        /* the final name */
 	char tmp[PATH_MAX];        /* DIR.tmp-PID while it is built */

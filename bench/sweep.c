@@ -75,6 +75,12 @@ static json_t *record(const json_t *x)
 	json_object_set_new(r, "max_rx_mpps", max ? json_real(num(max, "rx_mpps")) : json_null());
 	json_object_set_new(r, "latency_ns", json_incref(json_object_get(trial, "latency_ns")) ?: json_null());
 	json_object_set_new(r, "queues", json_incref(json_object_get(trial, "queues")) ?: json_null());
+	/* A search's bounds and the loss ratio it used (CSIT's lower/upper bound), and
+	 * latency measured apart at fractions of its rate. */
+	json_object_set_new(r, "lower_mpps", search ? json_real(num(x, "lower_pps") / 1e6) : json_null());
+	json_object_set_new(r, "upper_mpps", search ? json_real(num(x, "upper_pps") / 1e6) : json_null());
+	json_object_set_new(r, "loss_threshold_pct", search ? json_real(num(x, "loss_threshold_pct")) : json_null());
+	json_object_set_new(r, "latency_at", json_incref(json_object_get(x, "latency_at")) ?: json_array());
 	return r;
 }
 

@@ -89,6 +89,49 @@ static void cell_max(FILE *m, const json_t *r)
 	fprintf(m, " %11s", b);
 }
 
+static void cell_spread(FILE *m, const json_t *r)
+{
+	char b[32];
+
+	snprintf(b, sizeof(b), "%.2f-%.2f", num(r, "mpps_min"), num(r, "mpps_max"));
+	fprintf(m, " %11s", b);
+}
+
+static void cell_bounds(FILE *m, const json_t *r)
+{
+	char b[32];
+
+	snprintf(b, sizeof(b), "%.2f/%.2f", num(r, "lower_mpps"), num(r, "upper_mpps"));
+	fprintf(m, " %11s", b);
+}
+
+/* The latency load the next cell_latency prints (an index into latency_at). */
+static size_t latency_load;
+
+static void cell_latency(FILE *m, const json_t *r)
+{
+	const json_t *at = json_array_get(json_object_get(r, "latency_at"), latency_load);
+	const json_t *l = json_object_get(at, "latency_ns");
+	char b[32] = "-";
+
+	if (l)
+		snprintf(b, sizeof(b), "%.1f/%.1f", num(l, "p50") / 1e3, num(l, "p99") / 1e3);
+	fprintf(m, " %11s", b);
+}
+
+/* The latency trials' loads of the first result that has them (the same for every size). */
+static const json_t *latency_loads(const json_t *all)
+{
+	const json_t *c, *r;
+	size_t ci, k;
+
+	json_array_foreach(json_object_get(all, "configurations"), ci, c)
+		json_array_foreach(json_object_get(c, "results"), k, r)
+			if (json_array_size(json_object_get(r, "latency_at")))
+				return json_object_get(r, "latency_at");
+	return NULL;
+}
+
 static bool any_generator_limited(const json_t *all)
 {
 	const json_t *c, *r;
@@ -128,6 +171,21 @@ char *tables_text(const json_t *all)
 	table(m, all, title, cell_mpps);
 	if (any_generator_limited(all))
 		fprintf(m, "* the generator, not the path, set this figure: it could not send faster (a faster sender may find more)\n\n");
+	if (searching)
+		table(m, all, "Bounds of the search: lower/upper Mpps (the loss ratio held at the lower, not at the upper)", cell_bounds);
+	if (json_integer_value(json_object_get(all, "trials")) > 1) {
+		snprintf(title, sizeof(title), "Spread over %lld trials per cell: min-max Mpps (the figure above is the median)",
+			 json_integer_value(json_object_get(all, "trials")));
+		table(m, all, title, cell_spread);
+	}
+	{
+		const json_t *loads = latency_loads(all), *at;
+		json_array_foreach(loads, latency_load, at) {
+			snprintf(title, sizeof(title), "Latency at %g%% of the %s rate%s: p50/p99 us (round trip)", num(at, "load_pct"),
+				 search, num(at, "load_pct") == 0 ? " (10 kpps of probes)" : "");
+			table(m, all, title, cell_latency);
+		}
+	}
 	table(m, all, "At the maximum rate: Mpps sent/received", cell_max);
 	table(m, all, searching ? "Throughput, Gb/s L1 (with preamble and gap)" : "Received, Gb/s L1 (with preamble and gap)",
 	      cell_gbps);

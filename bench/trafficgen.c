@@ -150,27 +150,6 @@ static void usage(FILE *out)
 
 
 
-/* "0,10,50,90": percentages of the search's rate, ascending, each at most 100. */
-static int parse_loads(const char *arg, struct settings *s)
-{
-	char buf[128], *tok, *next;
-
-	if (strlen(arg) >= sizeof(buf))
-		return -EINVAL;
-	snprintf(buf, sizeof(buf), "%s", arg);
-	s->nlatency = 0;
-	for (tok = buf; tok; tok = next) {
-		double v;
-		if ((next = strchr(tok, ',')))
-			*next++ = '\0';
-		if (num_parse_double(tok, 0, 100, &v) < 0 || s->nlatency == MAX_LOADS ||
-		    (s->nlatency && v <= s->latency_at[s->nlatency - 1]))
-			return -EINVAL;
-		s->latency_at[s->nlatency++] = v;
-	}
-	return 0;
-}
-
 static int parse_args(int argc, char **argv, struct settings *s)
 {
 	enum { O_SIZE = 256, O_RATE, O_FLOWS, O_QUEUES, O_DURATION, O_WARMUP, O_SEARCH, O_PRECISION, O_TRIALS,
@@ -259,7 +238,7 @@ static int parse_args(int argc, char **argv, struct settings *s)
 				return cli_usage_error("invalid --warmup-trial '%s' (seconds, 0 to 3600)", optarg);
 			break;
 		case O_LATAT:
-			if (parse_loads(optarg, s) < 0)
+			if (num_parse_pct_list(optarg, s->latency_at, MAX_LOADS, &s->nlatency) < 0)
 				return cli_usage_error("invalid --latency-at '%s' (up to %d percentages 0-100, ascending: 0,10,50,90)",
 						       optarg, MAX_LOADS);
 			break;

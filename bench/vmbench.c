@@ -137,9 +137,10 @@ struct run {
 static int sweep_budget_ms(const struct profile *p)
 {
 	double per_trial = p->duration + p->warmup + 1.5;
-	double trials = (double)p->nsizes * p->trials * (strcmp(p->search, "none") ? 30 : 1);
+	bool search = strcmp(p->search, "none") != 0;
+	double trials = (double)p->nsizes * (p->trials * (search ? 30 : 1) + (search ? p->nlatency : 0));
 
-	return (int)(per_trial * trials * 1000) + 60000;
+	return (int)((per_trial * trials + p->nsizes * (p->warmup_trial + 1.5)) * 1000) + 60000;
 }
 
 /* trafficgen's own options for one configuration (after "--"). */
@@ -161,10 +162,18 @@ static int tg_args(const struct profile *p, unsigned queues, struct strv *a)
 	r |= strv_add(a, "--warmup") | strv_addf(a, "%g", p->warmup);
 	r |= strv_add(a, "--trials") | strv_addf(a, "%u", p->trials);
 	r |= strv_add(a, "--tolerance") | strv_addf(a, "%g", p->tolerance_pct);
-	if (strcmp(p->search, "none"))
+	r |= strv_add(a, "--warmup-trial") | strv_addf(a, "%g", p->warmup_trial);
+	if (strcmp(p->search, "none")) {
 		r |= strv_add(a, "--search") | strv_add(a, p->search) | strv_add(a, "--precision") |
 		     strv_addf(a, "%g", p->precision_pct);
-	else
+		if (p->nlatency) {
+			char loads[128];
+			sbuf_init(&sb, loads, sizeof(loads));
+			for (unsigned i = 0; i < p->nlatency; i++)
+				sbuf_addf(&sb, "%s%g", i ? "," : "", p->latency_at[i]);
+			r |= sbuf_status(&sb) < 0 || strv_add(a, "--latency-at") | strv_add(a, loads);
+		}
+	} else
 		r |= strv_add(a, "--rate") | strv_add(a, p->rate);
 	r |= strv_add(a, "--json");
 	return r ? -ENOMEM : 0;
@@ -1016,15 +1025,18 @@ static int run_profile(const char *profile_arg, const char *out_arg)
 	all = json_pack("{s:s, s:s, s:s, s:s, s:s, s:f, s:o, s:[]}", "name", run.p.name, "mode",
 			profile_mode_name(run.p.mode), "mode_text", mode_text[run.p.mode], "search", run.p.search, "rate",
 			run.p.rate, "tolerance_pct", run.p.tolerance_pct, "notes", layout_notes(&run.p, plan), "configurations");
-	if (!strncmp(run.p.search, "pdr", 3))
-	{
+	/* The shape of this file (docs/results.schema.json): readers check it first. */
+	json_object_set_new(all, "schema_version", json_integer(RESULTS_SCHEMA_VERSION));
+	json_object_set_new(all, "trials", json_integer(run.p.trials));
+	json_object_set_new(all, "warmup_trial_s", json_real(run.p.warmup_trial));
+	if (!strncmp(run.p.search, "pdr", 3)) {
 		double pct = 0.1;
 		if (run.p.search[3] == '=')
 			num_parse_double(run.p.search + 4, 0, 100, &pct); /* checked when the profile was read */
 		json_object_set_new(all, "loss_threshold_pct", json_real(pct));
-	}
-	else
+	} else {
 		json_object_set_new(all, "loss_threshold_pct", json_real(0));
+	}
 	configs = json_object_get(all, "configurations");
 	for (unsigned i = 0; i < run.p.nqueues && !code; i++) {
 		unsigned q = run.p.queues[i];

@@ -1,5 +1,6 @@
 #include <errno.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -122,5 +123,25 @@ int num_parse_mode(const char *s, unsigned max, unsigned *out)
 	if (v == 0)
 		return -ERANGE;
 	*out = v;
+	return 0;
+}
+
+int num_parse_pct_list(const char *s, double *out, unsigned max, unsigned *n)
+{
+	char buf[256], *tok, *next;
+	unsigned k = 0;
+
+	if (strlen(s) >= sizeof(buf))
+		return -EINVAL;
+	snprintf(buf, sizeof(buf), "%s", s);
+	for (tok = buf; tok; tok = next) {
+		double v;
+		if ((next = strchr(tok, ',')))
+			*next++ = '\0';
+		if (num_parse_double(tok, 0, 100, &v) < 0 || k == max || (k && v <= out[k - 1]))
+			return -EINVAL;
+		out[k++] = v;
+	}
+	*n = k;
 	return 0;
 }

@@ -30,3 +30,7 @@ int num_parse_mode(const char *s, unsigned max, unsigned *out);
 
 /* A rate in frames per second only: N[k|M|G]pps.  0, -EINVAL or -ERANGE. */
 int num_parse_pps(const char *s, double *pps);
+
+/* A comma-separated list of percentages in [0, 100], strictly ascending, at most
+ * @max of them ("0,10,50,90").  0 with *@n set, or -EINVAL. */
+int num_parse_pct_list(const char *s, double *out, unsigned max, unsigned *n);
