@@ -113,3 +113,48 @@ json_t *fingerprint_build(const struct profile *p, json_t *commands, json_t *pla
 	}
 	return env;
 }
+
+void host_load_read(struct host_load *l)
+{
+	unsigned long long v[10] = { 0 };
+	FILE *f;
+
+	memset(l, 0, sizeof(*l));
+	if ((f = fopen("/proc/loadavg", "re"))) {
+		l->ok = fscanf(f, "%lf %lf %lf", &l->loadavg[0], &l->loadavg[1], &l->loadavg[2]) == 3;
+		fclose(f);
+	}
+	/* cpu  user nice system idle iowait irq softirq steal guest guest_nice */
+	if ((f = fopen("/proc/stat", "re"))) {
+		if (fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5],
+			   &v[6], &v[7], &v[8], &v[9]) >= 8) {
+			/* guest time is already inside user time */
+			l->busy = v[0] + v[1] + v[2] + v[5] + v[6];
+			l->steal = v[7];
+			l->total = l->busy + v[3] + v[4] + l->steal;
+		} else {
+			l->ok = false;
+		}
+		fclose(f);
+	} else {
+		l->ok = false;
+	}
+}
+
+static json_t *loadavg_json(const struct host_load *l)
+{
+	return json_pack("{s:f, s:f, s:f}", "loadavg_1m", l->loadavg[0], "loadavg_5m", l->loadavg[1], "loadavg_15m",
+			 l->loadavg[2]);
+}
+
+json_t *host_load_json(const struct host_load *b, const struct host_load *a, double seconds)
+{
+	unsigned long long dt;
+
+	if (!b->ok || !a->ok || a->total <= b->total)
+		return json_null();
+	dt = a->total - b->total;
+	return json_pack("{s:o, s:o, s:f, s:f, s:f}", "before", loadavg_json(b), "after", loadavg_json(a), "seconds", seconds,
+			 "steal_pct", 100.0 * (double)(a->steal - b->steal) / (double)dt, "busy_pct",
+			 100.0 * (double)(a->busy - b->busy) / (double)dt);
+}

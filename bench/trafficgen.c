@@ -674,7 +674,9 @@ static json_t *search_rate(unsigned size, bool *failed)
 		hi = max;
 	}
 	step = max * cfg.precision / 100;
-	while (!*failed && hi - lo > step && steps++ < 24 && !force_quit) {
+	/* Until the interval is within the precision -- and, however coarse that is, until a
+	 * rate passed: "0 Mpps" is not a result (down to a thousandth of the maximum). */
+	while (!*failed && (hi - lo > step || (!best && hi > max / 1000)) && steps++ < 24 && !force_quit) {
 		double mid = (lo + hi) / 2, sent;
 		bool passed, limited;
 		if (!(t = run_trial(size, mid)))

@@ -3,7 +3,7 @@
  * results directory another engineer can re-run and compare.
  *
  *   vmbench run PROFILE [--out DIR]
- *   vmbench compare DIR1 DIR2 [--json]
+ *   vmbench compare DIR1 DIR2 [--threshold PCT] [--json]
  *
  * Modes: host (trafficgen and the reflector on the host), vm-gen (trafficgen in
  * a pinned guest, the reflector on the host: the 2017 experiment) and vm-reflect
@@ -31,6 +31,7 @@
 #include "cli.h"
 #include "cpuset.h"
 #include "exitcodes.h"
+#include "compare.h"
 #include "fingerprint.h"
 #include "fsutil.h"
 #include "guestport.h"
@@ -56,7 +57,7 @@ static void usage(FILE *out)
 	fprintf(out,
 		"Usage:\n"
 		" %1$s run PROFILE [--out DIR]\n"
-		" %1$s compare DIR1 DIR2 [--json]\n"
+		" %1$s compare DIR1 DIR2 [--threshold PCT] [--json]\n"
 		"\n"
 		"Run the packet benchmark a profile describes and write a results directory:\n"
 		"results.json, results.csv, table.txt, plot.png, plot.svg, env.json (the fingerprint)\n"
@@ -66,6 +67,8 @@ static void usage(FILE *out)
 		"Options:\n"
 		" -o, --out DIR     the results directory (default results/NAME-DATE-TIME); must not exist\n"
 		" -j, --json        (compare) print JSON\n"
+		" -t, --threshold PCT  (compare) exit 1 when DIR2 is worse than DIR1 by more than\n"
+		"                   PCT %% in a cell, beyond both runs' spread (a CI gate)\n"
 		" -h, --help        display this help\n"
 		" -V, --version     display version\n"
 		"\n"
@@ -131,7 +134,22 @@ struct run {
 	struct guest guest;
 	long long hp_restore;         /* nr_hugepages to put back; -1: nothing */
 	char hp_mounted[256];         /* a hugetlbfs vmbench mounted and unmounts; "" */
+	struct host_load load0, load1;/* the host's load before and after the configurations */
+	long long t0, t1;             /* when they were read (ms) */
+	json_t *idle_before, *idle_after; /* the host's load over 0.5 s with nothing of ours running */
 };
+
+/* The host's load over half a second in which vmbench runs nothing: others' work. */
+static json_t *idle_window(void)
+{
+	struct host_load a, b;
+	long long t = now_ms();
+
+	host_load_read(&a);
+	poll(NULL, 0, 500);
+	host_load_read(&b);
+	return host_load_json(&a, &b, (double)(now_ms() - t) / 1000);
+}
 
 /* A budget for one sweep, from what the profile asks: generous, but bounded. */
 static int sweep_budget_ms(const struct profile *p)
@@ -947,6 +965,11 @@ static int write_results(struct run *run, json_t *all, json_t *plan)
 	if (!r) {
 		env = fingerprint_build(&run->p, json_incref(run->commands), json_incref(plan),
 					profile_is_vm(&run->p) ? guest_fingerprint(run) : NULL);
+		if (env)
+			json_object_set_new(env, "host_load",
+					    json_pack("{s:O?, s:o, s:O?}", "idle_before", run->idle_before, "during",
+						      host_load_json(&run->load0, &run->load1, (double)(run->t1 - run->t0) / 1000),
+						      "idle_after", run->idle_after));
 		r = env ? results_write_json(&run->out, "env.json", env) : -ENOMEM;
 		json_decref(env);
 	}
@@ -1038,6 +1061,10 @@ static int run_profile(const char *profile_arg, const char *out_arg)
 		json_object_set_new(all, "loss_threshold_pct", json_real(0));
 	}
 	configs = json_object_get(all, "configurations");
+	/* What else runs here: half a second with nothing of ours running, then the run. */
+	run.idle_before = idle_window();
+	host_load_read(&run.load0);
+	run.t0 = now_ms();
 	for (unsigned i = 0; i < run.p.nqueues && !code; i++) {
 		unsigned q = run.p.queues[i];
 		json_t *c = json_pack("{s:o, s:i, s:s, s:s}", "name", json_sprintf("%u queue%s", q, q > 1 ? "s" : ""),
@@ -1045,7 +1072,11 @@ static int run_profile(const char *profile_arg, const char *out_arg)
 		code = profile_is_vm(&run.p) ? run_vm_config(&run, q, c) : run_host_config(&run, q, c);
 		json_array_append_new(configs, c);
 	}
+	host_load_read(&run.load1);
+	run.t1 = now_ms();
 	restore_hugepages(&run);
+	if (!code)
+		run.idle_after = idle_window();
 	if (code)
 		goto done;
 	if (profile_is_vm(&run.p)) {
@@ -1072,87 +1103,48 @@ done:
 	json_decref(run.commands);
 	json_decref(run.pinning);
 	json_decref(run.guest.manifest);
+	json_decref(run.idle_before);
+	json_decref(run.idle_after);
 	profile_free(&run.p);
 	return code;
 }
 
 /* --- compare ----------------------------------------------------------------------------- */
 
-static int compare(const char *a, const char *b, bool json)
+static int compare(const char *a, const char *b, bool json, double threshold)
 {
-	char pa[PATH_MAX + 32], pb[PATH_MAX + 32];
-	json_t *ra, *rb, *ea, *eb, *out = json_pack("{s:[], s:[]}", "cells", "fingerprint_differs");
-	size_t ci, k;
-	json_t *c, *r;
+	char path[PATH_MAX + 32];
+	json_t *ra, *rb, *ea, *eb, *out;
+	int code;
 
-	snprintf(pa, sizeof(pa), "%s/results.json", a);
-	snprintf(pb, sizeof(pb), "%s/results.json", b);
-	ra = json_load_file(pa, 0, NULL);
-	rb = json_load_file(pb, 0, NULL);
+	snprintf(path, sizeof(path), "%s/results.json", a);
+	ra = json_load_file(path, 0, NULL);
+	snprintf(path, sizeof(path), "%s/results.json", b);
+	rb = json_load_file(path, 0, NULL);
 	if (!ra || !rb) {
 		json_decref(ra);
 		json_decref(rb);
-		json_decref(out);
 		return cli_fail(EXIT_USAGE, "%s is not a results directory (no readable results.json)", !ra ? a : b);
 	}
-	snprintf(pa, sizeof(pa), "%s/env.json", a);
-	snprintf(pb, sizeof(pb), "%s/env.json", b);
-	ea = json_load_file(pa, 0, NULL);
-	eb = json_load_file(pb, 0, NULL);
-	for (size_t i = 0; fingerprint_keys[i]; i++) {
-		const char *va = json_string_value(json_object_get(ea, fingerprint_keys[i])) ?: "";
-		const char *vb = json_string_value(json_object_get(eb, fingerprint_keys[i])) ?: "";
-		if (strcmp(va, vb))
-			json_array_append_new(json_object_get(out, "fingerprint_differs"),
-					      json_pack("{s:s, s:s, s:s}", "key", fingerprint_keys[i], "a", va, "b", vb));
-	}
-	json_array_foreach(json_object_get(ra, "configurations"), ci, c) {
-		size_t cj;
-		json_t *d;
-		json_array_foreach(json_object_get(rb, "configurations"), cj, d) {
-			if (!json_equal(json_object_get(c, "name"), json_object_get(d, "name")))
-				continue;
-			json_array_foreach(json_object_get(c, "results"), k, r) {
-				size_t kk;
-				json_t *s;
-				json_array_foreach(json_object_get(d, "results"), kk, s) {
-					double x, y;
-					if (!json_equal(json_object_get(r, "size"), json_object_get(s, "size")))
-						continue;
-					x = json_number_value(json_object_get(r, "mpps"));
-					y = json_number_value(json_object_get(s, "mpps"));
-					json_array_append_new(json_object_get(out, "cells"),
-							      json_pack("{s:O, s:O, s:f, s:f, s:f}", "configuration", json_object_get(c, "name"),
-									"size", json_object_get(r, "size"), "a_mpps", x, "b_mpps", y,
-									"ratio", x > 0 ? y / x : 0));
-				}
-			}
-		}
-	}
+	snprintf(path, sizeof(path), "%s/env.json", a);
+	ea = json_load_file(path, 0, NULL);
+	snprintf(path, sizeof(path), "%s/env.json", b);
+	eb = json_load_file(path, 0, NULL);
+	out = compare_runs(ra, ea, rb, eb, threshold);
 	if (json) {
 		json_dumpf(out, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6));
 		putchar('\n');
 	} else {
-		printf("%-16s %6s %10s %10s %8s\n", "configuration", "size", "A Mpps", "B Mpps", "B/A");
-		json_array_foreach(json_object_get(out, "cells"), k, r)
-			printf("%-16s %6lld %10.3f %10.3f %8.3f\n", json_string_value(json_object_get(r, "configuration")),
-			       json_integer_value(json_object_get(r, "size")), json_real_value(json_object_get(r, "a_mpps")),
-			       json_real_value(json_object_get(r, "b_mpps")), json_real_value(json_object_get(r, "ratio")));
-		if (json_array_size(json_object_get(out, "fingerprint_differs")) == 0) {
-			printf("fingerprints: the same host, software and settings\n");
-		} else {
-			printf("fingerprints differ (compare with care):\n");
-			json_array_foreach(json_object_get(out, "fingerprint_differs"), k, r)
-				printf("  %s: %s  vs  %s\n", json_string_value(json_object_get(r, "key")),
-				       json_string_value(json_object_get(r, "a")), json_string_value(json_object_get(r, "b")));
-		}
+		compare_print(out, a, b);
 	}
+	/* A gate for CI: B worse than A beyond the threshold and the noise. */
+	code = json_integer_value(json_object_get(out, "regressions")) > 0 ? EXIT_FAIL : EXIT_OK;
 	json_decref(out);
 	json_decref(ra);
 	json_decref(rb);
 	json_decref(ea);
 	json_decref(eb);
-	return EXIT_OK;
+	return code;
 }
 
 int main(int argc, char **argv)
@@ -1160,19 +1152,25 @@ int main(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "out", required_argument, NULL, 'o' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "threshold", required_argument, NULL, 't' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *out = NULL;
 	bool json = false;
+	double threshold = -1;
 	int c;
 
 	cli_prog = "vmbench";
 	signal(SIGPIPE, SIG_IGN);
-	while ((c = getopt_long(argc, argv, "o:jhV", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "o:jt:hV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'o': out = optarg; break;
+		case 't':
+			if (num_parse_double(optarg, 0, 100, &threshold) < 0)
+				return cli_usage_error("invalid --threshold '%s' (a percentage, 0-100)", optarg);
+			break;
 		case 'j': json = true; break;
 		case 'h':
 			usage(stdout);
@@ -1191,7 +1189,7 @@ int main(int argc, char **argv)
 	if (optind < argc && !strcmp(argv[optind], "compare")) {
 		if (argc - optind != 3)
 			return cli_usage_error("compare needs two results directories");
-		return compare(argv[optind + 1], argv[optind + 2], json);
+		return compare(argv[optind + 1], argv[optind + 2], json, threshold);
 	}
 	return cli_usage_error("%s", optind < argc ? "unknown command (run or compare)" : "no command given (run or compare)");
 }

@@ -46,7 +46,7 @@ teardown() {
 	vmbench run "$FIX/bench/quick.conf" --out "$OUT/a" >/dev/null 2>&1
 	vmbench run "$FIX/bench/quick.conf" --out "$OUT/b" >/dev/null 2>&1
 	run -0 vmbench compare "$OUT/a" "$OUT/b"
-	assert_line --regexp '^1 queue +64 +[0-9.]+ +[0-9.]+ +[0-9]\.[0-9]{3}$'
+	assert_line --regexp '^1 queue +64 +[0-9.]+ +[0-9.]+ +[0-9]\.[0-9]{3} +[0-9.]+  unknown \(1 trial: noise not measured\)$'
 	assert_line "fingerprints: the same host, software and settings"
 	jq '.kernel = "4.9.0"' "$OUT/b/env.json" >"$OUT/env" && mv "$OUT/env" "$OUT/b/env.json"
 	run -0 vmbench compare --json "$OUT/a" "$OUT/b"
@@ -174,4 +174,68 @@ teardown() {
 	run -2 --separate-stderr vmbench run "$BATS_TEST_TMPDIR/b.conf" --out "$OUT/z"
 	[[ $stderr == *"a [vm] section, but mode = host"* ]]
 	[ ! -e "$OUT/z" ]
+}
+
+# A results directory $2 made from $1 by the jq program $3 on results.json (and $4 on env.json).
+derive() {
+	mkdir -p "$2"
+	jq "$3" "$1/results.json" >"$2/results.json"
+	jq "${4:-.}" "$1/env.json" >"$2/env.json"
+}
+
+@test "compare judges against the noise: spread, significance, too noisy, and --threshold as a CI gate" {
+	vmbench run "$FIX/bench/quick.conf" --out "$OUT/a" >/dev/null 2>&1
+	# Three trials per cell with a tight spread, at A's figures.
+	local tight='.trials = 3 | .configurations[].results[] |= (.trials = 3 | .mpps_min = .mpps * 0.99 | .mpps_max = .mpps * 1.01)'
+	derive "$OUT/a" "$OUT/t" "$tight"
+	# B 30 % slower, as tight: significant, and a regression beyond 5 %: exit 1.
+	derive "$OUT/a" "$OUT/slow" "$tight | .configurations[].results[] |= (.mpps *= 0.7 | .mpps_min = .mpps * 0.99 | .mpps_max = .mpps * 1.01)"
+	run -1 vmbench compare "$OUT/t" "$OUT/slow" --threshold 5
+	assert_line --regexp '^1 queue +64 .* worse  REGRESSION$'
+	assert_line "2 cells worse by more than 5% and beyond the noise"
+	run -1 vmbench compare --json "$OUT/t" "$OUT/slow" --threshold 5
+	assert_equal "$(jqo '[.cells[] | .significant and .regression and (.change_pct | round) == -30] | all')" true
+	# Without --threshold, a report only: exit 0.  Beyond 40 %, no regression.
+	run -0 vmbench compare "$OUT/t" "$OUT/slow"
+	run -0 vmbench compare "$OUT/t" "$OUT/slow" --threshold 40
+	# B 3 % slower but its trials spread 20 %: within the noise, not significant, and B is too noisy.
+	derive "$OUT/a" "$OUT/wide" "$tight | .configurations[].results[] |= (.mpps *= 0.97 | .mpps_min = .mpps * 0.9 | .mpps_max = .mpps * 1.1)"
+	run -0 vmbench compare --json "$OUT/t" "$OUT/wide" --threshold 1
+	assert_equal "$(jqo '[.cells[] | .significant == false and .verdict == "same (within noise)"] | all')" true
+	assert_equal "$(jqo '.too_noisy')" true
+	assert_equal "$(jqo '.runs.b.noisy')" true
+	# The 2017 puzzle: 6.7 and 21.5 Mpps on a shared host, "the same host, software and
+	# settings": now the stolen time and the busy host are named.
+	derive "$OUT/a" "$OUT/shared" "$tight" '.host_load.idle_before.busy_pct = 35 | .host_load.during.steal_pct = 12.5'
+	run -0 vmbench compare "$OUT/t" "$OUT/shared"
+	assert_line "  too noisy: others kept the host 35% busy before it started"
+	assert_line "  too noisy: the hypervisor stole 12.5% of the CPU time"
+	assert_line --partial "too noisy to compare:"
+	run -2 --separate-stderr vmbench compare "$OUT/t" "$OUT/slow" --threshold much
+	[[ $stderr == "vmbench: invalid --threshold 'much' (a percentage, 0-100)"* ]]
+	# The run's own record of its host's load: before (idle), during, after.
+	assert_equal "$(jq '.host_load | [.idle_before.seconds > 0.4, .during.seconds > 0, (.during.busy_pct | type) == "number", .idle_after.seconds > 0.4] | all' "$OUT/a/env.json")" true
+}
+
+@test "profile defaults: 3 trials with median and spread, a discarded warm-up per size, latency at 0/10/50/90 % of the search's rate" {
+	printf '[bench]\nname = defaults\nreflector_lcores = 0,1\ngenerator_lcores = 1,0\nsizes = 64\nduration = 0.2\nwarmup = 0.05\nsearch = pdr=0.5\ntolerance = 5\nprecision = 10\npolice = 1Mpps\n' >"$BATS_TEST_TMPDIR/d.conf"
+	run -0 --separate-stderr vmbench run "$BATS_TEST_TMPDIR/d.conf" --out "$OUT/d"
+	local r=$OUT/d/results.json
+	assert_equal "$(jq '.schema_version' "$r")" 1
+	assert_equal "$(jq '.trials' "$r")" 3
+	assert_equal "$(jq '.warmup_trial_s' "$r")" 1
+	assert_equal "$(jq '.configurations[0].results[0] | .trials == 3 and .mpps_min <= .mpps and .mpps <= .mpps_max' "$r")" true
+	assert_equal "$(jq '.configurations[0].results[0] | .lower_mpps <= .mpps and .mpps <= .upper_mpps and .loss_threshold_pct == 0.5' "$r")" true
+	assert_equal "$(jq -c '[.configurations[0].results[0].latency_at[].load_pct]' "$r")" '[0,10,50,90]'
+	assert_equal "$(grep -c '"type":"warmup"' "$OUT/d/raw/trafficgen-1q.jsonl")" 1
+	assert_equal "$(grep -c '"type":"latency"' "$OUT/d/raw/trafficgen-1q.jsonl")" 4
+	grep -q '^Spread over 3 trials per cell: min-max Mpps' "$OUT/d/table.txt"
+	grep -q '^Latency at 90% of the pdr=0.5 rate: p50/p99 us (round trip)$' "$OUT/d/table.txt"
+	grep -q '^Bounds of the search: lower/upper Mpps' "$OUT/d/table.txt"
+	# Keys with bad values are one line each.
+	for kv in "latency_at = 50,10" "latency_at = 101" "warmup_trial = -1"; do
+		printf '[bench]\n%s\n' "$kv" >"$BATS_TEST_TMPDIR/n.conf"
+		run -2 --separate-stderr vmbench run "$BATS_TEST_TMPDIR/n.conf" --out "$OUT/z"
+		[[ $stderr == "vmbench: $BATS_TEST_TMPDIR/n.conf:2: ${kv%% =*}: invalid value "* ]] || fail "$kv: $stderr"
+	done
 }

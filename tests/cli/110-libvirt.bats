@@ -268,7 +268,7 @@ other_cpus() {
 	# A URI of another host is refused where the profile says it.
 	{ cat "$FIX/bench/vm-gen.conf"; printf 'backend = libvirt\nlibvirt_uri = qemu+ssh://elsewhere/system\n'; } >"$BATS_TEST_TMPDIR/far.conf"
 	run -2 --separate-stderr vmbench run "$BATS_TEST_TMPDIR/far.conf" --out "$out/f"
-	[[ $stderr == *"far.conf:18: libvirt_uri: invalid value 'qemu+ssh://elsewhere/system' (a URI of this host's libvirt"* ]]
+	[[ $stderr == *"far.conf:21: libvirt_uri: invalid value 'qemu+ssh://elsewhere/system' (a URI of this host's libvirt"* ]]
 	[ ! -e "$out/f" ]
 }
 

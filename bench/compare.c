@@ -1,0 +1,182 @@
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "compare.h"
+#include "fingerprint.h"
+#include "sbuf.h"
+
+/* A value from a results directory (anyone's file), escaped to one line. */
+static const char *esc(const char *v, char *buf, size_t len)
+{
+	struct sbuf sb;
+
+	sbuf_init(&sb, buf, len);
+	sbuf_add_escaped(&sb, v);
+	return buf;
+}
+
+static double num(const json_t *o, const char *key)
+{
+	return json_number_value(json_object_get(o, key));
+}
+
+static const char *str(const json_t *o, const char *key)
+{
+	return json_string_value(json_object_get(o, key)) ?: "";
+}
+
+/* One run's noise: its widest cell spread, others' load on the idle host, steal.
+ * {"trials", "max_spread_pct", "idle_busy_pct", "steal_pct", "noisy", "why": [...]} */
+static json_t *run_noise(const json_t *res, const json_t *env)
+{
+	const json_t *load = json_object_get(env, "host_load"), *c, *r;
+	json_t *why = json_array(), *o;
+	double widest = 0, at_size = 0;
+	long long trials = json_integer_value(json_object_get(res, "trials"));
+	size_t ci, k;
+	char buf[160];
+
+	json_array_foreach(json_object_get(res, "configurations"), ci, c)
+		json_array_foreach(json_object_get(c, "results"), k, r) {
+			double m = num(r, "mpps"), sp = m > 0 ? 100 * (num(r, "mpps_max") - num(r, "mpps_min")) / m : 0;
+			if (sp > widest) {
+				widest = sp;
+				at_size = num(r, "size");
+			}
+			if (!trials)
+				trials = json_integer_value(json_object_get(r, "trials"));
+		}
+	if (widest > COMPARE_NOISY_SPREAD_PCT) {
+		snprintf(buf, sizeof(buf), "its trials spread %.0f%% at %.0f B (more than %.0f%%)", widest, at_size,
+			 COMPARE_NOISY_SPREAD_PCT);
+		json_array_append_new(why, json_string(buf));
+	}
+	o = json_pack("{s:I, s:f, s:o, s:o}", "trials", (json_int_t)trials, "max_spread_pct", widest, "idle_busy_pct",
+		      json_null(), "steal_pct", json_null());
+	if (json_is_object(json_object_get(load, "idle_before"))) {
+		double busy = num(json_object_get(load, "idle_before"), "busy_pct");
+		json_object_set_new(o, "idle_busy_pct", json_real(busy));
+		if (busy > COMPARE_NOISY_BUSY_PCT) {
+			snprintf(buf, sizeof(buf), "others kept the host %.0f%% busy before it started", busy);
+			json_array_append_new(why, json_string(buf));
+		}
+	}
+	if (json_is_object(json_object_get(load, "during"))) {
+		double steal = num(json_object_get(load, "during"), "steal_pct");
+		json_object_set_new(o, "steal_pct", json_real(steal));
+		if (steal > COMPARE_NOISY_STEAL_PCT) {
+			snprintf(buf, sizeof(buf), "the hypervisor stole %.1f%% of the CPU time", steal);
+			json_array_append_new(why, json_string(buf));
+		}
+	}
+	json_object_set_new(o, "noisy", json_boolean(json_array_size(why) > 0));
+	json_object_set_new(o, "why", why);
+	return o;
+}
+
+/* One cell of both runs, judged against both spreads. */
+static json_t *cell(const json_t *conf, const json_t *r, const json_t *s, double threshold_pct, bool *regression)
+{
+	double x = num(r, "mpps"), y = num(s, "mpps"), d = y - x;
+	double sa = num(r, "mpps_max") - num(r, "mpps_min"), sb = num(s, "mpps_max") - num(s, "mpps_min");
+	long long ta = json_integer_value(json_object_get(r, "trials")), tb = json_integer_value(json_object_get(s, "trials"));
+	double change = x > 0 ? 100 * d / x : 0;
+	json_t *sig;
+	const char *verdict;
+
+	if (ta < 2 || tb < 2) {
+		/* One sample has no spread: nothing says whether this is noise. */
+		sig = json_null();
+		verdict = "unknown (1 trial: noise not measured)";
+	} else if (fabs(d) > sa && fabs(d) > sb) {
+		sig = json_true();
+		verdict = d > 0 ? "better" : "worse";
+	} else {
+		sig = json_false();
+		verdict = "same (within noise)";
+	}
+	*regression = threshold_pct >= 0 && change < -threshold_pct && !json_is_false(sig);
+	return json_pack("{s:O, s:O, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:o, s:s, s:b}", "configuration", json_object_get(conf, "name"),
+			 "size", json_object_get(r, "size"), "a_mpps", x, "b_mpps", y, "ratio", x > 0 ? y / x : 0, "change_pct",
+			 change, "a_spread_mpps", sa, "b_spread_mpps", sb, "noise_mpps", sa > sb ? sa : sb, "significant", sig,
+			 "verdict", verdict, "regression", *regression);
+}
+
+json_t *compare_runs(const json_t *ra, const json_t *ea, const json_t *rb, const json_t *eb, double threshold_pct)
+{
+	json_t *out = json_pack("{s:[], s:[], s:{s:o, s:o}, s:o}", "cells", "fingerprint_differs", "runs", "a",
+				run_noise(ra, ea), "b", run_noise(rb, eb), "threshold_pct",
+				threshold_pct >= 0 ? json_real(threshold_pct) : json_null());
+	const json_t *c, *d, *r, *s;
+	unsigned regressions = 0;
+	size_t ci, cj, k, kk;
+
+	for (size_t i = 0; fingerprint_keys[i]; i++) {
+		const char *va = str(ea, fingerprint_keys[i]), *vb = str(eb, fingerprint_keys[i]);
+		if (strcmp(va, vb))
+			json_array_append_new(json_object_get(out, "fingerprint_differs"),
+					      json_pack("{s:s, s:s, s:s}", "key", fingerprint_keys[i], "a", va, "b", vb));
+	}
+	json_array_foreach(json_object_get(ra, "configurations"), ci, c)
+		json_array_foreach(json_object_get(rb, "configurations"), cj, d) {
+			if (!json_equal(json_object_get(c, "name"), json_object_get(d, "name")))
+				continue;
+			json_array_foreach(json_object_get(c, "results"), k, r)
+				json_array_foreach(json_object_get(d, "results"), kk, s) {
+					bool reg;
+					if (!json_equal(json_object_get(r, "size"), json_object_get(s, "size")))
+						continue;
+					json_array_append_new(json_object_get(out, "cells"), cell(c, r, s, threshold_pct, &reg));
+					regressions += reg;
+				}
+		}
+	json_object_set_new(out, "too_noisy", json_boolean(json_is_true(json_object_get(json_object_get(json_object_get(out, "runs"), "a"), "noisy")) ||
+							   json_is_true(json_object_get(json_object_get(json_object_get(out, "runs"), "b"), "noisy"))));
+	json_object_set_new(out, "regressions", json_integer(regressions));
+	return out;
+}
+
+static void print_noise(const char *label, const char *dir, const json_t *n)
+{
+	const json_t *w;
+	size_t i;
+
+	char e[512];
+
+	printf("%s (%s): %lld trial%s per cell, widest spread %.1f%%", label, esc(dir, e, sizeof(e)), json_integer_value(json_object_get(n, "trials")),
+	       json_integer_value(json_object_get(n, "trials")) == 1 ? "" : "s", num(n, "max_spread_pct"));
+	if (json_is_number(json_object_get(n, "idle_busy_pct")))
+		printf(", host %.0f%% busy before, %.1f%% steal", num(n, "idle_busy_pct"), num(n, "steal_pct"));
+	printf("\n");
+	json_array_foreach(json_object_get(n, "why"), i, w)
+		printf("  too noisy: %s\n", json_string_value(w));
+}
+
+void compare_print(const json_t *cmp, const char *a, const char *b)
+{
+	const json_t *r, *runs = json_object_get(cmp, "runs");
+	char e1[512], e2[512];
+	size_t k;
+
+	printf("%-16s %6s %10s %10s %8s %10s  %s\n", "configuration", "size", "A Mpps", "B Mpps", "B/A", "noise Mpps", "verdict");
+	json_array_foreach(json_object_get(cmp, "cells"), k, r)
+		printf("%-16s %6lld %10.3f %10.3f %8.3f %10.3f  %s%s\n", esc(str(r, "configuration"), e1, sizeof(e1)),
+		       json_integer_value(json_object_get(r, "size")), num(r, "a_mpps"), num(r, "b_mpps"), num(r, "ratio"),
+		       num(r, "noise_mpps"), str(r, "verdict"), json_is_true(json_object_get(r, "regression")) ? "  REGRESSION" : "");
+	print_noise("A", a, json_object_get(runs, "a"));
+	print_noise("B", b, json_object_get(runs, "b"));
+	if (json_is_true(json_object_get(cmp, "too_noisy")))
+		printf("too noisy to compare: a difference here may be the host, not the change (run again on a quiet host, more trials)\n");
+	if (json_array_size(json_object_get(cmp, "fingerprint_differs")) == 0) {
+		printf("fingerprints: the same host, software and settings\n");
+	} else {
+		printf("fingerprints differ (compare with care):\n");
+		json_array_foreach(json_object_get(cmp, "fingerprint_differs"), k, r)
+			printf("  %s: %s  vs  %s\n", str(r, "key"), esc(str(r, "a"), e1, sizeof(e1)), esc(str(r, "b"), e2, sizeof(e2)));
+	}
+	if (json_is_number(json_object_get(cmp, "threshold_pct")))
+		printf("%lld cell%s worse by more than %g%% and beyond the noise\n",
+		       json_integer_value(json_object_get(cmp, "regressions")),
+		       json_integer_value(json_object_get(cmp, "regressions")) == 1 ? "" : "s", num(cmp, "threshold_pct"));
+}
