@@ -56,6 +56,26 @@ static void test_numbers(void **state)
 	assert_int_equal(num_parse_mode("0", 0777, &m), -ERANGE);
 }
 
+static void test_pct_list(void **state)
+{
+	double v[4];
+	unsigned n = 99;
+
+	(void)state;
+	assert_int_equal(num_parse_pct_list("0,10,50,90", v, 4, &n), 0);
+	assert_int_equal(n, 4);
+	assert_true(v[0] == 0 && v[1] == 10 && v[2] == 50 && v[3] == 90);
+	assert_int_equal(num_parse_pct_list("99.5", v, 4, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(num_parse_pct_list("0,10,50,90,95", v, 4, &n), -EINVAL); /* too many */
+	assert_int_equal(num_parse_pct_list("50,10", v, 4, &n), -EINVAL);         /* descending */
+	assert_int_equal(num_parse_pct_list("10,10", v, 4, &n), -EINVAL);         /* repeated */
+	assert_int_equal(num_parse_pct_list("101", v, 4, &n), -EINVAL);
+	assert_int_equal(num_parse_pct_list("10,,50", v, 4, &n), -EINVAL);
+	assert_int_equal(num_parse_pct_list("", v, 4, &n), -EINVAL);
+	assert_int_equal(num_parse_pct_list("nan", v, 4, &n), -EINVAL);
+}
+
 static void test_sbuf(void **state)
 {
 	char buf[8];
@@ -123,6 +143,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_numbers),
+		cmocka_unit_test(test_pct_list),
 		cmocka_unit_test(test_sbuf),
 		cmocka_unit_test(test_fsutil),
 	};

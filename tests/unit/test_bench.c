@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "compare.h"
+#include "fingerprint.h"
 #include "guestport.h"
 #include "results.h"
 #include "sweep.h"
@@ -137,12 +139,85 @@ static void test_gnuplot_strings(void **state)
 	json_decref(all);
 }
 
+/* A results.json with one cell: @mpps, its spread and its trial count. */
+static json_t *one_cell(double mpps, double lo, double hi, int trials)
+{
+	return json_pack("{s:i, s:[{s:s, s:[{s:i, s:f, s:f, s:f, s:i}]}]}", "trials", trials, "configurations", "name",
+			 "1 queue", "results", "size", 64, "mpps", mpps, "mpps_min", lo, "mpps_max", hi, "trials", trials);
+}
+
+static const json_t *first_cell(const json_t *cmp)
+{
+	return json_array_get(json_object_get(cmp, "cells"), 0);
+}
+
+static void test_compare(void **state)
+{
+	json_t *a = one_cell(10, 9.9, 10.1, 3), *b, *cmp;
+
+	(void)state;
+	/* 20 % worse, spreads of 0.2: significant, a regression beyond 5 %. */
+	b = one_cell(8, 7.9, 8.1, 3);
+	cmp = compare_runs(a, NULL, b, NULL, 5);
+	assert_true(json_is_true(json_object_get(first_cell(cmp), "significant")));
+	assert_int_equal(json_integer_value(json_object_get(cmp, "regressions")), 1);
+	assert_string_equal(json_string_value(json_object_get(first_cell(cmp), "verdict")), "worse");
+	assert_false(json_is_true(json_object_get(cmp, "too_noisy")));
+	json_decref(cmp);
+	/* The same change inside B's spread of 3: not significant, no regression; B is noisy (37 %). */
+	json_decref(b);
+	b = one_cell(8, 6, 9, 3);
+	cmp = compare_runs(a, NULL, b, NULL, 5);
+	assert_true(json_is_false(json_object_get(first_cell(cmp), "significant")));
+	assert_int_equal(json_integer_value(json_object_get(cmp, "regressions")), 0);
+	assert_true(json_is_true(json_object_get(cmp, "too_noisy")));
+	json_decref(cmp);
+	/* One trial: no spread, significance unknown; a gate still stops a 20 % drop. */
+	json_decref(b);
+	b = one_cell(8, 8, 8, 1);
+	cmp = compare_runs(a, NULL, b, NULL, 5);
+	assert_true(json_is_null(json_object_get(first_cell(cmp), "significant")));
+	assert_int_equal(json_integer_value(json_object_get(cmp, "regressions")), 1);
+	json_decref(cmp);
+	/* Better is never a regression; no threshold, no gate. */
+	cmp = compare_runs(b, NULL, a, NULL, 5);
+	assert_int_equal(json_integer_value(json_object_get(cmp, "regressions")), 0);
+	json_decref(cmp);
+	cmp = compare_runs(a, NULL, b, NULL, -1);
+	assert_int_equal(json_integer_value(json_object_get(cmp, "regressions")), 0);
+	json_decref(cmp);
+	json_decref(a);
+	json_decref(b);
+}
+
+static void test_host_load(void **state)
+{
+	struct host_load b = { .ok = true, .loadavg = { 1, 2, 3 }, .busy = 100, .steal = 10, .total = 1000 };
+	struct host_load a = { .ok = true, .loadavg = { 4, 5, 6 }, .busy = 400, .steal = 60, .total = 2000 };
+	json_t *o = host_load_json(&b, &a, 10);
+
+	(void)state;
+	assert_true(json_real_value(json_object_get(o, "busy_pct")) == 30);
+	assert_true(json_real_value(json_object_get(o, "steal_pct")) == 5);
+	assert_true(json_real_value(json_object_get(json_object_get(o, "after"), "loadavg_1m")) == 4);
+	json_decref(o);
+	/* No reading, or a counter that went backwards: null, not a made-up share. */
+	a.total = 900;
+	assert_true(json_is_null(host_load_json(&b, &a, 10)));
+	a.ok = false;
+	assert_true(json_is_null(host_load_json(&b, &a, 10)));
+	host_load_read(&a);
+	assert_true(a.ok && a.total > 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_gport),
 		cmocka_unit_test(test_sweep),
 		cmocka_unit_test(test_gnuplot_strings),
+		cmocka_unit_test(test_compare),
+		cmocka_unit_test(test_host_load),
 	};
 	return cmocka_run_group_tests_name("bench", tests, NULL, NULL);
 }
