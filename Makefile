@@ -230,7 +230,8 @@ DEB_PACKAGES := build-essential pkg-config git libhwloc-dev hwloc libnuma-dev li
                 qemu-system-x86 dpdk dpdk-dev libdpdk-dev gnuplot-nox file \
                 linux-image-cloud-amd64 busybox-static cpio \
                 clang clang-tools libclang-rt-dev cppcheck shellcheck \
-                libvirt-dev libxml2-dev libvirt-clients libvirt-daemon libvirt-daemon-driver-qemu netcat-openbsd
+                libvirt-dev libxml2-dev libvirt-clients libvirt-daemon libvirt-daemon-driver-qemu netcat-openbsd \
+                python3-jsonschema
 
 deps:
 	$(Q)missing=$$(dpkg-query -W -f='$${db:Status-Abbrev} $${Package}\n' $(DEB_PACKAGES) 2>/dev/null | \
@@ -285,6 +286,7 @@ install: all
 	install -m 0644 $(MANPAGES) $(DESTDIR)$(MANDIR)/man1/
 	cp -R templates/. $(DESTDIR)$(DATADIR)/templates/
 	install -m 0755 bench/mkguest $(DESTDIR)$(DATADIR)/mkguest
+	install -m 0644 docs/results.schema.json $(DESTDIR)$(DATADIR)/results.schema.json
 	if [ -f $(GUEST) ]; then install -d $(DESTDIR)$(DATADIR)/guest && \
 		install -m 0644 $(B)/guest/vmlinuz $(B)/guest/initrd.img $(B)/guest/manifest.json $(DESTDIR)$(DATADIR)/guest/; fi
 

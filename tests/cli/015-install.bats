@@ -16,6 +16,7 @@ load helper
 		[ -s "$share/templates/$t" ] || fail "no template $t"
 	done
 	[ -x "$share/mkguest" ]
+	[ -s "$share/results.schema.json" ]
 	if [ -s "$TOP/build/guest/initrd.img" ]; then
 		cmp "$share/guest/initrd.img" "$TOP/build/guest/initrd.img"
 	fi

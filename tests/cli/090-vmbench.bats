@@ -222,6 +222,15 @@ derive() {
 	run -0 --separate-stderr vmbench run "$BATS_TEST_TMPDIR/d.conf" --out "$OUT/d"
 	local r=$OUT/d/results.json
 	assert_equal "$(jq '.schema_version' "$r")" 1
+	assert_results_schema "$OUT/d"
+	# The validator does fail: a future schema_version, a missing key.
+	mkdir "$OUT/bad"
+	jq '.schema_version = 2' "$r" >"$OUT/bad/results.json"
+	run /usr/bin/jsonschema -i "$OUT/bad/results.json" "$TOP/docs/results.schema.json"
+	assert_failure
+	jq 'del(.configurations[0].results[0].lower_mpps)' "$r" >"$OUT/bad/results.json"
+	run /usr/bin/jsonschema -i "$OUT/bad/results.json" "$TOP/docs/results.schema.json"
+	assert_failure
 	assert_equal "$(jq '.trials' "$r")" 3
 	assert_equal "$(jq '.warmup_trial_s' "$r")" 1
 	assert_equal "$(jq '.configurations[0].results[0] | .trials == 3 and .mpps_min <= .mpps and .mpps <= .mpps_max' "$r")" true

@@ -170,9 +170,19 @@ assert_guest_run() {
 	[[ $(jq -r '.guest_image' "$dir/env.json") =~ ^[0-9a-f]{64}$ ]]
 	assert_equal "$(jq -r '.backend' "$dir/env.json")" "$backend"
 	assert_equal "$(jq -r '.backend' "$dir/results.json")" "$backend"
+	assert_results_schema "$dir"
 	assert_equal "$(jq -r '.guest.vcpu_map' "$dir/env.json")" "$(jq -r '.configurations[0].vm.vcpu_map' "$dir/results.json")"
 	if [ "$(jq -r '.accel' "$dir/env.json")" = tcg ]; then
 		grep -q "NOTE: the guest ran under TCG" "$dir/table.txt"
 		grep -q "TCG: emulated" "$dir/plot.gp"
 	fi
+}
+
+# results.json in directory $1 is valid against docs/results.schema.json (Debian's
+# python3-jsonschema: /usr/bin/jsonschema, not a pyenv shim's).
+assert_results_schema() {
+	[ -x /usr/bin/jsonschema ] || fail "no /usr/bin/jsonschema: make deps installs python3-jsonschema"
+	run /usr/bin/jsonschema -i "$1/results.json" "$TOP/docs/results.schema.json"
+	assert_success
+	assert_output ""
 }
