@@ -162,6 +162,12 @@ char *tables_text(const json_t *all)
 		fprintf(m, "NOTE: the guest ran under TCG (emulated, no KVM): these are the emulator's numbers, not a KVM guest's.\n");
 	json_array_foreach(notes, i, v)
 		fprintf(m, "NOTE: %s\n", json_string_value(v));
+	json_array_foreach(json_object_get(all, "configurations"), i, c) {
+		size_t k;
+		json_array_foreach(json_object_get(c, "findings"), k, v)
+			if (strcmp(str(v, "severity"), "ok"))
+				fprintf(m, "NOTE: %s: %s [%s]\n", str(c, "name"), str(v, "message"), str(v, "id"));
+	}
 	fputc('\n', m);
 	if (searching)
 		snprintf(title, sizeof(title), "Throughput (%s, loss <= %g%%): Mpps per direction, at the rate actually sent",

@@ -736,10 +736,18 @@ static bool wait_link(void)
 
 static void emit_event(const char *type)
 {
-	if (cfg.json) {
-		printf("{\"type\":\"%s\",\"port\":%u}\n", type, port);
-		fflush(stdout);
-	}
+	json_t *o, *v;
+
+	if (!cfg.json)
+		return;
+	o = json_pack("{s:s, s:i}", "type", type, "port", port);
+	/* At the start, on a net_vhost port, what the peer negotiated (vm-reflect's host side). */
+	if (!strcmp(type, "start") && (v = app_vhost_virtio(port)))
+		json_object_set_new(o, "virtio", v);
+	json_dumpf(o, stdout, JSON_COMPACT);
+	putchar('\n');
+	fflush(stdout);
+	json_decref(o);
 }
 
 /* Workers for the queues: one lcore per queue, or two (one sends, one receives) when

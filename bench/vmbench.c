@@ -30,8 +30,8 @@
 #include "child.h"
 #include "cli.h"
 #include "cpuset.h"
-#include "exitcodes.h"
 #include "compare.h"
+#include "exitcodes.h"
 #include "fingerprint.h"
 #include "fsutil.h"
 #include "guestport.h"
@@ -40,6 +40,7 @@
 #include "numparse.h"
 #include "plan.h"
 #include "profile.h"
+#include "queuecheck.h"
 #include "report.h"
 #include "results.h"
 #include "sbuf.h"
@@ -928,6 +929,89 @@ static json_t *judge_layout(const struct profile *p)
 }
 
 /* Notes for the table: what in the layout makes the numbers less than a real run's. */
+/* A line of a program's raw output (raw/FMT with the queue count) containing @pat:
+ * the first or the last, parsed; NULL when none. */
+static json_t *raw_line(const struct run *run, const char *fmt, unsigned queues, const char *pat, bool last)
+{
+	char name[64], path[PATH_MAX], line[65536];
+	json_t *found = NULL;
+	FILE *f;
+
+	snprintf(name, sizeof(name), fmt, queues);
+	results_path(&run->out, true, name, path, sizeof(path));
+	if (!(f = fopen(path, "re")))
+		return NULL;
+	while ((last || !found) && fgets(line, sizeof(line), f))
+		if (strstr(line, pat)) {
+			json_decref(found);
+			found = json_loads(line, 0, NULL);
+		}
+	fclose(f);
+	return found;
+}
+
+/* The reflector's final per-queue counters from its raw output (NULL when none). */
+static json_t *reflector_queues(const struct run *run, const char *fmt, unsigned queues)
+{
+	json_t *last = raw_line(run, fmt, queues, "\"type\":\"final\"", true);
+	json_t *q = json_incref(json_object_get(json_array_get(json_object_get(last, "ports"), 0), "queues"));
+
+	json_decref(last);
+	return q;
+}
+
+/* What the vhost-user peer negotiated, as the host program's net_vhost port saw it:
+ * the reflector's link-up event, or trafficgen's start (vm-reflect).  NULL when none. */
+static json_t *negotiated_virtio(const struct run *run, unsigned queues)
+{
+	bool tg = run->p.mode == MODE_VM_REFLECT;
+	json_t *l = raw_line(run, tg ? "trafficgen-%uq.jsonl" : "reflector-%uq.jsonl", queues, "\"virtio\":", false);
+	json_t *v = json_incref(json_object_get(l, "virtio"));
+
+	json_decref(l);
+	return v;
+}
+
+/* Which CPU polls each queue: a host program's worker lcores (the first of the list is
+ * its main lcore), or a guest program's vCPUs (vCPU 0 is main) through the map.  The
+ * reflector deals queues round robin; trafficgen gives each its own worker, or two
+ * (send, receive) when it has twice as many: the sender's is named. */
+static void queue_side(struct qc_side *s, const char *name, const char *lcores, const struct vmap *map, unsigned queues,
+		       bool reflector)
+{
+	int cpus[64], n = map ? (int)map->n : qc_lcore_list(lcores, cpus, 64);
+
+	s->name = name;
+	s->pollers = n > 1 ? (unsigned)n - 1 : 0;
+	for (unsigned q = 0; q < queues && q < QC_MAX_QUEUES; q++) {
+		unsigned w = !s->pollers ? 0 : reflector ? q % s->pollers : s->pollers >= 2 * queues ? 2 * q : q;
+		int idx = 1 + (int)w;
+		s->cpu[q] = !s->pollers || idx >= n ? -1 : map ? map->cpu[idx] : cpus[idx];
+	}
+}
+
+/* Per-queue findings of one configuration (after its results). */
+static json_t *config_queue_findings(const struct run *run, unsigned queues, const json_t *config)
+{
+	const struct profile *p = &run->p;
+	struct vmap map = { 0 };
+	struct qc_side refl = { 0 }, gen = { 0 };
+	struct topo *t = topo_load_live();
+	json_t *rq, *out;
+	bool vm = profile_is_vm(p) && vmap_parse(&map, p->vcpu_map, 0, NULL) == 0;
+
+	queue_side(&refl, p->mode == MODE_VM_REFLECT ? "the reflector in the guest" : "the reflector", p->refl_lcores,
+		   vm && p->mode == MODE_VM_REFLECT ? &map : NULL, queues, true);
+	queue_side(&gen, p->mode == MODE_VM_GEN ? "trafficgen in the guest" : "trafficgen", p->gen_lcores,
+		   vm && p->mode == MODE_VM_GEN ? &map : NULL, queues, false);
+	rq = reflector_queues(run, p->mode == MODE_VM_REFLECT ? "reflector-guest-%uq.jsonl" : "reflector-%uq.jsonl", queues);
+	out = queue_findings(queues, p->flows, &refl, &gen, json_object_get(config, "results"), rq, t);
+	json_decref(rq);
+	topo_free(t);
+	vmap_free(&map);
+	return out;
+}
+
 static json_t *layout_notes(const struct profile *p, const json_t *findings)
 {
 	json_t *notes = json_array(), *f;
@@ -965,6 +1049,12 @@ static int write_results(struct run *run, json_t *all, json_t *plan)
 	if (!r) {
 		env = fingerprint_build(&run->p, json_incref(run->commands), json_incref(plan),
 					profile_is_vm(&run->p) ? guest_fingerprint(run) : NULL);
+		if (env) {
+			/* The virtio features both sides negotiated (DPDK's PVP report asks for them). */
+			const json_t *v = json_object_get(json_array_get(json_object_get(all, "configurations"), 0), "virtio");
+			json_object_set_new(env, "virtio", json_incref((json_t *)v) ?: json_null());
+			json_object_set_new(env, "virtio_features", json_string(json_string_value(json_object_get(v, "features")) ?: ""));
+		}
 		if (env)
 			json_object_set_new(env, "host_load",
 					    json_pack("{s:O?, s:o, s:O?}", "idle_before", run->idle_before, "during",
@@ -1070,6 +1160,16 @@ static int run_profile(const char *profile_arg, const char *out_arg)
 		json_t *c = json_pack("{s:o, s:i, s:s, s:s}", "name", json_sprintf("%u queue%s", q, q > 1 ? "s" : ""),
 				      "queues", q, "reflector_mode", run.p.refl_mode, "search", run.p.search);
 		code = profile_is_vm(&run.p) ? run_vm_config(&run, q, c) : run_host_config(&run, q, c);
+		if (!code) {
+			json_t *f = config_queue_findings(&run, q, c), *x;
+			size_t k;
+			json_array_foreach(f, k, x)
+				if (strcmp(json_string_value(json_object_get(x, "severity")), "ok"))
+					cli_warn("%u queue%s: %s [%s]", q, q > 1 ? "s" : "", json_string_value(json_object_get(x, "message")),
+						 json_string_value(json_object_get(x, "id")));
+			json_object_set_new(c, "findings", f);
+			json_object_set_new(c, "virtio", negotiated_virtio(&run, q) ?: json_null());
+		}
 		json_array_append_new(configs, c);
 	}
 	host_load_read(&run.load1);

@@ -1,3 +1,5 @@
+#include <dlfcn.h>
+#include <link.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -5,6 +7,8 @@
 #include <unistd.h>
 
 #include <rte_eal.h>
+#include <rte_ethdev.h>
+#include <rte_vhost.h>
 
 #include "app.h"
 #include "fsutil.h"
@@ -114,4 +118,51 @@ int app_check_vdev_sockets(int eal_argc, char **argv, char *msg, size_t len)
 		return -ENOTCONN;
 	}
 	return 0;
+}
+
+/* dl_iterate_phdr: the path of the loaded vhost PMD (whatever its ABI number). */
+static int find_vhost_pmd(struct dl_phdr_info *info, size_t size, void *path)
+{
+	(void)size;
+	if (info->dlpi_name && strstr(info->dlpi_name, "/librte_net_vhost.so")) {
+		snprintf(path, PATH_MAX, "%s", info->dlpi_name);
+		return 1;
+	}
+	return 0;
+}
+
+json_t *app_vhost_virtio(uint16_t port)
+{
+	static int (*get_vid)(uint16_t);
+	struct rte_eth_dev_info info;
+	uint64_t f;
+	uint16_t vrings;
+	char hex[24];
+	int vid;
+
+	if (rte_eth_dev_info_get(port, &info) != 0 || strcmp(info.driver_name, "net_vhost") != 0)
+		return NULL;
+	/* The vhost PMD is an EAL plugin (Debian links no PMD into programs): its one
+	 * function we need comes from the copy EAL loaded, never a second one. */
+	if (!get_vid) {
+		char path[PATH_MAX] = "";
+		void *h;
+		dl_iterate_phdr(find_vhost_pmd, path);
+		h = path[0] ? dlopen(path, RTLD_NOW | RTLD_NOLOAD) : NULL;
+		get_vid = h ? (int (*)(uint16_t))dlsym(h, "rte_eth_vhost_get_vid_from_port_id") : NULL;
+		if (h)
+			dlclose(h); /* NOLOAD took a reference; EAL keeps its own */
+		if (!get_vid)
+			return NULL;
+	}
+	vid = get_vid(port);
+	if (vid < 0 || rte_vhost_get_negotiated_features(vid, &f) != 0)
+		return NULL;
+	vrings = rte_vhost_get_vring_num(vid);
+	snprintf(hex, sizeof(hex), "0x%llx", (unsigned long long)f);
+	/* Bit numbers from the virtio 1.1 specification (5.1.3, 6). */
+	return json_pack("{s:s, s:b, s:b, s:b, s:b, s:b, s:b, s:i, s:i}", "features", hex, "version_1", !!(f & (1ULL << 32)),
+			 "mergeable_rx_buffers", !!(f & (1ULL << 15)), "indirect_descriptors", !!(f & (1ULL << 28)),
+			 "event_idx", !!(f & (1ULL << 29)), "packed_ring", !!(f & (1ULL << 34)), "multiqueue",
+			 !!(f & (1ULL << 22)), "vrings", vrings, "queue_pairs", vrings / 2);
 }

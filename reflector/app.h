@@ -5,6 +5,9 @@
  */
 #pragma once
 #include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
 
 #include "preflight.h"
 
@@ -33,3 +36,9 @@ int app_check_vdev_sockets(int eal_argc, char **argv, char *msg, size_t len);
 
 /* rte_eal_cleanup, then remove EAL's runtime directory (and /var/run/dpdk) when empty. */
 void app_eal_cleanup(void);
+
+/* What the vhost-user peer of a net_vhost port negotiated, read through DPDK's vhost
+ * API: {"features": "0x...", "version_1", "mergeable_rx_buffers", "indirect_descriptors",
+ * "event_idx", "packed_ring", "multiqueue", "vrings", "queue_pairs"}.  NULL when the
+ * port is not net_vhost or no peer is connected. */
+json_t *app_vhost_virtio(uint16_t port);

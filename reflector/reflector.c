@@ -311,9 +311,17 @@ static int on_port_event(uint16_t port_id, enum rte_eth_event_type type, void *a
 			if (!cfg.json)
 				printf("port %u (%s): %s\n", port_id, ports[i].name,
 				       ports[i].link_up ? "peer connected" : "peer disconnected");
-			else
-				printf("{\"type\": \"event\", \"port\": %u, \"link\": \"%s\"}\n", port_id,
-				       ports[i].link_up ? "up" : "down");
+			else {
+				/* With the peer up, what it negotiated (vmbench keeps it in env.json). */
+				json_t *ev = json_pack("{s:s, s:i, s:s}", "type", "event", "port", port_id, "link",
+						       ports[i].link_up ? "up" : "down");
+				json_t *v = ports[i].link_up ? app_vhost_virtio(port_id) : NULL;
+				if (v)
+					json_object_set_new(ev, "virtio", v);
+				json_dumpf(ev, stdout, JSON_COMPACT);
+				putchar('\n');
+				json_decref(ev);
+			}
 			fflush(stdout);
 		}
 	}

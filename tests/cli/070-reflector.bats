@@ -154,7 +154,7 @@ peer() {
 	assert_equal "$(jq '.ports[0].tx_packets' <<<"$FINAL")" 21000
 	assert_equal "$(jq '.ports[0].rx_bytes' <<<"$FINAL")" $(( 20000 * 64 + 500 * 64 + 500 * 60 ))
 	assert_equal "$(jq '.ports[0].tx_dropped_full' <<<"$FINAL")" 0
-	grep -q '"type": "event", "port": 0, "link": "down"' "$RLOG"
+	grep -q '"type":"event","port":0,"link":"down"' "$RLOG"
 }
 
 @test "--duration stops it with a final summary; the socket is private" {

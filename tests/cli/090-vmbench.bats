@@ -236,6 +236,8 @@ derive() {
 	assert_equal "$(jq '.configurations[0].results[0] | .trials == 3 and .mpps_min <= .mpps and .mpps <= .mpps_max' "$r")" true
 	assert_equal "$(jq '.configurations[0].results[0] | .lower_mpps <= .mpps and .mpps <= .upper_mpps and .loss_threshold_pct == 0.5' "$r")" true
 	assert_equal "$(jq -c '[.configurations[0].results[0].latency_at[].load_pct]' "$r")" '[0,10,50,90]'
+	assert_equal "$(jq -r '.configurations[0].findings[0].id' "$r")" queues-ok
+	assert_equal "$(jq '.configurations[0].virtio | .version_1 and .mergeable_rx_buffers and .vrings == 2' "$r")" true
 	assert_equal "$(grep -c '"type":"warmup"' "$OUT/d/raw/trafficgen-1q.jsonl")" 1
 	assert_equal "$(grep -c '"type":"latency"' "$OUT/d/raw/trafficgen-1q.jsonl")" 4
 	grep -q '^Spread over 3 trials per cell: min-max Mpps' "$OUT/d/table.txt"
@@ -247,4 +249,13 @@ derive() {
 		run -2 --separate-stderr vmbench run "$BATS_TEST_TMPDIR/n.conf" --out "$OUT/z"
 		[[ $stderr == "vmbench: $BATS_TEST_TMPDIR/n.conf:2: ${kv%% =*}: invalid value "* ]] || fail "$kv: $stderr"
 	done
+}
+
+@test "queues-2017: the 2017 queue comparison as it was laid out; a host without its CPUs is told so" {
+	local n
+	n=$(nproc)
+	[ "$n" -lt 8 ] || skip "this host has the 2017 layout's 8 CPUs: the run takes minutes (vmbench run queues-2017)"
+	run -2 --separate-stderr vmbench run queues-2017 --out "$OUT/q"
+	[[ $stderr == *"queues-2017.conf: vcpu_map uses CPU 4, which does not exist on this host"* ]]
+	[ ! -e "$OUT/q" ]
 }

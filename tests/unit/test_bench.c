@@ -7,6 +7,7 @@
 #include "compare.h"
 #include "fingerprint.h"
 #include "guestport.h"
+#include "queuecheck.h"
 #include "results.h"
 #include "sweep.h"
 #include "tables.h"
@@ -210,6 +211,65 @@ static void test_host_load(void **state)
 	assert_true(a.ok && a.total > 0);
 }
 
+static bool has(const json_t *findings, const char *id, const char *text)
+{
+	const json_t *f;
+	size_t i;
+
+	json_array_foreach(findings, i, f)
+		if (!strcmp(json_string_value(json_object_get(f, "id")), id) &&
+		    strstr(json_string_value(json_object_get(f, "message")), text))
+			return true;
+	return false;
+}
+
+static void test_queue_findings(void **state)
+{
+	/* The 2017 host: Linux numbers SMT siblings N and N+4; the reflector on 0-3, the
+	 * guest's vCPUs on 4-7, two queues. */
+	struct topo *t = topo_load_synthetic("pack:1 core:4 pu:2(indexes=0,4,1,5,2,6,3,7)");
+	struct qc_side refl = { .name = "the reflector", .cpu = { 1, 2 }, .pollers = 3 };
+	struct qc_side gen = { .name = "trafficgen in the guest", .cpu = { 5, 6 }, .pollers = 3 };
+	int cpus[8];
+	json_t *res, *rq, *f;
+
+	(void)state;
+	assert_non_null(t);
+	/* Queue 1 brought back 10 % of what queue 0 did at 64 B; the reflector saw nothing on queue 1. */
+	res = json_pack("[{s:i, s:[{s:i}, {s:i}]}, {s:i, s:[{s:i}, {s:i}]}]", "size", 64, "queues", "rx_packets", 1000,
+			"rx_packets", 100, "size", 128, "queues", "rx_packets", 500, "rx_packets", 500);
+	rq = json_pack("[{s:i}, {s:i}]", "rx_packets", 5000, "rx_packets", 0);
+	f = queue_findings(2, 1, &refl, &gen, res, rq, t);
+	assert_true(has(f, "flows-fewer-than-queues", "1 flow for 2 queues"));
+	assert_true(has(f, "queue-lcores-smt", "queue 0 of the reflector (CPU 1) and queue 0 of trafficgen in the guest (CPU 5)"));
+	assert_true(has(f, "queue-underused", "64 B: queue 1 back to trafficgen carried 18% of its share"));
+	assert_false(has(f, "queue-underused", "128 B"));
+	assert_true(has(f, "queue-idle", "the whole run: queue 1 into the reflector carried nothing"));
+	assert_false(has(f, "queues-more-than-pollers", ""));
+	json_decref(f);
+	/* Separate cores, enough pollers and flows, balanced: one ok finding. */
+	refl = (struct qc_side){ .name = "r", .cpu = { 0, 1 }, .pollers = 3 };
+	gen = (struct qc_side){ .name = "g", .cpu = { 2, 3 }, .pollers = 2 };
+	json_decref(rq);
+	rq = json_pack("[{s:i}, {s:i}]", "rx_packets", 500, "rx_packets", 480);
+	f = queue_findings(2, 4, &refl, &gen, NULL, rq, t);
+	assert_int_equal(json_array_size(f), 1);
+	assert_true(has(f, "queues-ok", "2 queues"));
+	json_decref(f);
+	/* One poller for two queues. */
+	gen.pollers = 1;
+	f = queue_findings(2, 4, &refl, &gen, NULL, NULL, NULL);
+	assert_true(has(f, "queues-more-than-pollers", "g polls 2 queues with 1 lcore"));
+	json_decref(f);
+	assert_int_equal(qc_lcore_list("1,0,3", cpus, 8), 3);
+	assert_true(cpus[0] == 1 && cpus[1] == 0 && cpus[2] == 3);
+	assert_int_equal(qc_lcore_list("1,,0", cpus, 8), -1);
+	assert_int_equal(qc_lcore_list("1-3", cpus, 8), -1);
+	json_decref(res);
+	json_decref(rq);
+	topo_free(t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -218,6 +278,7 @@ int main(void)
 		cmocka_unit_test(test_gnuplot_strings),
 		cmocka_unit_test(test_compare),
 		cmocka_unit_test(test_host_load),
+		cmocka_unit_test(test_queue_findings),
 	};
 	return cmocka_run_group_tests_name("bench", tests, NULL, NULL);
 }
