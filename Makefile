@@ -231,7 +231,7 @@ DEB_PACKAGES := build-essential pkg-config git libhwloc-dev hwloc libnuma-dev li
                 linux-image-cloud-amd64 busybox-static cpio \
                 clang clang-tools libclang-rt-dev cppcheck shellcheck \
                 libvirt-dev libxml2-dev libvirt-clients libvirt-daemon libvirt-daemon-driver-qemu netcat-openbsd \
-                python3-jsonschema
+                python3-jsonschema python3-prometheus-client
 
 deps:
 	$(Q)missing=$$(dpkg-query -W -f='$${db:Status-Abbrev} $${Package}\n' $(DEB_PACKAGES) 2>/dev/null | \

@@ -36,6 +36,7 @@
 #include "fsutil.h"
 #include "pkt.h"
 #include "preflight.h"
+#include "prom.h"
 #include "report.h"
 #include "numparse.h"
 #include "tgen.h"
@@ -69,6 +70,7 @@ struct settings {
 	unsigned nlatency;
 	bool json;
 	const char *csv;
+	const char *prometheus;   /* node_exporter textfile, replaced every second; NULL: none */
 	uint8_t dst_mac[6];
 };
 
@@ -138,6 +140,8 @@ static void usage(FILE *out)
 		"     --dst-mac MAC         destination MAC (default 02:00:00:00:00:02)\n"
 		"     --json                one JSON object per line: trials, searches, a summary\n"
 		"     --csv FILE            the trials as CSV\n"
+		"     --prometheus FILE     counters in Prometheus' text format, FILE replaced atomically\n"
+		"                           every second (node_exporter's textfile collector)\n"
 		" -h, --help                display this help\n"
 		" -V, --version             display version\n"
 		"\n"
@@ -153,7 +157,7 @@ static void usage(FILE *out)
 static int parse_args(int argc, char **argv, struct settings *s)
 {
 	enum { O_SIZE = 256, O_RATE, O_FLOWS, O_QUEUES, O_DURATION, O_WARMUP, O_SEARCH, O_PRECISION, O_TRIALS,
-	       O_DSTMAC, O_JSON, O_CSV, O_TOLERANCE, O_CAP, O_LINKWAIT, O_WTRIAL, O_LATAT };
+	       O_DSTMAC, O_JSON, O_CSV, O_TOLERANCE, O_CAP, O_LINKWAIT, O_WTRIAL, O_LATAT, O_PROM };
 	static const struct option longopts[] = {
 		{ "size", required_argument, NULL, O_SIZE },
 		{ "rate", required_argument, NULL, O_RATE },
@@ -172,6 +176,7 @@ static int parse_args(int argc, char **argv, struct settings *s)
 		{ "link-wait", required_argument, NULL, O_LINKWAIT },
 		{ "warmup-trial", required_argument, NULL, O_WTRIAL },
 		{ "latency-at", required_argument, NULL, O_LATAT },
+		{ "prometheus", required_argument, NULL, O_PROM },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -273,6 +278,7 @@ static int parse_args(int argc, char **argv, struct settings *s)
 		}
 		case O_JSON: s->json = true; break;
 		case O_CSV: s->csv = optarg; break;
+		case O_PROM: s->prometheus = optarg; break;
 		case 'h':
 			usage(stdout);
 			exit(EXIT_OK);
@@ -478,6 +484,72 @@ static json_t *latency_json(const struct tg_hist *h)
 			 (json_int_t)h->max);
 }
 
+/* --prometheus: what every queue sent and received since the start (finished trials
+ * plus the running one's live counters), and the last trial's figures. */
+static struct {
+	uint64_t tx[MAX_QUEUES], rx[MAX_QUEUES];
+	uint64_t trials;
+	double size, asked_pps, rx_pps, loss_ratio, p50, p99;
+	struct timespec last;
+	bool running;              /* a trial's counters are live in results[] */
+} prom_state;
+
+static int write_prometheus(void)
+{
+	struct prom pm;
+	char q[8];
+
+	if (prom_begin(&pm) < 0)
+		return -ENOMEM;
+	prom_family(&pm, "pinlab_trafficgen_tx_packets_total", "counter", "Signed frames sent, per queue (measured windows).");
+	for (unsigned i = 0; i < cfg.queues; i++) {
+		snprintf(q, sizeof(q), "%u", i);
+		prom_sample(&pm, "pinlab_trafficgen_tx_packets_total",
+			    (double)(prom_state.tx[i] + (prom_state.running ? *(volatile uint64_t *)&results[i].tx : 0)),
+			    (const char *const[]){ "queue", q, NULL });
+	}
+	prom_family(&pm, "pinlab_trafficgen_rx_packets_total", "counter", "Own frames received back, per queue.");
+	for (unsigned i = 0; i < cfg.queues; i++) {
+		snprintf(q, sizeof(q), "%u", i);
+		prom_sample(&pm, "pinlab_trafficgen_rx_packets_total",
+			    (double)(prom_state.rx[i] + (prom_state.running ? *(volatile uint64_t *)&results[i].rx : 0)),
+			    (const char *const[]){ "queue", q, NULL });
+	}
+	prom_family(&pm, "pinlab_trafficgen_trials_total", "counter", "Trials finished (warm-up and latency trials included).");
+	prom_sample(&pm, "pinlab_trafficgen_trials_total", (double)prom_state.trials, NULL);
+	prom_family(&pm, "pinlab_trafficgen_last_trial_size_bytes", "gauge", "The last trial's frame size (with FCS).");
+	prom_sample(&pm, "pinlab_trafficgen_last_trial_size_bytes", prom_state.size, NULL);
+	prom_family(&pm, "pinlab_trafficgen_last_trial_asked_pps", "gauge", "The rate the last trial asked for (0: max).");
+	prom_sample(&pm, "pinlab_trafficgen_last_trial_asked_pps", prom_state.asked_pps, NULL);
+	prom_family(&pm, "pinlab_trafficgen_last_trial_rx_pps", "gauge", "Frames per second the last trial received back.");
+	prom_sample(&pm, "pinlab_trafficgen_last_trial_rx_pps", prom_state.rx_pps, NULL);
+	prom_family(&pm, "pinlab_trafficgen_last_trial_loss_ratio", "gauge", "The last trial's lost share of what it sent.");
+	prom_sample(&pm, "pinlab_trafficgen_last_trial_loss_ratio", prom_state.loss_ratio, NULL);
+	prom_family(&pm, "pinlab_trafficgen_last_trial_latency_seconds", "gauge", "The last trial's round-trip latency.");
+	prom_sample(&pm, "pinlab_trafficgen_last_trial_latency_seconds", prom_state.p50 / 1e9,
+		    (const char *const[]){ "quantile", "0.5", NULL });
+	prom_sample(&pm, "pinlab_trafficgen_last_trial_latency_seconds", prom_state.p99 / 1e9,
+		    (const char *const[]){ "quantile", "0.99", NULL });
+	return prom_commit(&pm, cfg.prometheus);
+}
+
+/* Write the file when a second has passed (or now, @force).  A failure is warned once
+ * a second at most: the measurement goes on. */
+static void prom_tick(bool force)
+{
+	struct timespec now;
+	int r;
+
+	if (!cfg.prometheus)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (!force && (double)(now.tv_sec - prom_state.last.tv_sec) + (double)(now.tv_nsec - prom_state.last.tv_nsec) / 1e9 < 1)
+		return;
+	prom_state.last = now;
+	if ((r = write_prometheus()) < 0)
+		cli_warn("cannot write %s: %s", cfg.prometheus, strerror(-r));
+}
+
 /* Is the link up now? */
 static bool link_up(void)
 {
@@ -513,15 +585,23 @@ static json_t *run_trial(unsigned size, double pps)
 		next_id = 1;
 	memset(results, 0, sizeof(*results) * cfg.queues);
 	trial.start_tsc = rte_rdtsc() + hz / 1000; /* 1 ms for every worker to be there */
+	prom_state.running = true;
 	for (unsigned j = 0; j < njobs; j++)
 		rte_eal_remote_launch(worker_main, &jobs[j], jobs[j].lcore);
 	/* Sleep while the workers run: rte_eal_mp_wait_lcore spins, and the main lcore
 	 * often shares a CPU with someone who polls (the reflector, on a small host). */
 	for (unsigned j = 0; j < njobs; j++) {
 		struct timespec ms = { 0, 1000000 };
-		while (rte_eal_get_lcore_state(jobs[j].lcore) != WAIT)
+		while (rte_eal_get_lcore_state(jobs[j].lcore) != WAIT) {
 			nanosleep(&ms, NULL);
+			prom_tick(false);
+		}
 		rte_eal_wait_lcore(jobs[j].lcore);
+	}
+	prom_state.running = false;
+	for (unsigned q = 0; q < cfg.queues; q++) {
+		prom_state.tx[q] += results[q].tx;
+		prom_state.rx[q] += results[q].rx;
 	}
 
 	qa = json_array();
@@ -575,6 +655,14 @@ static json_t *run_trial(unsigned size, double pps)
 	}
 	json_object_set_new(o, "latency_ns", latency_json(h));
 	json_object_set_new(o, "queues", qa);
+	prom_state.trials++;
+	prom_state.size = size;
+	prom_state.asked_pps = pps;
+	prom_state.rx_pps = rxpps;
+	prom_state.loss_ratio = loss_pct / 100;
+	prom_state.p50 = (double)tg_hist_quantile(h, 0.5);
+	prom_state.p99 = (double)tg_hist_quantile(h, 0.99);
+	prom_tick(true);
 	json_object_set_new(o, "other_packets", json_integer((json_int_t)tot.other));
 	/* Sends that found the TX ring full: the path, not the sender, set the pace. */
 	json_object_set_new(o, "tx_ring_full", json_integer((json_int_t)tot.tx_full));
@@ -1093,6 +1181,11 @@ int main(int argc, char **argv)
 			     "latency_p99_ns,latency_p999_ns,latency_max_ns\n");
 	}
 
+	/* A --prometheus file that cannot be written is said before anything runs. */
+	if (cfg.prometheus && (r = write_prometheus()) < 0) {
+		code = cli_fail(EXIT_FAIL, "cannot write %s: %s", cfg.prometheus, strerror(-r));
+		goto stop;
+	}
 	/* Ready: the port runs (a vhost-user server's socket exists).  Then wait for the peer. */
 	emit_event("ready");
 	if (!wait_link()) {

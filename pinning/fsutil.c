@@ -83,6 +83,24 @@ int fs_write_file(const char *path, const void *data, size_t len, mode_t mode)
 	return r;
 }
 
+int fs_replace_file(const char *path, const void *data, size_t len, mode_t mode)
+{
+	char tmp[PATH_MAX];
+	int r;
+
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp-%d", path, (int)getpid()) >= sizeof(tmp))
+		return -ENAMETOOLONG;
+	unlink(tmp); /* our own leftover from a write that was interrupted */
+	if ((r = fs_write_file(tmp, data, len, mode)) < 0)
+		return r;
+	if (rename(tmp, path) < 0) {
+		r = -errno;
+		unlink(tmp);
+		return r;
+	}
+	return 0;
+}
+
 FILE *fs_create(const char *path, mode_t mode)
 {
 	int fd = create_fd(path, mode);

@@ -20,6 +20,11 @@ int fs_write_all(int fd, const void *data, size_t len);
  * nothing is left at @path. */
 int fs_write_file(const char *path, const void *data, size_t len, mode_t mode);
 
+/* Replace @path with @data atomically: written to PATH.tmp-PID as fs_write_file
+ * does, then renamed over @path (which may exist; a reader sees the old file or the
+ * new one, never a part).  0 or -errno; on failure @path is as it was. */
+int fs_replace_file(const char *path, const void *data, size_t len, mode_t mode);
+
 /* Open @path for writing as fs_write_file does (new file, O_NOFOLLOW, O_CLOEXEC)
  * and wrap it in a stdio stream.  NULL with errno. */
 FILE *fs_create(const char *path, mode_t mode);

@@ -80,6 +80,12 @@ void app_eal_cleanup(void)
 	/* EAL makes its runtime directory even --in-memory and never removes it. */
 	snprintf(dir, sizeof(dir), "%s", rte_eal_get_runtime_dir());
 	rte_eal_cleanup();
+	if (dir[0]) {
+		/* With --telemetry, DPDK unlinks its socket only at exit, after this. */
+		char sock[PATH_MAX + 32];
+		snprintf(sock, sizeof(sock), "%s/dpdk_telemetry.v2", dir);
+		unlink(sock);
+	}
 	if (dir[0] && rmdir(dir) == 0) {
 		char *slash = strrchr(dir, '/');
 		if (slash) {

@@ -13,6 +13,7 @@
 #include <math.h>
 #include <signal.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +28,7 @@
 #include <rte_launch.h>
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
+#include <rte_telemetry.h>
 
 #include <jansson.h>
 
@@ -35,6 +37,7 @@
 #include "exitcodes.h"
 #include "pkt.h"
 #include "preflight.h"
+#include "prom.h"
 #include "report.h"
 #include "rundir.h"
 #include "numparse.h"
@@ -67,6 +70,7 @@ struct settings {
 	const char *vcpu_map, *vm;
 	double police_pps;        /* >0: drop what exceeds this rate (a slower VNF, a known limit for tests) */
 	bool exit_on_disconnect;  /* stop once every port's link went down after being up */
+	const char *prometheus;   /* node_exporter textfile, replaced every second; NULL: none */
 };
 
 /* Counters of one (port, queue), written by one worker only. */
@@ -122,11 +126,14 @@ static void usage(FILE *out)
 		"     --no-preflight        skip the hugepage and lcore checks\n"
 		"     --police RATE         drop what exceeds N[k|M]pps per port (emulate a slower VNF)\n"
 		"     --exit-on-disconnect  stop when the peers went away (every link down after being up)\n"
+		"     --prometheus FILE     per-queue counters in Prometheus' text format, FILE replaced\n"
+		"                           atomically every second (node_exporter's textfile collector)\n"
 		" -h, --help                display this help\n"
 		" -V, --version             display version\n"
 		"\n"
 		"EAL options come first, as for any DPDK program: -l 0,1 (main lcore first)\n"
-		"--in-memory and --no-telemetry are added unless given otherwise.\n"
+		"--in-memory and --no-telemetry are added unless given otherwise; with --telemetry,\n"
+		"DPDK's telemetry socket also answers /pinlab/queues,PORT (per-queue counters).\n"
 		"\n"
 		"For more details see reflector(1).\n", cli_prog);
 }
@@ -137,7 +144,7 @@ static void usage(FILE *out)
 static int parse_args(int argc, char **argv, struct settings *s)
 {
 	enum { O_VHOST = 256, O_MODE, O_BURST, O_RETRY, O_QUEUES, O_STATS, O_JSON, O_DURATION, O_SOCKMODE,
-	       O_VMAP, O_VM, O_NOPRE, O_POLICE, O_EXITDISC };
+	       O_VMAP, O_VM, O_NOPRE, O_POLICE, O_EXITDISC, O_PROM };
 	static const struct option longopts[] = {
 		{ "vhost", required_argument, NULL, O_VHOST },
 		{ "mode", required_argument, NULL, O_MODE },
@@ -153,6 +160,7 @@ static int parse_args(int argc, char **argv, struct settings *s)
 		{ "no-preflight", no_argument, NULL, O_NOPRE },
 		{ "police", required_argument, NULL, O_POLICE },
 		{ "exit-on-disconnect", no_argument, NULL, O_EXITDISC },
+		{ "prometheus", required_argument, NULL, O_PROM },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -212,6 +220,7 @@ static int parse_args(int argc, char **argv, struct settings *s)
 				return cli_usage_error("invalid --police '%s' (N[k|M|G]pps, more than 0, at most 2 Gpps)", optarg);
 			break;
 		case O_EXITDISC: s->exit_on_disconnect = true; break;
+		case O_PROM: s->prometheus = optarg; break;
 		case 'h':
 			usage(stdout);
 			exit(EXIT_OK);
@@ -754,11 +763,90 @@ static void start_workers(void)
 	fflush(stdout);
 }
 
+/* DPDK telemetry's "/pinlab/queues,PORT": the port's per-queue counters as arrays
+ * indexed by queue (telemetry's containers are arrays), for DPDK's own client
+ * (dpdk-telemetry.py) and Telegraf's dpdk input (additional_commands).  Runs on
+ * telemetry's thread: it only reads counters the workers write. */
+static int telemetry_queues(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	static const struct { const char *name; size_t off; } c[] = {
+		{ "rx_packets", offsetof(struct qstats, rx_packets) }, { "rx_bytes", offsetof(struct qstats, rx_bytes) },
+		{ "tx_packets", offsetof(struct qstats, tx_packets) }, { "tx_bytes", offsetof(struct qstats, tx_bytes) },
+		{ "tx_dropped_full", offsetof(struct qstats, tx_full) }, { "dropped_policed", offsetof(struct qstats, policed) },
+	};
+	unsigned long long id = 0;
+	struct port *p = NULL;
+
+	(void)cmd;
+	if (params && *params && num_parse_uint(params, 0, UINT16_MAX, &id) < 0)
+		return -EINVAL;
+	for (unsigned i = 0; i < nports; i++)
+		if (ports[i].id == id)
+			p = &ports[i];
+	if (!p)
+		return -EINVAL;
+	rte_tel_data_start_dict(d);
+	rte_tel_data_add_dict_u64(d, "port", p->id);
+	rte_tel_data_add_dict_string(d, "name", p->name);
+	rte_tel_data_add_dict_u64(d, "queues", p->nq);
+	rte_tel_data_add_dict_u64(d, "link_up", p->link_up);
+	for (size_t k = 0; k < sizeof(c) / sizeof(c[0]); k++) {
+		struct rte_tel_data *a = rte_tel_data_alloc();
+		if (!a)
+			return -ENOMEM;
+		rte_tel_data_start_array(a, RTE_TEL_U64_VAL);
+		for (uint16_t q = 0; q < p->nq; q++)
+			rte_tel_data_add_array_u64(a, *(const volatile uint64_t *)((const char *)&p->q[q] + c[k].off));
+		rte_tel_data_add_dict_container(d, c[k].name, a, 0);
+	}
+	return 0;
+}
+
+/* --prometheus: every port's and queue's counters, the file replaced whole.  0 or -errno. */
+static int write_prometheus(double uptime)
+{
+	static const struct { const char *name, *help; size_t off; } c[] = {
+		{ "pinlab_reflector_rx_packets_total", "Frames received from the peer.", offsetof(struct qstats, rx_packets) },
+		{ "pinlab_reflector_rx_bytes_total", "Bytes received (without FCS).", offsetof(struct qstats, rx_bytes) },
+		{ "pinlab_reflector_tx_packets_total", "Frames sent back.", offsetof(struct qstats, tx_packets) },
+		{ "pinlab_reflector_tx_bytes_total", "Bytes sent back (without FCS).", offsetof(struct qstats, tx_bytes) },
+		{ "pinlab_reflector_tx_dropped_full_total", "Frames dropped: the TX ring stayed full.", offsetof(struct qstats, tx_full) },
+		{ "pinlab_reflector_dropped_policed_total", "Frames dropped by --police.", offsetof(struct qstats, policed) },
+	};
+	struct prom pm;
+
+	if (prom_begin(&pm) < 0)
+		return -ENOMEM;
+	prom_family(&pm, "pinlab_reflector_uptime_seconds", "gauge", "Seconds since the ports started.");
+	prom_sample(&pm, "pinlab_reflector_uptime_seconds", uptime, NULL);
+	prom_family(&pm, "pinlab_reflector_link_up", "gauge", "1 while the port's peer is connected.");
+	for (unsigned i = 0; i < nports; i++) {
+		char id[8];
+		snprintf(id, sizeof(id), "%u", ports[i].id);
+		prom_sample(&pm, "pinlab_reflector_link_up", ports[i].link_up,
+			    (const char *const[]){ "port", id, "name", ports[i].name, NULL });
+	}
+	for (size_t k = 0; k < sizeof(c) / sizeof(c[0]); k++) {
+		prom_family(&pm, c[k].name, "counter", c[k].help);
+		for (unsigned i = 0; i < nports; i++)
+			for (uint16_t q = 0; q < ports[i].nq; q++) {
+				char id[8], qn[8];
+				uint64_t v = *(const volatile uint64_t *)((const char *)&ports[i].q[q] + c[k].off);
+				snprintf(id, sizeof(id), "%u", ports[i].id);
+				snprintf(qn, sizeof(qn), "%u", q);
+				prom_sample(&pm, c[k].name, (double)v,
+					    (const char *const[]){ "port", id, "name", ports[i].name, "queue", qn, NULL });
+			}
+	}
+	return prom_commit(&pm, cfg.prometheus);
+}
+
 /* The main lcore until a signal, --duration or --exit-on-disconnect: statistics, then
  * the workers stopped and the final summary. */
 static void run_until_stopped(void)
 {
-	double start = now_s(), last = start, deadline = cfg.duration > 0 ? start + cfg.duration : 0;
+	double start = now_s(), last = start, deadline = cfg.duration > 0 ? start + cfg.duration : 0, last_prom = start;
+	int r;
 
 	while (!force_quit) {
 		double t = now_s();
@@ -771,6 +859,11 @@ static void run_until_stopped(void)
 			print_stats("interval", t - start, t - last);
 			last = t;
 		}
+		if (cfg.prometheus && t - last_prom >= 1) {
+			if ((r = write_prometheus(t - start)) < 0)
+				cli_warn("cannot write %s: %s", cfg.prometheus, strerror(-r));
+			last_prom = t;
+		}
 		nanosleep(&ts, NULL);
 	}
 	force_quit = true;
@@ -778,6 +871,8 @@ static void run_until_stopped(void)
 	memset(prev_q, 0, sizeof(prev_q));
 	memset(prev_t, 0, sizeof(prev_t));
 	print_stats("final", now_s() - start, now_s() - start);
+	if (cfg.prometheus && (r = write_prometheus(now_s() - start)) < 0)
+		cli_warn("cannot write %s: %s", cfg.prometheus, strerror(-r));
 }
 
 int main(int argc, char **argv)
@@ -842,6 +937,14 @@ int main(int argc, char **argv)
 		umask(old);
 		if (code)
 			goto out;
+	}
+	/* Registered always; reachable when EAL keeps its telemetry socket (--telemetry). */
+	rte_telemetry_register_cmd("/pinlab/queues", telemetry_queues,
+				   "Per-queue counters of the reflector's port: arrays indexed by queue. Parameter: port id");
+	/* A --prometheus file that cannot be written is said before anything runs. */
+	if (cfg.prometheus && (r = write_prometheus(0)) < 0) {
+		code = cli_fail(EXIT_FAIL, "cannot write %s: %s", cfg.prometheus, strerror(-r));
+		goto out;
 	}
 	start_workers();
 	run_until_stopped();

@@ -40,6 +40,8 @@ setup() {
 teardown() {
 	if [ -n "$RPID" ] && kill -0 "$RPID" 2>/dev/null; then kill -9 "$RPID"; fi
 	if [ -n "${TPID:-}" ] && kill -0 "$TPID" 2>/dev/null; then kill -9 "$TPID"; wait "$TPID" 2>/dev/null || true; fi
+	# The telemetry test's runtime directory, if its reflector did not get to remove it.
+	if [ -n "${TEL_PREFIX:-}" ]; then rm -rf "/var/run/dpdk/$TEL_PREFIX"; fi
 	restore_hugepages
 }
 
@@ -241,4 +243,29 @@ peer() {
 	TPID=
 	assert_equal "$rc" 0
 	assert_equal "$(grep '^{"type":"trial"' "$tlog" | jq '.loss_packets == 0 and .tx_packets > 10000')" true
+}
+
+@test "--telemetry: DPDK's own client reads the reflector's per-queue counters (/pinlab/queues); the socket goes with it" {
+	command -v dpdk-telemetry.py >/dev/null || fail "no dpdk-telemetry.py: make deps installs dpdk"
+	TEL_PREFIX=pinlab-tel-$$
+	local prefix=$TEL_PREFIX
+	# RPID: teardown stops it whatever happens here.
+	reflector -l 0,1 --main-lcore 0 --no-pci --log-level=3 --in-memory --file-prefix "$prefix" --telemetry -- \
+		--vhost "$SOCK" --queues 1 --stats 0 --json >"$RLOG" 2>&1 3>&- &
+	RPID=$!
+	wait_for_line "$RLOG" '"type":"ready"' || fail "no ready line: $(cat "$RLOG")"
+	run -0 dpdk-telemetry.py -f "$prefix" <<<"/pinlab/queues,0"
+	local j
+	j=$(grep -o '{"/pinlab/queues".*' <<<"$output")
+	assert_equal "$(jq -c '."/pinlab/queues" | [.port, .name, .queues, .link_up, .rx_packets, .tx_packets]' <<<"$j")" \
+		'[0,"net_vhost0",1,0,[0],[0]]'
+	# Listed among the commands, and a port that does not exist is an error, not a crash.
+	run -0 dpdk-telemetry.py -f "$prefix" <<<"/"
+	assert_output --partial '"/pinlab/queues"'
+	run -0 dpdk-telemetry.py -f "$prefix" <<<"/pinlab/queues,7"
+	assert_output --partial '{"/pinlab/queues": null}'
+	kill -INT "$RPID"
+	wait "$RPID"
+	RPID=
+	[ ! -e "/var/run/dpdk/$prefix" ] || fail "left behind: $(ls -la "/var/run/dpdk/$prefix")"
 }

@@ -229,3 +229,38 @@ tgen() {
 	run -2 --separate-stderr tgen --warmup-trial -1
 	[[ $stderr == "trafficgen: invalid --warmup-trial '-1' (seconds, 0 to 3600)"* ]]
 }
+
+@test "--prometheus on trafficgen and the reflector: textfiles that Prometheus' own parser reads, counters that agree" {
+	local rp=$BATS_TEST_TMPDIR/reflector.prom tp=$BATS_TEST_TMPDIR/trafficgen.prom
+	start_reflector --prometheus "$rp"
+	run -0 --separate-stderr tgen --rate 100kpps --duration 1.5 --warmup 0.1 --size 64 --prometheus "$tp" --json
+	local tx rx
+	tx=$(grep '^{"type":"trial"' <<<"$output" | jq .tx_packets)
+	rx=$(grep '^{"type":"trial"' <<<"$output" | jq .rx_packets)
+	# trafficgen's file, read by prometheus_client: what the trial's JSON says.
+	run -0 "$TOP/tests/cli/promcheck" "$tp"
+	assert_line "pinlab_trafficgen_tx_packets_total{queue=0} $tx"
+	assert_line "pinlab_trafficgen_rx_packets_total{queue=0} $rx"
+	assert_line "pinlab_trafficgen_trials_total{} 1"
+	assert_line "pinlab_trafficgen_last_trial_size_bytes{} 64"
+	assert_line "pinlab_trafficgen_last_trial_loss_ratio{} 0"
+	assert_line --regexp '^pinlab_trafficgen_last_trial_latency_seconds\{quantile=0.99\} [0-9.e-]+$'
+	# The reflector's, replaced every second while it runs: within a few seconds it has
+	# counted at least what came back measured (it also counts the warm-up and the drain).
+	local got=0
+	for _ in $(seq 60); do
+		got=$(sed -n 's/^pinlab_reflector_rx_packets_total{port="0",name="net_vhost0",queue="0"} //p' "$rp")
+		[ "${got:-0}" -ge "$rx" ] && break
+		sleep 0.05
+	done
+	[ "${got:-0}" -ge "$rx" ] || fail "reflector rx ${got:-none} < trafficgen rx $rx"
+	run -0 "$TOP/tests/cli/promcheck" "$rp"
+	assert_line --regexp '^pinlab_reflector_rx_packets_total\{name=net_vhost0,port=0,queue=0\} [0-9]+$'
+	# trafficgen has left: the link gauge says so.
+	assert_line "pinlab_reflector_link_up{name=net_vhost0,port=0} 0"
+	run ls "$BATS_TEST_TMPDIR"/*.tmp-*
+	assert_failure
+	# A file that cannot be written is said before anything runs: exit 1.
+	run -1 --separate-stderr tgen --rate 10kpps --duration 0.1 --prometheus /nonexistent/dir/t.prom
+	[[ $stderr == *"trafficgen: cannot write /nonexistent/dir/t.prom: No such file or directory"* ]]
+}

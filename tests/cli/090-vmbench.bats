@@ -160,17 +160,18 @@ teardown() {
 }
 
 @test "[vm] backend and libvirt_uri: bad values, a remote URI and a URI without the libvirt backend are one line, exit 2" {
-	local base="[bench]\nmode = vm-gen\n[vm]\n"
-	printf "${base}backend = xen\n" >"$BATS_TEST_TMPDIR/b.conf"
+	# A vm-gen profile whose [vm] section has the lines given (from line 4).
+	vmconf() { printf '[bench]\nmode = vm-gen\n[vm]\n'; printf '%s\n' "$@"; }
+	vmconf "backend = xen" >"$BATS_TEST_TMPDIR/b.conf"
 	run -2 --separate-stderr vmbench run "$BATS_TEST_TMPDIR/b.conf" --out "$OUT/z"
 	assert_equal "$stderr" "vmbench: $BATS_TEST_TMPDIR/b.conf:4: backend: invalid value 'xen' (qemu or libvirt)"
-	printf "${base}backend = libvirt\nlibvirt_uri = qemu+tcp://lab7/system\n" >"$BATS_TEST_TMPDIR/b.conf"
+	vmconf "backend = libvirt" "libvirt_uri = qemu+tcp://lab7/system" >"$BATS_TEST_TMPDIR/b.conf"
 	run -2 --separate-stderr vmbench run "$BATS_TEST_TMPDIR/b.conf" --out "$OUT/z"
 	[[ $stderr == "vmbench: $BATS_TEST_TMPDIR/b.conf:5: libvirt_uri: invalid value 'qemu+tcp://lab7/system' (a URI of this host's libvirt"* ]]
-	printf "${base}libvirt_uri = qemu:///system\n" >"$BATS_TEST_TMPDIR/b.conf"
+	vmconf "libvirt_uri = qemu:///system" >"$BATS_TEST_TMPDIR/b.conf"
 	run -2 --separate-stderr vmbench run "$BATS_TEST_TMPDIR/b.conf" --out "$OUT/z"
 	assert_equal "$stderr" "vmbench: $BATS_TEST_TMPDIR/b.conf: libvirt_uri without backend = libvirt in [vm]"
-	printf "${base}backend = qemu\n[bench]\nmode = host\n" >"$BATS_TEST_TMPDIR/b.conf"
+	vmconf "backend = qemu" "[bench]" "mode = host" >"$BATS_TEST_TMPDIR/b.conf"
 	run -2 --separate-stderr vmbench run "$BATS_TEST_TMPDIR/b.conf" --out "$OUT/z"
 	[[ $stderr == *"a [vm] section, but mode = host"* ]]
 	[ ! -e "$OUT/z" ]

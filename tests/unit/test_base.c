@@ -10,6 +10,7 @@
 
 #include "fsutil.h"
 #include "numparse.h"
+#include "prom.h"
 #include "sbuf.h"
 #include "unit.h"
 
@@ -139,6 +140,47 @@ static void test_fsutil(void **state)
 	assert_int_equal(fs_socket_probe("/etc/passwd", NULL), -ENOTSOCK);
 }
 
+static void test_prom(void **state)
+{
+	char dir[] = "/tmp/pinlab-unit-XXXXXX", path[PATH_MAX], text[512], link[PATH_MAX];
+	struct prom pm;
+	FILE *f;
+	size_t n;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/x.prom", dir);
+	assert_int_equal(prom_begin(&pm), 0);
+	prom_family(&pm, "a_total", "counter", "A count.");
+	prom_sample(&pm, "a_total", 42, (const char *const[]){ "name", "q\"uote\\back\nline", "queue", "0", NULL });
+	prom_sample(&pm, "b", 0.5, NULL);
+	assert_int_equal(prom_commit(&pm, path), 0);
+	f = fopen(path, "r");
+	assert_non_null(f);
+	n = fread(text, 1, sizeof(text) - 1, f);
+	text[n] = '\0';
+	fclose(f);
+	/* Label values escaped as the exposition format says: \\, \", \n. */
+	assert_string_equal(text, "# HELP a_total A count.\n# TYPE a_total counter\n"
+				  "a_total{name=\"q\\\"uote\\\\back\\nline\",queue=\"0\"} 42\nb 0.5\n");
+	/* Replaced whole, again and again; a link at the path is replaced, its target untouched. */
+	snprintf(link, sizeof(link), "%s/target", dir);
+	assert_int_equal(fs_write_file(link, "keep", 4, 0600), 0);
+	unlink(path);
+	assert_int_equal(symlink(link, path), 0);
+	assert_int_equal(fs_replace_file(path, "new\n", 4, 0644), 0);
+	f = fopen(link, "r");
+	assert_non_null(f);
+	n = fread(text, 1, sizeof(text) - 1, f);
+	text[n] = '\0';
+	fclose(f);
+	assert_string_equal(text, "keep");
+	/* A directory that is not there: an error, nothing created. */
+	snprintf(text, sizeof(text), "%s/none/x.prom", dir);
+	assert_int_equal(fs_replace_file(text, "x", 1, 0644), -ENOENT);
+	assert_int_equal(fs_remove_tree(dir), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -146,6 +188,7 @@ int main(void)
 		cmocka_unit_test(test_pct_list),
 		cmocka_unit_test(test_sbuf),
 		cmocka_unit_test(test_fsutil),
+		cmocka_unit_test(test_prom),
 	};
 	return cmocka_run_group_tests_name("base", tests, NULL, NULL);
 }
