@@ -24,7 +24,7 @@ ifeq ($(SANITIZE),1)
 B         := build/san
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 endif
-PKGS      := hwloc jansson inih
+PKGS      := hwloc jansson inih zlib
 # Messages are built in bounded buffers and may be cut short on purpose: no format-truncation.
 WARN      := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 -Wno-format-nonliteral \
              -Wno-format-truncation
@@ -226,7 +226,7 @@ $(GUEST): bench/mkguest templates/guest/init $(B)/bin/trafficgen $(B)/bin/reflec
 # Build, test and run-time dependencies.  `make deps` installs only what is
 # missing, so it is a quick no-op on a prepared machine.
 DEB_PACKAGES := build-essential pkg-config git libhwloc-dev hwloc libnuma-dev libjansson-dev \
-                libinih-dev libcmocka-dev bats bats-assert bats-support scdoc util-linux procps jq \
+                libinih-dev zlib1g-dev libcmocka-dev bats bats-assert bats-support scdoc util-linux procps jq \
                 qemu-system-x86 dpdk dpdk-dev libdpdk-dev gnuplot-nox file \
                 linux-image-cloud-amd64 busybox-static cpio \
                 clang clang-tools libclang-rt-dev cppcheck shellcheck \

@@ -1,5 +1,6 @@
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "sbuf.h"
@@ -22,6 +23,24 @@ void sweep_line(struct sweep *s, const char *line)
 
 	if (s->raw && !s->raw_error && fprintf(s->raw, "%s\n", line) < 0)
 		s->raw_error = -(errno ? errno : EIO);
+	if (json_is_string(json_object_get(o, "latency_hdr")) &&
+	    (!strcmp(type, "latency") || (!strcmp(type, "trial") && json_is_number(json_object_get(o, "asked_pps")) &&
+					  !json_object_get(o, "load_pct") && s->fixed_rate))) {
+		char tag[64];
+		if (!strcmp(type, "latency"))
+			snprintf(tag, sizeof(tag), "%lldB-load%g", json_integer_value(json_object_get(o, "size")), num(o, "load_pct"));
+		else
+			snprintf(tag, sizeof(tag), "%lldB-trial", json_integer_value(json_object_get(o, "size")));
+		if (!s->intervals)
+			s->intervals = json_array();
+		json_array_append_new(s->intervals,
+				      json_pack("{s:s, s:f, s:f, s:I, s:O}", "tag", tag, "time_s",
+						/* the histogram covers the measured window, after the warm-up */
+						(double)json_integer_value(json_object_get(o, "time_ms")) / 1000 + num(o, "warmup"),
+						"duration", num(o, "duration"), "max_ns",
+						json_integer_value(json_object_get(json_object_get(o, "latency_ns"), "max")), "hdr",
+						json_object_get(o, "latency_hdr")));
+	}
 	if (!strcmp(type, "summary")) {
 		json_decref(s->summary);
 		s->summary = json_incref(json_object_get(o, "results"));
@@ -97,8 +116,35 @@ json_t *sweep_results(const struct sweep *s)
 	return out;
 }
 
+char *sweep_hlog(const struct sweep *s)
+{
+	double base = num(json_array_get(s->intervals, 0), "time_s");
+	char *text = NULL;
+	size_t len = 0, i;
+	json_t *x;
+	FILE *m;
+
+	if (!json_array_size(s->intervals) || !(m = open_memstream(&text, &len)))
+		return NULL;
+	/* HdrHistogram's log: start times relative to BaseTime, the max in milliseconds. */
+	fprintf(m, "#[Histogram log format version 1.3]\n#[StartTime: %.3f (seconds since epoch)]\n"
+		   "#[BaseTime: %.3f (seconds since epoch)]\n"
+		   "\"StartTimestamp\",\"Interval_Length\",\"Interval_Max\",\"Interval_Compressed_Histogram\"\n",
+		base, base);
+	json_array_foreach(s->intervals, i, x)
+		fprintf(m, "Tag=%s,%.3f,%.3f,%.3f,%s\n", str(x, "tag"), num(x, "time_s") - base, num(x, "duration"),
+			(double)json_integer_value(json_object_get(x, "max_ns")) / 1e6, str(x, "hdr"));
+	if (fclose(m) != 0) {
+		free(text);
+		return NULL;
+	}
+	return text;
+}
+
 void sweep_free(struct sweep *s)
 {
+	json_decref(s->intervals);
+	s->intervals = NULL;
 	json_decref(s->summary);
 	s->summary = NULL;
 }

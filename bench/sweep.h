@@ -20,6 +20,8 @@ struct sweep {
 	char why[256];             /* the first failed trial's reason */
 	bool started;              /* a trial line was seen: traffic flows */
 	const char *prog;          /* for progress lines: "vmbench" */
+	bool fixed_rate;           /* trials at a fixed rate are intervals of the .hlog too */
+	json_t *intervals;         /* latency histograms for the .hlog: {tag, time_s, duration, max_ns, hdr} */
 };
 
 /* Take one line of trafficgen's --json output; prints a progress line per trial on
@@ -29,5 +31,10 @@ void sweep_line(struct sweep *s, const char *line);
 /* The per-size records from the summary: a JSON array (new reference), or NULL when
  * no summary arrived. */
 json_t *sweep_results(const struct sweep *s);
+
+/* The latency histograms of the latency trials (and of fixed-rate trials) as an
+ * HdrHistogram interval log (.hlog, format version 1.3): a malloc'd text, or NULL
+ * when trafficgen sent none (no --hdr). */
+char *sweep_hlog(const struct sweep *s);
 
 void sweep_free(struct sweep *s);

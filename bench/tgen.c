@@ -1,4 +1,7 @@
+#include <stdlib.h>
 #include <string.h>
+
+#include <zlib.h>
 
 #include "tgen.h"
 
@@ -171,4 +174,116 @@ bool tg_stream_rx(struct tg_stream *s, uint32_t seq)
 	s->reordered++;
 	s->received++;
 	return true;
+}
+
+/* --- HdrHistogram's encoding (its "V2" format; constants from its specification) --- */
+
+#define HDR_DIGITS 2
+#define HDR_SUB_MAG 8                      /* ceil(log2(2 * 10^HDR_DIGITS)) */
+#define HDR_HALF_MAG (HDR_SUB_MAG - 1)
+#define HDR_HALF (1u << HDR_HALF_MAG)
+#define HDR_COOKIE 0x1c849313u             /* V2 encoding, 8-byte words */
+#define HDR_COMPRESSED_COOKIE 0x1c849314u
+
+/* HdrHistogram's counts index of @v (lowest discernible value 1). */
+static size_t hdr_index(uint64_t v)
+{
+	unsigned bucket = 64 - HDR_SUB_MAG - (unsigned)__builtin_clzll(v | ((1u << HDR_SUB_MAG) - 1));
+	uint64_t sub = v >> bucket;
+
+	return ((size_t)(bucket + 1) << HDR_HALF_MAG) + (size_t)sub - HDR_HALF;
+}
+
+static void put_be(uint8_t *p, uint64_t v, int n)
+{
+	for (int i = n - 1; i >= 0; i--, v >>= 8)
+		p[i] = (uint8_t)v;
+}
+
+/* ZigZag LEB128, as HdrHistogram's ZigZagEncoding (at most 9 bytes). */
+static size_t put_zigzag(uint8_t *p, int64_t v)
+{
+	uint64_t z = ((uint64_t)v << 1) ^ (uint64_t)(v >> 63);
+	size_t n = 0;
+
+	while (z >= 0x80 && n < 8) {
+		p[n++] = (uint8_t)(z | 0x80);
+		z >>= 7;
+	}
+	p[n++] = (uint8_t)z;
+	return n;
+}
+
+static char *base64(const uint8_t *in, size_t len)
+{
+	static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	char *out = malloc((len + 2) / 3 * 4 + 1), *o = out;
+
+	if (!out)
+		return NULL;
+	for (size_t i = 0; i < len; i += 3) {
+		uint32_t v = (uint32_t)in[i] << 16 | (i + 1 < len ? (uint32_t)in[i + 1] << 8 : 0) | (i + 2 < len ? in[i + 2] : 0);
+		*o++ = tab[v >> 18 & 63];
+		*o++ = tab[v >> 12 & 63];
+		*o++ = i + 1 < len ? tab[v >> 6 & 63] : '=';
+		*o++ = i + 2 < len ? tab[v & 63] : '=';
+	}
+	*o = '\0';
+	return out;
+}
+
+char *tg_hist_hdr(const struct tg_hist *h)
+{
+	uint64_t highest = h->max > 2 ? h->max : 2, *counts;
+	size_t n = hdr_index(highest) + 1, len = 40, zlen;
+	uint8_t *enc, *z;
+	char *out = NULL;
+	double one = 1.0;
+	uint64_t bits;
+
+	if (!(counts = calloc(n, sizeof(*counts))))
+		return NULL;
+	for (unsigned i = 0; i < TG_HIST_BUCKETS; i++) {
+		uint64_t v = bucket_low(i);
+		if (!h->b[i])
+			continue;
+		v = v < h->min ? h->min : v > h->max ? h->max : v;
+		counts[hdr_index(v)] += h->b[i];
+	}
+	/* Header (40 bytes), then each count, a run of zeros as one negative number. */
+	enc = malloc(40 + 9 * n);
+	zlen = compressBound(40 + 9 * n);
+	z = malloc(8 + zlen);
+	if (!enc || !z)
+		goto out;
+	for (size_t i = 0; i < n;) {
+		size_t zeros = 0;
+		while (i + zeros < n && counts[i + zeros] == 0)
+			zeros++;
+		if (zeros > 1) {
+			len += put_zigzag(enc + len, -(int64_t)zeros);
+			i += zeros;
+		} else {
+			len += put_zigzag(enc + len, (int64_t)counts[i]);
+			i++;
+		}
+	}
+	memcpy(&bits, &one, sizeof(bits));
+	put_be(enc, HDR_COOKIE, 4);
+	put_be(enc + 4, len - 40, 4);  /* payload length */
+	put_be(enc + 8, 0, 4);         /* normalizing index offset */
+	put_be(enc + 12, HDR_DIGITS, 4);
+	put_be(enc + 16, 1, 8);        /* lowest discernible value */
+	put_be(enc + 24, highest, 8);
+	put_be(enc + 32, bits, 8);     /* integer to double conversion ratio */
+	if (compress2(z + 8, &zlen, enc, len, Z_BEST_COMPRESSION) != Z_OK)
+		goto out;
+	put_be(z, HDR_COMPRESSED_COOKIE, 4);
+	put_be(z + 4, zlen, 4);
+	out = base64(z, 8 + zlen);
+out:
+	free(counts);
+	free(enc);
+	free(z);
+	return out;
 }

@@ -63,6 +63,12 @@ void tg_hist_merge(struct tg_hist *into, const struct tg_hist *from);
 /* The value at quantile @q (0..1), from the buckets; 0 when empty. */
 uint64_t tg_hist_quantile(const struct tg_hist *h, double q);
 
+/* The histogram in HdrHistogram's V2 compressed encoding, base64, as HdrHistogram's
+ * interval logs (.hlog) carry it ("HISTF..."): 2 significant digits, lowest 1 ns,
+ * each of our buckets counted at its low edge (within min..max).  A malloc'd
+ * string, or NULL (no memory). */
+char *tg_hist_hdr(const struct tg_hist *h);
+
 /* Receive-side accounting of one stream: in order, lost, duplicated, reordered.
  * A window of the last 4096 sequence numbers tells a late frame (reordered) from
  * one seen before (duplicate). */

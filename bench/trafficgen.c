@@ -71,6 +71,7 @@ struct settings {
 	bool json;
 	const char *csv;
 	const char *prometheus;   /* node_exporter textfile, replaced every second; NULL: none */
+	bool hdr;                 /* each trial's latency histogram in HdrHistogram's encoding */
 	uint8_t dst_mac[6];
 };
 
@@ -140,6 +141,7 @@ static void usage(FILE *out)
 		"     --dst-mac MAC         destination MAC (default 02:00:00:00:00:02)\n"
 		"     --json                one JSON object per line: trials, searches, a summary\n"
 		"     --csv FILE            the trials as CSV\n"
+		"     --hdr                 (--json) each trial's latency histogram, HdrHistogram-encoded\n"
 		"     --prometheus FILE     counters in Prometheus' text format, FILE replaced atomically\n"
 		"                           every second (node_exporter's textfile collector)\n"
 		" -h, --help                display this help\n"
@@ -157,7 +159,7 @@ static void usage(FILE *out)
 static int parse_args(int argc, char **argv, struct settings *s)
 {
 	enum { O_SIZE = 256, O_RATE, O_FLOWS, O_QUEUES, O_DURATION, O_WARMUP, O_SEARCH, O_PRECISION, O_TRIALS,
-	       O_DSTMAC, O_JSON, O_CSV, O_TOLERANCE, O_CAP, O_LINKWAIT, O_WTRIAL, O_LATAT, O_PROM };
+	       O_DSTMAC, O_JSON, O_CSV, O_TOLERANCE, O_CAP, O_LINKWAIT, O_WTRIAL, O_LATAT, O_PROM, O_HDR };
 	static const struct option longopts[] = {
 		{ "size", required_argument, NULL, O_SIZE },
 		{ "rate", required_argument, NULL, O_RATE },
@@ -177,6 +179,7 @@ static int parse_args(int argc, char **argv, struct settings *s)
 		{ "warmup-trial", required_argument, NULL, O_WTRIAL },
 		{ "latency-at", required_argument, NULL, O_LATAT },
 		{ "prometheus", required_argument, NULL, O_PROM },
+		{ "hdr", no_argument, NULL, O_HDR },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -279,6 +282,7 @@ static int parse_args(int argc, char **argv, struct settings *s)
 		case O_JSON: s->json = true; break;
 		case O_CSV: s->csv = optarg; break;
 		case O_PROM: s->prometheus = optarg; break;
+		case O_HDR: s->hdr = true; break;
 		case 'h':
 			usage(stdout);
 			exit(EXIT_OK);
@@ -568,6 +572,7 @@ static json_t *run_trial(unsigned size, double pps)
 	struct qresult tot = { 0 };
 	struct tg_hist *h = calloc(1, sizeof(*h));
 	double secs, txpps, rxpps, loss_pct, pace = pps;
+	struct timespec started;
 	bool limited;
 	int64_t loss;
 	json_t *o, *qa;
@@ -584,6 +589,7 @@ static json_t *run_trial(unsigned size, double pps)
 	if (next_id == 0)
 		next_id = 1;
 	memset(results, 0, sizeof(*results) * cfg.queues);
+	clock_gettime(CLOCK_REALTIME, &started);
 	trial.start_tsc = rte_rdtsc() + hz / 1000; /* 1 ms for every worker to be there */
 	prom_state.running = true;
 	for (unsigned j = 0; j < njobs; j++)
@@ -654,6 +660,14 @@ static json_t *run_trial(unsigned size, double pps)
 		json_object_set_new(o, "status", json_string("ok"));
 	}
 	json_object_set_new(o, "latency_ns", latency_json(h));
+	if (cfg.hdr) {
+		/* For HdrHistogram's interval logs: when it started, and the histogram. */
+		char *enc = tg_hist_hdr(h);
+		/* Milliseconds as an integer: the lines' reals keep 6 digits. */
+		json_object_set_new(o, "time_ms", json_integer((json_int_t)started.tv_sec * 1000 + started.tv_nsec / 1000000));
+		json_object_set_new(o, "latency_hdr", enc ? json_string(enc) : json_null());
+		free(enc);
+	}
 	json_object_set_new(o, "queues", qa);
 	prom_state.trials++;
 	prom_state.size = size;

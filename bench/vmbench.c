@@ -194,8 +194,23 @@ static int tg_args(const struct profile *p, unsigned queues, struct strv *a)
 		}
 	} else
 		r |= strv_add(a, "--rate") | strv_add(a, p->rate);
-	r |= strv_add(a, "--json");
+	r |= strv_add(a, "--json") | strv_add(a, "--hdr");
 	return r ? -ENOMEM : 0;
+}
+
+/* latency-Nq.hlog: the configuration's latency histograms for HdrHistogram's tools.
+ * 0 or an exit code. */
+static int write_hlog(struct run *run, const struct sweep *sw, unsigned queues)
+{
+	char name[64], *text = sweep_hlog(sw);
+	int r;
+
+	if (!text)
+		return 0;
+	snprintf(name, sizeof(name), "latency-%uq.hlog", queues);
+	r = results_write_text(&run->out, name, text);
+	free(text);
+	return r < 0 ? cli_fail(EXIT_FAIL, "cannot write %s: %s", name, strerror(-r)) : 0;
 }
 
 /* The reflector's own options (after "--"), without its port. */
@@ -294,7 +309,7 @@ static int run_host_config(struct run *run, unsigned queues, json_t *config)
 	const struct profile *p = &run->p;
 	struct strv ra = { 0 }, ta = { 0 };
 	struct child r, t;
-	struct sweep sw = { .queues = queues, .prog = cli_prog };
+	struct sweep sw = { .queues = queues, .prog = cli_prog, .fixed_rate = !strcmp(run->p.search, "none") };
 	char rerr[PATH_MAX], terr[PATH_MAX], tail[512], *line;
 	FILE *rraw = NULL;
 	int code = 0, rc;
@@ -343,6 +358,8 @@ static int run_host_config(struct run *run, unsigned queues, json_t *config)
 	}
 	if (!code)
 		json_object_set_new(config, "results", sweep_results(&sw));
+	if (!code)
+		code = write_hlog(run, &sw, queues);
 out:
 	if (rraw && (rc = close_raw(rraw, "the reflector's output")) && !code)
 		code = rc;
@@ -701,6 +718,7 @@ static int run_vm_config(struct run *run, unsigned queues, json_t *config)
 
 	gport_init(&v.gp);
 	v.sw.queues = queues;
+	v.sw.fixed_rate = !strcmp(p->search, "none");
 	v.sw.prog = cli_prog;
 	snprintf(v.name, sizeof(v.name), "vmbench-%d-%uq", (int)getpid(), queues);
 	snprintf(name, sizeof(name), "port-%uq.log", queues);
@@ -754,6 +772,8 @@ out:
 		code = r;
 	if (v.guest_raw && (r = close_raw(v.guest_raw, "the guest reflector's output")) && !code)
 		code = r;
+	if (!code)
+		code = write_hlog(run, &v.sw, queues);
 	if (!code) {
 		json_object_set_new(config, "results", sweep_results(&v.sw));
 		json_object_set_new(config, "vm", json_pack("{s:s, s:s, s:s, s:O}", "name", v.name, "vcpu_map", p->vcpu_map,

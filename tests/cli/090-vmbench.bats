@@ -242,6 +242,20 @@ derive() {
 	assert_equal "$(grep -c '"type":"warmup"' "$OUT/d/raw/trafficgen-1q.jsonl")" 1
 	assert_equal "$(grep -c '"type":"latency"' "$OUT/d/raw/trafficgen-1q.jsonl")" 4
 	grep -q '^Spread over 3 trials per cell: min-max Mpps' "$OUT/d/table.txt"
+	# The latency trials' histograms as an HdrHistogram interval log, read by a decoder of
+	# the format written for the test: the counts, p50 and p99 of results.json.
+	run -0 "$TOP/tests/cli/hlogdecode" "$OUT/d/latency-1q.hlog"
+	assert_equal "${#lines[@]}" 4
+	local want
+	want=$(jq -r '.configurations[0].results[0].latency_at[] | "64B-load\(.load_pct) \(.latency_ns.count) \(.latency_ns.p50) \(.latency_ns.p99)"' "$r")
+	assert_equal "$(awk '{ print $1, $4, $6, $7 }' <<<"$output")" "$want"
+	assert_equal "$(awk '{ print $3 }' <<<"$output" | sort -u)" 0.2
+	head -1 "$OUT/d/latency-1q.hlog" | grep -qx '#\[Histogram log format version 1.3\]'
+	# The decoder does fail: a histogram with a byte changed does not decode.
+	awk -F, -v OFS=, 'NR == 5 { c = substr($5, 41, 1); $5 = substr($5, 1, 40) (c == "A" ? "B" : "A") substr($5, 42) } 1' \
+		"$OUT/d/latency-1q.hlog" >"$BATS_TEST_TMPDIR/bad.hlog"
+	run "$TOP/tests/cli/hlogdecode" "$BATS_TEST_TMPDIR/bad.hlog"
+	assert_failure
 	grep -q '^Latency at 90% of the pdr=0.5 rate: p50/p99 us (round trip)$' "$OUT/d/table.txt"
 	grep -q '^Bounds of the search: lower/upper Mpps' "$OUT/d/table.txt"
 	# Keys with bad values are one line each.
