@@ -192,8 +192,9 @@ static int tg_args(const struct profile *p, unsigned queues, struct strv *a)
 				sbuf_addf(&sb, "%s%g", i ? "," : "", p->latency_at[i]);
 			r |= sbuf_status(&sb) < 0 || strv_add(a, "--latency-at") | strv_add(a, loads);
 		}
-	} else
+	} else {
 		r |= strv_add(a, "--rate") | strv_add(a, p->rate);
+	}
 	r |= strv_add(a, "--json") | strv_add(a, "--hdr");
 	return r ? -ENOMEM : 0;
 }
