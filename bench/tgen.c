@@ -203,7 +203,8 @@ static void put_be(uint8_t *p, uint64_t v, int n)
 /* ZigZag LEB128, as HdrHistogram's ZigZagEncoding (at most 9 bytes). */
 static size_t put_zigzag(uint8_t *p, int64_t v)
 {
-	uint64_t z = ((uint64_t)v << 1) ^ (uint64_t)(v >> 63);
+	/* 0, -1, 1, -2, ... -> 0, 1, 2, 3, ... without shifting a negative number */
+	uint64_t z = v < 0 ? ((uint64_t)(-(v + 1)) << 1) | 1 : (uint64_t)v << 1;
 	size_t n = 0;
 
 	while (z >= 0x80 && n < 8) {

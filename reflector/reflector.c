@@ -87,6 +87,7 @@ struct port {
 	char name[RTE_ETH_NAME_MAX_LEN];
 	char iface[256];          /* its vhost socket, or "" */
 	volatile bool link_up;
+	volatile bool virtio_said; /* the features of this connection were printed */
 	struct qstats q[MAX_QUEUES];
 };
 
@@ -320,17 +321,12 @@ static int on_port_event(uint16_t port_id, enum rte_eth_event_type type, void *a
 			if (!cfg.json)
 				printf("port %u (%s): %s\n", port_id, ports[i].name,
 				       ports[i].link_up ? "peer connected" : "peer disconnected");
-			else {
-				/* With the peer up, what it negotiated (vmbench keeps it in env.json). */
-				json_t *ev = json_pack("{s:s, s:i, s:s}", "type", "event", "port", port_id, "link",
-						       ports[i].link_up ? "up" : "down");
-				json_t *v = ports[i].link_up ? app_vhost_virtio(port_id) : NULL;
-				if (v)
-					json_object_set_new(ev, "virtio", v);
-				json_dumpf(ev, stdout, JSON_COMPACT);
-				putchar('\n');
-				json_decref(ev);
-			}
+			else
+				printf("{\"type\":\"event\",\"port\":%u,\"link\":\"%s\"}\n", port_id,
+				       ports[i].link_up ? "up" : "down");
+			/* What the peer negotiated is read by the main lcore, not here: this runs
+			 * inside vhost's new_device, which the peer's next message waits for. */
+			ports[i].virtio_said = false;
 			fflush(stdout);
 		}
 	}
@@ -802,6 +798,25 @@ static int telemetry_queues(const char *cmd, const char *params, struct rte_tel_
 	return 0;
 }
 
+/* --json: once per connection, what the vhost-user peer negotiated (vmbench keeps it
+ * in results.json and env.json). */
+static void say_virtio(void)
+{
+	for (unsigned i = 0; i < nports && cfg.json; i++) {
+		json_t *v, *o;
+		if (!ports[i].link_up || ports[i].virtio_said)
+			continue;
+		ports[i].virtio_said = true;
+		if (!(v = app_vhost_virtio(ports[i].id)))
+			continue;
+		o = json_pack("{s:s, s:i, s:o}", "type", "virtio", "port", ports[i].id, "virtio", v);
+		json_dumpf(o, stdout, JSON_COMPACT);
+		putchar('\n');
+		fflush(stdout);
+		json_decref(o);
+	}
+}
+
 /* --prometheus: every port's and queue's counters, the file replaced whole.  0 or -errno. */
 static int write_prometheus(double uptime)
 {
@@ -859,6 +874,7 @@ static void run_until_stopped(void)
 			print_stats("interval", t - start, t - last);
 			last = t;
 		}
+		say_virtio();
 		if (cfg.prometheus && t - last_prom >= 1) {
 			if ((r = write_prometheus(t - start)) < 0)
 				cli_warn("cannot write %s: %s", cfg.prometheus, strerror(-r));
