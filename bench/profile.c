@@ -135,6 +135,10 @@ static int bench_key(struct profile *p, const char *file, int line, const char *
 	} else if (!strcmp(key, "warmup_trial")) {
 		if (num_parse_seconds(value, true, 3600, &p->warmup_trial) < 0)
 			return BAD("seconds, 0 (none) to 3600");
+	} else if (!strcmp(key, "back_to_back")) {
+		if (strcmp(value, "yes") && strcmp(value, "no"))
+			return BAD("yes or no");
+		p->back_to_back = !strcmp(value, "yes");
 	} else if (!strcmp(key, "latency_at")) {
 		if (!strcmp(value, "none"))
 			p->nlatency = 0;
@@ -142,7 +146,7 @@ static int bench_key(struct profile *p, const char *file, int line, const char *
 			return BAD("none, or up to 8 percentages of the search's rate, ascending: 0,10,50,90");
 	} else {
 		return pin_fail(err, -EINVAL, (size_t)line,
-				"%s:%d: unknown key '%s' in [bench] (name, mode, reflector_lcores, generator_lcores, queues, sizes, flows, duration, warmup, warmup_trial, search, precision, rate, trials, latency_at, reflector_mode, police, tolerance, hugepages)",
+				"%s:%d: unknown key '%s' in [bench] (name, mode, reflector_lcores, generator_lcores, queues, sizes, flows, duration, warmup, warmup_trial, search, precision, rate, trials, latency_at, back_to_back, reflector_mode, police, tolerance, hugepages)",
 				file, line, key);
 	}
 	return 0;

@@ -44,6 +44,7 @@ struct profile {
 	double warmup_trial;          /* seconds of the discarded trial before each size; 0: none */
 	double latency_at[PROFILE_MAX_LOADS]; /* with a search: latency trials at these % of its rate */
 	unsigned nlatency;
+	bool back_to_back;            /* RFC 2544 back-to-back after each size's trials */
 
 	/* [vm] */
 	char vcpu_map[256];           /* or "auto" */

@@ -100,6 +100,7 @@ static json_t *record(const json_t *x)
 	json_object_set_new(r, "upper_mpps", search ? json_real(num(x, "upper_pps") / 1e6) : json_null());
 	json_object_set_new(r, "loss_threshold_pct", search ? json_real(num(x, "loss_threshold_pct")) : json_null());
 	json_object_set_new(r, "latency_at", json_incref(json_object_get(x, "latency_at")) ?: json_array());
+	json_object_set_new(r, "back_to_back", json_incref(json_object_get(x, "back_to_back")) ?: json_null());
 	return r;
 }
 

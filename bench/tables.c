@@ -132,6 +132,29 @@ static const json_t *latency_loads(const json_t *all)
 	return NULL;
 }
 
+static void cell_b2b(FILE *m, const json_t *r)
+{
+	const json_t *b = json_object_get(r, "back_to_back");
+	char buf[32] = "-";
+
+	if (json_is_object(b))
+		snprintf(buf, sizeof(buf), "%lld%s", json_integer_value(json_object_get(b, "frames")),
+			 !strcmp(str(b, "limited_by"), "duration") ? "+" : "");
+	fprintf(m, " %11s", buf);
+}
+
+static bool any_b2b(const json_t *all)
+{
+	const json_t *c, *r;
+	size_t ci, k;
+
+	json_array_foreach(json_object_get(all, "configurations"), ci, c)
+		json_array_foreach(json_object_get(c, "results"), k, r)
+			if (json_is_object(json_object_get(r, "back_to_back")))
+				return true;
+	return false;
+}
+
 static bool any_generator_limited(const json_t *all)
 {
 	const json_t *c, *r;
@@ -192,6 +215,9 @@ char *tables_text(const json_t *all)
 			table(m, all, title, cell_latency);
 		}
 	}
+	if (any_b2b(all))
+		table(m, all, "Back-to-back (RFC 2544): the longest burst at the maximum rate that came back whole, frames (+: the longest tried)",
+		      cell_b2b);
 	table(m, all, "At the maximum rate: Mpps sent/received", cell_max);
 	table(m, all, searching ? "Throughput, Gb/s L1 (with preamble and gap)" : "Received, Gb/s L1 (with preamble and gap)",
 	      cell_gbps);

@@ -72,6 +72,7 @@ struct settings {
 	const char *csv;
 	const char *prometheus;   /* node_exporter textfile, replaced every second; NULL: none */
 	bool hdr;                 /* each trial's latency histogram in HdrHistogram's encoding */
+	bool b2b;                 /* RFC 2544 back-to-back: the longest burst at max rate that comes back */
 	uint8_t dst_mac[6];
 };
 
@@ -92,6 +93,7 @@ static struct {
 	unsigned size;
 	double pps;                    /* per queue, the pace kept; 0: max */
 	uint64_t warmup_tsc, duration_tsc, drain_tsc;
+	uint32_t limit;                /* >0: send this many frames per queue, then stop (a burst) */
 	uint8_t id;
 } trial;
 
@@ -138,6 +140,9 @@ static void usage(FILE *out)
 		"                           result is discarded (caches, rings, the guest's pages)\n"
 		"     --latency-at LIST     after a search, latency trials at these %% of its rate\n"
 		"                           (e.g. 0,10,50,90; 0 %% is 10 kpps of probes on an idle path)\n"
+		"     --back-to-back        after each size's trials, RFC 2544's back-to-back test: the\n"
+		"                           longest burst at the maximum rate that comes back whole (up to\n"
+		"                           --duration of sending; bisection to --precision)\n"
 		"     --dst-mac MAC         destination MAC (default 02:00:00:00:00:02)\n"
 		"     --json                one JSON object per line: trials, searches, a summary\n"
 		"     --csv FILE            the trials as CSV\n"
@@ -159,7 +164,7 @@ static void usage(FILE *out)
 static int parse_args(int argc, char **argv, struct settings *s)
 {
 	enum { O_SIZE = 256, O_RATE, O_FLOWS, O_QUEUES, O_DURATION, O_WARMUP, O_SEARCH, O_PRECISION, O_TRIALS,
-	       O_DSTMAC, O_JSON, O_CSV, O_TOLERANCE, O_CAP, O_LINKWAIT, O_WTRIAL, O_LATAT, O_PROM, O_HDR };
+	       O_DSTMAC, O_JSON, O_CSV, O_TOLERANCE, O_CAP, O_LINKWAIT, O_WTRIAL, O_LATAT, O_PROM, O_HDR, O_B2B };
 	static const struct option longopts[] = {
 		{ "size", required_argument, NULL, O_SIZE },
 		{ "rate", required_argument, NULL, O_RATE },
@@ -180,6 +185,7 @@ static int parse_args(int argc, char **argv, struct settings *s)
 		{ "latency-at", required_argument, NULL, O_LATAT },
 		{ "prometheus", required_argument, NULL, O_PROM },
 		{ "hdr", no_argument, NULL, O_HDR },
+		{ "back-to-back", no_argument, NULL, O_B2B },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -283,6 +289,7 @@ static int parse_args(int argc, char **argv, struct settings *s)
 		case O_CSV: s->csv = optarg; break;
 		case O_PROM: s->prometheus = optarg; break;
 		case O_HDR: s->hdr = true; break;
+		case O_B2B: s->b2b = true; break;
 		case 'h':
 			usage(stdout);
 			exit(EXIT_OK);
@@ -344,6 +351,7 @@ static int worker_main(void *arg)
 	uint32_t seq = 0, flow = 0, pending = 0;
 	uint64_t start = trial.start_tsc, measure = start + trial.warmup_tsc, stop = measure + trial.duration_tsc;
 	uint64_t drain_end = stop + trial.drain_tsc;
+	const uint32_t limit = trial.limit;
 	double next_tx = (double)start;
 	unsigned burst = BURST, loops = 0;
 	/* At the max rate, poll RX every 4th loop: each poll then takes a batch, and the ring
@@ -370,7 +378,7 @@ static int worker_main(void *arg)
 
 	for (;;) {
 		uint64_t now = rte_rdtsc();
-		bool sending = do_tx && now < stop && !force_quit;
+		bool sending = do_tx && now < stop && !force_quit && (!limit || seq < limit || pending);
 		uint16_t n;
 
 		if (do_tx && !sending && !res->tx_done) {
@@ -385,7 +393,9 @@ static int worker_main(void *arg)
 		}
 		if (!do_rx && res->tx_done)
 			break;
-		if (do_rx && now >= stop) {
+		if (do_rx && limit && res->tx_done && drain_end > now + trial.drain_tsc)
+			drain_end = now + trial.drain_tsc; /* a burst: drain from its end, not the window's */
+		if (do_rx && (now >= stop || (limit && res->tx_done))) {
 			bool all_back = false;
 			if (res->tx_done) {
 				rte_smp_rmb(); /* read tx after tx_done */
@@ -409,11 +419,13 @@ static int worker_main(void *arg)
 		}
 		if (sending && (cycles_per_pkt == 0 || (double)now >= next_tx)) {
 			unsigned want = burst - pending;
+			if (limit && want > limit - seq)
+				want = limit - seq; /* the burst's last frames */
 			if (want && rte_pktmbuf_alloc_bulk(txpool[q], tx + pending, want) == 0) {
 				/* One timestamp per burst: the frames leave together. */
 				struct tg_sig sig = { .trial = trial.id, .flags = now >= measure ? TG_FLAG_MEASURED : 0,
 						      .stream = (uint16_t)q, .tsc = rte_rdtsc() };
-				for (unsigned i = pending; i < burst; i++) {
+				for (unsigned i = pending; i < pending + want; i++) {
 					struct rte_mbuf *m = tx[i];
 					uint8_t *d = rte_pktmbuf_mtod(m, uint8_t *);
 					m->data_len = (uint16_t)len;
@@ -428,7 +440,7 @@ static int worker_main(void *arg)
 					tg_stamp(d, &sig);
 					measured[i] = sig.flags & TG_FLAG_MEASURED;
 				}
-				pending = burst;
+				pending += want;
 			}
 			if (pending) {
 				uint16_t sent = rte_eth_tx_burst(port, (uint16_t)q, tx, (uint16_t)pending);
@@ -1012,6 +1024,88 @@ static json_t *latency_trials(unsigned size, double rate, bool *failed)
 	return arr;
 }
 
+/* The frames a burst of @frames sends: a whole number per queue. */
+static uint64_t trial_limit_total(uint64_t frames)
+{
+	return (frames + cfg.queues - 1) / cfg.queues * cfg.queues;
+}
+
+/* One burst of @frames in total (0: as many as --duration at the maximum rate takes),
+ * sent as fast as the path takes them, then drained. */
+static json_t *burst_trial(unsigned size, uint64_t frames)
+{
+	json_t *o;
+
+	trial.limit = frames ? (uint32_t)((frames + cfg.queues - 1) / cfg.queues) : 0;
+	/* A burst has no warm-up; its window only bounds a sender the path holds back. */
+	o = side_trial("burst", size, 0, frames ? cfg.duration * 4 + 1 : cfg.duration, 0);
+	trial.limit = 0;
+	if (o)
+		json_object_set_new(o, "burst_frames", json_integer((json_int_t)(frames ? (uint64_t)trial_limit_total(frames) : 0)));
+	return o;
+}
+
+/* RFC 2544 (26.4) back-to-back for one size: the longest burst at the maximum rate whose
+ * every frame comes back.  The first burst is --duration at the maximum rate; then
+ * bisection on the burst length until the interval is --precision % of that.
+ * {frames, upper_frames, seconds, max_pps, steps, limited_by}. */
+static json_t *back_to_back(unsigned size, bool *failed)
+{
+	json_t *t = burst_trial(size, 0);
+	uint64_t lo = 0, hi, step;
+	double max_pps;
+	unsigned steps = 0;
+	const char *limit = "path";
+
+
+	if (!t || trial_failed(t)) {
+		*failed = true;
+		json_decref(t);
+		return NULL;
+	}
+	if (cfg.json)
+		emit_json(t);
+	hi = (uint64_t)json_integer_value(json_object_get(t, "tx_packets"));
+	max_pps = (double)hi / cfg.duration;
+	if (json_integer_value(json_object_get(t, "loss_packets")) == 0) {
+		lo = hi; /* all of --duration at the maximum rate came back: longer bursts were not tried */
+		limit = "duration";
+	}
+	json_decref(t);
+	/* The interval's goal is relative to the answer, not to the first burst: a path that
+	 * holds 10 000 frames should not be measured in steps of the 3 million of a
+	 * --duration burst.  32 frames (one burst of the sender) is the finest step. */
+	while (hi - lo > ((step = (uint64_t)((double)hi * cfg.precision / 100)) > 32 ? step : 32) && steps++ < 40 &&
+	       !force_quit) {
+		uint64_t mid = lo + (hi - lo) / 2, want = trial_limit_total(mid);
+		bool whole;
+		if (!(t = burst_trial(size, mid))) {
+			*failed = true;
+			return NULL;
+		}
+		if (cfg.json)
+			emit_json(t);
+		if (trial_failed(t)) {
+			*failed = true;
+			json_decref(t);
+			return NULL;
+		}
+		/* Whole: every frame of the burst went out and came back. */
+		whole = (uint64_t)json_integer_value(json_object_get(t, "tx_packets")) == want &&
+			json_integer_value(json_object_get(t, "loss_packets")) == 0;
+		if (whole)
+			lo = want;
+		else
+			hi = mid;
+		json_decref(t);
+	}
+	if (!cfg.json)
+		printf("%5u B  back-to-back: %llu frames (%.6f s at %.3f Mpps) come back whole; %llu do not\n", size,
+		       (unsigned long long)lo, max_pps > 0 ? (double)lo / max_pps : 0, max_pps / 1e6, (unsigned long long)hi);
+	return json_pack("{s:I, s:I, s:f, s:f, s:i, s:s}", "frames", (json_int_t)lo, "upper_frames", (json_int_t)hi, "seconds",
+			 max_pps > 0 ? (double)lo / max_pps : 0.0, "max_pps", max_pps, "steps", steps, "limited_by", limit);
+}
+
 static double median_of(double *v, unsigned n)
 {
 	qsort(v, n, sizeof(*v), cmp_double);
@@ -1024,7 +1118,7 @@ static json_t *run_size(unsigned size, bool *failed)
 {
 	double vals[1000], lows[1000], highs[1000];
 	unsigned nv = 0;
-	json_t *res = NULL, *o, *lat = NULL;
+	json_t *res = NULL, *o, *lat = NULL, *b2b = NULL;
 
 	if (!warmup_trial(size, failed))
 		return NULL;
@@ -1072,8 +1166,13 @@ static json_t *run_size(unsigned size, bool *failed)
 		lat = latency_trials(size, vals[nv / 2], failed);
 		*failed |= force_quit; /* interrupted: this size is not complete */
 	}
+	if (cfg.b2b && !*failed) {
+		b2b = back_to_back(size, failed);
+		*failed |= force_quit;
+	}
 	if (*failed) {
 		json_decref(lat);
+		json_decref(b2b);
 		json_decref(res);
 		return NULL;
 	}
@@ -1089,6 +1188,10 @@ static json_t *run_size(unsigned size, bool *failed)
 		json_object_set_new(o, "latency_at", lat);
 	else
 		json_decref(lat);
+	if (o && b2b)
+		json_object_set_new(o, "back_to_back", b2b);
+	else
+		json_decref(b2b);
 	return o;
 }
 

@@ -158,8 +158,10 @@ static int sweep_budget_ms(const struct profile *p)
 	double per_trial = p->duration + p->warmup + 1.5;
 	bool search = strcmp(p->search, "none") != 0;
 	double trials = (double)p->nsizes * (p->trials * (search ? 30 : 1) + (search ? p->nlatency : 0));
+	/* back-to-back: up to 25 bursts, each bounded by 4 x duration + 1 s and a drain */
+	double b2b = p->back_to_back ? (double)p->nsizes * 25 * (p->duration * 4 + 2.5) : 0;
 
-	return (int)((per_trial * trials + p->nsizes * (p->warmup_trial + 1.5)) * 1000) + 60000;
+	return (int)((per_trial * trials + b2b + p->nsizes * (p->warmup_trial + 1.5)) * 1000) + 60000;
 }
 
 /* trafficgen's own options for one configuration (after "--"). */
@@ -195,6 +197,8 @@ static int tg_args(const struct profile *p, unsigned queues, struct strv *a)
 	} else {
 		r |= strv_add(a, "--rate") | strv_add(a, p->rate);
 	}
+	if (p->back_to_back)
+		r |= strv_add(a, "--back-to-back");
 	r |= strv_add(a, "--json") | strv_add(a, "--hdr");
 	return r ? -ENOMEM : 0;
 }

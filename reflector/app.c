@@ -155,9 +155,8 @@ json_t *app_vhost_virtio(uint16_t port)
 		void *h;
 		dl_iterate_phdr(find_vhost_pmd, path);
 		h = path[0] ? dlopen(path, RTLD_NOW | RTLD_NOLOAD) : NULL;
+		/* The handle is kept (never dlclose'd): the PMD stays EAL's, loaded for good. */
 		get_vid = h ? (int (*)(uint16_t))dlsym(h, "rte_eth_vhost_get_vid_from_port_id") : NULL;
-		if (h)
-			dlclose(h); /* NOLOAD took a reference; EAL keeps its own */
 		if (!get_vid)
 			return NULL;
 	}

@@ -264,3 +264,21 @@ tgen() {
 	run -1 --separate-stderr tgen --rate 10kpps --duration 0.1 --prometheus /nonexistent/dir/t.prom
 	[[ $stderr == *"trafficgen: cannot write /nonexistent/dir/t.prom: No such file or directory"* ]]
 }
+
+@test "--back-to-back (RFC 2544): the longest burst at the maximum rate that comes back whole, against a policer's bucket" {
+	# The policer lets 1 Mpps through with a 10 ms allowance: a burst at the maximum
+	# rate passes whole up to about 10 000 frames, and not much beyond.
+	start_reflector --police 1Mpps
+	run -0 --separate-stderr tgen --back-to-back --rate 100kpps --duration 0.2 --warmup 0.05 --precision 1 --size 64 --json
+	local b
+	b=$(grep '"type":"summary"' <<<"$output" | jq -c '.results[0].back_to_back')
+	jq -c . <<<"$b" >&2
+	assert_equal "$(jq '.frames > 5000 and .frames < 20000 and .upper_frames > .frames and .limited_by == "path"' <<<"$b")" true
+	assert_equal "$(jq '.seconds > 0 and .max_pps > 1000000 and .steps > 3' <<<"$b")" true
+	# Every burst is on its own line; the passing ones came back whole, the failing ones did not.
+	assert_equal "$(grep -c '"type":"burst"' <<<"$output")" "$(($(jq .steps <<<"$b") + 1))"
+	assert_equal "$(grep '"type":"burst"' <<<"$output" | jq -s --argjson n "$(jq .frames <<<"$b")" \
+		'map(select(.burst_frames == $n)) | .[0] | .loss_packets == 0 and .tx_packets == $n')" true
+	# The fixed-rate trial before it is unchanged.
+	assert_equal "$(grep '^{"type":"trial"' <<<"$output" | jq '.loss_packets')" 0
+}

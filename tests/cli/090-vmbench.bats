@@ -219,7 +219,7 @@ derive() {
 }
 
 @test "profile defaults: 3 trials with median and spread, a discarded warm-up per size, latency at 0/10/50/90 % of the search's rate" {
-	printf '[bench]\nname = defaults\nreflector_lcores = 0,1\ngenerator_lcores = 1,0\nsizes = 64\nduration = 0.2\nwarmup = 0.05\nsearch = pdr=0.5\ntolerance = 5\nprecision = 10\npolice = 1Mpps\n' >"$BATS_TEST_TMPDIR/d.conf"
+	printf '[bench]\nname = defaults\nreflector_lcores = 0,1\ngenerator_lcores = 1,0\nsizes = 64\nduration = 0.2\nwarmup = 0.05\nsearch = pdr=0.5\ntolerance = 5\nprecision = 10\npolice = 1Mpps\nback_to_back = yes\n' >"$BATS_TEST_TMPDIR/d.conf"
 	run -0 --separate-stderr vmbench run "$BATS_TEST_TMPDIR/d.conf" --out "$OUT/d"
 	local r=$OUT/d/results.json
 	assert_equal "$(jq '.schema_version' "$r")" 1
@@ -258,8 +258,11 @@ derive() {
 	assert_failure
 	grep -q '^Latency at 90% of the pdr=0.5 rate: p50/p99 us (round trip)$' "$OUT/d/table.txt"
 	grep -q '^Bounds of the search: lower/upper Mpps' "$OUT/d/table.txt"
+	# back_to_back = yes: RFC 2544's burst test after the trials, in the results and the table.
+	assert_equal "$(jq '.configurations[0].results[0].back_to_back | .frames > 0 and .upper_frames >= .frames' "$r")" true
+	grep -q '^Back-to-back (RFC 2544): the longest burst' "$OUT/d/table.txt"
 	# Keys with bad values are one line each.
-	for kv in "latency_at = 50,10" "latency_at = 101" "warmup_trial = -1"; do
+	for kv in "latency_at = 50,10" "latency_at = 101" "warmup_trial = -1" "back_to_back = maybe"; do
 		printf '[bench]\n%s\n' "$kv" >"$BATS_TEST_TMPDIR/n.conf"
 		run -2 --separate-stderr vmbench run "$BATS_TEST_TMPDIR/n.conf" --out "$OUT/z"
 		[[ $stderr == "vmbench: $BATS_TEST_TMPDIR/n.conf:2: ${kv%% =*}: invalid value "* ]] || fail "$kv: $stderr"

@@ -88,6 +88,11 @@ int main(int argc, char **argv)
 
 	total = repeat * nframes;
 	deadline = rte_get_timer_cycles() + (uint64_t)(timeout * (double)rte_get_timer_hz());
+	/* As any peer would: send once the link is up (the reflector has set the device
+	 * up), not while the vhost-user side may still be enabling its rings. */
+	for (struct rte_eth_link link = { 0 };
+	     rte_eth_link_get_nowait(0, &link) == 0 && link.link_status != RTE_ETH_LINK_UP && rte_get_timer_cycles() < deadline;)
+		rte_delay_ms(1);
 	while ((sent < total || received < total) && rte_get_timer_cycles() < deadline) {
 		/* Send in bursts, frame i at position sent % nframes (order is kept per queue),
 		 * never more than a window in flight: the peer's own RX ring must not overflow. */
