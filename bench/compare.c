@@ -35,7 +35,6 @@ static json_t *run_noise(const json_t *res, const json_t *env)
 	double widest = 0, at_size = 0;
 	long long trials = json_integer_value(json_object_get(res, "trials"));
 	size_t ci, k;
-	char buf[160];
 
 	json_array_foreach(json_object_get(res, "configurations"), ci, c)
 		json_array_foreach(json_object_get(c, "results"), k, r) {
@@ -47,28 +46,22 @@ static json_t *run_noise(const json_t *res, const json_t *env)
 			if (!trials)
 				trials = json_integer_value(json_object_get(r, "trials"));
 		}
-	if (widest > COMPARE_NOISY_SPREAD_PCT) {
-		snprintf(buf, sizeof(buf), "its trials spread %.0f%% at %.0f B (more than %.0f%%)", widest, at_size,
-			 COMPARE_NOISY_SPREAD_PCT);
-		json_array_append_new(why, json_string(buf));
-	}
+	if (widest > COMPARE_NOISY_SPREAD_PCT)
+		json_array_append_new(why, json_sprintf("its trials spread %.0f%% at %.0f B (more than %.0f%%)", widest,
+							at_size, COMPARE_NOISY_SPREAD_PCT));
 	o = json_pack("{s:I, s:f, s:o, s:o}", "trials", (json_int_t)trials, "max_spread_pct", widest, "idle_busy_pct",
 		      json_null(), "steal_pct", json_null());
 	if (json_is_object(json_object_get(load, "idle_before"))) {
 		double busy = num(json_object_get(load, "idle_before"), "busy_pct");
 		json_object_set_new(o, "idle_busy_pct", json_real(busy));
-		if (busy > COMPARE_NOISY_BUSY_PCT) {
-			snprintf(buf, sizeof(buf), "others kept the host %.0f%% busy before it started", busy);
-			json_array_append_new(why, json_string(buf));
-		}
+		if (busy > COMPARE_NOISY_BUSY_PCT)
+			json_array_append_new(why, json_sprintf("others kept the host %.0f%% busy before it started", busy));
 	}
 	if (json_is_object(json_object_get(load, "during"))) {
 		double steal = num(json_object_get(load, "during"), "steal_pct");
 		json_object_set_new(o, "steal_pct", json_real(steal));
-		if (steal > COMPARE_NOISY_STEAL_PCT) {
-			snprintf(buf, sizeof(buf), "the hypervisor stole %.1f%% of the CPU time", steal);
-			json_array_append_new(why, json_string(buf));
-		}
+		if (steal > COMPARE_NOISY_STEAL_PCT)
+			json_array_append_new(why, json_sprintf("the hypervisor stole %.1f%% of the CPU time", steal));
 	}
 	json_object_set_new(o, "noisy", json_boolean(json_array_size(why) > 0));
 	json_object_set_new(o, "why", why);

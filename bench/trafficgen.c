@@ -305,6 +305,8 @@ static int parse_args(int argc, char **argv, struct settings *s)
 		return cli_usage_error("--search finds the rate itself: leave out --rate");
 	if (s->nlatency && !s->search)
 		return cli_usage_error("--latency-at takes fractions of a search's rate: give --search");
+	if (s->hdr && !s->json)
+		return cli_usage_error("--hdr adds histograms to the JSON lines: give --json");
 	return 0;
 }
 
@@ -517,30 +519,33 @@ static int write_prometheus(void)
 
 	if (prom_begin(&pm) < 0)
 		return -ENOMEM;
-	prom_family(&pm, "pinlab_trafficgen_tx_packets_total", "counter", "Signed frames sent, per queue (measured windows).");
-	for (unsigned i = 0; i < cfg.queues; i++) {
-		snprintf(q, sizeof(q), "%u", i);
-		prom_sample(&pm, "pinlab_trafficgen_tx_packets_total",
-			    (double)(prom_state.tx[i] + (prom_state.running ? *(volatile uint64_t *)&results[i].tx : 0)),
-			    (const char *const[]){ "queue", q, NULL });
-	}
-	prom_family(&pm, "pinlab_trafficgen_rx_packets_total", "counter", "Own frames received back, per queue.");
-	for (unsigned i = 0; i < cfg.queues; i++) {
-		snprintf(q, sizeof(q), "%u", i);
-		prom_sample(&pm, "pinlab_trafficgen_rx_packets_total",
-			    (double)(prom_state.rx[i] + (prom_state.running ? *(volatile uint64_t *)&results[i].rx : 0)),
-			    (const char *const[]){ "queue", q, NULL });
+	/* Per queue: finished trials' counts plus the running one's live counters. */
+	for (int dir = 0; dir < 2; dir++) {
+		const char *name = dir ? "pinlab_trafficgen_rx_packets_total" : "pinlab_trafficgen_tx_packets_total";
+		prom_family(&pm, name, "counter",
+			    dir ? "Own frames received back, per queue." : "Signed frames sent, per queue (measured windows).");
+		for (unsigned i = 0; i < cfg.queues; i++) {
+			uint64_t live = !prom_state.running ? 0 : dir ? *(volatile uint64_t *)&results[i].rx
+								     : *(volatile uint64_t *)&results[i].tx;
+			snprintf(q, sizeof(q), "%u", i);
+			prom_sample(&pm, name, (double)((dir ? prom_state.rx[i] : prom_state.tx[i]) + live),
+				    (const char *const[]){ "queue", q, NULL });
+		}
 	}
 	prom_family(&pm, "pinlab_trafficgen_trials_total", "counter", "Trials finished (warm-up and latency trials included).");
 	prom_sample(&pm, "pinlab_trafficgen_trials_total", (double)prom_state.trials, NULL);
-	prom_family(&pm, "pinlab_trafficgen_last_trial_size_bytes", "gauge", "The last trial's frame size (with FCS).");
-	prom_sample(&pm, "pinlab_trafficgen_last_trial_size_bytes", prom_state.size, NULL);
-	prom_family(&pm, "pinlab_trafficgen_last_trial_asked_pps", "gauge", "The rate the last trial asked for (0: max).");
-	prom_sample(&pm, "pinlab_trafficgen_last_trial_asked_pps", prom_state.asked_pps, NULL);
-	prom_family(&pm, "pinlab_trafficgen_last_trial_rx_pps", "gauge", "Frames per second the last trial received back.");
-	prom_sample(&pm, "pinlab_trafficgen_last_trial_rx_pps", prom_state.rx_pps, NULL);
-	prom_family(&pm, "pinlab_trafficgen_last_trial_loss_ratio", "gauge", "The last trial's lost share of what it sent.");
-	prom_sample(&pm, "pinlab_trafficgen_last_trial_loss_ratio", prom_state.loss_ratio, NULL);
+	{
+		const struct { const char *name, *help; double v; } g[] = {
+			{ "pinlab_trafficgen_last_trial_size_bytes", "The last trial's frame size (with FCS).", prom_state.size },
+			{ "pinlab_trafficgen_last_trial_asked_pps", "The rate the last trial asked for (0: max).", prom_state.asked_pps },
+			{ "pinlab_trafficgen_last_trial_rx_pps", "Frames per second the last trial received back.", prom_state.rx_pps },
+			{ "pinlab_trafficgen_last_trial_loss_ratio", "The last trial's lost share of what it sent.", prom_state.loss_ratio },
+		};
+		for (size_t k = 0; k < sizeof(g) / sizeof(g[0]); k++) {
+			prom_family(&pm, g[k].name, "gauge", g[k].help);
+			prom_sample(&pm, g[k].name, g[k].v, NULL);
+		}
+	}
 	prom_family(&pm, "pinlab_trafficgen_last_trial_latency_seconds", "gauge", "The last trial's round-trip latency.");
 	prom_sample(&pm, "pinlab_trafficgen_last_trial_latency_seconds", prom_state.p50 / 1e9,
 		    (const char *const[]){ "quantile", "0.5", NULL });

@@ -226,6 +226,8 @@ tgen() {
 	[[ $stderr == "trafficgen: --latency-at takes fractions of a search's rate: give --search"* ]]
 	run -2 --separate-stderr tgen --search ndr --latency-at 50,10
 	[[ $stderr == "trafficgen: invalid --latency-at '50,10' (up to 8 percentages 0-100, ascending"* ]]
+	run -2 --separate-stderr tgen --rate 10kpps --hdr
+	[[ $stderr == "trafficgen: --hdr adds histograms to the JSON lines: give --json"* ]]
 	run -2 --separate-stderr tgen --warmup-trial -1
 	[[ $stderr == "trafficgen: invalid --warmup-trial '-1' (seconds, 0 to 3600)"* ]]
 }
