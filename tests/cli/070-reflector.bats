@@ -38,6 +38,8 @@ setup() {
 }
 
 teardown() {
+	# A failed test shows what the reflector said (bats prints teardown's output then).
+	if [ -z "${BATS_TEST_COMPLETED:-}" ] && [ -e "$RLOG" ]; then cat "$RLOG" "$RLOG.err" 2>/dev/null | tail -n 40; fi
 	if [ -n "$RPID" ] && kill -0 "$RPID" 2>/dev/null; then kill -9 "$RPID"; fi
 	if [ -n "${TPID:-}" ] && kill -0 "$TPID" 2>/dev/null; then kill -9 "$TPID"; wait "$TPID" 2>/dev/null || true; fi
 	# The telemetry test's runtime directory, if its reflector did not get to remove it.
@@ -145,7 +147,8 @@ peer() {
 
 @test "counters agree on both sides; a peer that reconnects gets traffic again; SIGTERM exits 0" {
 	start_reflector
-	run -0 peer --frame "$A_IO" --repeat 20000 --timeout 20
+	run peer --frame "$A_IO" --repeat 20000 --timeout 20
+	assert_success
 	assert_line "sent 20000 received 20000"
 	# The first peer is gone; a second one connects to the same reflector.
 	run -0 peer --frame "$A_IO" --frame "$C_IO" --repeat 500

@@ -42,6 +42,9 @@ static int unhex(const char *s, uint8_t *out, size_t max)
 	return (int)(n / 2);
 }
 
+/* Frames in flight at most: well under virtio_user's default ring of 256. */
+#define WINDOW 192
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -95,10 +98,12 @@ int main(int argc, char **argv)
 		rte_delay_ms(1);
 	while ((sent < total || received < total) && rte_get_timer_cycles() < deadline) {
 		/* Send in bursts, frame i at position sent % nframes (order is kept per queue),
-		 * never more than a window in flight: the peer's own RX ring must not overflow. */
-		if (sent < total && sent - received < 256) {
+		 * never more than a window in flight: the peer's own RX ring (virtio_user's
+		 * queue_size, 256 by default, whatever rx_queue_setup asked) must not overflow
+		 * while this process is off its CPU, or the reflector rightly drops. */
+		if (sent < total && sent - received < WINDOW) {
 			unsigned k = 0;
-			while (k < 32 && sent + k < total) {
+			while (k < 32 && sent + k < total && sent + k - received < WINDOW) {
 				unsigned f = (unsigned)((sent + k) % nframes);
 				struct rte_mbuf *m = rte_pktmbuf_alloc(pool);
 				if (!m)
