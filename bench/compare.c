@@ -4,6 +4,7 @@
 
 #include "compare.h"
 #include "fingerprint.h"
+#include "results.h"
 #include "sbuf.h"
 
 /* A value from a results directory (anyone's file), escaped to one line. */
@@ -32,7 +33,8 @@ static json_t *run_noise(const json_t *res, const json_t *env)
 {
 	const json_t *load = json_object_get(env, "host_load"), *c, *r;
 	json_t *why = json_array(), *o;
-	double widest = 0, at_size = 0;
+	double widest = 0;
+	char at_size[64] = "";
 	long long trials = json_integer_value(json_object_get(res, "trials"));
 	size_t ci, k;
 
@@ -41,13 +43,13 @@ static json_t *run_noise(const json_t *res, const json_t *env)
 			double m = num(r, "mpps"), sp = m > 0 ? 100 * (num(r, "mpps_max") - num(r, "mpps_min")) / m : 0;
 			if (sp > widest) {
 				widest = sp;
-				at_size = num(r, "size");
+				results_size(r, " B", at_size, sizeof(at_size));
 			}
 			if (!trials)
 				trials = json_integer_value(json_object_get(r, "trials"));
 		}
 	if (widest > COMPARE_NOISY_SPREAD_PCT)
-		json_array_append_new(why, json_sprintf("its trials spread %.0f%% at %.0f B (more than %.0f%%)", widest,
+		json_array_append_new(why, json_sprintf("its trials spread %.0f%% at %s (more than %.0f%%)", widest,
 							at_size, COMPARE_NOISY_SPREAD_PCT));
 	o = json_pack("{s:I, s:f, s:o, s:o}", "trials", (json_int_t)trials, "max_spread_pct", widest, "idle_busy_pct",
 		      json_null(), "steal_pct", json_null());
@@ -149,13 +151,13 @@ static void print_noise(const char *label, const char *dir, const json_t *n)
 void compare_print(const json_t *cmp, const char *a, const char *b)
 {
 	const json_t *r, *runs = json_object_get(cmp, "runs");
-	char e1[512], e2[512];
+	char e1[512], e2[512], sz[64];
 	size_t k;
 
 	printf("%-16s %6s %10s %10s %8s %10s  %s\n", "configuration", "size", "A Mpps", "B Mpps", "B/A", "noise Mpps", "verdict");
 	json_array_foreach(json_object_get(cmp, "cells"), k, r)
-		printf("%-16s %6lld %10.3f %10.3f %8.3f %10.3f  %s%s\n", esc(str(r, "configuration"), e1, sizeof(e1)),
-		       json_integer_value(json_object_get(r, "size")), num(r, "a_mpps"), num(r, "b_mpps"), num(r, "ratio"),
+		printf("%-16s %6s %10.3f %10.3f %8.3f %10.3f  %s%s\n", esc(str(r, "configuration"), e1, sizeof(e1)),
+		       esc(results_size(r, "", sz, sizeof(sz)), e2, sizeof(e2)), num(r, "a_mpps"), num(r, "b_mpps"), num(r, "ratio"),
 		       num(r, "noise_mpps"), str(r, "verdict"), json_is_true(json_object_get(r, "regression")) ? "  REGRESSION" : "");
 	print_noise("A", a, json_object_get(runs, "a"));
 	print_noise("B", b, json_object_get(runs, "b"));

@@ -40,6 +40,29 @@ static int parse_list(const char *v, unsigned *out, unsigned max, unsigned lo, u
 	return n ? (int)n : -EINVAL;
 }
 
+/* "sizes": frame sizes and mixes, separated by commas or spaces.  The count, or -1
+ * with the reason in @why. */
+static int parse_sizes(const char *v, struct shape *out, unsigned max, char *why, size_t len)
+{
+	char buf[256], *tok, *save = NULL, msg[160];
+	unsigned n = 0;
+
+	snprintf(why, len, "frame sizes 64-9000 or mixes (imix, imix_v4_1, SIZE:WEIGHT+...), at most %u", max);
+	if (strlen(v) >= sizeof(buf))
+		return -1;
+	snprintf(buf, sizeof(buf), "%s", v);
+	for (tok = strtok_r(buf, ", ", &save); tok; tok = strtok_r(NULL, ", ", &save)) {
+		if (n == max)
+			return -1;
+		if (shape_parse(tok, &out[n], msg, sizeof(msg)) < 0) {
+			snprintf(why, len, "%s", msg);
+			return -1;
+		}
+		n++;
+	}
+	return n ? (int)n : -1;
+}
+
 /* An lcore list: "auto", or CPUs separated by commas, the main lcore first (at least two). */
 static bool valid_lcores(const char *v)
 {
@@ -90,8 +113,9 @@ static int bench_key(struct profile *p, const char *file, int line, const char *
 			return BAD("1-16, or a list: one configuration each");
 		p->nqueues = (unsigned)n;
 	} else if (!strcmp(key, "sizes")) {
-		if ((n = parse_list(value, p->sizes, PROFILE_MAX_SIZES, 64, 9000)) < 0)
-			return BAD("frame sizes 64-9000, at most 16");
+		char why[200];
+		if ((n = parse_sizes(value, p->sizes, PROFILE_MAX_SIZES, why, sizeof(why))) < 0)
+			return BAD(why);
 		p->nsizes = (unsigned)n;
 	} else if (!strcmp(key, "flows")) {
 		if (num_parse_uint(value, 1, 64512, &u) < 0)
@@ -242,7 +266,7 @@ static void defaults(struct profile *p)
 	copy(p->gen_lcores, sizeof(p->gen_lcores), "auto");
 	p->queues[0] = 1;
 	p->nqueues = 1;
-	p->sizes[0] = 64;
+	shape_fixed(&p->sizes[0], 64);
 	p->nsizes = 1;
 	p->flows = 1;
 	p->duration = 2;

@@ -10,6 +10,7 @@
 
 #include "error.h"
 #include "hostfacts.h"
+#include "shape.h"
 #include "topo.h"
 
 #define PROFILE_MAX_CONFIGS 8
@@ -31,7 +32,8 @@ struct profile {
 	/* [bench] */
 	char refl_lcores[256], gen_lcores[256];   /* main lcore first; "auto" */
 	unsigned queues[PROFILE_MAX_CONFIGS], nqueues;
-	unsigned sizes[PROFILE_MAX_SIZES], nsizes;
+	struct shape sizes[PROFILE_MAX_SIZES]; /* frame sizes and mixes (IMIX) */
+	unsigned nsizes;
 	unsigned flows, trials;
 	double duration, warmup;
 	char search[32];              /* none, ndr, pdr[=PCT] */

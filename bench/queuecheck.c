@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "queuecheck.h"
+#include "results.h"
 
 int qc_lcore_list(const char *list, int *cpus, unsigned max)
 {
@@ -111,8 +112,8 @@ json_t *queue_findings(unsigned queues, unsigned flows, const struct qc_side *a,
 	check_pollers(out, queues, b);
 	check_cpus(out, queues, a, b, t);
 	json_array_foreach(results, i, r) {
-		char what[32];
-		snprintf(what, sizeof(what), "%lld B", json_integer_value(json_object_get(r, "size")));
+		char what[64];
+		results_size(r, " B", what, sizeof(what));
 		check_share(out, queues, what, "back to trafficgen", json_object_get(r, "queues"), "rx_packets");
 	}
 	check_share(out, queues, "the whole run", "into the reflector", refl_queues, "rx_packets");

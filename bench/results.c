@@ -87,6 +87,17 @@ int results_write_json(const struct results_dir *d, const char *name, const json
 	return r;
 }
 
+const char *results_size(const json_t *rec, const char *unit, char *buf, size_t len)
+{
+	const json_t *v = json_object_get(rec, "size");
+
+	if (json_is_string(v))
+		snprintf(buf, len, "%s", json_string_value(v));
+	else
+		snprintf(buf, len, "%lld%s", json_integer_value(v), unit);
+	return buf;
+}
+
 void results_gp_quote(const char *s, char *buf, size_t len)
 {
 	size_t o = 0;

@@ -41,6 +41,10 @@ int results_write_json(const struct results_dir *d, const char *name, const json
  * expanded inside single quotes.  Into @buf; cut short (still quoted) when long. */
 void results_gp_quote(const char *s, char *buf, size_t len);
 
+/* A result's "size" as text: a frame size followed by @unit ("64" "B"), or a mix's
+ * name ("imix").  Into @buf, which it returns. */
+const char *results_size(const json_t *rec, const char *unit, char *buf, size_t len);
+
 /* Run gnuplot on @script (a file name in the directory) in the temporary directory
  * for @terminal ("pngcairo size 1200,500"); the image it prints is written to
  * @output, checked.  0, -ENOENT (no gnuplot), -EIO (it failed or drew nothing), or

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "results.h"
 #include "sbuf.h"
 #include "sweep.h"
 
@@ -26,11 +27,12 @@ void sweep_line(struct sweep *s, const char *line)
 	if (json_is_string(json_object_get(o, "latency_hdr")) &&
 	    (!strcmp(type, "latency") || (!strcmp(type, "trial") && json_is_number(json_object_get(o, "asked_pps")) &&
 					  !json_object_get(o, "load_pct") && s->fixed_rate))) {
-		char tag[64];
+		char tag[96], sz[64];
+		results_size(o, "B", sz, sizeof(sz));
 		if (!strcmp(type, "latency"))
-			snprintf(tag, sizeof(tag), "%lldB-load%g", json_integer_value(json_object_get(o, "size")), num(o, "load_pct"));
+			snprintf(tag, sizeof(tag), "%s-load%g", sz, num(o, "load_pct"));
 		else
-			snprintf(tag, sizeof(tag), "%lldB-trial", json_integer_value(json_object_get(o, "size")));
+			snprintf(tag, sizeof(tag), "%s-trial", sz);
 		if (!s->intervals)
 			s->intervals = json_array();
 		json_array_append_new(s->intervals,
@@ -46,16 +48,17 @@ void sweep_line(struct sweep *s, const char *line)
 		s->summary = json_incref(json_object_get(o, "results"));
 	} else if (!strcmp(type, "trial")) {
 		const char *status = str(o, "status");
+		char sz[64];
+		results_size(o, " B", sz, sizeof(sz));
 		s->started = true;
 		s->trials++;
 		if (!strcmp(status, "failed")) {
 			if (!s->failed++)
 				snprintf(s->why, sizeof(s->why), "%s", str(o, "reason"));
-			fprintf(stderr, "%s: %uq %lld B: trial failed: %s\n", s->prog, s->queues,
-				json_integer_value(json_object_get(o, "size")), str(o, "reason"));
+			fprintf(stderr, "%s: %uq %s: trial failed: %s\n", s->prog, s->queues, sz, str(o, "reason"));
 		} else {
-			fprintf(stderr, "%s: %uq %lld B: sent %.3f Mpps%s, received %.3f Mpps, %.4f%% loss%s\n", s->prog, s->queues,
-				json_integer_value(json_object_get(o, "size")), num(o, "tx_mpps"),
+			fprintf(stderr, "%s: %uq %s: sent %.3f Mpps%s, received %.3f Mpps, %.4f%% loss%s\n", s->prog, s->queues,
+				sz, num(o, "tx_mpps"),
 				json_is_number(json_object_get(o, "asked_pps")) ? "" : " (max)", num(o, "rx_mpps"), num(o, "loss_pct"),
 				json_is_true(json_object_get(o, "sender_limited")) ? " [sender-limited]" : "");
 		}
@@ -69,7 +72,8 @@ static json_t *record(const json_t *x)
 	const json_t *last = json_object_get(x, "last"), *trial = last, *max = NULL;
 	bool search = json_object_get(last, "trial") != NULL || !strcmp(str(last, "type"), "search");
 	double pps = num(x, "median");
-	int size = (int)json_integer_value(json_object_get(x, "size"));
+	/* A mix's bits are counted at its mean size (trafficgen says which). */
+	double size = json_is_number(json_object_get(x, "avg_size")) ? num(x, "avg_size") : num(x, "size");
 	json_t *r;
 
 	if (search) {
@@ -78,7 +82,7 @@ static json_t *record(const json_t *x)
 	} else if (!json_is_number(json_object_get(last, "asked_pps"))) {
 		max = last; /* a trial at the maximum rate is its own max figure */
 	}
-	r = json_pack("{s:i, s:s, s:f, s:f, s:f, s:f, s:f, s:i}", "size", size, "metric", str(x, "metric"), "mpps",
+	r = json_pack("{s:O, s:s, s:f, s:f, s:f, s:f, s:f, s:i}", "size", json_object_get(x, "size"), "metric", str(x, "metric"), "mpps",
 		      pps / 1e6, "mpps_min", num(x, "min") / 1e6, "mpps_max", num(x, "max") / 1e6, "gbps_l1",
 		      pps * (size + 20) * 8 / 1e9, "gbps_l2", pps * size * 8 / 1e9, "trials",
 		      (int)json_integer_value(json_object_get(x, "trials")));
@@ -101,6 +105,10 @@ static json_t *record(const json_t *x)
 	json_object_set_new(r, "loss_threshold_pct", search ? json_real(num(x, "loss_threshold_pct")) : json_null());
 	json_object_set_new(r, "latency_at", json_incref(json_object_get(x, "latency_at")) ?: json_array());
 	json_object_set_new(r, "back_to_back", json_incref(json_object_get(x, "back_to_back")) ?: json_null());
+	if (json_is_array(json_object_get(x, "mix"))) {
+		json_object_set_new(r, "avg_size", json_real(size));
+		json_object_set_new(r, "mix", json_incref(json_object_get(x, "mix")));
+	}
 	return r;
 }
 

@@ -25,21 +25,36 @@ static char *finish(FILE *m, char **buf)
 	return *buf;
 }
 
+/* Each column's width: 11, or a longer mix name's (then its cells are pushed right). */
+#define COL 11
+static int col_width(const json_t *r)
+{
+	char sz[64];
+	int n = (int)strlen(results_size(r, "", sz, sizeof(sz)));
+
+	return n > COL ? n : COL;
+}
+
 /* The header row: "configuration" and each frame size of the first configuration. */
 static void header(FILE *m, const json_t *all)
 {
 	const json_t *c = json_array_get(json_object_get(all, "configurations"), 0), *r;
-	size_t k, n = json_array_size(json_object_get(c, "results"));
+	size_t k;
+	int width = 16;
+	char sz[64];
 
 	fprintf(m, "%-16s", "configuration");
-	json_array_foreach(json_object_get(c, "results"), k, r)
-		fprintf(m, " %11lld", json_integer_value(json_object_get(r, "size")));
-	fprintf(m, "\n%.*s\n", 16 + 12 * (int)n,
-		"--------------------------------------------------------------------------------------------------------"
-		"--------------------------------------------------------------------------------------------------------");
+	json_array_foreach(json_object_get(c, "results"), k, r) {
+		fprintf(m, " %*s", col_width(r), results_size(r, "", sz, sizeof(sz)));
+		width += 1 + col_width(r);
+	}
+	fputc('\n', m);
+	for (int i = 0; i < width; i++)
+		fputc('-', m);
+	fputc('\n', m);
 }
 
-/* One table: a row per configuration, @cell printing one size's value. */
+/* One table: a row per configuration, @cell printing one size's value in 1 + COL. */
 static void table(FILE *m, const json_t *all, const char *title, void (*cell)(FILE *, const json_t *))
 {
 	const json_t *c, *r;
@@ -54,8 +69,10 @@ static void table(FILE *m, const json_t *all, const char *title, void (*cell)(FI
 		if (!rm)
 			continue;
 		fprintf(rm, "%-16s", str(c, "name"));
-		json_array_foreach(json_object_get(c, "results"), k, r)
+		json_array_foreach(json_object_get(c, "results"), k, r) {
+			fprintf(rm, "%*s", col_width(r) - COL, "");
 			cell(rm, r);
+		}
 		if (fclose(rm) == 0) {
 			while (len && row[len - 1] == ' ')
 				row[--len] = '\0';
@@ -245,21 +262,24 @@ char *tables_csv(const json_t *all)
 	if (!m)
 		return NULL;
 	fprintf(m, "configuration,queues,size,mpps,mpps_min,mpps_max,gbps_l1,gbps_l2,loss_pct,latency_p50_ns,latency_p99_ns,"
-		   "latency_max_ns,offered_mpps,sender_limited,limited_by,max_tx_mpps,max_rx_mpps\n");
+		   "latency_max_ns,offered_mpps,sender_limited,limited_by,max_tx_mpps,max_rx_mpps,avg_size\n");
 	json_array_foreach(json_object_get(all, "configurations"), ci, c)
 		json_array_foreach(json_object_get(c, "results"), k, r) {
 			const json_t *lat = json_object_get(r, "latency_ns");
-			fprintf(m, "%s,%lld,%lld,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%lld,%lld,%lld,%.6f,%s,%s,", str(c, "name"),
-				json_integer_value(json_object_get(c, "queues")), json_integer_value(json_object_get(r, "size")),
+			char sz[64];
+			fprintf(m, "%s,%lld,%s,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%lld,%lld,%lld,%.6f,%s,%s,", str(c, "name"),
+				json_integer_value(json_object_get(c, "queues")), results_size(r, "", sz, sizeof(sz)),
 				num(r, "mpps"), num(r, "mpps_min"), num(r, "mpps_max"), num(r, "gbps_l1"), num(r, "gbps_l2"),
 				num(r, "loss_pct"), json_integer_value(json_object_get(lat, "p50")),
 				json_integer_value(json_object_get(lat, "p99")), json_integer_value(json_object_get(lat, "max")),
 				num(r, "offered_mpps"), json_is_true(json_object_get(r, "sender_limited")) ? "true" : "false",
 				str(r, "limited_by"));
 			if (json_is_number(json_object_get(r, "max_tx_mpps")))
-				fprintf(m, "%.6f,%.6f\n", num(r, "max_tx_mpps"), num(r, "max_rx_mpps"));
+				fprintf(m, "%.6f,%.6f,", num(r, "max_tx_mpps"), num(r, "max_rx_mpps"));
 			else
-				fprintf(m, ",\n");
+				fprintf(m, ",,");
+			/* The mean frame size: a mix's, or the size itself. */
+			fprintf(m, "%.2f\n", json_is_number(json_object_get(r, "avg_size")) ? num(r, "avg_size") : num(r, "size"));
 		}
 	return finish(m, &buf);
 }

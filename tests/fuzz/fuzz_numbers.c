@@ -1,7 +1,8 @@
-/* Every number a user types: counts, seconds, rates, sizes. */
+/* Every number a user types: counts, seconds, rates, sizes, frame sizes and mixes. */
 #include "fuzz.h"
 #include "hp.h"
 #include "numparse.h"
+#include "shape.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -10,6 +11,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	double d, pps, bps;
 	uint64_t bytes;
 	unsigned long kb;
+	struct shape sh;
+	char err[160];
 
 	if (!s)
 		return 0;
@@ -20,6 +23,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	num_parse_pps(s, &pps);
 	hp_parse_size(s, &bytes, NULL);
 	hp_parse_page_size(s, &kb, NULL);
+	if (shape_parse(s, &sh, err, sizeof(err)) == 0 && (sh.period == 0 || sh.period > SHAPE_PERIOD_MAX || sh.n == 0))
+		abort(); /* a parsed shape always has a round to send */
 	free(s);
 	return 0;
 }
