@@ -141,9 +141,6 @@ json_t *app_vhost_virtio(uint16_t port)
 {
 	static int (*get_vid)(uint16_t);
 	struct rte_eth_dev_info info;
-	uint64_t f;
-	uint16_t vrings;
-	char hex[24];
 	int vid;
 
 	if (rte_eth_dev_info_get(port, &info) != 0 || strcmp(info.driver_name, "net_vhost") != 0)
@@ -161,6 +158,15 @@ json_t *app_vhost_virtio(uint16_t port)
 			return NULL;
 	}
 	vid = get_vid(port);
+	return app_vhost_virtio_vid(vid);
+}
+
+json_t *app_vhost_virtio_vid(int vid)
+{
+	uint64_t f;
+	uint16_t vrings;
+	char hex[24];
+
 	if (vid < 0 || rte_vhost_get_negotiated_features(vid, &f) != 0)
 		return NULL;
 	vrings = rte_vhost_get_vring_num(vid);

@@ -42,3 +42,6 @@ void app_eal_cleanup(void);
  * "event_idx", "packed_ring", "multiqueue", "vrings", "queue_pairs"}.  NULL when the
  * port is not net_vhost or no peer is connected. */
 json_t *app_vhost_virtio(uint16_t port);
+
+/* The same for vhost device @vid (a port of the reflector's direct data path). */
+json_t *app_vhost_virtio_vid(int vid);

@@ -45,6 +45,7 @@
 #include "fsutil.h"
 #include "vmap.h"
 #include "vhostopt.h"
+#include "direct.h"
 
 #define MAX_QUEUES 64
 #define MAX_PORTS 16
@@ -71,6 +72,7 @@ struct settings {
 	double police_pps;        /* >0: drop what exceeds this rate (a slower VNF, a known limit for tests) */
 	bool exit_on_disconnect;  /* stop once every port's link went down after being up */
 	const char *prometheus;   /* node_exporter textfile, replaced every second; NULL: none */
+	bool pmd;                 /* --datapath pmd: --vhost ports through DPDK's net_vhost PMD */
 };
 
 /* Counters of one (port, queue), written by one worker only. */
@@ -78,6 +80,7 @@ struct qstats {
 	uint64_t rx_packets, rx_bytes, tx_packets, tx_bytes;
 	uint64_t tx_full;         /* dropped: the TX ring stayed full through every retry */
 	uint64_t policed;         /* dropped by --police */
+	uint64_t bad_chain;       /* dropped: a descriptor chain the direct path could not follow */
 	uint64_t results[PKT_NRESULTS];
 } __rte_cache_aligned;
 
@@ -88,6 +91,9 @@ struct port {
 	char iface[256];          /* its vhost socket, or "" */
 	volatile bool link_up;
 	volatile bool virtio_said; /* the features of this connection were printed */
+	struct direct_port *dp;   /* the direct data path's port, or NULL (an ethdev port) */
+	struct vhostopt vo;       /* --vhost's options, for a direct port */
+	unsigned generation;      /* the direct port's connection count last seen */
 	struct qstats q[MAX_QUEUES];
 };
 
@@ -114,6 +120,9 @@ static void usage(FILE *out)
 		"     --vhost NAME|PATH[,queues=N][,client]\n"
 		"                           a net_vhost port (repeatable); a bare NAME is a socket in\n"
 		"                           the private runtime directory (/run/reflector, mode 0700)\n"
+		"     --datapath direct|pmd the --vhost ports' data path: direct (default: guest TX\n"
+		"                           buffer to guest RX buffer, one copy, no mbufs) or pmd\n"
+		"                           (DPDK's net_vhost PMD)\n"
 		"     --mode MODE           io, macswap (default), ipswap or l4swap\n"
 		"     --burst N             frames per rx/tx burst (1-512, default 16)\n"
 		"     --tx-retry N          retries when the TX ring is full before dropping (default 64)\n"
@@ -145,7 +154,7 @@ static void usage(FILE *out)
 static int parse_args(int argc, char **argv, struct settings *s)
 {
 	enum { O_VHOST = 256, O_MODE, O_BURST, O_RETRY, O_QUEUES, O_STATS, O_JSON, O_DURATION, O_SOCKMODE,
-	       O_VMAP, O_VM, O_NOPRE, O_POLICE, O_EXITDISC, O_PROM };
+	       O_VMAP, O_VM, O_NOPRE, O_POLICE, O_EXITDISC, O_PROM, O_DATAPATH };
 	static const struct option longopts[] = {
 		{ "vhost", required_argument, NULL, O_VHOST },
 		{ "mode", required_argument, NULL, O_MODE },
@@ -162,6 +171,7 @@ static int parse_args(int argc, char **argv, struct settings *s)
 		{ "police", required_argument, NULL, O_POLICE },
 		{ "exit-on-disconnect", no_argument, NULL, O_EXITDISC },
 		{ "prometheus", required_argument, NULL, O_PROM },
+		{ "datapath", required_argument, NULL, O_DATAPATH },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -222,6 +232,11 @@ static int parse_args(int argc, char **argv, struct settings *s)
 			break;
 		case O_EXITDISC: s->exit_on_disconnect = true; break;
 		case O_PROM: s->prometheus = optarg; break;
+		case O_DATAPATH:
+			if (strcmp(optarg, "direct") && strcmp(optarg, "pmd"))
+				return cli_usage_error("invalid --datapath '%s' (direct or pmd)", optarg);
+			s->pmd = !strcmp(optarg, "pmd");
+			break;
 		case 'h':
 			usage(stdout);
 			exit(EXIT_OK);
@@ -260,7 +275,7 @@ static int clear_stale_socket(const char *path, struct pin_error *err)
 /* --vhost NAME|PATH[,queues=N][,client] -> an EAL --vdev argument; @iface gets the socket
  * path.  0, or -errno with @err saying what is wrong. */
 static int vhost_vdev(const char *spec, unsigned idx, char *vdev, size_t len, char *iface, size_t ilen,
-		      struct pin_error *err)
+		      struct vhostopt *vo, struct pin_error *err)
 {
 	struct vhostopt o;
 	struct sbuf sb;
@@ -291,6 +306,7 @@ static int vhost_vdev(const char *spec, unsigned idx, char *vdev, size_t len, ch
 	}
 	if (!o.client && (r = clear_stale_socket(iface, err)) < 0)
 		return r;
+	*vo = o;
 	sbuf_init(&sb, vdev, len);
 	sbuf_addf(&sb, "net_vhost%u,iface=%s", idx, iface);
 	if (o.queues)
@@ -308,6 +324,17 @@ static void on_signal(int sig)
 	force_quit = true;
 }
 
+static void link_event(struct port *p, bool up)
+{
+	p->link_up = up;
+	if (!cfg.json)
+		printf("port %u (%s): %s\n", p->id, p->name, up ? "peer connected" : "peer disconnected");
+	else
+		printf("{\"type\":\"event\",\"port\":%u,\"link\":\"%s\"}\n", p->id, up ? "up" : "down");
+	p->virtio_said = false;
+	fflush(stdout);
+}
+
 static int on_port_event(uint16_t port_id, enum rte_eth_event_type type, void *arg, void *ret)
 {
 	(void)arg;
@@ -316,21 +343,30 @@ static int on_port_event(uint16_t port_id, enum rte_eth_event_type type, void *a
 		struct rte_eth_link link;
 		if (ports[i].id != port_id || type != RTE_ETH_EVENT_INTR_LSC)
 			continue;
-		if (rte_eth_link_get_nowait(port_id, &link) == 0) {
-			ports[i].link_up = link.link_status == RTE_ETH_LINK_UP;
-			if (!cfg.json)
-				printf("port %u (%s): %s\n", port_id, ports[i].name,
-				       ports[i].link_up ? "peer connected" : "peer disconnected");
-			else
-				printf("{\"type\":\"event\",\"port\":%u,\"link\":\"%s\"}\n", port_id,
-				       ports[i].link_up ? "up" : "down");
-			/* What the peer negotiated is read by the main lcore, not here: this runs
-			 * inside vhost's new_device, which the peer's next message waits for. */
-			ports[i].virtio_said = false;
-			fflush(stdout);
-		}
+		/* What the peer negotiated is read by the main lcore, not here: this runs
+		 * inside vhost's new_device, which the peer's next message waits for. */
+		if (rte_eth_link_get_nowait(port_id, &link) == 0)
+			link_event(&ports[i], link.link_status == RTE_ETH_LINK_UP);
 	}
 	return 0;
+}
+
+/* The direct ports' connections, seen by the main lcore: an event for each change
+ * (a connect and disconnect between two looks are both said). */
+static void direct_events(void)
+{
+	for (unsigned i = 0; i < nports; i++) {
+		struct port *p = &ports[i];
+		unsigned g;
+		bool up;
+		if (!p->dp || (g = direct_generation(p->dp)) == p->generation)
+			continue;
+		up = direct_link_up(p->dp);
+		if (up == p->link_up)
+			link_event(p, !up);
+		link_event(p, up);
+		p->generation = g;
+	}
 }
 
 /* The polling loop of one worker lcore: receive, rewrite, send back, retry, count.
@@ -353,10 +389,38 @@ static int worker_main(void *arg)
 			struct port *p = w->job[j].p;
 			uint16_t q = w->job[j].q;
 			struct qstats *st = &p->q[q];
-			uint16_t n = rte_eth_rx_burst(p->id, q, pkts, (uint16_t)burst), sent;
+			uint16_t n, sent;
 			uint64_t bytes = 0, dropped_bytes = 0;
 			uint32_t swapped = 0;
 
+			if (p->dp) {
+				/* The direct path: the frames go from ring to ring inside direct_poll. */
+				struct direct_count dc = { 0 };
+				unsigned pass = burst;
+				if (unlikely(cfg.police_pps > 0)) {
+					uint64_t now = rte_rdtsc();
+					double rate = cfg.police_pps / p->nq, cap = rate / 100 + BURST_MAX;
+					tokens[j] += (double)(now - last[j]) * rate / (double)hz;
+					if (tokens[j] > cap)
+						tokens[j] = cap;
+					last[j] = now;
+					pass = tokens[j] < burst ? (unsigned)tokens[j] : burst;
+				}
+				if (direct_poll(p->dp, q, burst, pass, mode, &dc) == 0)
+					continue;
+				tokens[j] -= (double)(dc.rx_packets - dc.policed);
+				st->rx_packets += dc.rx_packets;
+				st->rx_bytes += dc.rx_bytes;
+				st->tx_packets += dc.tx_packets;
+				st->tx_bytes += dc.tx_bytes;
+				st->tx_full += dc.dropped_full;
+				st->policed += dc.policed;
+				st->bad_chain += dc.bad;
+				for (int r = 0; r < PKT_NRESULTS; r++)
+					st->results[r] += dc.results[r];
+				continue;
+			}
+			n = rte_eth_rx_burst(p->id, q, pkts, (uint16_t)burst);
 			if (n == 0)
 				continue;
 			if (unlikely(cfg.police_pps > 0)) {
@@ -476,6 +540,20 @@ static int setup_port(struct port *p, struct rte_mempool **pools, char *msg, siz
 	return 0;
 }
 
+/* A --vhost port on the direct data path: the vhost library's socket, our rings. */
+static int setup_direct(struct port *p, char *msg, size_t len)
+{
+	p->nq = (uint16_t)(cfg.queues ? cfg.queues : p->vo.queues ? p->vo.queues : 1);
+	snprintf(p->name, sizeof(p->name), "vhost%u", p->id);
+	if (p->nq > DIRECT_MAX_QUEUES) {
+		snprintf(msg, len, "port %u (%s): the direct data path serves at most %d queues, %u asked", p->id, p->name,
+			 DIRECT_MAX_QUEUES, p->nq);
+		return -EINVAL;
+	}
+	p->dp = direct_open(p->iface, p->nq, p->vo.client, msg, len);
+	return p->dp ? 0 : -EIO;
+}
+
 /* One counter set as JSON, with rates against the previous snapshot over @secs. */
 static json_t *stats_json(const struct qstats *now, const struct qstats *prev, double secs)
 {
@@ -492,6 +570,7 @@ static json_t *stats_json(const struct qstats *now, const struct qstats *prev, d
 			      "tx_gbps_l1", pkt_gbps_l1(txp, txlen), "tx_gbps_l2", pkt_gbps_l2(txp, txlen),
 			      "tx_dropped_full", (json_int_t)now->tx_full);
 	json_object_set_new(o, "dropped_policed", json_integer((json_int_t)now->policed));
+	json_object_set_new(o, "dropped_bad_chain", json_integer((json_int_t)now->bad_chain));
 	json_t *res = json_object();
 	for (int r = 0; r < PKT_NRESULTS; r++)
 		json_object_set_new(res, pkt_result_name((enum pkt_result)r), json_integer((json_int_t)now->results[r]));
@@ -529,6 +608,7 @@ static void print_stats(const char *type, double t, double secs)
 			tot.tx_bytes += snap[q].tx_bytes;
 			tot.tx_full += snap[q].tx_full;
 			tot.policed += snap[q].policed;
+			tot.bad_chain += snap[q].bad_chain;
 			for (int r = 0; r < PKT_NRESULTS; r++)
 				tot.results[r] += snap[q].results[r];
 			prev_q[pi][q] = snap[q];
@@ -538,7 +618,8 @@ static void print_stats(const char *type, double t, double secs)
 		json_object_set_new(o, "port", json_integer(p->id));
 		json_object_set_new(o, "name", json_string(p->name));
 		json_object_set_new(o, "link", json_string(p->link_up ? "up" : "down"));
-		if (rte_eth_stats_get(p->id, &es) == 0)
+		json_object_set_new(o, "datapath", json_string(p->dp ? "direct" : "pmd"));
+		if (!p->dp && rte_eth_stats_get(p->id, &es) == 0)
 			json_object_set_new(o, "rx_dropped_no_mbuf", json_integer((json_int_t)es.rx_nombuf));
 		json_object_set_new(o, "queues", qa);
 		json_array_append_new(parr, o);
@@ -584,7 +665,8 @@ static bool peers_gone(void)
 
 	for (unsigned i = 0; i < nports; i++) {
 		struct rte_eth_link link;
-		bool up = rte_eth_link_get_nowait(ports[i].id, &link) == 0 && link.link_status == RTE_ETH_LINK_UP;
+		bool up = ports[i].dp ? direct_link_up(ports[i].dp)
+				      : rte_eth_link_get_nowait(ports[i].id, &link) == 0 && link.link_status == RTE_ETH_LINK_UP;
 		seen_up[i] |= up;
 		if (!seen_up[i] || up)
 			all_gone = false;
@@ -652,7 +734,8 @@ static int start_eal(int sep, char **argv)
 		return cli_usage_error("%s", ev.err);
 	for (unsigned i = 0; i < cfg.nvhost; i++) {
 		struct pin_error err;
-		r = vhost_vdev(cfg.vhost[i], i, vdevs[i], sizeof(vdevs[i]), ports[i].iface, sizeof(ports[i].iface), &err);
+		r = vhost_vdev(cfg.vhost[i], i, vdevs[i], sizeof(vdevs[i]), ports[i].iface, sizeof(ports[i].iface), &ports[i].vo,
+			       &err);
 		if (r == -EINVAL || r == -ENAMETOOLONG)
 			return cli_usage_error("invalid --vhost '%s': %s (NAME or PATH, then ,queues=N and ,client)", cfg.vhost[i],
 					       err.msg);
@@ -661,7 +744,8 @@ static int start_eal(int sep, char **argv)
 		vdev_args[2 * i] = "--vdev";
 		vdev_args[2 * i + 1] = vdevs[i];
 	}
-	n_eal = app_eal_argv(sep, argv, vdev_args, (int)(2 * cfg.nvhost), &ev, eal_argv, 256);
+	/* The direct path's ports are the vhost library's, not EAL devices. */
+	n_eal = app_eal_argv(sep, argv, vdev_args, cfg.pmd ? (int)(2 * cfg.nvhost) : 0, &ev, eal_argv, 256);
 	if ((r = load_vcpus(&vcpus)))
 		return r;
 	if (!cfg.no_preflight) {
@@ -748,13 +832,14 @@ static void start_workers(void)
 		json_t *ready = json_pack("{s:s, s:s, s:[]}", "type", "ready", "mode", pkt_mode_name(cfg.mode), "ports");
 		for (unsigned i = 0; i < nports; i++)
 			json_array_append_new(json_object_get(ready, "ports"),
-					      json_pack("{s:i, s:s, s:i, s:s}", "port", ports[i].id, "name", ports[i].name, "queues",
-							ports[i].nq, "socket", ports[i].iface));
+					      json_pack("{s:i, s:s, s:i, s:s, s:s}", "port", ports[i].id, "name", ports[i].name, "queues",
+							ports[i].nq, "socket", ports[i].iface, "datapath", ports[i].dp ? "direct" : "pmd"));
 		json_dumpf(ready, stdout, JSON_COMPACT);
 		putchar('\n');
 		json_decref(ready);
 	} else {
-		printf("reflecting (%s) on %u port%s; Ctrl-C to stop\n", pkt_mode_name(cfg.mode), nports, nports > 1 ? "s" : "");
+		printf("reflecting (%s) on %u port%s, %s data path; Ctrl-C to stop\n", pkt_mode_name(cfg.mode), nports,
+		       nports > 1 ? "s" : "", nports && ports[0].dp ? "direct" : "pmd");
 	}
 	fflush(stdout);
 }
@@ -807,7 +892,7 @@ static void say_virtio(void)
 		if (!ports[i].link_up || ports[i].virtio_said)
 			continue;
 		ports[i].virtio_said = true;
-		if (!(v = app_vhost_virtio(ports[i].id)))
+		if (!(v = ports[i].dp ? app_vhost_virtio_vid(direct_vid(ports[i].dp)) : app_vhost_virtio(ports[i].id)))
 			continue;
 		o = json_pack("{s:s, s:i, s:o}", "type", "virtio", "port", ports[i].id, "virtio", v);
 		json_dumpf(o, stdout, JSON_COMPACT);
@@ -874,6 +959,7 @@ static void run_until_stopped(void)
 			print_stats("interval", t - start, t - last);
 			last = t;
 		}
+		direct_events();
 		say_virtio();
 		if (cfg.prometheus && t - last_prom >= 1) {
 			if ((r = write_prometheus(t - start)) < 0)
@@ -923,7 +1009,12 @@ int main(int argc, char **argv)
 	if ((r = start_eal(sep, argv)))
 		return r;
 
-	nports = rte_eth_dev_count_avail();
+	if (cfg.nvhost && !cfg.pmd && rte_eth_dev_count_avail()) {
+		code = cli_fail(EXIT_USAGE, "--datapath direct serves --vhost ports only: give the other ports to another "
+					    "reflector, or use --datapath pmd");
+		goto out;
+	}
+	nports = cfg.nvhost && !cfg.pmd ? cfg.nvhost : rte_eth_dev_count_avail();
 	if (nports == 0 || nports > MAX_PORTS) {
 		code = cli_fail(EXIT_USAGE, nports ? "at most %d ports" : "no ports: give one with --vhost NAME or an EAL --vdev",
 				MAX_PORTS);
@@ -935,20 +1026,24 @@ int main(int argc, char **argv)
 		code = cli_fail(EXIT_USAGE, "no worker lcore: give at least two lcores (-l 0,1)");
 		goto out;
 	}
-	{
+	if (cfg.nvhost && !cfg.pmd) {
+		for (unsigned i = 0; i < nports; i++)
+			ports[i].id = (uint16_t)i;
+	} else {
 		uint16_t pid, i = 0;
 		RTE_ETH_FOREACH_DEV(pid)
 			ports[i++].id = pid;
+		if ((code = create_pools(pools, nworkers)))
+			goto out;
 	}
-	if ((code = create_pools(pools, nworkers)))
-		goto out;
 	/* vhost creates its server sockets while ports are configured and started: with
 	 * the mode asked for from the start (a chmod afterwards would follow a link put
 	 * there meanwhile).  Nothing else creates files here. */
 	{
 		mode_t old = umask(~cfg.socket_mode & 0777);
 		for (unsigned i = 0; i < nports && !code; i++)
-			if (setup_port(&ports[i], pools, msg, sizeof(msg)) < 0)
+			if ((cfg.nvhost && !cfg.pmd ? setup_direct(&ports[i], msg, sizeof(msg))
+						    : setup_port(&ports[i], pools, msg, sizeof(msg))) < 0)
 				code = cli_fail(EXIT_FAIL, "%s", msg);
 		umask(old);
 		if (code)
@@ -966,6 +1061,12 @@ int main(int argc, char **argv)
 	run_until_stopped();
 out:
 	for (unsigned i = 0; i < nports; i++) {
+		if (ports[i].dp) {
+			direct_close(ports[i].dp);
+			continue;
+		}
+		if (cfg.nvhost && !cfg.pmd)
+			continue; /* a direct port that never opened */
 		rte_eth_dev_stop(ports[i].id);
 		rte_eth_dev_close(ports[i].id);
 	}

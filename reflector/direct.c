@@ -1,0 +1,502 @@
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <linux/virtio_config.h>
+#include <linux/virtio_net.h>
+#include <linux/virtio_ring.h>
+
+#include <rte_atomic.h>
+#include <rte_common.h>
+#include <rte_pause.h>
+#include <rte_vhost.h>
+
+#include "direct.h"
+
+/* The first bytes of a frame are rewritten in a local copy on their way: pkt_swap
+ * reaches at most 86 bytes (two VLAN tags, IPv4 with options, the L4 ports). */
+#define HEAD 128
+#define MAX_SEGS 64       /* pieces of one frame we follow (descriptors, region splits) */
+#define MAX_BUFS 32       /* RX buffers one frame may take (mergeable) */
+#define HDR_MAX 12        /* struct virtio_net_hdr_mrg_rxbuf */
+
+/* What a packed ring or an offload would need is not here: refused at negotiation, so
+ * the driver falls back (split ring, no TSO/checksum offload, plain addresses). */
+#define REFUSED_FEATURES                                                                                    \
+	((1ULL << VIRTIO_F_RING_PACKED) | (1ULL << VIRTIO_F_ACCESS_PLATFORM) | (1ULL << VIRTIO_NET_F_CSUM) |  \
+	 (1ULL << VIRTIO_NET_F_GUEST_CSUM) | (1ULL << VIRTIO_NET_F_HOST_TSO4) | (1ULL << VIRTIO_NET_F_HOST_TSO6) | \
+	 (1ULL << VIRTIO_NET_F_GUEST_TSO4) | (1ULL << VIRTIO_NET_F_GUEST_TSO6) | (1ULL << VIRTIO_NET_F_HOST_UFO) | \
+	 (1ULL << VIRTIO_NET_F_GUEST_UFO) | (1ULL << VIRTIO_NET_F_HOST_ECN) | (1ULL << VIRTIO_NET_F_GUEST_ECN))
+
+struct seg {
+	uint8_t *p;
+	uint32_t len;
+};
+
+/* One queue pair: the guest's TX ring (we take from it) and RX ring (we fill it). */
+struct dq {
+	struct rte_vhost_vring tx, rx;
+	uint16_t tx_avail, tx_used;       /* the next entry to take, to publish */
+	uint16_t rx_avail, rx_used;
+	bool notify_tx, notify_rx;        /* a call the library could not make yet */
+	volatile bool ready;
+};
+
+/* A running device: what one connection negotiated. */
+struct ddev {
+	int vid;
+	uint64_t features;
+	struct rte_vhost_memory *mem;
+	uint32_t hdr_len;
+	bool mrg, event_idx;
+	struct dq q[DIRECT_MAX_QUEUES];
+};
+
+struct busy {
+	volatile uint32_t v;
+} __rte_cache_aligned;
+
+struct direct_port {
+	char path[PATH_MAX];
+	unsigned nq;
+	struct ddev *dev;                 /* the running device, or NULL; workers read it */
+	volatile int vid;
+	volatile unsigned generation;
+	struct busy busy[DIRECT_MAX_QUEUES]; /* a worker is inside direct_poll for queue q */
+};
+
+static struct direct_port *dports[DIRECT_MAX_PORTS];
+
+static struct direct_port *port_of(int vid)
+{
+	char name[PATH_MAX];
+
+	if (rte_vhost_get_ifname(vid, name, sizeof(name)) < 0)
+		return NULL;
+	for (unsigned i = 0; i < DIRECT_MAX_PORTS; i++)
+		if (dports[i] && !strcmp(dports[i]->path, name))
+			return dports[i];
+	return NULL;
+}
+
+/* Wait until no worker is inside queue @q of @dp (they see the change on their next
+ * poll and never block inside one). */
+static void quiesce(struct direct_port *dp, unsigned q)
+{
+	while (__atomic_load_n(&dp->busy[q].v, __ATOMIC_SEQ_CST))
+		rte_pause();
+}
+
+static void setup_queue(struct ddev *d, unsigned q)
+{
+	struct dq *x = &d->q[q];
+
+	if (rte_vhost_get_vhost_vring(d->vid, (uint16_t)(2 * q + 1), &x->tx) < 0 ||
+	    rte_vhost_get_vhost_vring(d->vid, (uint16_t)(2 * q), &x->rx) < 0)
+		return;
+	/* Split rings are a power of two long; anything else is not a ring we can index. */
+	if (!x->tx.desc || !x->tx.avail || !x->tx.used || !x->rx.desc || !x->rx.avail || !x->rx.used ||
+	    !rte_is_power_of_2(x->tx.size) || !rte_is_power_of_2(x->rx.size))
+		return;
+	rte_vhost_get_vring_base(d->vid, (uint16_t)(2 * q + 1), &x->tx_avail, &x->tx_used);
+	rte_vhost_get_vring_base(d->vid, (uint16_t)(2 * q), &x->rx_avail, &x->rx_used);
+	/* We poll: the guest need not kick us. */
+	rte_vhost_enable_guest_notification(d->vid, (uint16_t)(2 * q), 0);
+	rte_vhost_enable_guest_notification(d->vid, (uint16_t)(2 * q + 1), 0);
+	__atomic_store_n(&x->ready, true, __ATOMIC_RELEASE);
+}
+
+/* Give the library our ring positions: what GET_VRING_BASE answers (a reconnecting
+ * or migrating driver resumes there) and what its event-idx check compares with. */
+static void save_bases(struct ddev *d, unsigned q)
+{
+	struct dq *x = &d->q[q];
+
+	rte_vhost_set_vring_base(d->vid, (uint16_t)(2 * q + 1), x->tx_avail, x->tx_used);
+	rte_vhost_set_vring_base(d->vid, (uint16_t)(2 * q), x->rx_avail, x->rx_used);
+}
+
+static int new_device(int vid)
+{
+	struct direct_port *dp = port_of(vid);
+	struct ddev *d;
+	uint16_t nvr;
+
+	if (!dp || !(d = calloc(1, sizeof(*d))))
+		return -1;
+	d->vid = vid;
+	if (rte_vhost_get_negotiated_features(vid, &d->features) < 0 || (d->features & REFUSED_FEATURES) ||
+	    rte_vhost_get_mem_table(vid, &d->mem) < 0) {
+		free(d);
+		return -1;
+	}
+	d->mrg = d->features & (1ULL << VIRTIO_NET_F_MRG_RXBUF);
+	d->event_idx = d->features & (1ULL << VIRTIO_RING_F_EVENT_IDX);
+	d->hdr_len = d->mrg || (d->features & (1ULL << VIRTIO_F_VERSION_1)) ? 12 : 10;
+	nvr = rte_vhost_get_vring_num(vid);
+	for (unsigned q = 0; q < dp->nq && 2 * q + 1 < nvr; q++)
+		setup_queue(d, q);
+	dp->vid = vid;
+	__atomic_store_n(&dp->dev, d, __ATOMIC_SEQ_CST);
+	dp->generation++;
+	return 0;
+}
+
+static void destroy_device(int vid)
+{
+	struct direct_port *dp = port_of(vid);
+	struct ddev *d;
+
+	if (!dp || !(d = dp->dev) || d->vid != vid)
+		return;
+	__atomic_store_n(&dp->dev, NULL, __ATOMIC_SEQ_CST);
+	for (unsigned q = 0; q < dp->nq; q++) {
+		quiesce(dp, q);
+		if (d->q[q].ready)
+			save_bases(d, q);
+	}
+	dp->vid = -1;
+	dp->generation++;
+	free(d->mem);
+	free(d);
+}
+
+/* A queue pair enabled or disabled while the device runs (the guest changes how many
+ * pairs it uses). */
+static int vring_state_changed(int vid, uint16_t vring, int enable)
+{
+	struct direct_port *dp = port_of(vid);
+	struct ddev *d = dp ? dp->dev : NULL;
+	unsigned q = vring / 2;
+
+	if (!d || d->vid != vid || q >= dp->nq)
+		return 0;
+	if (!enable && d->q[q].ready) {
+		__atomic_store_n(&d->q[q].ready, false, __ATOMIC_SEQ_CST);
+		quiesce(dp, q);
+		save_bases(d, q);
+	} else if (enable && !d->q[q].ready) {
+		setup_queue(d, q);
+	}
+	return 0;
+}
+
+static const struct rte_vhost_device_ops ops = {
+	.new_device = new_device,
+	.destroy_device = destroy_device,
+	.vring_state_changed = vring_state_changed,
+};
+
+/* The pieces of descriptor chain @head of @vr, guest addresses translated; a piece
+ * that crosses a memory region is split.  Every descriptor is read once, into a
+ * local copy: the guest may change the ring meanwhile.  -1 for a chain we cannot
+ * follow (out of range, a loop, a direction that is wrong, an unmapped address). */
+static int chain(const struct ddev *d, const struct rte_vhost_vring *vr, uint16_t head, bool write, struct seg *s,
+		 unsigned max, unsigned *ns, uint32_t *total)
+{
+	const struct vring_desc *tab = vr->desc;
+	uint32_t tsize = vr->size, sum = 0;
+	unsigned k = 0;
+	uint16_t i = head;
+	struct vring_desc e;
+
+	if (head >= vr->size)
+		return -1;
+	e = tab[i];
+	if (e.flags & VRING_DESC_F_INDIRECT) {
+		uint64_t len = e.len;
+		tab = (const struct vring_desc *)(uintptr_t)rte_vhost_va_from_guest_pa(d->mem, e.addr, &len);
+		if (!tab || len != e.len || e.len == 0 || e.len % sizeof(*tab))
+			return -1;
+		tsize = e.len / sizeof(*tab);
+		i = 0;
+	}
+	for (uint32_t hops = 0;; hops++) {
+		uint64_t gpa;
+		uint32_t left;
+		if (i >= tsize || hops >= tsize)
+			return -1;
+		e = tab[i];
+		if (!!(e.flags & VRING_DESC_F_WRITE) != write || (e.flags & VRING_DESC_F_INDIRECT))
+			return -1;
+		for (gpa = e.addr, left = e.len; left;) {
+			uint64_t len = left;
+			uint8_t *p = (uint8_t *)(uintptr_t)rte_vhost_va_from_guest_pa(d->mem, gpa, &len);
+			if (!p || !len || k == max)
+				return -1;
+			s[k].p = p;
+			s[k++].len = (uint32_t)len;
+			gpa += len;
+			left -= (uint32_t)len;
+		}
+		sum += e.len;
+		if (!(e.flags & VRING_DESC_F_NEXT))
+			break;
+		i = e.next;
+	}
+	*ns = k;
+	*total = sum;
+	return 0;
+}
+
+/* Copy @len bytes from @src into the pieces @dst[*k] at *off onwards. */
+static void put_bytes(const struct seg *dst, unsigned *k, uint32_t *off, const uint8_t *src, uint32_t len)
+{
+	while (len) {
+		uint32_t n = dst[*k].len - *off;
+		if (n > len)
+			n = len;
+		memcpy(dst[*k].p + *off, src, n);
+		src += n;
+		len -= n;
+		*off += n;
+		if (*off == dst[*k].len) {
+			(*k)++;
+			*off = 0;
+		}
+	}
+}
+
+static void used_put(struct rte_vhost_vring *vr, uint16_t idx, uint16_t id, uint32_t len)
+{
+	struct vring_used_elem *u = &vr->used->ring[idx & (vr->size - 1)];
+
+	u->id = id;
+	u->len = len;
+}
+
+/* One frame (the pieces @src after the virtio-net header, @flen bytes) into the RX
+ * ring: buffers taken up to @rx_end (the guest's avail index), the header written,
+ * the first bytes rewritten by @mode, the rest copied as they are.  0, or -1 when
+ * the ring has no room for it (dropped; nothing of the ring consumed). */
+static int put_frame(struct ddev *d, struct dq *x, uint16_t rx_end, const struct seg *src, unsigned nsrc, uint32_t flen,
+		     enum pkt_mode mode, struct direct_count *c)
+{
+	struct seg dst[MAX_SEGS];
+	struct {
+		uint16_t head;
+		uint32_t cap;
+	} buf[MAX_BUFS];
+	uint8_t head[HDR_MAX + HEAD];
+	const uint32_t need = d->hdr_len + flen, hl = flen < HEAD ? flen : HEAD;
+	uint32_t cap = 0, off = 0, skip = hl, left;
+	unsigned nd = 0, nb = 0, k = 0;
+	uint16_t next = x->rx_avail;
+	enum pkt_result r;
+
+	while (cap < need) {
+		unsigned n;
+		uint32_t t;
+		/* Without mergeable buffers one buffer holds the frame, or it does not go. */
+		if (next == rx_end || nb == MAX_BUFS || nd == MAX_SEGS || (nb == 1 && !d->mrg))
+			return -1;
+		buf[nb].head = x->rx.avail->ring[next & (x->rx.size - 1)];
+		if (chain(d, &x->rx, buf[nb].head, true, dst + nd, MAX_SEGS - nd, &n, &t) < 0) {
+			c->bad++;
+			return -1;
+		}
+		next++;
+		nd += n;
+		buf[nb++].cap = t;
+		cap += t;
+	}
+	/* The header, then the frame's first bytes, rewritten here. */
+	memset(head, 0, d->hdr_len);
+	if (d->mrg) {
+		head[10] = (uint8_t)nb;               /* num_buffers, little endian */
+		head[11] = (uint8_t)(nb >> 8);
+	}
+	for (unsigned i = 0, got = 0; got < hl; i++) {
+		uint32_t n = src[i].len < hl - got ? src[i].len : hl - got;
+		memcpy(head + d->hdr_len + got, src[i].p, n);
+		got += n;
+	}
+	if (flen < 14) {
+		r = PKT_SHORT;
+	} else if (mode == PKT_MACSWAP) {
+		pkt_macswap(head + d->hdr_len);
+		r = PKT_SWAPPED;
+	} else {
+		r = pkt_swap(head + d->hdr_len, flen, mode);
+	}
+	c->results[r]++;
+	put_bytes(dst, &k, &off, head, d->hdr_len + hl);
+	/* The rest straight from the guest's TX buffer. */
+	for (unsigned i = 0; i < nsrc; i++) {
+		if (skip >= src[i].len) {
+			skip -= src[i].len;
+			continue;
+		}
+		put_bytes(dst, &k, &off, src[i].p + skip, src[i].len - skip);
+		skip = 0;
+	}
+	/* Each buffer full but the last. */
+	left = need;
+	for (unsigned b = 0; b < nb; b++) {
+		uint32_t len = buf[b].cap < left ? buf[b].cap : left;
+		used_put(&x->rx, x->rx_used++, buf[b].head, len);
+		left -= len;
+	}
+	x->rx_avail = next;
+	c->tx_packets++;
+	c->tx_bytes += flen;
+	return 0;
+}
+
+/* Tell the guest about used entries of @vring when it asked to be told: its flags, or
+ * with event idx its used_event (the library's check, given our positions).  The
+ * library's call never waits here: a vhost-user message holding the ring's lock
+ * leaves it for the next poll. */
+static bool notify(struct ddev *d, struct dq *x, uint16_t vring)
+{
+	struct rte_vhost_vring *vr = vring & 1 ? &x->tx : &x->rx;
+
+	if (!d->event_idx) {
+		rte_smp_mb(); /* used->idx is visible before the flags are read */
+		if (vr->avail->flags & VRING_AVAIL_F_NO_INTERRUPT)
+			return true;
+	} else {
+		rte_vhost_set_vring_base(d->vid, vring, vring & 1 ? x->tx_avail : x->rx_avail,
+					 vring & 1 ? x->tx_used : x->rx_used);
+	}
+	return rte_vhost_vring_call_nonblock(d->vid, vring) != -EAGAIN;
+}
+
+static unsigned reflect(struct ddev *d, struct dq *x, unsigned q, unsigned burst, unsigned pass, enum pkt_mode mode,
+			struct direct_count *c)
+{
+	const uint16_t avail = __atomic_load_n(&x->tx.avail->idx, __ATOMIC_ACQUIRE);
+	uint16_t n = (uint16_t)(avail - x->tx_avail), rx_end, rx_used0 = x->rx_used;
+
+	if (n > x->tx.size)
+		n = 0; /* a guest that claims more than its ring holds: nothing is taken */
+	if (n > burst)
+		n = (uint16_t)burst;
+	if (n) {
+		rx_end = __atomic_load_n(&x->rx.avail->idx, __ATOMIC_ACQUIRE);
+		if ((uint16_t)(rx_end - x->rx_avail) > x->rx.size)
+			rx_end = x->rx_avail;
+		for (uint16_t i = 0; i < n; i++) {
+			uint16_t head = x->tx.avail->ring[(uint16_t)(x->tx_avail + i) & (x->tx.size - 1)];
+			struct seg src[MAX_SEGS];
+			unsigned ns, s = 0;
+			uint32_t total, skip = d->hdr_len;
+			if (chain(d, &x->tx, head, false, src, MAX_SEGS, &ns, &total) < 0 || total < d->hdr_len) {
+				c->bad++;
+			} else {
+				/* The frame starts after the virtio-net header, in whichever piece. */
+				while (s < ns && skip >= src[s].len)
+					skip -= src[s++].len;
+				if (s < ns) {
+					src[s].p += skip;
+					src[s].len -= skip;
+				}
+				c->rx_packets++;
+				c->rx_bytes += total - d->hdr_len;
+				if (i >= pass)
+					c->policed++;
+				else if (put_frame(d, x, rx_end, src + s, ns - s, total - d->hdr_len, mode, c) < 0)
+					c->dropped_full++;
+			}
+			used_put(&x->tx, x->tx_used++, head, 0);
+		}
+		x->tx_avail += n;
+		__atomic_store_n(&x->tx.used->idx, x->tx_used, __ATOMIC_RELEASE);
+		x->notify_tx = true;
+		if (x->rx_used != rx_used0) {
+			__atomic_store_n(&x->rx.used->idx, x->rx_used, __ATOMIC_RELEASE);
+			x->notify_rx = true;
+		}
+	}
+	if (x->notify_rx)
+		x->notify_rx = !notify(d, x, (uint16_t)(2 * q));
+	if (x->notify_tx)
+		x->notify_tx = !notify(d, x, (uint16_t)(2 * q + 1));
+	return n;
+}
+
+unsigned direct_poll(struct direct_port *dp, unsigned q, unsigned burst, unsigned pass, enum pkt_mode mode,
+		     struct direct_count *c)
+{
+	struct ddev *d;
+	unsigned n = 0;
+
+	/* Dekker with destroy_device: we say we are in, then look; it takes the device
+	 * away, then waits for us to be out. */
+	__atomic_store_n(&dp->busy[q].v, 1, __ATOMIC_SEQ_CST);
+	d = __atomic_load_n(&dp->dev, __ATOMIC_SEQ_CST);
+	if (d && __atomic_load_n(&d->q[q].ready, __ATOMIC_ACQUIRE))
+		n = reflect(d, &d->q[q], q, burst, pass, mode, c);
+	__atomic_store_n(&dp->busy[q].v, 0, __ATOMIC_RELEASE);
+	return n;
+}
+
+struct direct_port *direct_open(const char *path, unsigned nq, bool client, char *err, size_t len)
+{
+	struct direct_port *dp;
+	unsigned slot = DIRECT_MAX_PORTS;
+	uint64_t flags = client ? RTE_VHOST_USER_CLIENT : 0;
+
+	for (unsigned i = 0; i < DIRECT_MAX_PORTS; i++)
+		if (!dports[i]) {
+			slot = i;
+			break;
+		}
+	if (slot == DIRECT_MAX_PORTS || nq == 0 || nq > DIRECT_MAX_QUEUES || strlen(path) >= PATH_MAX) {
+		snprintf(err, len, "%s: at most %d ports of %d queue pairs", path, DIRECT_MAX_PORTS, DIRECT_MAX_QUEUES);
+		return NULL;
+	}
+	if (!(dp = calloc(1, sizeof(*dp)))) {
+		snprintf(err, len, "%s: out of memory", path);
+		return NULL;
+	}
+	snprintf(dp->path, sizeof(dp->path), "%s", path);
+	dp->nq = nq;
+	dp->vid = -1;
+	dports[slot] = dp;
+	if (rte_vhost_driver_register(path, flags) < 0) {
+		snprintf(err, len, "%s: cannot register the vhost-user socket", path);
+		dports[slot] = NULL;
+		free(dp);
+		return NULL;
+	}
+	if (rte_vhost_driver_disable_features(path, REFUSED_FEATURES) < 0 ||
+	    rte_vhost_driver_callback_register(path, &ops) < 0 ||
+	    rte_vhost_driver_start(path) < 0) {
+		snprintf(err, len, "%s: cannot start the vhost-user socket", path);
+		rte_vhost_driver_unregister(path);
+		dports[slot] = NULL;
+		free(dp);
+		return NULL;
+	}
+	return dp;
+}
+
+bool direct_link_up(const struct direct_port *dp)
+{
+	return __atomic_load_n(&dp->dev, __ATOMIC_ACQUIRE) != NULL;
+}
+
+int direct_vid(const struct direct_port *dp)
+{
+	return dp->vid;
+}
+
+unsigned direct_generation(const struct direct_port *dp)
+{
+	return dp->generation;
+}
+
+void direct_close(struct direct_port *dp)
+{
+	if (!dp)
+		return;
+	/* Unregistering a connected socket destroys its device first (destroy_device). */
+	rte_vhost_driver_unregister(dp->path);
+	for (unsigned i = 0; i < DIRECT_MAX_PORTS; i++)
+		if (dports[i] == dp)
+			dports[i] = NULL;
+	free(dp);
+}
