@@ -41,6 +41,7 @@ struct dq {
 	uint16_t tx_avail, tx_used;       /* the next entry to take, to publish */
 	uint16_t rx_avail, rx_used;
 	bool notify_tx, notify_rx;        /* a call the library could not make yet */
+	bool paused;                      /* set aside while a request moves the rings */
 	volatile bool ready;
 };
 
@@ -102,9 +103,14 @@ static void setup_queue(struct ddev *d, unsigned q)
 		return;
 	rte_vhost_get_vring_base(d->vid, (uint16_t)(2 * q + 1), &x->tx_avail, &x->tx_used);
 	rte_vhost_get_vring_base(d->vid, (uint16_t)(2 * q), &x->rx_avail, &x->rx_used);
-	/* We poll: the guest need not kick us. */
-	rte_vhost_enable_guest_notification(d->vid, (uint16_t)(2 * q), 0);
-	rte_vhost_enable_guest_notification(d->vid, (uint16_t)(2 * q + 1), 0);
+	/* We poll: the guest need not kick us.  Written here as the library would
+	 * (rte_vhost_enable_guest_notification takes the ring's lock, which the library
+	 * holds while it calls vring_state_changed).  With event idx the guest kicks
+	 * only when its index passes avail_event, which we never move. */
+	if (!d->event_idx) {
+		x->tx.used->flags = VRING_USED_F_NO_NOTIFY;
+		x->rx.used->flags = VRING_USED_F_NO_NOTIFY;
+	}
 	__atomic_store_n(&x->ready, true, __ATOMIC_RELEASE);
 }
 
@@ -117,6 +123,65 @@ static void save_bases(struct ddev *d, unsigned q)
 	rte_vhost_set_vring_base(d->vid, (uint16_t)(2 * q + 1), x->tx_avail, x->tx_used);
 	rte_vhost_set_vring_base(d->vid, (uint16_t)(2 * q), x->rx_avail, x->rx_used);
 }
+
+/* vhost-user requests that move the guest's memory or rings under a running device
+ * (the protocol's numbers: rte_vhost.h does not export them).  QEMU and virtio_user
+ * send SET_MEM_TABLE again when the guest's memory grows. */
+enum { VU_SET_MEM_TABLE = 5, VU_SET_VRING_NUM = 8, VU_SET_VRING_ADDR = 9, VU_SET_VRING_BASE = 10 };
+
+static bool moves_rings(const void *msg)
+{
+	uint32_t request;
+
+	memcpy(&request, msg, sizeof(request)); /* VhostUserMsg starts with its request */
+	return request == VU_SET_MEM_TABLE || request == VU_SET_VRING_NUM || request == VU_SET_VRING_ADDR ||
+	       request == VU_SET_VRING_BASE;
+}
+
+/* Before such a request: the workers leave the device's queues (the library holds
+ * the rings' locks now, so nothing here may take one) and our positions are saved. */
+static enum rte_vhost_msg_result pre_msg(int vid, void *msg)
+{
+	struct direct_port *dp = port_of(vid);
+	struct ddev *d = dp ? dp->dev : NULL;
+
+	if (!d || d->vid != vid || !moves_rings(msg))
+		return RTE_VHOST_MSG_RESULT_NOT_HANDLED;
+	for (unsigned q = 0; q < dp->nq; q++) {
+		struct dq *x = &d->q[q];
+		x->paused = x->ready;
+		if (!x->ready)
+			continue;
+		__atomic_store_n(&x->ready, false, __ATOMIC_SEQ_CST);
+		quiesce(dp, q);
+		save_bases(d, q);
+	}
+	return RTE_VHOST_MSG_RESULT_NOT_HANDLED;
+}
+
+/* After it: the new memory table and ring addresses, and the queues back. */
+static enum rte_vhost_msg_result post_msg(int vid, void *msg)
+{
+	struct direct_port *dp = port_of(vid);
+	struct ddev *d = dp ? dp->dev : NULL;
+	struct rte_vhost_memory *mem;
+
+	if (!d || d->vid != vid || !moves_rings(msg))
+		return RTE_VHOST_MSG_RESULT_NOT_HANDLED;
+	if (rte_vhost_get_mem_table(vid, &mem) == 0) {
+		free(d->mem);
+		d->mem = mem;
+	}
+	for (unsigned q = 0; q < dp->nq; q++)
+		if (d->q[q].paused && 2 * q + 1 < rte_vhost_get_vring_num(vid))
+			setup_queue(d, q);
+	return RTE_VHOST_MSG_RESULT_NOT_HANDLED;
+}
+
+static const struct rte_vhost_user_extern_ops msg_hooks = {
+	.pre_msg_handle = pre_msg,
+	.post_msg_handle = post_msg,
+};
 
 static int new_device(int vid)
 {
@@ -135,6 +200,11 @@ static int new_device(int vid)
 	d->mrg = d->features & (1ULL << VIRTIO_NET_F_MRG_RXBUF);
 	d->event_idx = d->features & (1ULL << VIRTIO_RING_F_EVENT_IDX);
 	d->hdr_len = d->mrg || (d->features & (1ULL << VIRTIO_F_VERSION_1)) ? 12 : 10;
+	if (rte_vhost_extern_callback_register(vid, &msg_hooks, NULL) < 0) {
+		free(d->mem);
+		free(d);
+		return -1;
+	}
 	nvr = rte_vhost_get_vring_num(vid);
 	for (unsigned q = 0; q < dp->nq && 2 * q + 1 < nvr; q++)
 		setup_queue(d, q);
