@@ -249,8 +249,10 @@ deps:
 # Every test, twice: against the normal build (build/) and against one with ASan and
 # UBSan (build/san/, leaks reported); static analysis once.  make check SANITIZE=1
 # runs the sanitized set only.
+# The reflector's functional tests run once more on the PMD data path (direct is the default).
 check_set = --env=PINLAB_BUILD=$(CURDIR)/$(1) --env=PINLAB_SANITIZE=$(2) \
-	    $(subst $(B)/,$(1)/,$(UNIT_BIN) $(FUZZ_REPLAY)) tests/cli/*.bats
+	    $(subst $(B)/,$(1)/,$(UNIT_BIN) $(FUZZ_REPLAY)) tests/cli/*.bats \
+	    --env=PINLAB_DATAPATH=pmd tests/cli/070-reflector.bats --env=PINLAB_DATAPATH=
 check: deps
 	$(Q)$(MAKE) --no-print-directory check-build
 ifeq ($(SANITIZE),1)

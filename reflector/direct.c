@@ -64,7 +64,7 @@ struct direct_port {
 	unsigned nq;
 	struct ddev *dev;                 /* the running device, or NULL; workers read it */
 	volatile int vid;
-	volatile unsigned generation;
+	volatile unsigned connections;    /* devices started so far */
 	struct busy busy[DIRECT_MAX_QUEUES]; /* a worker is inside direct_poll for queue q */
 };
 
@@ -210,7 +210,7 @@ static int new_device(int vid)
 		setup_queue(d, q);
 	dp->vid = vid;
 	__atomic_store_n(&dp->dev, d, __ATOMIC_SEQ_CST);
-	dp->generation++;
+	__atomic_add_fetch(&dp->connections, 1, __ATOMIC_RELEASE);
 	return 0;
 }
 
@@ -228,7 +228,6 @@ static void destroy_device(int vid)
 			save_bases(d, q);
 	}
 	dp->vid = -1;
-	dp->generation++;
 	free(d->mem);
 	free(d);
 }
@@ -554,9 +553,9 @@ int direct_vid(const struct direct_port *dp)
 	return dp->vid;
 }
 
-unsigned direct_generation(const struct direct_port *dp)
+unsigned direct_connections(const struct direct_port *dp)
 {
-	return dp->generation;
+	return __atomic_load_n(&dp->connections, __ATOMIC_ACQUIRE);
 }
 
 void direct_close(struct direct_port *dp)

@@ -49,8 +49,8 @@ bool direct_link_up(const struct direct_port *dp);
 /* The vhost device id of the connection, or -1. */
 int direct_vid(const struct direct_port *dp);
 
-/* A counter that changes with every connection and disconnection. */
-unsigned direct_generation(const struct direct_port *dp);
+/* How many connections (devices started) there have been. */
+unsigned direct_connections(const struct direct_port *dp);
 
 /* Unregister the socket (it is removed) and free the port. */
 void direct_close(struct direct_port *dp);

@@ -93,7 +93,7 @@ struct port {
 	volatile bool virtio_said; /* the features of this connection were printed */
 	struct direct_port *dp;   /* the direct data path's port, or NULL (an ethdev port) */
 	struct vhostopt vo;       /* --vhost's options, for a direct port */
-	unsigned generation;      /* the direct port's connection count last seen */
+	unsigned connections;     /* the direct port's connections said so far */
 	struct qstats q[MAX_QUEUES];
 };
 
@@ -351,21 +351,26 @@ static int on_port_event(uint16_t port_id, enum rte_eth_event_type type, void *a
 	return 0;
 }
 
-/* The direct ports' connections, seen by the main lcore: an event for each change
- * (a connect and disconnect between two looks are both said). */
+/* The direct ports' connections, seen by the main lcore: each connection is said,
+ * with the disconnect before it, even when it came and went between two looks. */
 static void direct_events(void)
 {
 	for (unsigned i = 0; i < nports; i++) {
 		struct port *p = &ports[i];
-		unsigned g;
+		unsigned c;
 		bool up;
-		if (!p->dp || (g = direct_generation(p->dp)) == p->generation)
+		if (!p->dp)
 			continue;
+		/* The count first: a connection made after it is said on the next look. */
+		c = direct_connections(p->dp);
 		up = direct_link_up(p->dp);
-		if (up == p->link_up)
-			link_event(p, !up);
-		link_event(p, up);
-		p->generation = g;
+		for (; p->connections != c; p->connections++) {
+			if (p->link_up)
+				link_event(p, false);
+			link_event(p, true);
+		}
+		if (p->link_up && !up)
+			link_event(p, false);
 	}
 }
 
@@ -970,6 +975,7 @@ static void run_until_stopped(void)
 	}
 	force_quit = true;
 	rte_eal_mp_wait_lcore();
+	direct_events(); /* a connection since the last look is said before the summary */
 	memset(prev_q, 0, sizeof(prev_q));
 	memset(prev_t, 0, sizeof(prev_t));
 	print_stats("final", now_s() - start, now_s() - start);

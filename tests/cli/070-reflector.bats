@@ -1,12 +1,16 @@
 #!/usr/bin/env bats
 # shellcheck disable=SC2154 # bats' run sets output, stderr and lines
-# The reflector on net_vhost with a DPDK net_virtio_user peer (tests/peer/vpeer):
+# The reflector (direct path or net_vhost) with a DPDK net_virtio_user peer (tests/peer/vpeer):
 # frames come back rewritten exactly as the mode says, counters agree on both
 # sides, a peer that reconnects gets traffic again, SIGTERM ends cleanly; the
 # preflight and bad options fail clearly.
 load helper
 
 VPEER=$BUILD/tests/vpeer
+# Every test runs on the data path make check names (tests/run --env=PINLAB_DATAPATH=pmd
+# runs the file again on DPDK's net_vhost PMD); the port's name says which.
+DATAPATH=${PINLAB_DATAPATH:-direct}
+if [ "$DATAPATH" = pmd ]; then PORT0=net_vhost0; else PORT0=vhost0; fi
 
 # Frames as hex.  A: IPv4/UDP 198.18.0.1:1024 -> 198.19.0.2:9, 64 bytes.
 MAC_B=020000000bbb MAC_A=020000000aaa
@@ -49,7 +53,7 @@ teardown() {
 
 # Start the reflector in the background on lcores 0 (main) and 1 (worker).
 start_reflector() {
-	reflector -l 0,1 --main-lcore 0 --no-pci --log-level=3 -- --vhost "$SOCK" --stats 0 --json --duration 60 "$@" \
+	reflector -l 0,1 --main-lcore 0 --no-pci --log-level=3 -- --datapath "$DATAPATH" --vhost "$SOCK" --stats 0 --json --duration 60 "$@" \
 		>"$RLOG" 2>"$RLOG.err" 3>&- &
 	RPID=$!
 	wait_for_line "$RLOG" '"type":"ready"' || { cat "$RLOG.err" >&2; return 1; }
@@ -79,16 +83,16 @@ peer() {
 	run -2 --separate-stderr reflector -l 0,1 -- --tx-retry -1
 	run -2 --separate-stderr reflector -l 0,1 -- --duration 0
 	run -2 --separate-stderr reflector -l 0,1 -- --vhost ''
-	run -2 --separate-stderr reflector -l 0 -- --vhost "$SOCK"
+	run -2 --separate-stderr reflector -l 0 -- --datapath "$DATAPATH" --vhost "$SOCK"
 	[[ $stderr == "reflector: give at least two lcores (-l 0,1)"* ]]
-	run -2 --separate-stderr reflector -l "0,$(nproc --all)" -- --vhost "$SOCK"
+	run -2 --separate-stderr reflector -l "0,$(nproc --all)" -- --datapath "$DATAPATH" --vhost "$SOCK"
 	[[ $stderr == *"which does not exist on this host"* ]]
 	[ ! -e "$SOCK" ]
 }
 
 @test "preflight: no free hugepages is one clear line naming the fix, exit 1, nothing created" {
 	for f in /sys/kernel/mm/hugepages/hugepages-*/nr_hugepages; do echo 0 > "$f"; done
-	run -1 --separate-stderr reflector -l 0,1 --no-pci -- --vhost "$SOCK"
+	run -1 --separate-stderr reflector -l 0,1 --no-pci -- --datapath "$DATAPATH" --vhost "$SOCK"
 	[[ $stderr == *"reflector: 0 MiB of hugepages free on NUMA node 0 (the lcores' node), 128 MiB needed: run 'hugepages setup 256M"* ]]
 	[[ $stderr != *"EAL"* ]]
 	[ ! -e "$SOCK" ]
@@ -162,8 +166,87 @@ peer() {
 	grep -q '"type":"event","port":0,"link":"down"' "$RLOG"
 }
 
+# A frame of $1 bytes: to B from A, IPv4 ethertype, then a counting pattern.
+long_frame() {
+	local n=$(( $1 - 14 )) i
+	printf '%s%s0800' "$MAC_B" "$MAC_A"
+	for (( i = 0; i < n; i++ )); do printf '%02x' $(( i % 251 )); done
+}
+
+@test "chained descriptors: frames in pieces (chains in order, indirect tables out of order) come back byte for byte" {
+	start_reflector --mode l4swap
+	# virtio_user's in_order=1 (its default) writes plain chains, in_order=0 indirect tables;
+	# the virtio-net header is a piece of its own then.
+	for vdev in in_order=1 in_order=0; do
+		run -0 "$VPEER" -l 0 --in-memory --no-telemetry --single-file-segments --no-pci --log-level=3 \
+			--vdev "net_virtio_user0,path=$SOCK,$vdev" -- --frame "$A_IO" --frame "$B_IO" --segments 4 --repeat 500
+		assert_line --index 0 "rx $A_L4"
+		assert_line --index 1 "rx $B_L4"
+		assert_line "sent 1000 received 1000"
+	done
+	stop_reflector
+	assert_equal "$(jq -c '.ports[0] | [.rx_packets, .tx_packets, .tx_dropped_full, .dropped_bad_chain]' <<<"$FINAL")" \
+		'[2000,2000,0,0]'
+}
+
+@test "a 9000-byte frame goes through mergeable RX buffers; without them it is dropped and counted, not stuck" {
+	local jumbo
+	jumbo=$(long_frame 9000)
+	start_reflector --mode io
+	run -0 peer --frame "$jumbo" --frame "$A_IO" --repeat 20
+	assert_line --index 0 "rx $jumbo"
+	assert_line --index 1 "rx $A_IO"
+	assert_line "sent 40 received 40"
+	# A guest without mergeable buffers posts 1.5 kB ones: the frame cannot go.
+	run -1 "$VPEER" -l 0 --in-memory --no-telemetry --single-file-segments --no-pci --log-level=3 \
+		--vdev "net_virtio_user0,path=$SOCK,mrg_rxbuf=0" -- --frame "$jumbo" --timeout 1
+	assert_line "sent 1 received 0"
+	# The next frames go.
+	run -0 peer --frame "$A_IO" --repeat 100
+	stop_reflector
+	assert_equal "$(jq -c '.ports[0] | [.rx_packets, .tx_packets, .tx_dropped_full, .rx_bytes, .tx_bytes]' <<<"$FINAL")" \
+		"[141,140,1,$(( 20 * 9000 + 20 * 64 + 9000 + 100 * 64 )),$(( 20 * 9000 + 20 * 64 + 100 * 64 ))]"
+}
+
+@test "a guest that stops refilling its RX ring: the reflector drops and counts, never stalls" {
+	start_reflector --mode io
+	run -0 peer --frame "$A_IO" --repeat 5000 --no-rx
+	assert_line "sent 5000 received 0"
+	# Every frame was taken from the peer; what its full RX ring could not hold is counted.
+	run -0 peer --frame "$A_IO" --repeat 1000
+	assert_line "sent 1000 received 1000"
+	stop_reflector
+	local rx tx full
+	read -r rx tx full < <(jq -r '.ports[0] | "\(.rx_packets) \(.tx_packets) \(.tx_dropped_full)"' <<<"$FINAL")
+	assert_equal "$rx" 6000
+	assert_equal "$(( tx + full ))" 6000
+	# Its RX ring is 256 entries: no more came back to the first peer.
+	(( tx - 1000 <= 256 && full >= 5000 - 256 )) || fail "tx $tx, dropped $full"
+}
+
+@test "a peer killed in the middle of a flood: the reflector accounts for every frame and serves the next one" {
+	start_reflector --mode macswap
+	local out=$BATS_TEST_TMPDIR/peer.out
+	# vpeer itself in the background (not the peer function's subshell), so the kill reaches it.
+	"$VPEER" -l 0 --in-memory --no-telemetry --single-file-segments --no-pci --log-level=3 \
+		--vdev "net_virtio_user0,path=$SOCK" -- --frame "$A_IO" --repeat 100000000 --timeout 60 --started >"$out" 2>&1 3>&- &
+	TPID=$!
+	wait_for_line "$out" started || fail "the peer never started: $(cat "$out")"
+	kill -KILL "$TPID"
+	wait "$TPID" 2>/dev/null || true
+	TPID=
+	wait_for_line "$RLOG" '"link":"down"' || fail "the reflector did not see the peer go"
+	run -0 peer --frame "$A_IO" --repeat 2000
+	assert_line --index 0 "rx $A_MAC"
+	assert_line "sent 2000 received 2000"
+	stop_reflector
+	assert_equal "$RSTATUS" 0
+	assert_equal "$(jq '.ports[0] | .rx_packets == .tx_packets + .tx_dropped_full and .rx_packets > 2000' <<<"$FINAL")" true
+	assert_equal "$(grep -c '"link":"up"' "$RLOG")" 2
+}
+
 @test "--duration stops it with a final summary; the socket is private" {
-	reflector -l 0,1 --main-lcore 0 --no-pci --log-level=3 -- --vhost "$SOCK" --duration 1 --stats 0.5 \
+	reflector -l 0,1 --main-lcore 0 --no-pci --log-level=3 -- --datapath "$DATAPATH" --vhost "$SOCK" --duration 1 --stats 0.5 \
 		>"$RLOG" 2>&1 3>&- &
 	RPID=$!
 	wait_for_file "$SOCK"
@@ -171,8 +254,8 @@ peer() {
 	local rc=0
 	wait "$RPID" || rc=$?
 	assert_equal "$rc" 0
-	grep -q "^total .*port 0 (net_vhost0): rx " "$RLOG"
-	grep -q "^ *0\.[0-9]s port 0 (net_vhost0)" "$RLOG"
+	grep -q "^total .*port 0 ($PORT0): rx " "$RLOG"
+	grep -q "^ *0\.[0-9]s port 0 ($PORT0)" "$RLOG"
 }
 
 @test "--vhost with an absurd option is a usage error, not a stack overflow; bad rates too" {
@@ -192,22 +275,22 @@ peer() {
 
 @test "after a SIGKILL the reflector restarts on its own stale socket; a socket in use is a clear error" {
 	local sock=$BATS_TEST_TMPDIR/stale.sock log=$BATS_TEST_TMPDIR/r.log
-	reflector -l 0,1 --main-lcore 0 --no-pci --log-level=3 -- --vhost "$sock" --stats 0 --json >"$log" 2>&1 3>&- &
+	reflector -l 0,1 --main-lcore 0 --no-pci --log-level=3 -- --datapath "$DATAPATH" --vhost "$sock" --stats 0 --json >"$log" 2>&1 3>&- &
 	local pid=$!
 	wait_for_line "$log" '"type":"ready"'
 	# In use by a live process: named, exit 1, its socket untouched.
-	run -1 --separate-stderr reflector -l 0,1 --main-lcore 0 --no-pci --log-level=3 -- --vhost "$sock" --stats 0
+	run -1 --separate-stderr reflector -l 0,1 --main-lcore 0 --no-pci --log-level=3 -- --datapath "$DATAPATH" --vhost "$sock" --stats 0
 	assert_equal "$stderr" "reflector: --vhost '$sock': $sock is in use: a live process listens on it (another reflector?)"
 	[ -S "$sock" ]
 	kill -KILL "$pid"
 	wait "$pid" || true
 	[ -S "$sock" ]
-	reflector -l 0,1 --main-lcore 0 --no-pci --log-level=3 -- --vhost "$sock" --stats 0 --json >"$log" 2>&1 3>&- &
+	reflector -l 0,1 --main-lcore 0 --no-pci --log-level=3 -- --datapath "$DATAPATH" --vhost "$sock" --stats 0 --json >"$log" 2>&1 3>&- &
 	RPID=$!
 	wait_for_line "$log" '"type":"ready"'
 	# Not a socket: refused, left alone.
 	touch "$BATS_TEST_TMPDIR/file.sock"
-	run -1 --separate-stderr reflector -l 0,1 --no-pci -- --vhost "$BATS_TEST_TMPDIR/file.sock"
+	run -1 --separate-stderr reflector -l 0,1 --no-pci -- --datapath "$DATAPATH" --vhost "$BATS_TEST_TMPDIR/file.sock"
 	[[ $stderr == *"file.sock exists and is not a socket"* ]]
 	[ -f "$BATS_TEST_TMPDIR/file.sock" ]
 }
@@ -221,7 +304,7 @@ peer() {
 		--link-wait 30 --json >"$tlog" 2>"$BATS_TEST_TMPDIR/tg.err" 3>&- &
 	TPID=$!
 	wait_for_file "$sock"
-	reflector -l 0,1 --main-lcore 0 --no-pci --log-level=3 -- --vhost "$sock,client" --stats 0 --json >"$log" 2>&1 3>&- &
+	reflector -l 0,1 --main-lcore 0 --no-pci --log-level=3 -- --datapath "$DATAPATH" --vhost "$sock,client" --stats 0 --json >"$log" 2>&1 3>&- &
 	RPID=$!
 	wait_for_line "$tlog" '"type":"trial"'
 	kill -KILL "$RPID"
@@ -239,7 +322,7 @@ peer() {
 		--link-wait 30 --json >"$tlog" 2>/dev/null 3>&- &
 	TPID=$!
 	wait_for_file "$sock"
-	reflector -l 0,1 --main-lcore 0 --no-pci --log-level=3 -- --vhost "$sock,client" --stats 0 --json >"$log" 2>&1 3>&- &
+	reflector -l 0,1 --main-lcore 0 --no-pci --log-level=3 -- --datapath "$DATAPATH" --vhost "$sock,client" --stats 0 --json >"$log" 2>&1 3>&- &
 	RPID=$!
 	rc=0
 	wait "$TPID" || rc=$?
@@ -256,14 +339,14 @@ peer() {
 	local prefix=$TEL_PREFIX
 	# RPID: teardown stops it whatever happens here.
 	reflector -l 0,1 --main-lcore 0 --no-pci --log-level=3 --in-memory --file-prefix "$prefix" --telemetry -- \
-		--vhost "$SOCK" --queues 1 --stats 0 --json >"$RLOG" 2>&1 3>&- &
+		--datapath "$DATAPATH" --vhost "$SOCK" --queues 1 --stats 0 --json >"$RLOG" 2>&1 3>&- &
 	RPID=$!
 	wait_for_line "$RLOG" '"type":"ready"' || fail "no ready line: $(cat "$RLOG")"
 	run -0 dpdk-telemetry.py -f "$prefix" <<<"/pinlab/queues,0"
 	local j
 	j=$(grep -o '{"/pinlab/queues".*' <<<"$output")
 	assert_equal "$(jq -c '."/pinlab/queues" | [.port, .name, .queues, .link_up, .rx_packets, .tx_packets]' <<<"$j")" \
-		'[0,"net_vhost0",1,0,[0],[0]]'
+		'[0,"'"$PORT0"'",1,0,[0],[0]]'
 	# Listed among the commands, and a port that does not exist is an error, not a crash.
 	run -0 dpdk-telemetry.py -f "$prefix" <<<"/"
 	assert_output --partial '"/pinlab/queues"'

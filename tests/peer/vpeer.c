@@ -5,9 +5,15 @@
  * tests compare those bytes with what the mode should produce.
  *
  *   vpeer [EAL OPTIONS] -- --frame HEX [--frame HEX ...] [--repeat N] [--timeout SECONDS]
+ *                          [--segments N] [--no-rx] [--started]
+ *
+ * --segments N sends each frame as a chain of N mbufs (the virtio PMD then writes
+ * chained or indirect descriptors); a frame longer than one mbuf is chained anyway.
+ * --no-rx sends everything and never takes a frame back: a guest that stopped
+ * refilling its RX ring.  --started prints "started" once the first frame is back.
  *
  * Output: "rx HEX" for the first returned copy of each frame, then
- * "sent N received M".  Exit 0 when every frame came back.
+ * "sent N received M".  Exit 0 when every frame came back (--no-rx: was sent).
  */
 #include <getopt.h>
 #include <signal.h>
@@ -22,8 +28,9 @@
 #include <rte_mbuf.h>
 
 #define MAX_FRAMES 64
+#define MAX_LEN 9216 /* a jumbo frame */
 
-static uint8_t frames[MAX_FRAMES][2048];
+static uint8_t frames[MAX_FRAMES][MAX_LEN];
 static uint16_t lens[MAX_FRAMES];
 static unsigned nframes;
 
@@ -42,6 +49,37 @@ static int unhex(const char *s, uint8_t *out, size_t max)
 	return (int)(n / 2);
 }
 
+/* Frame @f as a chain of at least @nseg mbufs (each holds at most what its buffer
+ * does); NULL when the pool is empty. */
+static struct rte_mbuf *build(struct rte_mempool *pool, unsigned f, unsigned nseg)
+{
+	const uint32_t room = RTE_MBUF_DEFAULT_DATAROOM;
+	uint32_t per = (lens[f] + nseg - 1) / nseg, off = 0;
+	struct rte_mbuf *head = NULL, *last = NULL;
+
+	if (per > room)
+		per = room;
+	while (off < lens[f]) {
+		uint32_t n = lens[f] - off < per ? lens[f] - off : per;
+		struct rte_mbuf *m = rte_pktmbuf_alloc(pool);
+		if (!m) {
+			rte_pktmbuf_free(head);
+			return NULL;
+		}
+		memcpy(rte_pktmbuf_append(m, (uint16_t)n), frames[f] + off, n);
+		off += n;
+		if (!head) {
+			head = m;
+		} else {
+			last->next = m;
+			head->nb_segs++;
+			head->pkt_len += n;
+		}
+		last = m;
+	}
+	return head;
+}
+
 /* Frames in flight at most: well under virtio_user's default ring of 256. */
 #define WINDOW 192
 
@@ -51,6 +89,9 @@ int main(int argc, char **argv)
 		{ "frame", required_argument, NULL, 'f' },
 		{ "repeat", required_argument, NULL, 'r' },
 		{ "timeout", required_argument, NULL, 't' },
+		{ "segments", required_argument, NULL, 's' },
+		{ "no-rx", no_argument, NULL, 'n' },
+		{ "started", no_argument, NULL, 'S' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct rte_eth_conf conf = { 0 };
@@ -58,6 +99,8 @@ int main(int argc, char **argv)
 	struct rte_mbuf *bufs[64];
 	unsigned long repeat = 1, sent = 0, received = 0, total;
 	double timeout = 5;
+	unsigned nseg = 1;
+	bool no_rx = false, say_started = false;
 	uint64_t deadline;
 	bool seen[MAX_FRAMES] = { 0 };
 	int n, c;
@@ -78,9 +121,16 @@ int main(int argc, char **argv)
 			break;
 		case 'r': repeat = strtoul(optarg, NULL, 10); break;
 		case 't': timeout = atof(optarg); break;
-		default: rte_exit(2, "usage: vpeer [EAL] -- --frame HEX... [--repeat N] [--timeout S]\n");
+		case 's': nseg = (unsigned)strtoul(optarg, NULL, 10); break;
+		case 'n': no_rx = true; break;
+		case 'S': say_started = true; break;
+		default:
+			rte_exit(2, "usage: vpeer [EAL] -- --frame HEX... [--repeat N] [--timeout S] [--segments N] [--no-rx] "
+				    "[--started]\n");
 		}
 	}
+	if (nseg == 0 || nseg > 16)
+		rte_exit(2, "--segments is 1-16\n");
 	if (nframes == 0 || rte_eth_dev_count_avail() != 1)
 		rte_exit(2, "need one port and at least one --frame\n");
 	pool = rte_pktmbuf_pool_create("vpeer", 8191, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE, (int)rte_socket_id());
@@ -96,37 +146,40 @@ int main(int argc, char **argv)
 	for (struct rte_eth_link link = { 0 };
 	     rte_eth_link_get_nowait(0, &link) == 0 && link.link_status != RTE_ETH_LINK_UP && rte_get_timer_cycles() < deadline;)
 		rte_delay_ms(1);
-	while ((sent < total || received < total) && rte_get_timer_cycles() < deadline) {
+	while ((sent < total || (!no_rx && received < total)) && rte_get_timer_cycles() < deadline) {
 		/* Send in bursts, frame i at position sent % nframes (order is kept per queue),
 		 * never more than a window in flight: the peer's own RX ring (virtio_user's
 		 * queue_size, 256 by default, whatever rx_queue_setup asked) must not overflow
 		 * while this process is off its CPU, or the reflector rightly drops. */
-		if (sent < total && sent - received < WINDOW) {
+		if (sent < total && (no_rx || sent - received < WINDOW)) {
 			unsigned k = 0;
-			while (k < 32 && sent + k < total && sent + k - received < WINDOW) {
-				unsigned f = (unsigned)((sent + k) % nframes);
-				struct rte_mbuf *m = rte_pktmbuf_alloc(pool);
+			while (k < 32 && sent + k < total && (no_rx || sent + k - received < WINDOW)) {
+				struct rte_mbuf *m = build(pool, (unsigned)((sent + k) % nframes), nseg);
 				if (!m)
 					break;
-				memcpy(rte_pktmbuf_append(m, lens[f]), frames[f], lens[f]);
 				bufs[k++] = m;
 			}
 			uint16_t tx = rte_eth_tx_burst(0, 0, bufs, (uint16_t)k);
 			rte_pktmbuf_free_bulk(bufs + tx, k - tx);
 			sent += tx;
 		}
+		if (no_rx)
+			continue;
 		uint16_t rx = rte_eth_rx_burst(0, 0, bufs, 64);
 		for (uint16_t i = 0; i < rx; i++) {
 			unsigned f = (unsigned)(received % nframes);
 			if (!seen[f]) {
-				const uint8_t *d = rte_pktmbuf_mtod(bufs[i], const uint8_t *);
 				printf("rx ");
-				for (uint32_t b = 0; b < rte_pktmbuf_data_len(bufs[i]); b++)
-					printf("%02x", d[b]);
+				for (const struct rte_mbuf *m = bufs[i]; m; m = m->next)
+					for (uint32_t b = 0; b < rte_pktmbuf_data_len(m); b++)
+						printf("%02x", rte_pktmbuf_mtod(m, const uint8_t *)[b]);
 				printf("\n");
 				seen[f] = true;
 			}
-			received++;
+			if (received++ == 0 && say_started) {
+				printf("started\n");
+				fflush(stdout);
+			}
 		}
 		rte_pktmbuf_free_bulk(bufs, rx);
 	}
@@ -144,5 +197,5 @@ int main(int argc, char **argv)
 			rmdir(rundir);
 		}
 	}
-	return received == total ? 0 : 1;
+	return (no_rx ? sent : received) == total ? 0 : 1;
 }
