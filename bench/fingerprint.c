@@ -10,7 +10,8 @@
 #include "topo.h"
 
 const char *const fingerprint_keys[] = { "cpu_model", "topology", "kernel", "cmdline", "isolated", "smt", "thp", "dpdk",
-					 "qemu", "trafficgen", "pinlab", "accel", "backend", "guest_image", "virtio_features", NULL };
+					 "qemu", "trafficgen", "pinlab", "accel", "backend", "guest_image", "virtio_features",
+					 "reflector_datapath", NULL };
 
 /* The first line @argv prints, or "". */
 static void first_line_of(char *const argv[], char *buf, size_t len)

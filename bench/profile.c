@@ -142,6 +142,10 @@ static int bench_key(struct profile *p, const char *file, int line, const char *
 		if (strcmp(value, "io") && strcmp(value, "macswap") && strcmp(value, "ipswap") && strcmp(value, "l4swap"))
 			return BAD("io, macswap, ipswap or l4swap");
 		copy(p->refl_mode, sizeof(p->refl_mode), value);
+	} else if (!strcmp(key, "reflector_datapath")) {
+		if (strcmp(value, "direct") && strcmp(value, "pmd"))
+			return BAD("direct or pmd");
+		copy(p->refl_datapath, sizeof(p->refl_datapath), value);
 	} else if (!strcmp(key, "police")) {
 		if (num_parse_pps(value, &pps) < 0 || copy(p->police, sizeof(p->police), value) < 0)
 			return BAD("N[k|M|G]pps");
@@ -170,7 +174,7 @@ static int bench_key(struct profile *p, const char *file, int line, const char *
 			return BAD("none, or up to 8 percentages of the search's rate, ascending: 0,10,50,90");
 	} else {
 		return pin_fail(err, -EINVAL, (size_t)line,
-				"%s:%d: unknown key '%s' in [bench] (name, mode, reflector_lcores, generator_lcores, queues, sizes, flows, duration, warmup, warmup_trial, search, precision, rate, trials, latency_at, back_to_back, reflector_mode, police, tolerance, hugepages)",
+				"%s:%d: unknown key '%s' in [bench] (name, mode, reflector_lcores, generator_lcores, queues, sizes, flows, duration, warmup, warmup_trial, search, precision, rate, trials, latency_at, back_to_back, reflector_mode, reflector_datapath, police, tolerance, hugepages)",
 				file, line, key);
 	}
 	return 0;
@@ -274,6 +278,7 @@ static void defaults(struct profile *p)
 	copy(p->search, sizeof(p->search), "none");
 	copy(p->rate, sizeof(p->rate), "max");
 	copy(p->refl_mode, sizeof(p->refl_mode), "macswap");
+	copy(p->refl_datapath, sizeof(p->refl_datapath), "direct");
 	p->trials = 3;            /* a median and a spread, not one sample (noise is measured) */
 	p->warmup_trial = 1;
 	p->latency_at[0] = 0;     /* CSIT's latency loads: 0, 10, 50 and 90 % of the search's rate */

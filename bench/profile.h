@@ -39,6 +39,7 @@ struct profile {
 	char search[32];              /* none, ndr, pdr[=PCT] */
 	char rate[32];                /* max or a rate trafficgen takes */
 	char refl_mode[16];
+	char refl_datapath[8];         /* direct or pmd: the host reflector's --vhost data path */
 	char police[32];              /* "" or a pps rate */
 	double tolerance_pct;         /* a trial sending below asked * (1 - this) is sender-limited */
 	double precision_pct;         /* a search stops when its interval is this share of the maximum rate */

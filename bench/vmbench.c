@@ -218,12 +218,15 @@ static int write_hlog(struct run *run, const struct sweep *sw, unsigned queues)
 	return r < 0 ? cli_fail(EXIT_FAIL, "cannot write %s: %s", name, strerror(-r)) : 0;
 }
 
-/* The reflector's own options (after "--"), without its port. */
-static int refl_args(const struct profile *p, struct strv *a)
+/* The reflector's own options (after "--"), without its port; @vhost: it serves the
+ * vhost-user socket (on the host), so the profile's data path applies. */
+static int refl_args(const struct profile *p, bool vhost, struct strv *a)
 {
 	int r = strv_add(a, "--mode") | strv_add(a, p->refl_mode) | strv_add(a, "--stats") | strv_add(a, "0") |
 		strv_add(a, "--json");
 
+	if (vhost)
+		r |= strv_add(a, "--datapath") | strv_add(a, p->refl_datapath);
 	if (p->police[0])
 		r |= strv_add(a, "--police") | strv_add(a, p->police);
 	return r ? -ENOMEM : 0;
@@ -321,7 +324,7 @@ static int run_host_config(struct run *run, unsigned queues, json_t *config)
 
 	if (eal_args("reflector", p->refl_lcores, &ra) < 0 || strv_add(&ra, "--") < 0 ||
 	    strv_add(&ra, "--vhost") < 0 || strv_addf(&ra, "%s/vhost0.sock,queues=%u", run->sockdir, queues) < 0 ||
-	    refl_args(p, &ra) < 0 || eal_args("trafficgen", p->gen_lcores, &ta) < 0 ||
+	    refl_args(p, true, &ra) < 0 || eal_args("trafficgen", p->gen_lcores, &ta) < 0 ||
 	    strv_add(&ta, "--single-file-segments") < 0 || strv_add(&ta, "--vdev") < 0 ||
 	    strv_addf(&ta, "net_virtio_user0,path=%s/vhost0.sock,queues=%u", run->sockdir, queues) < 0 ||
 	    strv_add(&ta, "--") < 0 || tg_args(p, queues, &ta) < 0) {
@@ -416,7 +419,7 @@ static int guest_cmdline(const struct vmrun *v, char *buf, size_t len)
 		r = tg_args(p, v->queues, &a);
 	} else {
 		/* Until trafficgen on the host goes away (the link drops), bounded by the sweep's budget. */
-		r = refl_args(p, &a);
+		r = refl_args(p, false, &a);
 		r = r ? r : (strv_add(&a, "--exit-on-disconnect") | strv_add(&a, "--duration") |
 			     strv_addf(&a, "%d", sweep_budget_ms(p) / 1000 + (int)p->boot_timeout)) ? -ENOMEM : 0;
 	}
@@ -482,7 +485,7 @@ static int host_args(const struct vmrun *v, struct strv *a)
 		r = eal_args("reflector", p->refl_lcores, a);
 		r = r ? r : (strv_add(a, "--") | strv_add(a, "--vhost") |
 			     strv_addf(a, "%s/vhost0.sock,queues=%u", v->run->sockdir, v->queues) | strv_add(a, "--vcpu-map") |
-			     strv_add(a, p->vcpu_map)) ? -ENOMEM : refl_args(p, a);
+			     strv_add(a, p->vcpu_map)) ? -ENOMEM : refl_args(p, true, a);
 	} else {
 		r = eal_args("trafficgen", p->gen_lcores, a);
 		r = r ? r : (strv_add(a, "--vdev") | strv_addf(a, "net_vhost0,iface=%s/vhost0.sock,queues=%u", v->run->sockdir,
@@ -953,7 +956,6 @@ static json_t *judge_layout(const struct profile *p)
 	return findings ? findings : json_array();
 }
 
-/* Notes for the table: what in the layout makes the numbers less than a real run's. */
 /* A line of a program's raw output (raw/FMT with the queue count) containing @pat:
  * the first or the last, parsed; NULL when none. */
 static json_t *raw_line(const struct run *run, const char *fmt, unsigned queues, const char *pat, bool last)
@@ -992,6 +994,18 @@ static json_t *negotiated_virtio(const struct run *run, unsigned queues)
 	bool tg = run->p.mode == MODE_VM_REFLECT;
 	json_t *l = raw_line(run, tg ? "trafficgen-%uq.jsonl" : "reflector-%uq.jsonl", queues, "\"virtio\":", false);
 	json_t *v = json_incref(json_object_get(l, "virtio"));
+
+	json_decref(l);
+	return v;
+}
+
+/* The data path the reflector said it used (its ready line): direct or pmd; NULL when none. */
+static json_t *reflector_datapath(const struct run *run, unsigned queues)
+{
+	json_t *l = raw_line(run, run->p.mode == MODE_VM_REFLECT ? "reflector-guest-%uq.jsonl" : "reflector-%uq.jsonl",
+			     queues, "\"type\":\"ready\"", false);
+	json_t *d = json_object_get(json_array_get(json_object_get(l, "ports"), 0), "datapath");
+	json_t *v = json_is_string(d) ? json_incref(d) : NULL;
 
 	json_decref(l);
 	return v;
@@ -1079,6 +1093,8 @@ static int write_results(struct run *run, json_t *all, json_t *plan)
 			const json_t *v = json_object_get(json_array_get(json_object_get(all, "configurations"), 0), "virtio");
 			json_object_set_new(env, "virtio", json_incref((json_t *)v) ?: json_null());
 			json_object_set_new(env, "virtio_features", json_string(json_string_value(json_object_get(v, "features")) ?: ""));
+			v = json_object_get(json_array_get(json_object_get(all, "configurations"), 0), "reflector_datapath");
+			json_object_set_new(env, "reflector_datapath", json_string(json_string_value(v) ?: ""));
 		}
 		if (env)
 			json_object_set_new(env, "host_load",
@@ -1194,6 +1210,7 @@ static int run_profile(const char *profile_arg, const char *out_arg)
 						 json_string_value(json_object_get(x, "id")));
 			json_object_set_new(c, "findings", f);
 			json_object_set_new(c, "virtio", negotiated_virtio(&run, q) ?: json_null());
+			json_object_set_new(c, "reflector_datapath", reflector_datapath(&run, q) ?: json_null());
 		}
 		json_array_append_new(configs, c);
 	}
