@@ -10,7 +10,7 @@
 #include "topo.h"
 
 const char *const fingerprint_keys[] = { "cpu_model", "topology", "kernel", "cmdline", "isolated", "smt", "thp", "dpdk",
-					 "qemu", "trafficgen", "pinlab", "accel", "backend", "guest_image", "virtio_features",
+					 "qemu", "trafficgen", "pinlab", "accel", "backend", "guest_image", "guest_driver", "virtio_features",
 					 "reflector_datapath", NULL };
 
 /* The first line @argv prints, or "". */
@@ -109,6 +109,7 @@ json_t *fingerprint_build(const struct profile *p, json_t *commands, json_t *pla
 		/* The keys compare looks at, at the top; the details under "guest". */
 		json_object_set(env, "accel", json_object_get(guest, "accel"));
 		json_object_set(env, "backend", json_object_get(guest, "backend"));
+		json_object_set(env, "guest_driver", json_object_get(guest, "driver"));
 		json_object_set(env, "guest_image", json_object_get(guest, "image_sha256"));
 		json_object_set_new(env, "guest", guest);
 	}

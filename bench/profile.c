@@ -237,13 +237,17 @@ static int vm_key(struct profile *p, const char *file, int line, const char *key
 		if (strcmp(value, "qemu") && strcmp(value, "libvirt"))
 			return BAD("qemu or libvirt");
 		p->libvirt = !strcmp(value, "libvirt");
+	} else if (!strcmp(key, "guest_driver")) {
+		if (strcmp(value, "dpdk") && strcmp(value, "kernel"))
+			return BAD("dpdk or kernel");
+		p->kernel_driver = !strcmp(value, "kernel");
 	} else if (!strcmp(key, "libvirt_uri")) {
 		/* The benchmark's host program shares memory with the guest: libvirt's QEMU runs here. */
 		if (!uri_is_local(value) || copy(p->libvirt_uri, sizeof(p->libvirt_uri), value) < 0)
 			return BAD("a URI of this host's libvirt, like qemu:///system (the host program and the guest share memory)");
 	} else {
 		return pin_fail(err, -EINVAL, (size_t)line,
-				"%s:%d: unknown key '%s' in [vm] (vcpu_map, emulator_cpus, memory, hugepages, accel, boot_timeout, backend, libvirt_uri)",
+				"%s:%d: unknown key '%s' in [vm] (vcpu_map, emulator_cpus, memory, hugepages, accel, boot_timeout, backend, libvirt_uri, guest_driver)",
 				file, line, key);
 	}
 	return 0;
@@ -307,6 +311,16 @@ int profile_load(struct profile *p, const char *path, struct pin_error *err)
 	r = ini_load(p->path, profile_key, p, &p->text, err);
 	if (r == 0 && p->libvirt_uri[0] && !p->libvirt)
 		r = pin_fail(err, -EINVAL, 0, "%s: libvirt_uri without backend = libvirt in [vm]", p->path);
+	/* AF_PACKET over one kernel interface: the guest's side has one queue pair (busybox
+	 * has no ethtool to give the kernel's driver more). */
+	for (unsigned i = 0; r == 0 && p->kernel_driver && i < p->nqueues; i++)
+		if (p->queues[i] != 1)
+			r = pin_fail(err, -EINVAL, 0, "%s: guest_driver = kernel runs 1 queue: set queues = 1 in [bench]", p->path);
+	/* In vm-reflect the host's trafficgen starts at the link, which Linux's driver brings
+	 * up before its interface (and its RX buffers): the first trial would find no room. */
+	if (r == 0 && p->kernel_driver && p->mode != MODE_VM_GEN)
+		r = pin_fail(err, -EINVAL, 0, "%s: guest_driver = kernel runs in mode = vm-gen only: use guest_driver = dpdk",
+			     p->path);
 	if (r == 0 && p->has_vm && !profile_is_vm(p))
 		r = pin_fail(err, -EINVAL, 0, "%s: a [vm] section, but mode = host: set mode = vm-gen or vm-reflect, or drop [vm]",
 			     p->path);

@@ -56,6 +56,7 @@ struct profile {
 	unsigned guest_hugepages;     /* 2 MiB pages the guest reserves for DPDK */
 	char accel[8];                /* auto, kvm, tcg */
 	double boot_timeout;          /* seconds from vmlaunch to the guest's first line */
+	bool kernel_driver;           /* guest_driver = kernel: Linux virtio-net, the program on AF_PACKET */
 	bool libvirt;                 /* backend = libvirt: vmlaunch --libvirt, not QEMU started by vmlaunch */
 	char libvirt_uri[256];        /* "" for libvirt's default; a local qemu:// URI (the sample reads /proc) */
 

@@ -389,6 +389,7 @@ struct vmrun {
 	char name[40];                /* the VM's name for vmlaunch */
 	struct child host, vml, sampler;
 	bool host_up, vml_up, sampler_up, host_done;
+	int host_status;              /* vm-reflect: trafficgen's exit code */
 	char host_err[PATH_MAX], vml_err[PATH_MAX], samp_err[PATH_MAX];
 	char port_path[PATH_MAX], console_path[PATH_MAX];
 	int port_fd;
@@ -428,8 +429,9 @@ static int guest_cmdline(const struct vmrun *v, char *buf, size_t len)
 		return r;
 	}
 	sbuf_init(&sb, buf, len);
-	sbuf_addf(&sb, "console=ttyS0 quiet panic=1 pinlab.role=%s pinlab.hugepages=%u pinlab.port=ttyS1 pinlab.args=\"",
-		  p->mode == MODE_VM_GEN ? "gen" : "reflect", p->guest_hugepages);
+	sbuf_addf(&sb, "console=ttyS0 quiet panic=1 pinlab.role=%s pinlab.driver=%s pinlab.hugepages=%u pinlab.port=ttyS1 "
+		  "pinlab.args=\"", p->mode == MODE_VM_GEN ? "gen" : "reflect", p->kernel_driver ? "kernel" : "dpdk",
+		  p->guest_hugepages);
 	for (size_t i = 0; i < a.n; i++)
 		sbuf_addf(&sb, "%s%s", i ? " " : "", a.v[i]);
 	sbuf_addf(&sb, "\"");
@@ -621,7 +623,8 @@ static void vm_teardown(struct vmrun *v)
 			char *line;
 			while (child_line(&v->host, 0, NULL, &line) == 1)
 				tg_line(v, line);
-			child_stop(&v->host, SIGTERM, 5000);
+			int s = child_stop(&v->host, SIGTERM, 5000);
+			v->host_status = s ? s : v->host.status; /* 0 from child_stop: reaped before */
 		}
 		v->host_up = false;
 	}
@@ -770,6 +773,11 @@ out:
 		code = guest_failure(&v, "%s", "the guest's program failed");
 	if (!code && v.sw.failed)
 		code = cli_fail(EXIT_FAIL, "%uq: %u trial%s failed: %s", queues, v.sw.failed, v.sw.failed > 1 ? "s" : "", v.sw.why);
+	/* vm-reflect: trafficgen on the host failing is the run failing, summary or not. */
+	if (!code && p->mode == MODE_VM_REFLECT && v.host_status != 0) {
+		child_tail(v.host_err, 2, tail, sizeof(tail));
+		code = cli_fail(EXIT_FAIL, "trafficgen failed (exit %d): %s", v.host_status, tail[0] ? tail : "no word from it");
+	}
 	if (!code && !v.sw.summary) {
 		child_tail(p->mode == MODE_VM_GEN ? v.console_path : v.host_err, 2, tail, sizeof(tail));
 		code = cli_fail(EXIT_FAIL, "trafficgen reported no results: %s", tail[0] ? tail : "no word from it");
@@ -859,8 +867,9 @@ static json_t *guest_fingerprint(const struct run *run)
 		child_stop(&c, SIGTERM, 2000);
 		child_free(&c);
 	}
-	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:O, s:O}", "accel", run->guest.accel, "backend",
-			 run->p.libvirt ? "libvirt" : "qemu", "vcpu_map", run->p.vcpu_map,
+	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:O, s:O}", "accel", run->guest.accel, "backend",
+			 run->p.libvirt ? "libvirt" : "qemu", "driver", run->p.kernel_driver ? "kernel" : "dpdk", "vcpu_map",
+			 run->p.vcpu_map,
 			 "emulator_cpus", run->p.emulator_cpus, "image_sha256", digest, "image", run->guest.dir, "kernel",
 			 json_object_get(run->guest.manifest, "kernel") ?: json_null(), "outputs",
 			 json_object_get(run->guest.manifest, "outputs") ?: json_null());

@@ -63,6 +63,15 @@ teardown() {
 	assert_equal "$(jq -r '.configurations[0].reflector_datapath' "$OUT/c/results.json")" pmd
 	run -0 vmbench compare --json "$OUT/a" "$OUT/c"
 	assert_equal "$(jqo -c '.fingerprint_differs | map(select(.key == "reflector_datapath")) | .[0] | [.a, .b]')" '["direct","pmd"]'
+	printf '[bench]\nmode = vm-reflect\n[vm]\nguest_driver = kernel\n' >"$OUT/kr.conf"
+	run -2 --separate-stderr vmbench run "$OUT/kr.conf" --out "$OUT/x"
+	assert_equal "$stderr" "vmbench: $OUT/kr.conf: guest_driver = kernel runs in mode = vm-gen only: use guest_driver = dpdk"
+	printf '[bench]\nmode = vm-gen\nqueues = 1,2\n[vm]\nguest_driver = kernel\n' >"$OUT/kq.conf"
+	run -2 --separate-stderr vmbench run "$OUT/kq.conf" --out "$OUT/x"
+	assert_equal "$stderr" "vmbench: $OUT/kq.conf: guest_driver = kernel runs 1 queue: set queues = 1 in [bench]"
+	printf '[bench]\nmode = vm-gen\n[vm]\nguest_driver = virtio\n' >"$OUT/kb.conf"
+	run -2 --separate-stderr vmbench run "$OUT/kb.conf" --out "$OUT/x"
+	assert_equal "$stderr" "vmbench: $OUT/kb.conf:4: guest_driver: invalid value 'virtio' (dpdk or kernel)"
 	printf '[bench]\nreflector_datapath = dpdk\n' >"$OUT/bad.conf"
 	run -2 --separate-stderr vmbench run "$OUT/bad.conf" --out "$OUT/x"
 	assert_equal "$stderr" "vmbench: $OUT/bad.conf:2: reflector_datapath: invalid value 'dpdk' (direct or pmd)"
