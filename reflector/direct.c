@@ -423,7 +423,7 @@ static bool notify(struct ddev *d, struct dq *x, uint16_t vring)
 	struct rte_vhost_vring *vr = vring & 1 ? &x->tx : &x->rx;
 
 	if (!d->event_idx) {
-		rte_smp_mb(); /* used->idx is visible before the flags are read */
+		/* The caller's fence made used->idx visible before this read. */
 		if (vr->avail->flags & VRING_AVAIL_F_NO_INTERRUPT)
 			return true;
 	} else {
@@ -447,8 +447,9 @@ static unsigned reflect(struct ddev *d, struct dq *x, unsigned q, unsigned burst
 		rx_end = __atomic_load_n(&x->rx.avail->idx, __ATOMIC_ACQUIRE);
 		if ((uint16_t)(rx_end - x->rx_avail) > x->rx.size)
 			rx_end = x->rx_avail;
+		const uint16_t tmask = (uint16_t)(x->tx.size - 1);
 		for (uint16_t i = 0; i < n; i++) {
-			uint16_t head = x->tx.avail->ring[(uint16_t)(x->tx_avail + i) & (x->tx.size - 1)];
+			uint16_t head = x->tx.avail->ring[(uint16_t)(x->tx_avail + i) & tmask];
 			struct seg src[MAX_SEGS];
 			unsigned ns, s = 0;
 			uint32_t total, skip = d->hdr_len;
@@ -479,6 +480,10 @@ static unsigned reflect(struct ddev *d, struct dq *x, unsigned q, unsigned burst
 			x->notify_rx = true;
 		}
 	}
+	/* One fence for both rings: the used indexes are visible before the guest's flags are
+	 * read (with event idx the library's call has its own). */
+	if (!d->event_idx && (x->notify_rx || x->notify_tx))
+		rte_smp_mb();
 	if (x->notify_rx)
 		x->notify_rx = !notify(d, x, (uint16_t)(2 * q));
 	if (x->notify_tx)

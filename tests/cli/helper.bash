@@ -177,8 +177,8 @@ assert_guest_run() {
 	assert_equal "$(jq '.configurations[0].virtio | .version_1 and .queue_pairs == 1' "$dir/results.json")" true
 	[[ $(jq -r '.virtio_features' "$dir/env.json") =~ ^0x[0-9a-f]+$ ]]
 	assert_equal "$(jq -r '.configurations[0].findings[0].id' "$dir/results.json")" queues-ok
-	# The host's reflector serves the guest on the direct path; the guest's reflector has a
-	# virtio PCI port, so DPDK's PMD.
+	# The test profiles put the host's reflector on the direct path; the guest's reflector
+	# has a virtio PCI port, so DPDK's PMD.
 	assert_equal "$(jq -r '.configurations[0].reflector_datapath' "$dir/results.json")" \
 		"$([ "$mode" = vm-gen ] && echo direct || echo pmd)"
 	assert_equal "$(jq -r '.guest.vcpu_map' "$dir/env.json")" "$(jq -r '.configurations[0].vm.vcpu_map' "$dir/results.json")"
