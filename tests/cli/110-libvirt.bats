@@ -268,7 +268,8 @@ other_cpus() {
 	# A URI of another host is refused where the profile says it.
 	{ cat "$FIX/bench/vm-gen.conf"; printf 'backend = libvirt\nlibvirt_uri = qemu+ssh://elsewhere/system\n'; } >"$BATS_TEST_TMPDIR/far.conf"
 	run -2 --separate-stderr vmbench run "$BATS_TEST_TMPDIR/far.conf" --out "$out/f"
-	[[ $stderr == *"far.conf:21: libvirt_uri: invalid value 'qemu+ssh://elsewhere/system' (a URI of this host's libvirt"* ]]
+	# The URI is the file's last line.
+	[[ $stderr == *"far.conf:$(wc -l <"$BATS_TEST_TMPDIR/far.conf"): libvirt_uri: invalid value 'qemu+ssh://elsewhere/system' (a URI of this host's libvirt"* ]]
 	[ ! -e "$out/f" ]
 }
 
