@@ -374,6 +374,22 @@ static void direct_events(void)
 	}
 }
 
+/* --police: a queue's token bucket refilled at @rate (the port's rate split over its
+ * queues), with a 10 ms burst allowance like a policer's committed burst (a short stall
+ * of the peer or of this lcore does not turn into loss below the rate).  How many of
+ * @want frames may pass now; the caller takes the tokens of those that did. */
+static inline unsigned police_allow(double *tokens, uint64_t *last, double rate, uint64_t hz, unsigned want)
+{
+	const uint64_t now = rte_rdtsc();
+	const double cap = rate / 100 + BURST_MAX;
+
+	*tokens += (double)(now - *last) * rate / (double)hz;
+	if (*tokens > cap)
+		*tokens = cap;
+	*last = now;
+	return *tokens < want ? (unsigned)*tokens : want;
+}
+
 /* The polling loop of one worker lcore: receive, rewrite, send back, retry, count.
  * Counters are kept in registers for a burst and written once per burst. */
 static int worker_main(void *arg)
@@ -402,15 +418,8 @@ static int worker_main(void *arg)
 				/* The direct path: the frames go from ring to ring inside direct_poll. */
 				struct direct_count dc = { 0 };
 				unsigned pass = burst;
-				if (unlikely(cfg.police_pps > 0)) {
-					uint64_t now = rte_rdtsc();
-					double rate = cfg.police_pps / p->nq, cap = rate / 100 + BURST_MAX;
-					tokens[j] += (double)(now - last[j]) * rate / (double)hz;
-					if (tokens[j] > cap)
-						tokens[j] = cap;
-					last[j] = now;
-					pass = tokens[j] < burst ? (unsigned)tokens[j] : burst;
-				}
+				if (unlikely(cfg.police_pps > 0))
+					pass = police_allow(&tokens[j], &last[j], cfg.police_pps / p->nq, hz, burst);
 				if (direct_poll(p->dp, q, burst, pass, mode, &dc) == 0)
 					continue;
 				tokens[j] -= (double)(dc.rx_packets - dc.policed);
@@ -429,16 +438,8 @@ static int worker_main(void *arg)
 			if (n == 0)
 				continue;
 			if (unlikely(cfg.police_pps > 0)) {
-				uint64_t now = rte_rdtsc();
-				/* A 10 ms burst allowance, like a policer's committed burst: a short stall of the
-				 * peer or of this lcore does not turn into loss below the rate. */
-				double rate = cfg.police_pps / p->nq, cap = rate / 100 + BURST_MAX;
-				tokens[j] += (double)(now - last[j]) * rate / (double)hz;
-				if (tokens[j] > cap)
-					tokens[j] = cap;
-				last[j] = now;
-				if (tokens[j] < n) {
-					uint16_t keep = (uint16_t)tokens[j];
+				uint16_t keep = (uint16_t)police_allow(&tokens[j], &last[j], cfg.police_pps / p->nq, hz, n);
+				if (keep < n) {
 					rte_pktmbuf_free_bulk(pkts + keep, n - keep);
 					st->policed += n - keep;
 					n = keep;
