@@ -137,7 +137,8 @@ static void usage(FILE *out)
 		"     --precision PCT       search until the interval is PCT %% of the maximum rate (default 1)\n"
 		"     --tolerance PCT       a trial that sends less than the asked rate by more than PCT %%\n"
 		"                           is sender-limited and does not pass a search step (default 1)\n"
-		"     --link-wait SECONDS   wait for the peer (link up) before the first trial (default 10)\n"
+		"     --link-wait SECONDS   wait for the peer (link up, then taking frames) before the\n"
+		"                           first trial (default 10, each)\n"
 		"     --sender-cap RATE     never send faster than N[k|M]pps (emulate a slower sender)\n"
 		"     --trials N            repeat each trial (or search) N times; median and spread\n"
 		"     --warmup-trial SECONDS  before each size, a trial at the maximum rate whose\n"
@@ -892,6 +893,35 @@ static bool wait_link(void)
 	return true;
 }
 
+/* Wait until the path takes a frame on every queue, at most cfg.link_wait seconds in
+ * all.  A peer's link is up once its driver is there, which may be before it posted any
+ * receive buffer (a DPDK guest configures its port, then starts it; under TCG that takes
+ * a while): a trial then finds no room and sends nothing.  The probe is the frame
+ * template without a signature, so it comes back as "other", never counted.  True when
+ * every queue took one. */
+static bool wait_path(void)
+{
+	const struct timespec ms = { 0, 10 * 1000 * 1000 };
+	double waited = 0;
+
+	for (unsigned q = 0; q < cfg.queues; q++) {
+		struct rte_mbuf *m = rte_pktmbuf_alloc(txpool[q]);
+		if (!m)
+			return false;
+		m->data_len = TG_MIN_SIZE - 4;
+		m->pkt_len = TG_MIN_SIZE - 4;
+		while (rte_eth_tx_burst(port, (uint16_t)q, &m, 1) == 0) {
+			if (force_quit || waited >= cfg.link_wait || !link_up()) {
+				rte_pktmbuf_free(m);
+				return false;
+			}
+			nanosleep(&ms, NULL);
+			waited += 0.01;
+		}
+	}
+	return true;
+}
+
 static void emit_event(const char *type)
 {
 	json_t *o, *v;
@@ -1363,6 +1393,13 @@ int main(int argc, char **argv)
 		code = force_quit ? cli_fail(EXIT_FAIL, "interrupted")
 				  : cli_fail(EXIT_FAIL, "no peer on port %u after %g s (link down): is the other side up?", port,
 					     cfg.link_wait);
+		goto stop;
+	}
+	if (!wait_path()) {
+		code = force_quit ? cli_fail(EXIT_FAIL, "interrupted")
+			: link_up() ? cli_fail(EXIT_FAIL, "the peer on port %u is up but took no frame in %g s (no receive buffers: is its program running?)",
+					       port, cfg.link_wait)
+				    : cli_fail(EXIT_FAIL, "the peer on port %u went away before the first trial", port);
 		goto stop;
 	}
 	emit_event("start");

@@ -68,8 +68,9 @@ fake_guest() {
 @test "vm-gen with Linux's virtio-net in the guest (event idx, offloads refused) through the host's direct path" {
 	run -0 --separate-stderr vmb run "$FIX/bench/vm-gen-kernel.conf" --out "$OUT/k"
 	# Linux's NAPI under TCG refills its RX ring late now and then (the reflector counts
-	# what it could not place): loss is allowed here, unaccounted frames are not (below).
-	assert_guest_run "$OUT/k" vm-gen qemu 20 0.01
+	# what it could not place; at 20 kpps a quarter of the frames here): the profile asks
+	# for 5 kpps, and loss is allowed all the same; unaccounted frames are not (below).
+	assert_guest_run "$OUT/k" vm-gen qemu 20 0.004
 	grep -q '^PINLAB-BEGIN role=gen driver=kernel ' "$OUT/k/raw/port-1q.log"
 	assert_equal "$(jq -r '.guest_driver' "$OUT/k/env.json")" kernel
 	# Linux asks for event idx (the DPDK PMD does not): the direct path's notifications follow it.
@@ -80,7 +81,7 @@ fake_guest() {
 	(( (f & 0x400007f83) == 0 )) || fail "features $f include a refused one"
 	# Every frame the guest sent came back or is counted; none was a chain it could not follow.
 	assert_equal "$(grep '"type":"final"' "$OUT/k/raw/reflector-1q.jsonl" |
-		jq '.ports[0] | .rx_packets > 50000 and .dropped_bad_chain == 0 and .rx_packets == .tx_packets + .tx_dropped_full')" true
+		jq '.ports[0] | .rx_packets > 10000 and .dropped_bad_chain == 0 and .rx_packets == .tx_packets + .tx_dropped_full')" true
 	assert_nothing_left
 }
 
@@ -111,11 +112,11 @@ fake_guest() {
 @test "a guest that boots but reports nothing: bounded wait, torn down, exit 1, the console's tail shown" {
 	local g
 	g=$(fake_guest 'echo "test guest: up, and saying nothing" >/dev/console; exec /bin/busybox sleep 100000')
-	sed 's/^boot_timeout = .*/boot_timeout = 8/' "$FIX/bench/vm-gen.conf" >"$BATS_TEST_TMPDIR/quiet.conf"
+	sed 's/^boot_timeout = .*/boot_timeout = 20/' "$FIX/bench/vm-gen.conf" >"$BATS_TEST_TMPDIR/quiet.conf"
 	local before
 	before=$(cat /sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages)
 	PINLAB_GUEST=$g run -1 --separate-stderr vmb run "$BATS_TEST_TMPDIR/quiet.conf" --out "$OUT/q"
-	[[ $stderr == *"vmbench: the guest reported nothing within 8 s (boot_timeout in [vm])"* ]]
+	[[ $stderr == *"vmbench: the guest reported nothing within 20 s (boot_timeout in [vm])"* ]]
 	[[ $stderr == *"the guest's console ended with: "*"test guest: up, and saying nothing"* ]]
 	[ ! -e "$OUT/q" ]
 	assert_equal "$(cat /sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages)" "$before"
