@@ -59,7 +59,7 @@ PIN_LIB  := $(B)/lib/libpinning.a
 
 # --- the hugepages library ---------------------------------------------------
 HP_LIB   := $(B)/lib/libhp.a
-HP_OBJ   := $(B)/obj/hugepages/hp.o
+HP_OBJ   := $(B)/obj/hugepages/hp.o $(B)/obj/hugepages/persist.o
 
 # --- the launcher library ----------------------------------------------------
 LAUNCH_SRC := $(filter-out launcher/vmlaunch.c,$(wildcard launcher/*.c))

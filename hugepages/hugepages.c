@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -23,6 +24,7 @@
 #include "numparse.h"
 #include "fsroot.h"
 #include "hp.h"
+#include "persist.h"
 
 
 struct settings {
@@ -31,7 +33,8 @@ struct settings {
 	long long pages;             /* --pages, or from SIZE; 0 unset */
 	unsigned long page_kb;       /* 0: the default size */
 	int node;                    /* -2: not given */
-	bool spread, stale, dry_run, json;
+	bool spread, stale, dry_run, json, persist;
+	const char *unit_dir;        /* --unit-dir; default ROOT/etc/systemd/system */
 	uid_t uid;
 	gid_t gid;
 	mode_t mode;
@@ -48,6 +51,7 @@ static void usage(FILE *out)
 		" %1$s mount [DIR] [--page-size SIZE] [--user U] [--group G] [--mode MODE]\n"
 		" %1$s unmount [DIR] [--page-size SIZE]\n"
 		" %1$s setup SIZE|--pages N [--page-size SIZE] [--node N | --spread] [mount options]\n"
+		"        [--persist [--unit-dir DIR]] [--json]\n"
 		"\n"
 		"Reserve, mount, inspect and release hugepages per NUMA node and page size.\n"
 		"\n"
@@ -57,7 +61,7 @@ static void usage(FILE *out)
 		" release        shrink pools to the pages in use; --stale removes files of dead processes\n"
 		" mount          mount hugetlbfs (default /dev/hugepages, /dev/hugepages-1G); idempotent\n"
 		" unmount        unmount it\n"
-		" setup          reserve and mount in one step\n"
+		" setup          reserve and mount in one step; --persist: again at every boot\n"
 		"\n"
 		"Options:\n"
 		" -p, --page-size SIZE  2M or 1G (default: the kernel's default size)\n"
@@ -69,8 +73,12 @@ static void usage(FILE *out)
 		" -u, --user USER       (mount) owner of the mount\n"
 		" -g, --group GROUP     (mount) group of the mount\n"
 		" -m, --mode MODE       (mount) octal permissions of the mount\n"
+		"     --persist         (setup) also at every boot: a systemd unit that runs this\n"
+		"                       setup early (pinlab-hugepages-SIZE-NODE.service, enabled);\n"
+		"                       (release) remove those units\n"
+		"     --unit-dir DIR    where the units go (default /etc/systemd/system)\n"
 		"     --dry-run         print every change instead of making it\n"
-		" -j, --json            (status) print JSON\n"
+		" -j, --json            (status, reserve, setup) print JSON\n"
 		" -r, --root DIR        read /proc and /sys under DIR\n"
 		" -h, --help            display this help\n"
 		" -V, --version         display version\n"
@@ -123,7 +131,7 @@ static bool is_cmd(const char *c)
 
 static int parse_args(int argc, char **argv, struct settings *s)
 {
-	enum { OPT_SPREAD = 256, OPT_PAGES, OPT_STALE, OPT_DRY_RUN };
+	enum { OPT_SPREAD = 256, OPT_PAGES, OPT_STALE, OPT_DRY_RUN, OPT_PERSIST, OPT_UNIT_DIR };
 	static const struct option longopts[] = {
 		{ "page-size", required_argument, NULL, 'p' },
 		{ "node", required_argument, NULL, 'n' },
@@ -134,6 +142,8 @@ static int parse_args(int argc, char **argv, struct settings *s)
 		{ "group", required_argument, NULL, 'g' },
 		{ "mode", required_argument, NULL, 'm' },
 		{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
+		{ "persist", no_argument, NULL, OPT_PERSIST },
+		{ "unit-dir", required_argument, NULL, OPT_UNIT_DIR },
 		{ "json", no_argument, NULL, 'j' },
 		{ "root", required_argument, NULL, 'r' },
 		{ "help", no_argument, NULL, 'h' },
@@ -190,6 +200,8 @@ static int parse_args(int argc, char **argv, struct settings *s)
 			break;
 		}
 		case OPT_DRY_RUN: s->dry_run = true; break;
+		case OPT_PERSIST: s->persist = true; break;
+		case OPT_UNIT_DIR: s->unit_dir = optarg; break;
 		case 'j': s->json = true; break;
 		case 'r': s->root = optarg; break;
 		case 'h':
@@ -232,6 +244,15 @@ static int parse_args(int argc, char **argv, struct settings *s)
 		return cli_usage_error("--spread is an option of reserve and setup");
 	if (s->stale && strcmp(s->cmd, "release"))
 		return cli_usage_error("--stale is an option of release");
+	if (s->persist && strcmp(s->cmd, "setup") && strcmp(s->cmd, "release"))
+		return cli_usage_error("--persist is an option of setup and release");
+	if (s->unit_dir && !s->persist)
+		return cli_usage_error("--unit-dir goes with --persist");
+	if (s->unit_dir && (s->unit_dir[0] != '/' || strlen(s->unit_dir) >= PATH_MAX - 128))
+		return cli_usage_error("--unit-dir '%s' must be an absolute path (shorter than %d bytes)", s->unit_dir,
+				       PATH_MAX - 128);
+	if (s->json && strcmp(s->cmd, "status") && strcmp(s->cmd, "reserve") && strcmp(s->cmd, "setup"))
+		return cli_usage_error("--json is an option of status, reserve and setup");
 	if (s->dir && s->dir[0] != '/')
 		return cli_usage_error("mount point '%s' must be an absolute path", s->dir);
 	if (s->dir && strlen(s->dir) >= PATH_MAX)
@@ -489,7 +510,26 @@ static int plan_grants(const struct settings *s, struct hp_grant *g, unsigned ma
 	return 1;
 }
 
-static int do_reserve(const struct settings *s)
+/* One pool's outcome, as text. */
+static void say_pool(const json_t *o, bool dry_run)
+{
+	char nn[16], mem[32];
+	long long before = json_integer_value(json_object_get(o, "before"));
+	long long after = json_integer_value(json_object_get(o, "after"));
+	long long want = json_integer_value(json_object_get(o, "free_wanted"));
+
+	human((uint64_t)want * (uint64_t)json_integer_value(json_object_get(o, "page_size_kb")), mem, sizeof(mem));
+	node_name((int)json_integer_value(json_object_get(o, "node")), nn, sizeof(nn));
+	if (!json_is_true(json_object_get(o, "changed")) && !dry_run)
+		printf("%s %s: %lld pages, at least %lld free (%s) already\n", nn,
+		       json_string_value(json_object_get(o, "page_size")), before, want, mem);
+	else
+		printf("%s %s: %lld -> %lld pages, %lld free (%s)%s\n", nn, json_string_value(json_object_get(o, "page_size")),
+		       before, after, want, mem, dry_run ? " (dry run)" : "");
+}
+
+/* Reserve; each pool's outcome into @out's "pools" (and said as text without --json). */
+static int do_reserve(const struct settings *s, json_t *out)
 {
 	struct hp_grant g[256];
 	char nn[16], ps[16], mem[32];
@@ -522,18 +562,20 @@ static int do_reserve(const struct settings *s)
 		return cli_fail(EXIT_FAIL, "cannot change the hugepage pool: %s%s", strerror(-r),
 			    r == -EACCES || r == -EPERM ? " (run as root)" : "");
 	for (int i = 0; i < n; i++) {
-		human((uint64_t)g[i].want_free * g[i].page_kb, mem, sizeof(mem));
-		if (g[i].asked == g[i].before)
-			printf("%s %s: %lld pages, at least %lld free (%s) already\n", node_name(g[i].node, nn, sizeof(nn)),
-			       ps, g[i].before, g[i].want_free, mem);
-		else
-			printf("%s %s: %lld -> %lld pages, %lld free (%s)%s\n", node_name(g[i].node, nn, sizeof(nn)), ps,
-			       g[i].before, g[i].granted, g[i].want_free, mem, s->dry_run ? " (dry run)" : "");
+		json_t *o = json_pack("{s:i, s:s, s:I, s:I, s:I, s:I, s:b}", "node", g[i].node, "page_size", ps,
+				      "page_size_kb", (json_int_t)g[i].page_kb, "before", (json_int_t)g[i].before,
+				      "after", (json_int_t)(g[i].asked == g[i].before ? g[i].before : g[i].granted),
+				      "free_wanted", (json_int_t)g[i].want_free,
+				      "changed", g[i].asked != g[i].before && !s->dry_run);
+		if (!s->json)
+			say_pool(o, s->dry_run && g[i].asked != g[i].before);
+		json_array_append_new(json_object_get(out, "pools"), o);
 	}
 	return EXIT_OK;
 }
 
-static int do_mount(const struct settings *s)
+/* Mount; the outcome into @out's "mount" (said as text without --json). */
+static int do_mount(const struct settings *s, json_t *out)
 {
 	char dir[PATH_MAX], ps[16];
 	int r;
@@ -545,7 +587,9 @@ static int do_mount(const struct settings *s)
 	hp_format_page_size(s->page_kb, ps, sizeof(ps));
 	r = hp_mount(dir, s->page_kb, s->uid, s->gid, s->mode);
 	if (r == 1) {
-		printf("%s: hugetlbfs (%s) already mounted\n", dir, ps);
+		if (!s->json)
+			printf("%s: hugetlbfs (%s) already mounted\n", dir, ps);
+		json_object_set_new(out, "mount", json_pack("{s:s, s:s, s:b}", "path", dir, "page_size", ps, "changed", 0));
 		return EXIT_OK;
 	}
 	if (r == -EEXIST)
@@ -555,8 +599,9 @@ static int do_mount(const struct settings *s)
 	if (r < 0)
 		return cli_fail(EXIT_FAIL, "cannot mount hugetlbfs on %s: %s%s", dir, strerror(-r),
 			    r == -EPERM ? " (run as root)" : "");
-	if (!s->dry_run)
+	if (!s->dry_run && !s->json)
 		printf("%s: hugetlbfs (%s) mounted\n", dir, ps);
+	json_object_set_new(out, "mount", json_pack("{s:s, s:s, s:b}", "path", dir, "page_size", ps, "changed", !s->dry_run));
 	return EXIT_OK;
 }
 
@@ -662,6 +707,143 @@ static int do_release(const struct settings *s)
 	return code;
 }
 
+/* The unit directory: --unit-dir, or /etc/systemd/system under --root. */
+static int unit_dir(const struct settings *s, char *dir, size_t len)
+{
+	if (s->unit_dir)
+		return snprintf(dir, len, "%s", s->unit_dir) < (int)len ? 0 : -ENAMETOOLONG;
+	return fsroot_path(dir, len, "/etc/systemd/system") < 0 ? -ENAMETOOLONG : 0;
+}
+
+/* systemd reads new units after daemon-reload; only on the live host, when it runs. */
+static void reload_systemd(const struct settings *s)
+{
+	pid_t pid;
+
+	if (s->unit_dir || !fsroot_is_live() || access("/run/systemd/system", F_OK) != 0)
+		return;
+	pid = fork();
+	if (pid == 0) {
+		execlp("systemctl", "systemctl", "daemon-reload", (char *)NULL);
+		_exit(127);
+	}
+	if (pid > 0)
+		waitpid(pid, NULL, 0);
+}
+
+/* setup --persist: the same setup at every boot, as a systemd unit (its outcome into
+ * @out's "persist", said as text without --json). */
+static int do_persist(const struct settings *s, json_t *out)
+{
+	char exe[PATH_MAX], dir[PATH_MAX], name[96], text[4096], what[128], ps[16], size[32], node[16], uid[16],
+		gid[16], mode[16];
+	const char *argv[20];
+	unsigned argc = 0;
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	int r;
+
+	if (n <= 0)
+		return cli_fail(EXIT_FAIL, "cannot find this program's path (/proc/self/exe): %s", strerror(errno));
+	exe[n] = '\0';
+	if (unit_dir(s, dir, sizeof(dir)) < 0)
+		return cli_fail(EXIT_USAGE, "the unit directory's path is too long");
+	hp_format_page_size(s->page_kb, ps, sizeof(ps));
+	hp_persist_name(s->page_kb, s->node, s->spread, name, sizeof(name));
+	/* The same request, in canonical words: what this run resolved (page size, node). */
+	argv[argc++] = exe;
+	argv[argc++] = "setup";
+	if (s->pages) {
+		snprintf(size, sizeof(size), "%lld", s->pages);
+		argv[argc++] = "--pages";
+	} else {
+		/* Checked by hp_parse_size: digits and a unit. */
+		snprintf(size, sizeof(size), "%s", s->size_arg);
+	}
+	argv[argc++] = size;
+	argv[argc++] = "--page-size";
+	argv[argc++] = ps;
+	if (s->spread) {
+		argv[argc++] = "--spread";
+	} else if (s->node >= 0) {
+		snprintf(node, sizeof(node), "%d", s->node);
+		argv[argc++] = "--node";
+		argv[argc++] = node;
+	}
+	if (s->uid != (uid_t)-1) {
+		snprintf(uid, sizeof(uid), "%u", (unsigned)s->uid);
+		argv[argc++] = "--user";
+		argv[argc++] = uid;
+	}
+	if (s->gid != (gid_t)-1) {
+		snprintf(gid, sizeof(gid), "%u", (unsigned)s->gid);
+		argv[argc++] = "--group";
+		argv[argc++] = gid;
+	}
+	if (s->mode) {
+		snprintf(mode, sizeof(mode), "%04o", (unsigned)s->mode);
+		argv[argc++] = "--mode";
+		argv[argc++] = mode;
+	}
+	snprintf(what, sizeof(what), "%s %s of %s pages %s%s", s->pages ? "--pages" : "at least", size, ps,
+		 s->spread ? "spread over the nodes" : s->node >= 0 ? "on node " : "in the system-wide pool",
+		 !s->spread && s->node >= 0 ? node : "");
+	r = hp_persist_render(argv, argc, what, text, sizeof(text));
+	if (r == -EINVAL)
+		return cli_fail(EXIT_FAIL, "cannot write a unit that runs %s: its path has characters a unit file would interpret; install it elsewhere",
+				exe);
+	if (r < 0)
+		return cli_fail(EXIT_FAIL, "the unit for %s does not fit in %zu bytes", name, sizeof(text));
+	if (s->dry_run) {
+		printf("would write %s/%s and enable it (%s/sysinit.target.wants):\n%s", dir, name, dir, text);
+		return EXIT_OK;
+	}
+	r = hp_persist_install(dir, name, text);
+	if (r == -EEXIST)
+		return cli_fail(EXIT_FAIL, "%s/%s (or its link in sysinit.target.wants) is not one hugepages wrote: move it away first",
+				dir, name);
+	if (r < 0)
+		return cli_fail(EXIT_FAIL, "cannot write %s/%s: %s%s", dir, name, strerror(-r),
+				r == -EACCES || r == -EPERM ? " (run as root)" : "");
+	if (r == 1)
+		reload_systemd(s);
+	if (!s->json)
+		printf("%s/%s: %s\n", dir, name, r == 1 ? "written and enabled: the same setup at every boot" : "unchanged");
+	json_object_set_new(out, "persist", json_pack("{s:o, s:b}", "unit", json_sprintf("%s/%s", dir, name), "changed", r == 1));
+	return EXIT_OK;
+}
+
+/* release --persist: the units go too. */
+static int do_unpersist(const struct settings *s)
+{
+	char dir[PATH_MAX], prefix[64], removed[4096], ps[16];
+	int r;
+
+	if (unit_dir(s, dir, sizeof(dir)) < 0)
+		return cli_fail(EXIT_USAGE, "the unit directory's path is too long");
+	/* --page-size and --node narrow it down; without them every unit of ours goes. */
+	hp_format_page_size(s->page_kb, ps, sizeof(ps));
+	if (!s->page_kb)
+		snprintf(prefix, sizeof(prefix), HP_PERSIST_PREFIX);
+	else if (s->node >= 0)
+		snprintf(prefix, sizeof(prefix), HP_PERSIST_PREFIX "%s-node%d.", ps, s->node);
+	else
+		snprintf(prefix, sizeof(prefix), HP_PERSIST_PREFIX "%s-", ps);
+	if (s->dry_run) {
+		printf("would remove the units %s%s* and their links\n", dir, prefix);
+		return EXIT_OK;
+	}
+	r = hp_persist_remove(dir, prefix, removed, sizeof(removed));
+	if (r < 0)
+		return cli_fail(EXIT_FAIL, "cannot remove units from %s: %s", dir, strerror(-r));
+	if (r == 0)
+		printf("no unit of hugepages in %s\n", dir);
+	else
+		printf("removed (not set up at boot any more):\n%s", removed);
+	if (r > 0)
+		reload_systemd(s);
+	return EXIT_OK;
+}
+
 int main(int argc, char **argv)
 {
 	struct settings s = { .node = -2, .uid = (uid_t)-1, .gid = (gid_t)-1 };
@@ -684,15 +866,38 @@ int main(int argc, char **argv)
 		return r;
 	if (!may_change(&s))
 		return cli_fail(EXIT_FAIL, "changing hugepages needs root: run it with sudo (or --dry-run to see the changes)");
-	if (strcmp(s.cmd, "reserve") == 0)
-		return do_reserve(&s);
-	if (strcmp(s.cmd, "release") == 0)
-		return do_release(&s);
-	if (strcmp(s.cmd, "mount") == 0)
-		return do_mount(&s);
+	if (strcmp(s.cmd, "release") == 0) {
+		r = do_release(&s);
+		return r || !s.persist ? r : do_unpersist(&s);
+	}
 	if (strcmp(s.cmd, "unmount") == 0)
 		return do_unmount(&s);
-	/* setup: reserve, then mount */
-	r = do_reserve(&s);
-	return r ? r : do_mount(&s);
+	/* reserve, mount, setup (reserve, mount, --persist): the outcome as data, said as
+	 * it happens in text, printed whole with --json. */
+	json_t *out = json_pack("{s:[]}", "pools");
+	if (!out)
+		return cli_fail(EXIT_FAIL, "out of memory");
+	if (strcmp(s.cmd, "mount") == 0) {
+		r = do_mount(&s, out);
+	} else {
+		r = do_reserve(&s, out);
+		if (!r && strcmp(s.cmd, "setup") == 0)
+			r = do_mount(&s, out);
+		if (!r && s.persist)
+			r = do_persist(&s, out);
+	}
+	if (!r && s.json) {
+		/* Did anything change?  What a configuration tool reports (Ansible's "changed"). */
+		bool changed = json_is_true(json_object_get(json_object_get(out, "mount"), "changed")) ||
+			       json_is_true(json_object_get(json_object_get(out, "persist"), "changed"));
+		size_t i;
+		json_t *x;
+		json_array_foreach(json_object_get(out, "pools"), i, x)
+			changed |= json_is_true(json_object_get(x, "changed"));
+		json_object_set_new(out, "changed", json_boolean(changed));
+		json_dumpf(out, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+		putchar('\n');
+	}
+	json_decref(out);
+	return r;
 }

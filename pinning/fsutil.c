@@ -137,6 +137,49 @@ int fs_close(FILE *f)
 	return r;
 }
 
+int fs_read_file(const char *path, char *buf, size_t len)
+{
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+	struct stat st;
+	size_t got = 0;
+	int r = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0) {
+		r = -errno;
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode) || len == 0) {
+		r = -EINVAL;
+		goto out;
+	}
+	while (got + 1 < len) {
+		ssize_t n = read(fd, buf + got, len - 1 - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			r = -errno;
+			goto out;
+		}
+		if (n == 0)
+			break;
+		got += (size_t)n;
+	}
+	if (got + 1 >= len) {
+		char c;
+		if (read(fd, &c, 1) > 0) {
+			r = -EFBIG;
+			goto out;
+		}
+	}
+	buf[got] = '\0';
+	r = (int)got;
+out:
+	close(fd);
+	return r;
+}
+
 int fs_mkdir_parents(const char *path, mode_t mode)
 {
 	char buf[PATH_MAX];

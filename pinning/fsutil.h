@@ -33,6 +33,10 @@ FILE *fs_create(const char *path, mode_t mode);
  * error the stream met (a write that failed earlier, ENOSPC at flush, ...). */
 int fs_close(FILE *f);
 
+/* Read the small regular file @path (a symlink is refused: -ELOOP) into @buf,
+ * NUL-terminated.  Its length, or -errno (-EFBIG when it does not fit). */
+int fs_read_file(const char *path, char *buf, size_t len);
+
 /* mkdir -p: @path and its missing parents with @mode.  0 or -errno. */
 int fs_mkdir_parents(const char *path, mode_t mode);
 

@@ -176,3 +176,65 @@ total_2m() { cat /sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages; }
 	run -2 --separate-stderr hugepages reserve 18446744073709551616
 	assert_equal "$(cat /sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages)" "$before"
 }
+
+@test "setup --persist: a systemd unit that does the same setup at boot, enabled; idempotent; release --persist removes it" {
+	need_root
+	local units=$BATS_TEST_TMPDIR/units name=pinlab-hugepages-2M-node0.service
+	run -0 --separate-stderr hugepages setup 64M --page-size 2M --node 0 --persist --unit-dir "$units" --json
+	assert_equal "$(jqo '.persist.changed and .changed')" true
+	assert_equal "$(jqo -r '.persist.unit')" "$units/$name"
+	# The unit runs this very binary with the request in canonical words, early at boot.
+	run -0 grep -x "ExecStart=$(command -v hugepages) setup 64M --page-size 2M --node 0" "$units/$name"
+	run -0 grep -x 'WantedBy=sysinit.target' "$units/$name"
+	run -0 head -1 "$units/$name"
+	assert_output --partial "Written by 'hugepages setup --persist'"
+	assert_equal "$(readlink "$units/sysinit.target.wants/$name")" "../$name"
+	# Enough pages, mounted, unit there: nothing changes, and --json says so.
+	run -0 --separate-stderr hugepages setup 64M --page-size 2M --node 0 --persist --unit-dir "$units" --json
+	assert_equal "$(jqo '.changed')" false
+	run -0 hugepages setup 64M --page-size 2M --node 0 --persist --unit-dir "$units"
+	assert_line "$units/$name: unchanged"
+	# A different request rewrites it; a removed link is put back.
+	rm "$units/sysinit.target.wants/$name"
+	run -0 hugepages setup 96M --page-size 2M --node 0 --persist --unit-dir "$units"
+	assert_line "$units/$name: written and enabled: the same setup at every boot"
+	run -0 grep -x "ExecStart=$(command -v hugepages) setup 96M --page-size 2M --node 0" "$units/$name"
+	[ -L "$units/sysinit.target.wants/$name" ]
+	# --dry-run shows the unit and writes nothing.
+	run -0 hugepages setup 2M --page-size 2M --spread --persist --unit-dir "$units" --dry-run
+	assert_line --partial "would write $units/pinlab-hugepages-2M-spread.service"
+	[ ! -e "$units/pinlab-hugepages-2M-spread.service" ]
+	# release --persist removes our unit and its link, nothing else.
+	echo keep >"$units/other.service"
+	run -0 hugepages release --page-size 2M --persist --unit-dir "$units"
+	assert_line "$units/$name"
+	[ ! -e "$units/$name" ]
+	[ ! -L "$units/sysinit.target.wants/$name" ]
+	[ -e "$units/other.service" ]
+	run -0 hugepages release --page-size 2M --persist --unit-dir "$units"
+	assert_line "no unit of hugepages in $units"
+}
+
+@test "setup --persist never overwrites a unit it did not write; usage errors" {
+	need_root
+	local units=$BATS_TEST_TMPDIR/units name=pinlab-hugepages-2M-node0.service
+	mkdir -p "$units"
+	printf '[Service]\nExecStart=/bin/true\n' >"$units/$name"
+	run -1 --separate-stderr hugepages setup 2M --page-size 2M --node 0 --persist --unit-dir "$units"
+	[[ $stderr == "hugepages: $units/$name (or its link in sysinit.target.wants) is not one hugepages wrote: move it away first" ]]
+	assert_equal "$(cat "$units/$name")" "$(printf '[Service]\nExecStart=/bin/true')"
+	[ ! -e "$units/sysinit.target.wants/$name" ]
+	# A symlink where the unit goes is not followed.
+	rm "$units/$name"
+	ln -s /etc/passwd "$units/$name"
+	run -1 --separate-stderr hugepages setup 2M --page-size 2M --node 0 --persist --unit-dir "$units"
+	assert_equal "$(readlink "$units/$name")" /etc/passwd
+	run -2 --separate-stderr hugepages reserve 2M --persist
+	assert_equal "$stderr" "hugepages: --persist is an option of setup and release"$'\n'"Try 'hugepages --help' for more information."
+	run -2 --separate-stderr hugepages setup 2M --unit-dir /tmp/x
+	[[ $stderr == "hugepages: --unit-dir goes with --persist"* ]]
+	run -2 --separate-stderr hugepages setup 2M --persist --unit-dir relative
+	[[ $stderr == "hugepages: --unit-dir 'relative' must be an absolute path"* ]]
+	run -2 --separate-stderr hugepages mount --json
+	[[ $stderr == "hugepages: --json is an option of status, reserve and setup"* ]]
+}
