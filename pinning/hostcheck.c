@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "hostcheck.h"
+#include "hostfix.h"
 #include "report.h"
 
 #define ADD(...) do { if (!report_add(__VA_ARGS__)) return -ENOMEM; } while (0)
@@ -12,18 +13,6 @@ static void fmt(const struct cpuset *s, char *buf, size_t len)
 {
 	if (cpuset_format_list(s, buf, len) < 0)
 		snprintf(buf, len, "(%u CPU%s)", cpuset_count(s), cpuset_count(s) == 1 ? "" : "s");
-}
-
-/* The CPUs a host would isolate for a benchmark: every online CPU but CPU 0's core. */
-static void suggest_isolated(const struct hostfacts *h, const struct topo *t, struct cpuset *out)
-{
-	struct cpuset core0;
-
-	*out = h->online;
-	if (topo_siblings(t, 0, &core0) == 0)
-		cpuset_andnot(out, out, &core0);
-	else
-		cpuset_clr(out, 0);
 }
 
 static int check_topology(const struct hostfacts *h, const struct topo *t, json_t *rep)
@@ -44,7 +33,7 @@ static int check_isolation(const struct hostfacts *h, const struct topo *t, json
 	struct cpuset want, missing;
 
 	if (cpuset_empty(&h->isolated)) {
-		suggest_isolated(h, t, &want);
+		hostfix_default_isolate(h, t, &want);
 		fmt(&want, sug, sizeof(sug));
 		if (cpuset_empty(&want))
 			snprintf(hint, sizeof(hint), "this host has no CPU to spare beyond CPU 0's core; on a larger host isolate the benchmark CPUs at boot");
@@ -131,6 +120,10 @@ static int check_irqbalance(const struct hostfacts *h, json_t *rep)
 		ADD(rep, "irqbalance", SEV_OK, NULL, "irqbalance is not running");
 	else if (cpuset_empty(&h->isolated))
 		ADD(rep, "irqbalance", SEV_OK, NULL, "irqbalance is running (pid %d); no CPU is isolated",
+		    (int)h->irqbalance_pid);
+	else if (h->has_irqbalance_banned && cpuset_subset(&h->isolated, &h->irqbalance_banned))
+		ADD(rep, "irqbalance", SEV_OK, NULL,
+		    "irqbalance is running (pid %d) and leaves the isolated CPUs alone (IRQBALANCE_BANNED_CPULIST in /etc/default/irqbalance)",
 		    (int)h->irqbalance_pid);
 	else
 		ADD(rep, "irqbalance", SEV_WARN,

@@ -129,12 +129,12 @@ static void read_irqs(struct hostfacts *h)
 		q = &h->irqs[h->nirqs];
 		memset(q, 0, sizeof(*q));
 		q->irq = (int)irq;
+		snprintf(path, sizeof(path), "/proc/irq/%ld/smp_affinity_list", irq);
+		if (read_cpulist(&q->smp, h->cpu_limit, path) < 0)
+			continue;
 		snprintf(path, sizeof(path), "/proc/irq/%ld/effective_affinity_list", irq);
-		if (read_cpulist(&q->affinity, h->cpu_limit, path) < 0 || cpuset_empty(&q->affinity)) {
-			snprintf(path, sizeof(path), "/proc/irq/%ld/smp_affinity_list", irq);
-			if (read_cpulist(&q->affinity, h->cpu_limit, path) < 0)
-				continue;
-		}
+		if (read_cpulist(&q->affinity, h->cpu_limit, path) < 0 || cpuset_empty(&q->affinity))
+			q->affinity = q->smp;
 		/* The handler registers a directory named after itself. */
 		sub = fsroot_opendir("/proc/irq/%ld", irq);
 		if (sub) {
@@ -174,6 +174,32 @@ static pid_t find_process(const char *comm)
 	return found;
 }
 
+/* IRQBALANCE_BANNED_CPULIST in /etc/default/irqbalance (Debian's environment file
+ * for the service): the CPUs irqbalance leaves alone. */
+static void read_irqbalance_config(struct hostfacts *h)
+{
+	char buf[8192], *save = NULL;
+
+	h->has_irqbalance_banned = false;
+	if (fsroot_read(buf, sizeof(buf), "/etc/default/irqbalance") < 0)
+		return;
+	for (char *l = strtok_r(buf, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+		const char *key = "IRQBALANCE_BANNED_CPULIST=";
+		char *v;
+		while (*l == ' ' || *l == '\t')
+			l++;
+		if (strncmp(l, key, strlen(key)) != 0)
+			continue;
+		v = l + strlen(key);
+		if (*v == '"' || *v == '\'') {
+			char q = *v++, *end = strchr(v, q);
+			if (end)
+				*end = '\0';
+		}
+		h->has_irqbalance_banned = cpuset_parse_list(&h->irqbalance_banned, v, h->cpu_limit, NULL) == 0;
+	}
+}
+
 static void read_governors(struct hostfacts *h)
 {
 	h->govs = calloc(cpuset_count(&h->online) + 1, sizeof(*h->govs));
@@ -200,6 +226,8 @@ static void read_thp(struct hostfacts *h)
 	close_ = open_ ? strchr(open_, ']') : NULL;
 	if (open_ && close_)
 		snprintf(h->thp, sizeof(h->thp), "%.*s", (int)(close_ - open_ - 1), open_ + 1);
+	else if (!strcmp(buf, "always") || !strcmp(buf, "madvise") || !strcmp(buf, "never"))
+		snprintf(h->thp, sizeof(h->thp), "%s", buf); /* a fixture tree someone wrote the value into */
 }
 
 static void add_pools(struct hp_pool **pools, unsigned *npools, int node, const char *dir)
@@ -353,6 +381,7 @@ int hostfacts_read(struct hostfacts *h)
 
 	read_irqs(h);
 	h->irqbalance_pid = find_process("irqbalance");
+	read_irqbalance_config(h);
 
 	if (fsroot_read(h->smt_control, sizeof(h->smt_control), "/sys/devices/system/cpu/smt/control") < 0)
 		h->smt_control[0] = '\0';

@@ -24,6 +24,7 @@ struct irq_info {
 	int irq;
 	char name[48];            /* the handler's name, "" when none */
 	struct cpuset affinity;   /* effective affinity when the kernel shows it, else smp_affinity_list */
+	struct cpuset smp;        /* smp_affinity_list: what a write sets */
 };
 
 struct cpu_gov {
@@ -53,6 +54,8 @@ struct hostfacts {
 	struct irq_info *irqs;
 	unsigned nirqs;
 	pid_t irqbalance_pid;               /* 0 when not running */
+	bool has_irqbalance_banned;         /* /etc/default/irqbalance sets IRQBALANCE_BANNED_CPULIST */
+	struct cpuset irqbalance_banned;
 
 	char smt_control[24];               /* on, off, forceoff, notsupported, notimplemented; "" unknown */
 	int smt_active;                     /* 1, 0, or -1 unknown */

@@ -19,6 +19,11 @@
 #include "fsroot.h"
 #include "hostcheck.h"
 #include "hostfacts.h"
+#include "hostfix.h"
+#include "hp.h"
+#include "persist.h"
+#include "fsutil.h"
+#include "sbuf.h"
 #include "plan.h"
 #include "report.h"
 #include "topo.h"
@@ -33,8 +38,8 @@
 
 struct settings {
 	const char *cmd;
-	bool json, strict;
-	const char *root, *topology, *vcpu_map, *host_lcores, *qmp, *name, *libvirt, *connect;
+	bool json, strict, fix;
+	const char *root, *topology, *vcpu_map, *host_lcores, *qmp, *name, *libvirt, *connect, *hugepages;
 	long pid;
 	double sample;
 };
@@ -44,6 +49,7 @@ static void usage(FILE *out)
 	fprintf(out,
 		"Usage:\n"
 		" %1$s host [options]\n"
+		" %1$s host --fix [--host-lcores LIST] [--vcpu-map MAP] [--hugepages SIZE] [options]\n"
 		" %1$s plan --vcpu-map MAP [--host-lcores LIST] [options]\n"
 		" %1$s vm (--pid PID | --qmp SOCKET | --name NAME) [--vcpu-map MAP] [--sample SECONDS]\n"
 		" %1$s vm --libvirt DOMAIN [--connect URI] [--vcpu-map MAP] [--sample SECONDS]\n"
@@ -52,13 +58,20 @@ static void usage(FILE *out)
 		"\n"
 		"Commands:\n"
 		" host                    is this host ready? isolation, IRQs, irqbalance, governors,\n"
-		"                         SMT, THP, hugepages, KVM\n"
+		"                         SMT, THP, hugepages, KVM; --fix: the exact changes that\n"
+		"                         would make it pass for a plan (nothing is changed)\n"
 		" plan                    judge a CPU layout before anything runs\n"
 		" vm                      inspect a running QEMU: where every vCPU thread may and does run\n"
 		"\n"
 		"Options:\n"
 		" -m, --vcpu-map MAP      vCPU i on host CPU j: 0:4,1:5,2:6,3:7 or 0-3:4-7\n"
 		" -l, --host-lcores LIST  the host's busy-polling lcores (the reflector's): 0-3 or 0x0f\n"
+		"     --fix               (host) print the changes: kernel arguments (a GRUB drop-in),\n"
+		"                         IRQ affinity, irqbalance, governors, THP, hugepages; for the\n"
+		"                         plan's CPUs (--host-lcores and --vcpu-map; default: all but\n"
+		"                         CPU 0's core)\n"
+		"     --hugepages SIZE    (host --fix) the plan's hugepages, on its CPUs' node (default:\n"
+		"                         1G when none are reserved)\n"
 		" -p, --pid PID           the QEMU process to inspect (vCPU threads found by name)\n"
 		"     --qmp SOCKET        the QEMU behind this QMP socket (vCPU threads from QMP)\n"
 		"     --name NAME         a VM vmlaunch started (its QMP socket)\n"
@@ -83,7 +96,7 @@ static void usage(FILE *out)
 
 static int parse_args(int argc, char **argv, struct settings *s)
 {
-	enum { OPT_SAMPLE = 256, OPT_QMP, OPT_NAME, OPT_LIBVIRT, OPT_CONNECT };
+	enum { OPT_SAMPLE = 256, OPT_QMP, OPT_NAME, OPT_LIBVIRT, OPT_CONNECT, OPT_FIX, OPT_HUGEPAGES };
 	static const struct option longopts[] = {
 		{ "vcpu-map", required_argument, NULL, 'm' },
 		{ "host-lcores", required_argument, NULL, 'l' },
@@ -93,6 +106,8 @@ static int parse_args(int argc, char **argv, struct settings *s)
 		{ "name", required_argument, NULL, OPT_NAME },
 		{ "libvirt", required_argument, NULL, OPT_LIBVIRT },
 		{ "connect", required_argument, NULL, OPT_CONNECT },
+		{ "fix", no_argument, NULL, OPT_FIX },
+		{ "hugepages", required_argument, NULL, OPT_HUGEPAGES },
 		{ "topology", required_argument, NULL, 't' },
 		{ "root", required_argument, NULL, 'r' },
 		{ "json", no_argument, NULL, 'j' },
@@ -111,6 +126,17 @@ static int parse_args(int argc, char **argv, struct settings *s)
 		case OPT_NAME: s->name = optarg; break;
 		case OPT_LIBVIRT: s->libvirt = optarg; break;
 		case OPT_CONNECT: s->connect = optarg; break;
+		case OPT_FIX: s->fix = true; break;
+		case OPT_HUGEPAGES: {
+			struct pin_error e;
+			uint64_t bytes;
+			if (hp_parse_size(optarg, &bytes, &e) < 0)
+				return cli_usage_error("invalid --hugepages '%s': %s", optarg, e.msg);
+			if (bytes > (UINT64_C(1) << 50))
+				return cli_usage_error("invalid --hugepages '%s': more memory than any machine has", optarg);
+			s->hugepages = optarg;
+			break;
+		}
 		case 'l': s->host_lcores = optarg; break;
 		case 't': s->topology = optarg; break;
 		case 'r': s->root = optarg; break;
@@ -149,8 +175,12 @@ static int parse_args(int argc, char **argv, struct settings *s)
 		return cli_usage_error("--pid, --qmp, --name, --libvirt and --sample are options of 'vm'");
 	if (s->connect && !s->libvirt)
 		return cli_usage_error("--connect is an option of --libvirt");
-	if (strcmp(s->cmd, "host") == 0 && (s->vcpu_map || s->host_lcores))
-		return cli_usage_error("--vcpu-map and --host-lcores are options of 'plan' and 'vm'");
+	if ((s->fix || s->hugepages) && strcmp(s->cmd, "host"))
+		return cli_usage_error("--fix and --hugepages are options of 'host'");
+	if (s->hugepages && !s->fix)
+		return cli_usage_error("--hugepages goes with --fix");
+	if (strcmp(s->cmd, "host") == 0 && !s->fix && (s->vcpu_map || s->host_lcores))
+		return cli_usage_error("--vcpu-map and --host-lcores are options of 'plan', 'vm' and 'host --fix'");
 	if (strcmp(s->cmd, "vm") == 0 && s->host_lcores)
 		return cli_usage_error("--host-lcores is an option of 'plan'");
 	return 0;
@@ -425,6 +455,202 @@ static int run_vm(const struct settings *s, const struct topo *t, const struct h
 	return r < 0 ? cli_fail(EXIT_FAIL, "out of memory") : -1;
 }
 
+/* --fix's hugepages: the plan's size free on its CPUs' node, mounted, and set up at boot
+ * by the unit `hugepages setup --persist` writes (compared with the one it would write).
+ * A change with that command when any of it is missing.  0, or -ENOMEM. */
+static int fix_hugepages(const struct settings *s, const struct hostfacts *h, const struct topo *t,
+			 const struct cpuset *iso, json_t *rep)
+{
+	char exe[PATH_MAX], ps[16], nodestr[16], dir[PATH_MAX], name[96], unit[PATH_MAX], want[4096], now[4096],
+		what[160], *slash;
+	const char *size = s->hugepages, *argv[8];
+	unsigned long kb = hp_default_page_kb();
+	long long total = 0;
+	struct hp_pool pool = { 0 };
+	uint64_t bytes;
+	unsigned argc = 0;
+	ssize_t n;
+	int node = -1;
+	bool unit_ok;
+	json_t *cmd;
+
+	for (unsigned i = 0; i < h->npools; i++)
+		total += h->pools[i].total;
+	if (!size) {
+		if (total > 0 && h->hugetlbfs_mounts > 0)
+			return 0; /* none asked for, and the host has some */
+		size = "1G";
+	}
+	if (hp_parse_size(size, &bytes, NULL) < 0)
+		return -EINVAL;
+	if (hp_has_nodes()) {
+		node = topo_numa_of(t, cpuset_next(iso, -1));
+		if (node < 0 || !hp_node_exists(node))
+			node = 0;
+	}
+	/* The hugepages program installed beside this one. */
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n <= 0)
+		return -errno;
+	exe[n] = '\0';
+	slash = strrchr(exe, '/');
+	snprintf(slash + 1, sizeof(exe) - (size_t)(slash + 1 - exe), "hugepages");
+	hp_format_page_size(kb, ps, sizeof(ps));
+	snprintf(nodestr, sizeof(nodestr), "%d", node);
+	argv[argc++] = exe;
+	argv[argc++] = "setup";
+	argv[argc++] = size;
+	argv[argc++] = "--page-size";
+	argv[argc++] = ps;
+	if (node >= 0) {
+		argv[argc++] = "--node";
+		argv[argc++] = nodestr;
+	}
+	snprintf(what, sizeof(what), "at least %s of %s pages %s%s", size, ps, node >= 0 ? "on node " : "in the system-wide pool",
+		 node >= 0 ? nodestr : "");
+	hp_persist_name(kb, node, false, name, sizeof(name));
+	unit_ok = fsroot_path(dir, sizeof(dir), "/etc/systemd/system") >= 0 &&
+		  (size_t)snprintf(unit, sizeof(unit), "%s/%s", dir, name) < sizeof(unit) &&
+		  hp_persist_render(argv, argc, what, want, sizeof(want)) == 0 &&
+		  fs_read_file(unit, now, sizeof(now)) >= 0 && strcmp(now, want) == 0;
+	hp_pool_read(node, kb, &pool);
+	if (unit_ok && h->hugetlbfs_mounts > 0 && pool.free * (long long)kb * 1024 >= (long long)bytes)
+		return 0;
+	cmd = json_array();
+	for (unsigned i = 0; i < argc; i++)
+		json_array_append_new(cmd, json_string(argv[i]));
+	json_array_append_new(cmd, json_string("--persist"));
+	if (!fsroot_is_live()) {
+		json_array_append_new(cmd, json_string("--root"));
+		json_array_append_new(cmd, json_string(fsroot_get()));
+	}
+	{
+		struct sbuf sb;
+		sbuf_init(&sb, now, sizeof(now));
+		sbuf_addf(&sb, "%s of %s pages free %s%s:", size, ps, node >= 0 ? "on node " : "in the system-wide pool",
+			  node >= 0 ? nodestr : "");
+		if (pool.free * (long long)kb * 1024 < (long long)bytes)
+			sbuf_addf(&sb, " %lld free now;", pool.free);
+		if (!h->hugetlbfs_mounts)
+			sbuf_addf(&sb, " no hugetlbfs mounted;");
+		if (!unit_ok)
+			sbuf_addf(&sb, " not set up at boot (%s);", unit);
+		now[sb.len - 1] = '\0';
+	}
+	return hostfix_add_change(rep, "hugepages", now, json_pack("[o]", cmd));
+}
+
+/* Every CPU of a --fix plan is online here (the process's own affinity does not matter:
+ * the benchmark runs later, as whoever).  0, or an exit code after saying why. */
+static int fix_cpus_online(const struct hostfacts *h, const struct cpuset *cpus, const char *opt, const char *arg)
+{
+	struct cpuset off;
+	char l[256], on[256];
+
+	cpuset_andnot(&off, cpus, &h->online);
+	if (cpuset_empty(&off))
+		return 0;
+	cpuset_format_list(&off, l, sizeof(l));
+	cpuset_format_list(&h->online, on, sizeof(on));
+	return cli_fail(EXIT_USAGE, "%s '%s' uses CPU %s, which is not online on this host (online: %s)", opt, arg, l, on);
+}
+
+/* pincheck host --fix: the plan's CPUs, the changes as data.  -1 to print the
+ * report, or an exit code after saying why. */
+static int run_fix(const struct settings *s, const struct topo *t, const struct hostfacts *h, json_t *rep)
+{
+	struct hostfix_plan plan;
+	struct pin_error err;
+	int r;
+
+	cpuset_zero(&plan.isolate);
+	if (s->vcpu_map) {
+		struct vmap map = { 0 };
+		struct cpuset cpus;
+		if (vmap_parse(&map, s->vcpu_map, h->cpu_limit, &err) < 0)
+			return cli_fail(EXIT_USAGE, "invalid --vcpu-map '%s': %s", s->vcpu_map, err.msg);
+		vmap_cpus(&map, &cpus);
+		vmap_free(&map);
+		if ((r = fix_cpus_online(h, &cpus, "--vcpu-map", s->vcpu_map)))
+			return r;
+		cpuset_or(&plan.isolate, &plan.isolate, &cpus);
+		json_object_set_new(rep, "vcpu_map", json_string(s->vcpu_map));
+	}
+	if (s->host_lcores) {
+		struct cpuset cpus;
+		if (cpuset_parse(&cpus, s->host_lcores, h->cpu_limit, &err) < 0)
+			return cli_fail(EXIT_USAGE, "invalid --host-lcores '%s': %s", s->host_lcores, err.msg);
+		if (cpuset_empty(&cpus))
+			return cli_fail(EXIT_USAGE, "invalid --host-lcores '%s': no CPU in it", s->host_lcores);
+		if ((r = fix_cpus_online(h, &cpus, "--host-lcores", s->host_lcores)))
+			return r;
+		cpuset_or(&plan.isolate, &plan.isolate, &cpus);
+		report_set_cpulist(rep, "host_lcores", &cpus);
+	}
+	if (!s->vcpu_map && !s->host_lcores)
+		hostfix_default_isolate(h, t, &plan.isolate);
+	r = hostfix_build(h, t, &plan, rep);
+	if (r == -EINVAL)
+		return cli_fail(EXIT_USAGE, cpuset_empty(&plan.isolate)
+			? "this host has no CPU to isolate beyond CPU 0's core: give --host-lcores and --vcpu-map"
+			: "the plan takes every online CPU: leave at least one (CPU 0) to the system");
+	if (r == 0)
+		r = fix_hugepages(s, h, t, &plan.isolate, rep);
+	if (r == 0)
+		r = hostfix_finish(rep);
+	return r < 0 ? cli_fail(EXIT_FAIL, "cannot work out the changes: %s", strerror(-r)) : -1;
+}
+
+/* --fix as text, from the same data as the JSON. */
+static void print_fix(const json_t *rep)
+{
+	const json_t *plan = json_object_get(rep, "plan"), *ka = json_object_get(rep, "kernel_args");
+	const json_t *changes = json_object_get(rep, "changes"), *c, *x;
+	size_t n = json_array_size(changes), i, j;
+
+	printf("Changes that make this host pass for a plan that isolates CPUs %s (housekeeping: %s): %zu%s\n",
+	       json_string_value(json_object_get(plan, "isolate")), json_string_value(json_object_get(plan, "housekeeping")),
+	       n, json_is_true(json_object_get(rep, "reboot")) ? ", then a reboot" : "");
+	json_array_foreach(changes, i, c) {
+		printf("  %-13s %s\n", json_string_value(json_object_get(c, "id")),
+		       json_string_value(json_object_get(c, "message")));
+		json_array_foreach(json_object_get(c, "files"), j, x) {
+			const char *t = json_string_value(json_object_get(x, "content"));
+			printf("  %-13s   %s:\n", "", json_string_value(json_object_get(x, "path")));
+			while (*t) {
+				size_t l = strcspn(t, "\n");
+				printf("  %-13s     %.*s\n", "", (int)l, t);
+				t += l + (t[l] == '\n');
+			}
+		}
+		json_array_foreach(json_object_get(c, "lines"), j, x)
+			printf("  %-13s   %s: %s\n", "", json_string_value(json_object_get(x, "path")),
+			       json_string_value(json_object_get(x, "line")));
+		json_array_foreach(json_object_get(c, "writes"), j, x)
+			printf("  %-13s   echo %s > %s   (now %s)\n", "", json_string_value(json_object_get(x, "value")),
+			       json_string_value(json_object_get(x, "path")), json_string_value(json_object_get(x, "now")));
+		json_array_foreach(json_object_get(c, "services"), j, x)
+			printf("  %-13s   systemctl restart %s\n", "", json_string_value(json_object_get(x, "name")));
+		json_array_foreach(json_object_get(c, "commands"), j, x) {
+			size_t k;
+			json_t *w;
+			printf("  %-13s  ", "");
+			json_array_foreach(x, k, w)
+				printf(" %s", json_string_value(w));
+			printf("\n");
+		}
+	}
+	json_array_foreach(json_object_get(ka, "conflicts"), i, x)
+		printf("  %-13s %s is on the kernel command line already: remove it where it is set (the kernel keeps the first)\n",
+		       "conflict", json_string_value(x));
+	if (json_array_size(json_object_get(rep, "not_fixed")))
+		printf("Not changed by a fix:\n");
+	json_array_foreach(json_object_get(rep, "not_fixed"), i, x)
+		printf("  %-13s %s\n", json_string_value(json_object_get(x, "id")),
+		       json_string_value(json_object_get(x, "message")));
+	printf("pincheck changed nothing%s\n", n ? ": the Ansible role in templates/ansible applies these (see docs/fleet.md)" : "");
+}
+
 int main(int argc, char **argv)
 {
 	struct settings s = { 0 };
@@ -462,12 +688,14 @@ int main(int argc, char **argv)
 				  : cli_fail(EXIT_USAGE, "cannot read this host's topology: %s", strerror(errno));
 		goto cleanup;
 	}
-	rep = report_new(s.cmd);
+	rep = report_new(s.fix ? "host --fix" : s.cmd);
 	if (!rep) {
 		code = cli_fail(EXIT_FAIL, "out of memory");
 		goto cleanup;
 	}
-	if (strcmp(s.cmd, "host") == 0)
+	if (strcmp(s.cmd, "host") == 0 && s.fix)
+		code = run_fix(&s, t, h, rep);
+	else if (strcmp(s.cmd, "host") == 0)
 		code = hostcheck_run(h, t, rep) < 0 ? cli_fail(EXIT_FAIL, "out of memory") : -1;
 	else if (strcmp(s.cmd, "plan") == 0)
 		code = run_plan(&s, t, h, rep);
@@ -479,10 +707,13 @@ int main(int argc, char **argv)
 	if (s.json) {
 		json_dumpf(rep, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 		putchar('\n');
+	} else if (s.fix) {
+		print_fix(rep);
 	} else {
 		print_text(&s, rep);
 	}
-	code = report_exit_status(rep, s.strict);
+	/* --fix reports changes to make, not checks: it fails only when it cannot say. */
+	code = s.fix ? EXIT_OK : report_exit_status(rep, s.strict);
 cleanup:
 	json_decref(rep);
 	topo_free(t);

@@ -37,7 +37,7 @@ load helper
 	run -2 --separate-stderr pincheck host --pid 1
 	[[ $stderr == *"--pid, --qmp, --name, --libvirt and --sample are options of 'vm'"* ]]
 	run -2 --separate-stderr pincheck host --vcpu-map 0:1
-	[[ $stderr == *"options of 'plan' and 'vm'"* ]]
+	[[ $stderr == *"options of 'plan', 'vm' and 'host --fix'"* ]]
 }
 
 @test "a bad vCPU map names the problem and the position, exit 2" {
