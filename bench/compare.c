@@ -175,3 +175,142 @@ void compare_print(const json_t *cmp, const char *a, const char *b)
 		       json_integer_value(json_object_get(cmp, "regressions")),
 		       json_integer_value(json_object_get(cmp, "regressions")) == 1 ? "" : "s", num(cmp, "threshold_pct"));
 }
+
+/* The cell of @res for configuration @name and @size, or NULL. */
+static const json_t *find_cell(const json_t *res, const json_t *name, const json_t *size)
+{
+	const json_t *c, *r;
+	size_t i, k;
+
+	json_array_foreach(json_object_get(res, "configurations"), i, c) {
+		if (!json_equal(json_object_get(c, "name"), name))
+			continue;
+		json_array_foreach(json_object_get(c, "results"), k, r)
+			if (json_equal(json_object_get(r, "size"), size))
+				return r;
+	}
+	return NULL;
+}
+
+/* Has @cells a cell for @name and @size already? */
+static bool have_cell(const json_t *cells, const json_t *name, const json_t *size)
+{
+	const json_t *x;
+	size_t i;
+
+	json_array_foreach(cells, i, x)
+		if (json_equal(json_object_get(x, "configuration"), name) && json_equal(json_object_get(x, "size"), size))
+			return true;
+	return false;
+}
+
+json_t *compare_many(json_t *const *res, json_t *const *env, const char *const *labels, const char *const *dirs,
+		     unsigned n)
+{
+	json_t *out = json_pack("{s:[], s:[], s:[]}", "runs", "cells", "fingerprint_differs");
+	bool noisy = false;
+
+	if (!out)
+		return NULL;
+	for (unsigned i = 0; i < n; i++) {
+		json_t *noise = run_noise(res[i], env[i]);
+		noisy |= json_is_true(json_object_get(noise, "noisy"));
+		json_array_append_new(json_object_get(out, "runs"),
+				      json_pack("{s:s, s:s, s:o}", "label", labels[i], "dir", dirs[i], "noise", noise));
+	}
+	/* Every cell of any run, in the order the runs have them. */
+	for (unsigned i = 0; i < n; i++) {
+		const json_t *c, *r;
+		size_t ci, k;
+		json_array_foreach(json_object_get(res[i], "configurations"), ci, c)
+			json_array_foreach(json_object_get(c, "results"), k, r) {
+				const json_t *name = json_object_get(c, "name"), *size = json_object_get(r, "size");
+				json_t *mpps = json_array(), *spread = json_array();
+				double lo = 0, hi = 0;
+				if (have_cell(json_object_get(out, "cells"), name, size))
+					continue;
+				for (unsigned j = 0; j < n; j++) {
+					const json_t *x = find_cell(res[j], name, size);
+					double m = num(x, "mpps");
+					json_array_append_new(mpps, x ? json_real(m) : json_null());
+					json_array_append_new(spread, x ? json_real(num(x, "mpps_max") - num(x, "mpps_min")) : json_null());
+					if (x && (lo == 0 || m < lo))
+						lo = m;
+					if (x && m > hi)
+						hi = m;
+				}
+				json_array_append_new(json_object_get(out, "cells"),
+						      json_pack("{s:O, s:O, s:o, s:o, s:o}", "configuration", name, "size", size, "mpps",
+								mpps, "spread_mpps", spread, "max_over_min",
+								lo > 0 ? json_real(hi / lo) : json_null()));
+			}
+	}
+	for (size_t k = 0; fingerprint_keys[k]; k++) {
+		json_t *values = json_array();
+		bool differs = false;
+		for (unsigned i = 0; i < n; i++) {
+			json_array_append_new(values, json_string(str(env[i], fingerprint_keys[k])));
+			differs |= strcmp(str(env[i], fingerprint_keys[k]), str(env[0], fingerprint_keys[k])) != 0;
+		}
+		if (differs)
+			json_array_append_new(json_object_get(out, "fingerprint_differs"),
+					      json_pack("{s:s, s:o}", "key", fingerprint_keys[k], "values", values));
+		else
+			json_decref(values);
+	}
+	json_object_set_new(out, "too_noisy", json_boolean(noisy));
+	return out;
+}
+
+void compare_print_many(const json_t *cmp)
+{
+	const json_t *runs = json_object_get(cmp, "runs"), *r, *x;
+	char e[512], sz[64];
+	size_t i, k;
+	int w = 10;
+
+	/* Columns as wide as the longest label (hostnames), at least 10. */
+	json_array_foreach(runs, i, r) {
+		int l = (int)strlen(esc(str(r, "label"), e, sizeof(e)));
+		if (l > w)
+			w = l;
+	}
+	if (w > 40)
+		w = 40;
+	printf("Mpps per direction, a column per run\n%-16s %6s", "configuration", "size");
+	json_array_foreach(runs, i, r)
+		printf(" %*.*s", w, w, esc(str(r, "label"), e, sizeof(e)));
+	printf(" %8s\n", "max/min");
+	json_array_foreach(json_object_get(cmp, "cells"), i, r) {
+		char e2[512];
+		printf("%-16s %6s", esc(str(r, "configuration"), e, sizeof(e)),
+		       esc(results_size(r, "", sz, sizeof(sz)), e2, sizeof(e2)));
+		json_array_foreach(json_object_get(r, "mpps"), k, x) {
+			if (json_is_number(x))
+				printf(" %*.3f", w, json_number_value(x));
+			else
+				printf(" %*s", w, "-");
+		}
+		if (json_is_number(json_object_get(r, "max_over_min")))
+			printf(" %8.3f\n", num(r, "max_over_min"));
+		else
+			printf(" %8s\n", "-");
+	}
+	json_array_foreach(runs, i, r)
+		print_noise(str(r, "label"), str(r, "dir"), json_object_get(r, "noise"));
+	if (json_is_true(json_object_get(cmp, "too_noisy")))
+		printf("too noisy to compare: a difference here may be the host, not the change (run again on a quiet host, more trials)\n");
+	if (json_array_size(json_object_get(cmp, "fingerprint_differs")) == 0) {
+		printf("fingerprints: the same host model, software and settings\n");
+		return;
+	}
+	printf("fingerprints differ (compare with care):\n");
+	json_array_foreach(json_object_get(cmp, "fingerprint_differs"), i, r) {
+		printf("  %s:\n", str(r, "key"));
+		json_array_foreach(json_object_get(r, "values"), k, x) {
+			char l[512];
+			printf("    %-*s  %s\n", w, esc(str(json_array_get(runs, k), "label"), l, sizeof(l)),
+			       esc(json_string_value(x) ?: "", e, sizeof(e)));
+		}
+	}
+}

@@ -22,3 +22,14 @@ json_t *compare_runs(const json_t *ra, const json_t *ea, const json_t *rb, const
 
 /* The report as text. */
 void compare_print(const json_t *cmp, const char *a, const char *b);
+
+/* Compare @n runs side by side (a fleet: one run per host), a column per run labelled
+ * @labels[i]; @env[i] may be NULL.  A new object: "runs" (label, dir, noise), "cells"
+ * (configuration, size, "mpps" and "spread_mpps" per run, null where a run lacks the
+ * cell, "max_over_min"), "fingerprint_differs" (key, "values" per run), "too_noisy". */
+json_t *compare_many(json_t *const *res, json_t *const *env, const char *const *labels, const char *const *dirs,
+		     unsigned n);
+
+/* The side-by-side report as text: one table, a column per run, then each run's noise
+ * and the fingerprint keys whose values differ. */
+void compare_print_many(const json_t *cmp);

@@ -73,6 +73,8 @@ json_t *fingerprint_build(const struct profile *p, json_t *commands, json_t *pla
 		topo_free(t);
 	}
 	json_object_set_new(env, "kernel", json_string(u.release));
+	/* Not a fingerprint key (hosts differ by name): compare labels a fleet's columns with it. */
+	json_object_set_new(env, "hostname", json_string(u.nodename));
 	if (hostfacts_read(&h) == 0) {
 		char *iso = cpuset_to_list(&h.isolated), *on = cpuset_to_list(&h.online);
 		json_object_set_new(env, "cmdline", json_string(h.cmdline));

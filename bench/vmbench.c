@@ -59,6 +59,7 @@ static void usage(FILE *out)
 		"Usage:\n"
 		" %1$s run PROFILE [--out DIR]\n"
 		" %1$s compare DIR1 DIR2 [--threshold PCT] [--json]\n"
+		" %1$s compare DIR1 DIR2 DIR3... [--json]   (a fleet: a column per host)\n"
 		"\n"
 		"Run the packet benchmark a profile describes and write a results directory:\n"
 		"results.json, results.csv, table.txt, plot.png, plot.svg, env.json (the fingerprint)\n"
@@ -1262,39 +1263,87 @@ done:
 
 /* --- compare ----------------------------------------------------------------------------- */
 
-static int compare(const char *a, const char *b, bool json, double threshold)
+/* Load DIR/NAME as JSON, or NULL. */
+static json_t *load_json(const char *dir, const char *name)
 {
 	char path[PATH_MAX + 32];
-	json_t *ra, *rb, *ea, *eb, *out;
-	int code;
 
-	snprintf(path, sizeof(path), "%s/results.json", a);
-	ra = json_load_file(path, 0, NULL);
-	snprintf(path, sizeof(path), "%s/results.json", b);
-	rb = json_load_file(path, 0, NULL);
-	if (!ra || !rb) {
-		json_decref(ra);
-		json_decref(rb);
-		return cli_fail(EXIT_USAGE, "%s is not a results directory (no readable results.json)", !ra ? a : b);
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	return json_load_file(path, 0, NULL);
+}
+
+/* A run's column label: the host it ran on, unless two runs share one (then each
+ * directory's name, or the whole path when those collide too). */
+static void label_runs(char **dirs, json_t **env, unsigned n, const char **labels)
+{
+	bool hosts = true, names = true;
+
+	for (unsigned i = 0; i < n; i++) {
+		const char *h = json_string_value(json_object_get(env[i], "hostname"));
+		char *slash;
+		size_t l = strlen(dirs[i]);
+		while (l > 1 && dirs[i][l - 1] == '/')
+			dirs[i][--l] = '\0';
+		slash = strrchr(dirs[i], '/');
+		labels[i] = slash ? slash + 1 : dirs[i];
+		hosts &= h && *h;
+		for (unsigned j = 0; j < i; j++) {
+			const char *g = json_string_value(json_object_get(env[j], "hostname"));
+			hosts &= !(h && g && !strcmp(h, g));
+			names &= strcmp(labels[i], labels[j]) != 0;
+		}
 	}
-	snprintf(path, sizeof(path), "%s/env.json", a);
-	ea = json_load_file(path, 0, NULL);
-	snprintf(path, sizeof(path), "%s/env.json", b);
-	eb = json_load_file(path, 0, NULL);
-	out = compare_runs(ra, ea, rb, eb, threshold);
+	for (unsigned i = 0; i < n; i++)
+		labels[i] = hosts ? json_string_value(json_object_get(env[i], "hostname")) : names ? labels[i] : dirs[i];
+}
+
+/* Two runs: B judged against A (--threshold gates).  More: one table, a column per run. */
+static int compare(char **dirs, unsigned n, bool json, double threshold)
+{
+	json_t **res = calloc(n, sizeof(*res)), **env = calloc(n, sizeof(*env)), *out = NULL;
+	const char **labels = calloc(n, sizeof(*labels));
+	int code = EXIT_FAIL;
+
+	if (!res || !env || !labels) {
+		code = cli_fail(EXIT_FAIL, "out of memory");
+		goto out;
+	}
+	for (unsigned i = 0; i < n; i++) {
+		if (!(res[i] = load_json(dirs[i], "results.json"))) {
+			code = cli_fail(EXIT_USAGE, "%s is not a results directory (no readable results.json)", dirs[i]);
+			goto out;
+		}
+		env[i] = load_json(dirs[i], "env.json");
+	}
+	if (n == 2) {
+		out = compare_runs(res[0], env[0], res[1], env[1], threshold);
+	} else {
+		label_runs(dirs, env, n, labels);
+		out = compare_many(res, env, labels, (const char *const *)dirs, n);
+	}
+	if (!out) {
+		code = cli_fail(EXIT_FAIL, "out of memory");
+		goto out;
+	}
 	if (json) {
 		json_dumpf(out, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6));
 		putchar('\n');
+	} else if (n == 2) {
+		compare_print(out, dirs[0], dirs[1]);
 	} else {
-		compare_print(out, a, b);
+		compare_print_many(out);
 	}
 	/* A gate for CI: B worse than A beyond the threshold and the noise. */
 	code = json_integer_value(json_object_get(out, "regressions")) > 0 ? EXIT_FAIL : EXIT_OK;
+out:
 	json_decref(out);
-	json_decref(ra);
-	json_decref(rb);
-	json_decref(ea);
-	json_decref(eb);
+	for (unsigned i = 0; res && env && i < n; i++) {
+		json_decref(res[i]);
+		json_decref(env[i]);
+	}
+	free(res);
+	free(env);
+	free(labels);
 	return code;
 }
 
@@ -1338,9 +1387,11 @@ int main(int argc, char **argv)
 		return run_profile(argv[optind + 1], out);
 	}
 	if (optind < argc && !strcmp(argv[optind], "compare")) {
-		if (argc - optind != 3)
-			return cli_usage_error("compare needs two results directories");
-		return compare(argv[optind + 1], argv[optind + 2], json, threshold);
+		if (argc - optind < 3)
+			return cli_usage_error("compare needs two results directories or more");
+		if (argc - optind > 3 && threshold >= 0)
+			return cli_usage_error("--threshold judges one run against another: give two directories");
+		return compare(argv + optind + 1, (unsigned)(argc - optind - 1), json, threshold);
 	}
 	return cli_usage_error("%s", optind < argc ? "unknown command (run or compare)" : "no command given (run or compare)");
 }

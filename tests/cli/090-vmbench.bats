@@ -319,3 +319,41 @@ derive() {
 	run -2 --separate-stderr vmbench run "$BATS_TEST_TMPDIR/n.conf" --out "$OUT/z"
 	assert_equal "$stderr" "vmbench: $BATS_TEST_TMPDIR/n.conf:2: sizes: invalid value '64, imix3' (a size is 64-9000, a mix 'imix', 'imix_v4_1' or SIZE:WEIGHT+SIZE:WEIGHT...)"
 }
+
+@test "compare a fleet: three or more runs in one table, a column per host, the fingerprint keys that differ" {
+	vmbench run "$FIX/bench/quick.conf" --out "$OUT/a" >/dev/null 2>&1
+	assert_equal "$(jq -r .hostname "$OUT/a/env.json")" "$(uname -n)"
+	local tight='.trials = 3 | .configurations[].results[] |= (.trials = 3 | .mpps_min = .mpps * 0.99 | .mpps_max = .mpps * 1.01)'
+	# Three hosts as the Ansible role fetches them: results/HOST/RUN.
+	derive "$OUT/a" "$OUT/fleet/dut1/run" "$tight" '.hostname = "dut1"'
+	derive "$OUT/a" "$OUT/fleet/dut2/run" "$tight | .configurations[].results[] |= (.mpps *= 0.5 | .mpps_min = .mpps * 0.99 | .mpps_max = .mpps * 1.01)" \
+		'.hostname = "dut2" | .kernel = "6.1.0-99-amd64"'
+	derive "$OUT/a" "$OUT/fleet/dut3/run" "$tight | .configurations[].results |= map(select(.size == 64))" \
+		'.hostname = "dut3-with-a-long-name" | .cmdline = "quiet isolcpus=2-3"'
+	run -0 --separate-stderr vmbench compare "$OUT"/fleet/*/run
+	assert_line --regexp '^configuration +size +dut1 +dut2 +dut3-with-a-long-name +max/min$'
+	local m
+	m=$(jq -r '.configurations[0].results[] | select(.size == 64) | .mpps' "$OUT/fleet/dut1/run/results.json")
+	assert_line --regexp "^1 queue +64 +$(printf '%.3f' "$m") +$(printf '%.3f' "$(jq -n "$m * 0.5")") +$(printf '%.3f' "$m") +2\.000$"
+	# A size one host did not run is '-', not 0.
+	assert_line --regexp '^1 queue +256 +[0-9.]+ +[0-9.]+ +- +2\.000$'
+	assert_line "fingerprints differ (compare with care):"
+	assert_line "  kernel:"
+	assert_line --regexp "^    dut2 +6\.1\.0-99-amd64$"
+	assert_line "  cmdline:"
+	assert_line --regexp "^    dut3-with-a-long-name +quiet isolcpus=2-3$"
+	run -0 --separate-stderr vmbench compare --json "$OUT"/fleet/*/run
+	assert_equal "$(jqo '[.runs[].label] | join(" ")')" "dut1 dut2 dut3-with-a-long-name"
+	assert_equal "$(jqo '[.fingerprint_differs[].key] | join(" ")')" "kernel cmdline"
+	assert_equal "$(jqo '.cells[] | select(.size == 256) | .mpps[2]')" null
+	# Runs of one host are told apart by their directories; --threshold is for two runs.
+	derive "$OUT/a" "$OUT/r1" "$tight"
+	derive "$OUT/a" "$OUT/r2" "$tight"
+	derive "$OUT/a" "$OUT/r3" "$tight"
+	run -0 --separate-stderr vmbench compare --json "$OUT/r1" "$OUT/r2/" "$OUT/r3"
+	assert_equal "$(jqo '[.runs[].label] | join(" ")')" "r1 r2 r3"
+	run -2 --separate-stderr vmbench compare "$OUT/r1" "$OUT/r2" "$OUT/r3" --threshold 5
+	[[ $stderr == "vmbench: --threshold judges one run against another: give two directories"* ]]
+	run -2 --separate-stderr vmbench compare "$OUT/r1"
+	[[ $stderr == "vmbench: compare needs two results directories or more"* ]]
+}
