@@ -8,6 +8,7 @@
 #   make fuzz       every fuzz target for FUZZ_SECONDS (10); make lint: static analysis
 #   SANITIZE=1      build into build/san with ASan and UBSan
 #   make install    PREFIX=/usr/local DESTDIR=
+#   make deb        the Debian package (build/deb/pinlab_VERSION_amd64.deb), lintian-checked
 #   V=1             show the commands
 
 PROJECT   := pinlab
@@ -35,7 +36,7 @@ ifneq ($(findstring clang,$(CC)),)
 WARN      += -Wno-unknown-warning-option
 endif
 CFLAGS    ?= -O2 -g
-ALL_CFLAGS = $(SAN_FLAGS) -std=gnu11 -D_GNU_SOURCE -DPROJECT_VERSION='"$(VERSION)"' -DDATADIR='"$(DATADIR)"' \
+ALL_CFLAGS = $(SAN_FLAGS) $(CPPFLAGS) -std=gnu11 -D_GNU_SOURCE -DPROJECT_VERSION='"$(VERSION)"' -DDATADIR='"$(DATADIR)"' \
              -Ipinning -Ihugepages -Ilauncher -Ireflector -Ibench $(WARN) $(CFLAGS) $(shell pkg-config --cflags $(PKGS))
 LDLIBS_PIN = $(shell pkg-config --libs $(PKGS))
 # libvirt and libxml2: the libvirt backend (launcher/virt.c), linked only where it is
@@ -89,7 +90,7 @@ UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 UNIT_HELPERS := $(patsubst tests/unit/%.c,$(B)/obj/tests/unit/%.o,$(filter-out $(UNIT_SRC),$(wildcard tests/unit/*.c)))
 
-.PHONY: all check unit cli demo deps install uninstall clean man bench guest fuzz lint check-build
+.PHONY: all check unit cli demo deps install uninstall clean man bench guest fuzz lint check-build deb
 all: $(PROGRAMS) $(MANPAGES)
 
 $(B)/obj/%.o: %.c
@@ -105,7 +106,7 @@ $(PIN_LIB): $(PIN_OBJ)
 $(B)/bin/vmlaunch: $(B)/obj/launcher/vmlaunch.o $(LAUNCH_LIB) $(HP_LIB) $(PIN_LIB)
 	$(call msg,LD,$@)
 	@mkdir -p $(@D)
-	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS_PIN) $(LDLIBS_VIRT)
+	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS_PIN) $(LDLIBS_VIRT)
 
 # DPDK programs: -O3 and DPDK's flags from pkg-config (Debian's libdpdk-dev).
 DPDK_CFLAGS = $(shell pkg-config --cflags libdpdk 2>/dev/null) -O3
@@ -118,29 +119,29 @@ $(B)/obj/reflector/pkt.o $(B)/obj/bench/tgen.o: ALL_CFLAGS += -O3
 $(B)/bin/reflector: $(B)/obj/reflector/reflector.o $(B)/obj/reflector/direct.o $(B)/obj/reflector/app.o $(B)/obj/reflector/preflight.o $(PKT_OBJ) $(LAUNCH_LIB) $(HP_LIB) $(PIN_LIB)
 	$(call msg,LD,$@)
 	@mkdir -p $(@D)
-	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS_PIN) $(DPDK_LIBS)
+	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS_PIN) $(DPDK_LIBS)
 
 # A DPDK test peer for the reflector's functional tests.
 $(B)/obj/tests/peer/vpeer.o: ALL_CFLAGS += $(DPDK_CFLAGS) -Wno-missing-prototypes
 $(B)/tests/vpeer: $(B)/obj/tests/peer/vpeer.o
 	$(call msg,LD,$@)
 	@mkdir -p $(@D)
-	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $^ $(DPDK_LIBS)
+	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(DPDK_LIBS)
 
 $(B)/bin/trafficgen: $(B)/obj/bench/trafficgen.o $(B)/obj/bench/shape.o $(B)/obj/reflector/app.o $(B)/obj/reflector/preflight.o $(PKT_OBJ) $(LAUNCH_LIB) $(HP_LIB) $(PIN_LIB)
 	$(call msg,LD,$@)
 	@mkdir -p $(@D)
-	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS_PIN) $(DPDK_LIBS)
+	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS_PIN) $(DPDK_LIBS)
 
 $(B)/bin/vmbench: $(B)/obj/bench/vmbench.o $(BENCH_LIB) $(LAUNCH_LIB) $(HP_LIB) $(PIN_LIB)
 	$(call msg,LD,$@)
 	@mkdir -p $(@D)
-	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS_PIN)
+	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS_PIN)
 
 $(B)/bin/pincheck: $(B)/obj/pinning/pincheck.o $(LAUNCH_LIB) $(HP_LIB) $(PIN_LIB)
 	$(call msg,LD,$@)
 	@mkdir -p $(@D)
-	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS_PIN) $(LDLIBS_VIRT)
+	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS_PIN) $(LDLIBS_VIRT)
 
 $(HP_LIB): $(HP_OBJ)
 	$(call msg,AR,$@)
@@ -150,7 +151,7 @@ $(HP_LIB): $(HP_OBJ)
 $(B)/bin/hugepages: $(B)/obj/hugepages/hugepages.o $(HP_LIB) $(PIN_LIB)
 	$(call msg,LD,$@)
 	@mkdir -p $(@D)
-	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS_PIN)
+	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS_PIN)
 
 $(LAUNCH_LIB): $(LAUNCH_OBJ)
 	$(call msg,AR,$@)
@@ -167,7 +168,7 @@ $(B)/obj/tests/unit/test_virt.o: ALL_CFLAGS += -DTOP='"$(CURDIR)"'
 $(B)/tests/test_%: $(B)/obj/tests/unit/test_%.o $(UNIT_HELPERS) $(PKT_OBJ) $(BENCH_LIB) $(LAUNCH_LIB) $(HP_LIB) $(PIN_LIB)
 	$(call msg,LD,$@)
 	@mkdir -p $(@D)
-	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS_PIN) $(LDLIBS_VIRT) -lpthread $(shell pkg-config --libs cmocka)
+	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS_PIN) $(LDLIBS_VIRT) -lpthread $(shell pkg-config --libs cmocka)
 
 $(B)/man/%: docs/man/%.scd
 	$(call msg,SCDOC,$@)
@@ -181,7 +182,7 @@ man: $(MANPAGES)
 $(B)/tests/fuzz-replay-%: tests/fuzz/fuzz_%.c tests/fuzz/driver.c $(FUZZ_LIBS)
 	$(call msg,LD,$@)
 	@mkdir -p $(@D)
-	$(Q)$(CC) $(ALL_CFLAGS) -Itests/fuzz -DFUZZ_CORPUS='"$(CURDIR)/tests/fuzz/corpus/$*"' -o $@ $^ $(LDLIBS_PIN)
+	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -Itests/fuzz -DFUZZ_CORPUS='"$(CURDIR)/tests/fuzz/corpus/$*"' -o $@ $^ $(LDLIBS_PIN)
 
 # libFuzzer (clang): every target for FUZZ_SECONDS, starting from the corpus; new
 # inputs go to build/fuzz/corpus-NAME, crashes to build/fuzz/ (copy them into
@@ -233,7 +234,8 @@ DEB_PACKAGES := build-essential pkg-config git libhwloc-dev hwloc libnuma-dev li
                 linux-image-cloud-amd64 busybox-static cpio \
                 clang clang-tools libclang-rt-dev cppcheck shellcheck \
                 libvirt-dev libxml2-dev libvirt-clients libvirt-daemon libvirt-daemon-driver-qemu netcat-openbsd \
-                python3-jsonschema python3-prometheus-client
+                python3-jsonschema python3-prometheus-client \
+                debhelper dpkg-dev fakeroot lintian ansible-core ansible-lint python3-apt
 
 deps:
 	$(Q)missing=$$(dpkg-query -W -f='$${db:Status-Abbrev} $${Package}\n' $(DEB_PACKAGES) 2>/dev/null | \
@@ -250,8 +252,12 @@ deps:
 # UBSan (build/san/, leaks reported); static analysis once.  make check SANITIZE=1
 # runs the sanitized set only.
 # The reflector's functional tests run once more on the PMD data path (direct is the default).
+# The package and the Ansible role (which installs it for real) run once, with the
+# normal build: they test packaging, not the build.
+ONCE_TESTS := tests/cli/120-package.bats tests/cli/130-fleet.bats
+CLI_TESTS  := $(filter-out $(ONCE_TESTS),$(wildcard tests/cli/*.bats))
 check_set = --env=PINLAB_BUILD=$(CURDIR)/$(1) --env=PINLAB_SANITIZE=$(2) \
-	    $(subst $(B)/,$(1)/,$(UNIT_BIN) $(FUZZ_REPLAY)) tests/cli/*.bats \
+	    $(subst $(B)/,$(1)/,$(UNIT_BIN) $(FUZZ_REPLAY)) $(CLI_TESTS) \
 	    --env=PINLAB_DATAPATH=pmd tests/cli/070-reflector.bats --env=PINLAB_DATAPATH=
 check: deps
 	$(Q)$(MAKE) --no-print-directory check-build
@@ -259,7 +265,7 @@ ifeq ($(SANITIZE),1)
 	$(Q)tests/run tests/lint $(call check_set,$(B),1)
 else
 	$(Q)$(MAKE) --no-print-directory SANITIZE=1 check-build
-	$(Q)tests/run tests/lint $(call check_set,$(B),) $(call check_set,build/san,1)
+	$(Q)tests/run tests/lint $(call check_set,$(B),) $(ONCE_TESTS) $(call check_set,build/san,1)
 endif
 
 check-build: all $(UNIT_BIN) $(FUZZ_REPLAY) $(B)/tests/vpeer guest
@@ -289,6 +295,7 @@ install: all
 	install -m 0755 $(PROGRAMS) $(DESTDIR)$(BINDIR)/
 	install -m 0644 $(MANPAGES) $(DESTDIR)$(MANDIR)/man1/
 	cp -R templates/. $(DESTDIR)$(DATADIR)/templates/
+	chmod 0755 $(DESTDIR)$(DATADIR)/templates/guest/init
 	install -m 0755 bench/mkguest $(DESTDIR)$(DATADIR)/mkguest
 	install -m 0644 docs/results.schema.json $(DESTDIR)$(DATADIR)/results.schema.json
 	if [ -f $(GUEST) ]; then install -d $(DESTDIR)$(DATADIR)/guest && \
@@ -296,6 +303,20 @@ install: all
 
 lint:
 	$(Q)tests/lint
+
+# --- the Debian package ------------------------------------------------------
+# dpkg-buildpackage on a copy of the tree in build/deb/ (it writes the .deb to the
+# copy's parent), so the tree is left as it was; then lintian, failing on errors.
+DEB_VERSION = $(shell dpkg-parsechangelog -S Version)
+DEB_SRC     = build/deb/pinlab-$(DEB_VERSION)
+deb: deps
+	$(Q)test "$(DEB_VERSION)" = "$$(cat VERSION)" || \
+		{ echo "deb: debian/changelog says $(DEB_VERSION), VERSION says $$(cat VERSION)" >&2; exit 1; }
+	$(Q)rm -rf build/deb && mkdir -p $(DEB_SRC)
+	$(Q)tar -c --exclude=./build --exclude=./.git --exclude=./results . | tar -x -C $(DEB_SRC)
+	$(Q)cd $(DEB_SRC) && dpkg-buildpackage -b -us -uc >../build.log 2>&1 || { tail -30 ../build.log; exit 1; }
+	$(Q)lintian --allow-root --fail-on error build/deb/pinlab_$(DEB_VERSION)_amd64.deb
+	@echo "deb: build/deb/pinlab_$(DEB_VERSION)_amd64.deb"
 
 uninstall:
 	rm -f $(addprefix $(DESTDIR)$(BINDIR)/,$(notdir $(PROGRAMS)))

@@ -817,28 +817,53 @@ out:
 
 /* --- the whole run ------------------------------------------------------------------------ */
 
-/* The guest image: $PINLAB_GUEST, build/guest next to build/bin, or the install's. 0 or an exit code. */
+/* Where an installed toolkit's guest image is built (a package owns nothing there):
+ * DATADIR/mkguest GUEST_VARDIR BINDIR. */
+#define GUEST_VARDIR "/var/lib/pinlab/guest"
+
+/* Does @dir hold a guest image's manifest? */
+static bool has_image(const char *dir)
+{
+	char path[PATH_MAX + 32];
+
+	snprintf(path, sizeof(path), "%s/manifest.json", dir);
+	return access(path, R_OK) == 0;
+}
+
+/* The guest image: $PINLAB_GUEST; in a build tree (build/bin/vmbench) its build/guest;
+ * installed, DATADIR/guest (make install with a built image) or /var/lib/pinlab/guest.
+ * 0 or an exit code. */
 static int find_guest(struct guest *g)
 {
 	const char *env = getenv("PINLAB_GUEST");
-	char exe[PATH_MAX], path[PATH_MAX + 32], *slash;
+	char exe[PATH_MAX], bin[PATH_MAX], path[PATH_MAX + 32], *slash;
 	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	bool tree = false;
 
-	if (env && *env) {
-		snprintf(g->dir, sizeof(g->dir), "%s", env);
-	} else {
-		snprintf(g->dir, sizeof(g->dir), "%s/guest", DATADIR);
-		if (n > 0) {
-			exe[n] = '\0';
-			/* build/bin/vmbench -> build/guest */
-			if ((slash = strrchr(exe, '/')) && (*slash = '\0', slash = strrchr(exe, '/'))) {
-				*slash = '\0';
-				snprintf(path, sizeof(path), "%s/guest/manifest.json", exe);
-				if (access(path, R_OK) == 0)
-					snprintf(g->dir, sizeof(g->dir), "%s/guest", exe);
-			}
+	bin[0] = '\0';
+	if (n > 0) {
+		exe[n] = '\0';
+		snprintf(bin, sizeof(bin), "%s", exe);
+		if ((slash = strrchr(bin, '/')))
+			*slash = '\0';                       /* build/bin */
+		snprintf(path, sizeof(path), "%s", bin);
+		if ((slash = strrchr(path, '/')))
+			snprintf(slash, sizeof(path) - (size_t)(slash - path), "/guest"); /* build/guest */
+		/* A build tree: templates/ above build/ (or build/san/). */
+		for (const char *up = "/../..", *up2 = "/../../.."; up; up = up == up2 ? NULL : up2) {
+			char t[PATH_MAX + 64];
+			snprintf(t, sizeof(t), "%s%s/templates/guest/init", bin, up);
+			tree |= access(t, F_OK) == 0;
 		}
 	}
+	if (env && *env)
+		snprintf(g->dir, sizeof(g->dir), "%s", env);
+	else if (tree)
+		snprintf(g->dir, sizeof(g->dir), "%s", path);
+	else if (has_image(DATADIR "/guest"))
+		snprintf(g->dir, sizeof(g->dir), "%s", DATADIR "/guest");
+	else
+		snprintf(g->dir, sizeof(g->dir), "%s", GUEST_VARDIR);
 	snprintf(path, sizeof(path), "%s/manifest.json", g->dir);
 	g->manifest = json_load_file(path, 0, NULL);
 	for (const char *f = "vmlinuz"; g->manifest && f; f = strcmp(f, "vmlinuz") ? NULL : "initrd.img") {
@@ -848,8 +873,11 @@ static int find_guest(struct guest *g)
 			g->manifest = NULL;
 		}
 	}
-	if (!g->manifest)
+	if (!g->manifest && (tree || (env && *env)))
 		return cli_fail(EXIT_FAIL, "no guest image in %s (vmlinuz, initrd.img, manifest.json): run 'make guest'", g->dir);
+	if (!g->manifest)
+		return cli_fail(EXIT_FAIL, "no guest image in %s (vmlinuz, initrd.img, manifest.json): build it with '%s/mkguest %s %s'",
+				g->dir, DATADIR, GUEST_VARDIR, bin[0] ? bin : "BINDIR");
 	return 0;
 }
 
