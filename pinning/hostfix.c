@@ -110,7 +110,7 @@ static void add_write(json_t *change, const char *path, const char *value, const
 /* The kernel command line the plan wants, and the GRUB drop-in that carries it. */
 static int kernel_args(const struct hostfacts *h, const struct cpuset *iso, const struct cpuset *house, json_t *rep)
 {
-	struct karg k[6];
+	struct karg k[6] = { 0 };
 	unsigned nk = 0;
 	struct cpuset nohz;
 	char list[256], dropin[PATH_MAX], now[4096], text[4096];

@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# shellcheck disable=SC2154 # bats' run sets output, stderr and lines
+# shellcheck disable=SC2154,SC2016 # bats' run sets output, stderr and lines; jq programs are in single quotes
 # pincheck host: fixture hosts through --root, and this very host.
 load helper
 

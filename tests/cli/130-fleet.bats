@@ -16,7 +16,8 @@ setup() {
 		skip "pinlab is installed on this host: the test would replace it"
 	fi
 	save_hugepages
-	CACHE_WAS=$([ -d /var/cache/pinlab ] && echo 1 || true)
+	CACHE_WAS=
+	if [ -d /var/cache/pinlab ]; then CACHE_WAS=1; fi
 	W=$BATS_TEST_TMPDIR
 }
 
