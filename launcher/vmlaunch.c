@@ -519,9 +519,9 @@ static int report_failure(struct vm *vm, int code, const char *fmt, ...)
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	if (vm->report_fd >= 0) {
+		/* The pipe stays open until this process exits: the parent returns only after
+		 * the clean-up that follows a failure (the runtime directory removed). */
 		dprintf(vm->report_fd, "E%s\n", msg);
-		close(vm->report_fd);
-		vm->report_fd = -1;
 		return code;
 	}
 	return cli_fail(code, "%s", msg);
