@@ -225,10 +225,12 @@ json_t *compare_many(json_t *const *res, json_t *const *env, const char *const *
 		json_array_foreach(json_object_get(res[i], "configurations"), ci, c)
 			json_array_foreach(json_object_get(c, "results"), k, r) {
 				const json_t *name = json_object_get(c, "name"), *size = json_object_get(r, "size");
-				json_t *mpps = json_array(), *spread = json_array();
+				json_t *mpps, *spread;
 				double lo = 0, hi = 0;
 				if (have_cell(json_object_get(out, "cells"), name, size))
 					continue;
+				mpps = json_array();
+				spread = json_array();
 				for (unsigned j = 0; j < n; j++) {
 					const json_t *x = find_cell(res[j], name, size);
 					double m = num(x, "mpps");
