@@ -282,7 +282,7 @@ static void defaults(struct profile *p)
 	copy(p->search, sizeof(p->search), "none");
 	copy(p->rate, sizeof(p->rate), "max");
 	copy(p->refl_mode, sizeof(p->refl_mode), "macswap");
-	copy(p->refl_datapath, sizeof(p->refl_datapath), "pmd"); /* the reflector's default */
+	copy(p->refl_datapath, sizeof(p->refl_datapath), "direct"); /* the reflector's default */
 	p->trials = 3;            /* a median and a spread, not one sample (noise is measured) */
 	p->warmup_trial = 1;
 	p->latency_at[0] = 0;     /* CSIT's latency loads: 0, 10, 50 and 90 % of the search's rate */

@@ -10,6 +10,7 @@
 
 #include <rte_atomic.h>
 #include <rte_common.h>
+#include <rte_cycles.h>
 #include <rte_pause.h>
 #include <rte_prefetch.h>
 #include <rte_vhost.h>
@@ -43,6 +44,7 @@ struct dq {
 	uint16_t tx_avail, tx_used;       /* the next entry to take, to publish */
 	uint16_t rx_avail, rx_used;
 	bool notify_tx, notify_rx;        /* a call the library could not make yet */
+	uint64_t waiting;                 /* TSC since the next frame waits for an RX buffer; 0: not */
 	bool paused;                      /* set aside while a request moves the rings */
 	volatile bool ready;
 };
@@ -64,6 +66,7 @@ struct busy {
 struct direct_port {
 	char path[PATH_MAX];
 	unsigned nq;
+	uint64_t wait_tsc;                /* how long a frame waits for an RX buffer before it is dropped */
 	struct ddev *dev;                 /* the running device, or NULL; workers read it */
 	volatile int vid;
 	volatile unsigned connections;    /* devices started so far */
@@ -538,8 +541,8 @@ static bool notify(struct ddev *d, struct dq *x, uint16_t vring)
 	return rte_vhost_vring_call_nonblock(d->vid, vring) != -EAGAIN;
 }
 
-static unsigned reflect(struct ddev *d, struct dq *x, unsigned q, unsigned burst, unsigned pass, enum pkt_mode mode,
-			struct direct_count *c)
+static unsigned reflect(struct ddev *d, struct dq *x, unsigned q, unsigned burst, unsigned pass, uint64_t wait_tsc,
+			enum pkt_mode mode, struct direct_count *c)
 {
 	const uint16_t avail = __atomic_load_n(&x->tx.avail->idx, __ATOMIC_ACQUIRE);
 	uint16_t n = (uint16_t)(avail - x->tx_avail), rx_end, rx_used0 = x->rx_used;
@@ -560,8 +563,18 @@ static unsigned reflect(struct ddev *d, struct dq *x, unsigned q, unsigned burst
 			if (k == 0)
 				break;
 			i = (uint16_t)(i + k);
+			x->waiting = 0;
 		}
 		for (; i < n; i++) {
+			/* No RX buffer: the frame waits in the guest's TX ring a while (as the PMD
+			 * path retries a full ring), then it and those after it are dropped. */
+			if (i < pass && x->rx_avail == rx_end && wait_tsc) {
+				const uint64_t now = rte_rdtsc();
+				if (!x->waiting)
+					x->waiting = now;
+				if (now - x->waiting < wait_tsc)
+					break;
+			}
 			uint16_t head = x->tx.avail->ring[x->tx_avail & tmask];
 			struct seg src[MAX_SEGS];
 			unsigned ns, s = 0;
@@ -582,12 +595,17 @@ static unsigned reflect(struct ddev *d, struct dq *x, unsigned q, unsigned burst
 					c->policed++;
 				else if (put_frame(d, x, rx_end, src + s, ns - s, total - d->hdr_len, mode, c) < 0)
 					c->dropped_full++;
+				else
+					x->waiting = 0;
 			}
 			used_put(&x->tx, x->tx_used++, head, 0);
 			x->tx_avail++;
 		}
-		__atomic_store_n(&x->tx.used->idx, x->tx_used, __ATOMIC_RELEASE);
-		x->notify_tx = true;
+		n = i; /* what was taken: the rest waits for RX buffers */
+		if (n) {
+			__atomic_store_n(&x->tx.used->idx, x->tx_used, __ATOMIC_RELEASE);
+			x->notify_tx = true;
+		}
 		if (x->rx_used != rx_used0) {
 			__atomic_store_n(&x->rx.used->idx, x->rx_used, __ATOMIC_RELEASE);
 			x->notify_rx = true;
@@ -615,12 +633,12 @@ unsigned direct_poll(struct direct_port *dp, unsigned q, unsigned burst, unsigne
 	__atomic_store_n(&dp->busy[q].v, 1, __ATOMIC_SEQ_CST);
 	d = __atomic_load_n(&dp->dev, __ATOMIC_SEQ_CST);
 	if (d && __atomic_load_n(&d->q[q].ready, __ATOMIC_ACQUIRE))
-		n = reflect(d, &d->q[q], q, burst, pass, mode, c);
+		n = reflect(d, &d->q[q], q, burst, pass, dp->wait_tsc, mode, c);
 	__atomic_store_n(&dp->busy[q].v, 0, __ATOMIC_RELEASE);
 	return n;
 }
 
-struct direct_port *direct_open(const char *path, unsigned nq, bool client, char *err, size_t len)
+struct direct_port *direct_open(const char *path, unsigned nq, bool client, unsigned retries, char *err, size_t len)
 {
 	struct direct_port *dp;
 	unsigned slot = DIRECT_MAX_PORTS;
@@ -641,6 +659,8 @@ struct direct_port *direct_open(const char *path, unsigned nq, bool client, char
 	}
 	snprintf(dp->path, sizeof(dp->path), "%s", path);
 	dp->nq = nq;
+	/* As long as the PMD path's retries take, roughly: a microsecond each. */
+	dp->wait_tsc = (uint64_t)retries * rte_get_tsc_hz() / 1000000;
 	dp->vid = -1;
 	dports[slot] = dp;
 	if (rte_vhost_driver_register(path, flags) < 0) {

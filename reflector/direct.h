@@ -34,8 +34,10 @@ struct direct_count {
 struct direct_port;
 
 /* Register the vhost-user socket @path (a server, or a client that reconnects) with
- * @nq queue pairs and start it.  The port, or NULL with the reason in @err. */
-struct direct_port *direct_open(const char *path, unsigned nq, bool client, char *err, size_t len);
+ * @nq queue pairs and start it.  When the guest's RX ring has no buffer, the frames
+ * wait in its TX ring for up to @retries microseconds (--tx-retry: a guest that
+ * refills late loses nothing), then are dropped and counted.  The port, or NULL with the reason in @err. */
+struct direct_port *direct_open(const char *path, unsigned nq, bool client, unsigned retries, char *err, size_t len);
 
 /* One poll of queue pair @q (by the one worker that owns it): up to @burst frames from
  * the guest's TX ring, the first @pass rewritten by @mode into its RX ring, the rest

@@ -23,6 +23,7 @@
 
 #include <rte_common.h>
 #include <rte_cycles.h>
+#include <rte_dev.h>
 #include <rte_eal.h>
 #include <rte_ethdev.h>
 #include <rte_launch.h>
@@ -72,7 +73,8 @@ struct settings {
 	double police_pps;        /* >0: drop what exceeds this rate (a slower VNF, a known limit for tests) */
 	bool exit_on_disconnect;  /* stop once every port's link went down after being up */
 	const char *prometheus;   /* node_exporter textfile, replaced every second; NULL: none */
-	bool pmd;                 /* --datapath pmd: --vhost ports through DPDK's net_vhost PMD */
+	bool pmd;                 /* --vhost ports through DPDK's net_vhost PMD (--datapath pmd, or other ports) */
+	bool datapath_given;      /* --datapath said which; else direct unless there are other ports */
 };
 
 /* Counters of one (port, queue), written by one worker only. */
@@ -120,12 +122,13 @@ static void usage(FILE *out)
 		"     --vhost NAME|PATH[,queues=N][,client]\n"
 		"                           a net_vhost port (repeatable); a bare NAME is a socket in\n"
 		"                           the private runtime directory (/run/reflector, mode 0700)\n"
-		"     --datapath direct|pmd the --vhost ports' data path: pmd (default: DPDK's\n"
-		"                           net_vhost PMD) or direct (guest TX buffer to guest RX\n"
-		"                           buffer, one copy, no mbufs)\n"
+		"     --datapath direct|pmd the --vhost ports' data path: direct (guest TX buffer to\n"
+		"                           guest RX buffer, one copy, no mbufs; the default when\n"
+		"                           every port is a --vhost one) or pmd (DPDK's net_vhost)\n"
 		"     --mode MODE           io, macswap (default), ipswap or l4swap\n"
 		"     --burst N             frames per rx/tx burst (1-512, default 16)\n"
-		"     --tx-retry N          retries when the TX ring is full before dropping (default 64)\n"
+		"     --tx-retry N          retries when the TX ring is full before dropping (default 64;\n"
+		"                           direct: microseconds the frames wait in the guest's ring)\n"
 		"     --queues N            queues per port (default: the driver's; vhost: the vdev's)\n"
 		"     --stats SECONDS       print statistics every SECONDS (default 1; 0: only at the end)\n"
 		"     --json                statistics as one JSON object per line\n"
@@ -236,6 +239,7 @@ static int parse_args(int argc, char **argv, struct settings *s)
 			if (strcmp(optarg, "direct") && strcmp(optarg, "pmd"))
 				return cli_usage_error("invalid --datapath '%s' (direct or pmd)", optarg);
 			s->pmd = !strcmp(optarg, "pmd");
+			s->datapath_given = true;
 			break;
 		case 'h':
 			usage(stdout);
@@ -556,7 +560,7 @@ static int setup_direct(struct port *p, char *msg, size_t len)
 			 DIRECT_MAX_QUEUES, p->nq);
 		return -EINVAL;
 	}
-	p->dp = direct_open(p->iface, p->nq, p->vo.client, msg, len);
+	p->dp = direct_open(p->iface, p->nq, p->vo.client, cfg.tx_retry, msg, len);
 	return p->dp ? 0 : -EIO;
 }
 
@@ -751,7 +755,7 @@ static int start_eal(int sep, char **argv)
 		vdev_args[2 * i + 1] = vdevs[i];
 	}
 	/* The direct path's ports are the vhost library's, not EAL devices. */
-	n_eal = app_eal_argv(sep, argv, vdev_args, cfg.pmd ? (int)(2 * cfg.nvhost) : 0, &ev, eal_argv, 256);
+	n_eal = app_eal_argv(sep, argv, vdev_args, cfg.pmd && cfg.datapath_given ? (int)(2 * cfg.nvhost) : 0, &ev, eal_argv, 256);
 	if ((r = load_vcpus(&vcpus)))
 		return r;
 	if (!cfg.no_preflight) {
@@ -773,6 +777,15 @@ static int start_eal(int sep, char **argv)
 	signal(SIGTERM, on_signal);
 	if (rte_eal_init(n_eal, eal_argv) < 0)
 		rte_exit(EXIT_FAIL, "EAL initialization failed: %s\n", rte_strerror(rte_errno));
+	/* No --datapath: direct, unless EAL has other ports for us too (PCI, --vdev); then
+	 * every port goes through ethdev, the --vhost ones through net_vhost, added now. */
+	if (!cfg.datapath_given) {
+		cfg.pmd = cfg.nvhost == 0 || rte_eth_dev_count_avail() > 0;
+		for (unsigned i = 0; cfg.pmd && i < cfg.nvhost; i++)
+			if ((r = rte_dev_probe(vdevs[i])) < 0)
+				return cli_fail(EXIT_FAIL, "--vhost '%s': cannot add it as a net_vhost port: %s", cfg.vhost[i],
+						strerror(-r));
+	}
 	return 0;
 }
 
@@ -997,8 +1010,8 @@ int main(int argc, char **argv)
 	/* Burst 16, not DPDK's usual 32: with few frames in flight (a --tx-first loopback,
 	 * a latency probe) the peer starts on the first half while we do the second;
 	 * docs/performance.md has the figures. */
-	/* The PMD path stays the default until the direct one is the faster (docs/performance.md). */
-	cfg = (struct settings){ .pmd = true, .mode = PKT_MACSWAP, .burst = 16, .tx_retry = 64, .stats_interval = 1,
+	/* The direct path is the default: faster at every size (docs/performance.md). */
+	cfg = (struct settings){ .pmd = false, .mode = PKT_MACSWAP, .burst = 16, .tx_retry = 64, .stats_interval = 1,
 				 .socket_mode = 0600 };
 	switch (app_early_option(argc, argv)) {
 	case 'h':

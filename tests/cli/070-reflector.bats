@@ -357,3 +357,18 @@ long_frame() {
 	RPID=
 	[ ! -e "/var/run/dpdk/$prefix" ] || fail "left behind: $(ls -la "/var/run/dpdk/$prefix")"
 }
+
+@test "no --datapath: direct when every port is a --vhost one; the PMD when EAL has other ports too; direct with them is a usage error" {
+	local log=$BATS_TEST_TMPDIR/d.log
+	reflector -l 0,1 --main-lcore 0 --no-pci --log-level=3 -- --vhost "$SOCK" --stats 0 --json --duration 0.5 >"$log" 2>&1 3>&-
+	assert_equal "$(grep '"type":"ready"' "$log" | jq -c '[.ports[] | [.name, .datapath]]')" '[["vhost0","direct"]]'
+	rm -f "$SOCK"
+	# A null port beside it: every port through ethdev, the vhost one added as net_vhost.
+	reflector -l 0,1 --main-lcore 0 --no-pci --log-level=3 --vdev net_null0 -- --vhost "$SOCK" --stats 0 --json \
+		--duration 0.5 >"$log" 2>&1 3>&-
+	assert_equal "$(grep '"type":"ready"' "$log" | jq -c '[.ports[] | [.name, .datapath]] | sort')" \
+		'[["net_null0","pmd"],["net_vhost0","pmd"]]'
+	rm -f "$SOCK"
+	run -2 reflector -l 0,1 --main-lcore 0 --no-pci --log-level=3 --vdev net_null0 -- --datapath direct --vhost "$SOCK"
+	assert_line --partial "reflector: --datapath direct serves --vhost ports only: give the other ports to another reflector, or use --datapath pmd"
+}

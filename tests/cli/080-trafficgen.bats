@@ -259,15 +259,15 @@ tgen() {
 	# counted at least what came back measured (it also counts the warm-up and the drain).
 	local got=0
 	for _ in $(seq 60); do
-		got=$(sed -n 's/^pinlab_reflector_rx_packets_total{port="0",name="net_vhost0",queue="0"} //p' "$rp")
+		got=$(sed -n 's/^pinlab_reflector_rx_packets_total{port="0",name="vhost0",queue="0"} //p' "$rp")
 		[ "${got:-0}" -ge "$rx" ] && break
 		sleep 0.05
 	done
 	[ "${got:-0}" -ge "$rx" ] || fail "reflector rx ${got:-none} < trafficgen rx $rx"
 	run -0 "$TOP/tests/cli/promcheck" "$rp"
-	assert_line --regexp '^pinlab_reflector_rx_packets_total\{name=net_vhost0,port=0,queue=0\} [0-9]+$'
+	assert_line --regexp '^pinlab_reflector_rx_packets_total\{name=vhost0,port=0,queue=0\} [0-9]+$'
 	# trafficgen has left: the link gauge says so.
-	assert_line "pinlab_reflector_link_up{name=net_vhost0,port=0} 0"
+	assert_line "pinlab_reflector_link_up{name=vhost0,port=0} 0"
 	run ls "$BATS_TEST_TMPDIR"/*.tmp-*
 	assert_failure
 	# A file that cannot be written is said before anything runs: exit 1.

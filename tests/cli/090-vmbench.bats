@@ -28,9 +28,9 @@ teardown() {
 	assert_failure
 	assert_equal "$(jq '.configurations[0].results | map(.size) | join(",")' "$OUT/a/results.json")" '"64,256"'
 	assert_equal "$(jq '.configurations[0].results[0].mpps > 0.1' "$OUT/a/results.json")" true
-	# The reflector's data path, as its ready line said: the PMD by default.
-	assert_equal "$(jq -r '.configurations[0].reflector_datapath' "$OUT/a/results.json")" pmd
-	assert_equal "$(jq -r '.reflector_datapath' "$OUT/a/env.json")" pmd
+	# The reflector's data path, as its ready line said: the direct one by default.
+	assert_equal "$(jq -r '.configurations[0].reflector_datapath' "$OUT/a/results.json")" direct
+	assert_equal "$(jq -r '.reflector_datapath' "$OUT/a/env.json")" direct
 	assert_equal "$(wc -l <"$OUT/a/results.csv")" 3
 	for k in cpu_model topology kernel cmdline isolated hugepages dpdk qemu pinlab profile commands plan; do
 		assert_equal "$(jq --arg k "$k" 'has($k)' "$OUT/a/env.json")" true
@@ -57,12 +57,12 @@ teardown() {
 	assert_equal "$(jqo '.cells | length')" 2
 	run -2 --separate-stderr vmbench compare "$OUT/a" /nonexistent
 	[[ $stderr == *"/nonexistent is not a results directory"* ]]
-	# The direct data path: said in the results, a fingerprint difference.
-	sed 's/^\[bench\]$/[bench]\nreflector_datapath = direct/' "$FIX/bench/quick.conf" >"$OUT/direct.conf"
-	vmbench run "$OUT/direct.conf" --out "$OUT/c" >/dev/null 2>&1
-	assert_equal "$(jq -r '.configurations[0].reflector_datapath' "$OUT/c/results.json")" direct
+	# The PMD data path: said in the results, a fingerprint difference.
+	sed 's/^\[bench\]$/[bench]\nreflector_datapath = pmd/' "$FIX/bench/quick.conf" >"$OUT/pmd.conf"
+	vmbench run "$OUT/pmd.conf" --out "$OUT/c" >/dev/null 2>&1
+	assert_equal "$(jq -r '.configurations[0].reflector_datapath' "$OUT/c/results.json")" pmd
 	run -0 vmbench compare --json "$OUT/a" "$OUT/c"
-	assert_equal "$(jqo -c '.fingerprint_differs | map(select(.key == "reflector_datapath")) | .[0] | [.a, .b]')" '["pmd","direct"]'
+	assert_equal "$(jqo -c '.fingerprint_differs | map(select(.key == "reflector_datapath")) | .[0] | [.a, .b]')" '["direct","pmd"]'
 	printf '[bench]\nmode = vm-reflect\n[vm]\nguest_driver = kernel\n' >"$OUT/kr.conf"
 	run -2 --separate-stderr vmbench run "$OUT/kr.conf" --out "$OUT/x"
 	assert_equal "$stderr" "vmbench: $OUT/kr.conf: guest_driver = kernel runs in mode = vm-gen only: use guest_driver = dpdk"
