@@ -473,6 +473,8 @@ static unsigned reflect_batch(struct ddev *d, struct dq *x, unsigned n, uint16_t
 		rte_prefetch0(&x->tx.desc[txh[k]]);
 		rte_prefetch0(&x->rx.desc[rxh[k]]);
 	}
+	if (k == 0)
+		return 0;
 	n = k;
 	/* Descriptors read once, into local copies: the guest may change its rings. */
 	for (k = 0; k < n; k++) {
