@@ -1311,7 +1311,7 @@ static int launch_libvirt(struct settings *s)
 {
 	struct virt *v = NULL;
 	struct layout l = { 0 };
-	struct vpaths paths;
+	static struct vpaths paths; /* s->cfg points into it after make_absolute, past this call */
 	struct virt_domain_opts o = { 0 };
 	char hpdir[PATH_MAX], why[128], msg[1024], bin[PATH_MAX];
 	json_t *res = NULL;

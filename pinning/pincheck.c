@@ -36,8 +36,11 @@
 #include "virt.h"
 
 
+enum command { CMD_HOST = 1, CMD_PLAN, CMD_VM };
+
 struct settings {
-	const char *cmd;
+	const char *cmd; /* as given, for the report */
+	enum command kind;
 	bool json, strict, fix;
 	const char *root, *topology, *vcpu_map, *host_lcores, *qmp, *name, *libvirt, *connect, *hugepages;
 	long pid;
@@ -165,23 +168,26 @@ static int parse_args(int argc, char **argv, struct settings *s)
 	s->cmd = argv[optind++];
 	if (optind < argc)
 		return cli_usage_error("unexpected argument '%s'", argv[optind]);
-	if (strcmp(s->cmd, "host") && strcmp(s->cmd, "plan") && strcmp(s->cmd, "vm"))
+	s->kind = strcmp(s->cmd, "host") == 0 ? CMD_HOST
+		: strcmp(s->cmd, "plan") == 0 ? CMD_PLAN
+		: strcmp(s->cmd, "vm") == 0 ? CMD_VM : 0;
+	if (!s->kind)
 		return cli_usage_error("unknown command '%s' (host, plan or vm)", s->cmd);
-	if (strcmp(s->cmd, "plan") == 0 && !s->vcpu_map)
+	if (s->kind == CMD_PLAN && !s->vcpu_map)
 		return cli_usage_error("plan needs --vcpu-map MAP");
-	if (strcmp(s->cmd, "vm") == 0 && (!!s->pid + !!s->qmp + !!s->name + !!s->libvirt) != 1)
+	if (s->kind == CMD_VM && (!!s->pid + !!s->qmp + !!s->name + !!s->libvirt) != 1)
 		return cli_usage_error("vm needs one of --pid PID, --qmp SOCKET, --name NAME or --libvirt DOMAIN");
-	if (strcmp(s->cmd, "vm") != 0 && (s->pid || s->sample > 0 || s->qmp || s->name || s->libvirt))
+	if (s->kind != CMD_VM && (s->pid || s->sample > 0 || s->qmp || s->name || s->libvirt))
 		return cli_usage_error("--pid, --qmp, --name, --libvirt and --sample are options of 'vm'");
 	if (s->connect && !s->libvirt)
 		return cli_usage_error("--connect is an option of --libvirt");
-	if ((s->fix || s->hugepages) && strcmp(s->cmd, "host"))
+	if ((s->fix || s->hugepages) && s->kind != CMD_HOST)
 		return cli_usage_error("--fix and --hugepages are options of 'host'");
 	if (s->hugepages && !s->fix)
 		return cli_usage_error("--hugepages goes with --fix");
-	if (strcmp(s->cmd, "host") == 0 && !s->fix && (s->vcpu_map || s->host_lcores))
+	if (s->kind == CMD_HOST && !s->fix && (s->vcpu_map || s->host_lcores))
 		return cli_usage_error("--vcpu-map and --host-lcores are options of 'plan', 'vm' and 'host --fix'");
-	if (strcmp(s->cmd, "vm") == 0 && s->host_lcores)
+	if (s->kind == CMD_VM && s->host_lcores)
 		return cli_usage_error("--host-lcores is an option of 'plan'");
 	return 0;
 }
@@ -192,9 +198,9 @@ static void print_text(const struct settings *s, const json_t *rep)
 	unsigned nwarn = report_count(rep, SEV_WARN), nfail = report_count(rep, SEV_FAIL);
 	json_t *vcpus = json_object_get(rep, "vcpus");
 
-	if (strcmp(s->cmd, "host") == 0) {
+	if (s->kind == CMD_HOST) {
 		printf("Host readiness for a pinned benchmark:\n");
-	} else if (strcmp(s->cmd, "plan") == 0) {
+	} else if (s->kind == CMD_PLAN) {
 		const char *hl = json_string_value(json_object_get(rep, "host_lcores"));
 		printf("Layout: vCPU map %s%s%s\nTopology: %s\n", json_string_value(json_object_get(rep, "vcpu_map")),
 		       hl ? ", host lcores " : "", hl ? hl : "", json_string_value(json_object_get(rep, "topology")));
@@ -672,7 +678,7 @@ int main(int argc, char **argv)
 		return cli_fail(EXIT_USAGE, "--root %s: %s", s.root, strerror(-r));
 
 	/* plan against a topology file judges a host being planned for: no live facts. */
-	if (!(strcmp(s.cmd, "plan") == 0 && s.topology)) {
+	if (!(s.kind == CMD_PLAN && s.topology)) {
 		r = hostfacts_read(&facts);
 		if (r < 0)
 			return cli_fail(EXIT_USAGE, "cannot read CPU facts under %s/sys: %s",
@@ -693,11 +699,11 @@ int main(int argc, char **argv)
 		code = cli_fail(EXIT_FAIL, "out of memory");
 		goto cleanup;
 	}
-	if (strcmp(s.cmd, "host") == 0 && s.fix)
+	if (s.kind == CMD_HOST && s.fix)
 		code = run_fix(&s, t, h, rep);
-	else if (strcmp(s.cmd, "host") == 0)
+	else if (s.kind == CMD_HOST)
 		code = hostcheck_run(h, t, rep) < 0 ? cli_fail(EXIT_FAIL, "out of memory") : -1;
-	else if (strcmp(s.cmd, "plan") == 0)
+	else if (s.kind == CMD_PLAN)
 		code = run_plan(&s, t, h, rep);
 	else
 		code = run_vm(&s, t, h, rep);

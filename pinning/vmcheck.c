@@ -392,7 +392,9 @@ static int add_data(const struct vminfo *vi, const struct vmap *map, json_t *rep
 		}
 		json_array_append_new(vcpus, o);
 	}
-	for (unsigned i = 0; i < vi->ntasks; i++) {
+	/* (tasks is never NULL with ntasks > 0; clang's analyzer cannot know it after
+	 * report_add took a pointer into *vi through its varargs) */
+	for (unsigned i = 0; vi->tasks && i < vi->ntasks; i++) {
 		json_t *o = task_json(&vi->tasks[i]);
 		if (!o)
 			goto nomem;
