@@ -252,9 +252,11 @@ deps:
 # UBSan (build/san/, leaks reported); static analysis once.  make check SANITIZE=1
 # runs the sanitized set only.
 # The reflector's functional tests run once more on the PMD data path (direct is the default).
-# The guest image's recipe, the package and the Ansible role (which installs it for
-# real) run once, with the normal build: they test packaging, not the build.
-ONCE_TESTS := tests/cli/095-guest-image.bats tests/cli/120-package.bats tests/cli/130-fleet.bats
+# make install, the guest image's recipe, the package and the Ansible role (which
+# installs it for real) run once, with the normal build: they test packaging, not
+# the build.
+ONCE_TESTS := tests/cli/015-install.bats tests/cli/095-guest-image.bats tests/cli/120-package.bats \
+	      tests/cli/130-fleet.bats
 CLI_TESTS  := $(filter-out $(ONCE_TESTS),$(wildcard tests/cli/*.bats))
 check_set = --env=PINLAB_BUILD=$(CURDIR)/$(1) --env=PINLAB_SANITIZE=$(2) \
 	    $(subst $(B)/,$(1)/,$(UNIT_BIN) $(FUZZ_REPLAY)) $(CLI_TESTS) \
