@@ -47,6 +47,13 @@
 /* How long QEMU may take to come up and greet on QMP. */
 #define QMP_START_MS 15000
 
+/* The absolute forms of a profile's relative paths, for libvirt (which runs QEMU
+ * in another directory); the config's pointers are set to them. */
+struct vpaths {
+	char kernel[PATH_MAX], initrd[PATH_MAX], disk[PATH_MAX], console[PATH_MAX];
+	char serial[QEMUCMD_MAX_SERIAL][PATH_MAX];
+};
+
 struct settings {
 	const char *cmd;                 /* launch, attach, list, stop */
 	const char *name, *map_arg, *emu_arg, *sched_arg, *profile, *memory_arg, *hugepages_dir, *qmp_arg;
@@ -57,6 +64,7 @@ struct settings {
 	double grace;
 	long pid;
 	struct vm_config cfg;
+	struct vpaths cfg_paths;         /* what cfg's paths point to once made absolute */
 	char profile_args[1024];
 };
 
@@ -1206,11 +1214,6 @@ static const char *absolute(const char *path, char *buf, size_t len)
 	return buf;
 }
 
-struct vpaths {
-	char kernel[PATH_MAX], initrd[PATH_MAX], disk[PATH_MAX], console[PATH_MAX];
-	char serial[QEMUCMD_MAX_SERIAL][PATH_MAX];
-};
-
 static void make_absolute(struct vm_config *c, struct vpaths *p)
 {
 	char tmp[PATH_MAX];
@@ -1311,7 +1314,6 @@ static int launch_libvirt(struct settings *s)
 {
 	struct virt *v = NULL;
 	struct layout l = { 0 };
-	static struct vpaths paths; /* s->cfg points into it after make_absolute, past this call */
 	struct virt_domain_opts o = { 0 };
 	char hpdir[PATH_MAX], why[128], msg[1024], bin[PATH_MAX];
 	json_t *res = NULL;
@@ -1369,7 +1371,7 @@ static int launch_libvirt(struct settings *s)
 		}
 		s->cfg.mem_node = node;
 	}
-	make_absolute(&s->cfg, &paths);
+	make_absolute(&s->cfg, &s->cfg_paths);
 	if (virt_domain_xml(&s->cfg, &o, &xml, msg, sizeof(msg)) < 0) {
 		code = cli_fail(EXIT_FAIL, "%s", msg);
 		goto out;
