@@ -1203,32 +1203,43 @@ static int stop(struct settings *s)
 
 /* --- through libvirt ---------------------------------------------------------- */
 
-/* Paths go to libvirt, which hands them to QEMU running elsewhere (cwd /): absolute. */
-static const char *absolute(const char *path, char *buf, size_t len)
+/* Paths go to libvirt, which hands them to QEMU running elsewhere (cwd /): a relative
+ * *path is written absolute into buf and *path pointed there; -1 when that does not
+ * fit (never a cut path). */
+static int absolute(const char **path, char *buf, size_t len)
 {
 	char cwd[PATH_MAX];
 
-	if (!path || path[0] == '/' || !getcwd(cwd, sizeof(cwd)))
-		return path;
-	snprintf(buf, len, "%s/%s", cwd, path);
-	return buf;
+	if (!*path || (*path)[0] == '/' || !getcwd(cwd, sizeof(cwd)))
+		return 0;
+	if ((size_t)snprintf(buf, len, "%s/%s", cwd, *path) >= len)
+		return -1;
+	*path = buf;
+	return 0;
 }
 
-static void make_absolute(struct vm_config *c, struct vpaths *p)
+/* Every relative path of c made absolute; NULL, or the first path whose absolute
+ * form is too long (c then partly rewritten: the caller stops). */
+static const char *make_absolute(struct vm_config *c, struct vpaths *p)
 {
-	char tmp[PATH_MAX];
+	const char **one[] = { &c->kernel, &c->initrd, &c->disk, &c->console_log };
+	char *buf[] = { p->kernel, p->initrd, p->disk, p->console };
 
-	c->kernel = absolute(c->kernel, p->kernel, sizeof(p->kernel));
-	c->initrd = absolute(c->initrd, p->initrd, sizeof(p->initrd));
-	c->disk = absolute(c->disk, p->disk, sizeof(p->disk));
-	c->console_log = absolute(c->console_log, p->console, sizeof(p->console));
+	for (unsigned i = 0; i < sizeof(one) / sizeof(one[0]); i++)
+		if (absolute(one[i], buf[i], PATH_MAX) < 0)
+			return *one[i];
 	for (unsigned i = 0; i < c->nserial; i++)
-		c->serial[i] = absolute(c->serial[i], p->serial[i], sizeof(p->serial[i]));
+		if (absolute(&c->serial[i], p->serial[i], sizeof(p->serial[i])) < 0)
+			return c->serial[i];
 	for (unsigned i = 0; i < c->nvhost; i++) {
-		const char *a = absolute(c->vhost[i].path, tmp, sizeof(tmp));
-		if (a == tmp)
-			snprintf(c->vhost[i].path, sizeof(c->vhost[i].path), "%s", tmp);
+		char tmp[sizeof(c->vhost[i].path)];
+		const char *path = c->vhost[i].path;
+		if (absolute(&path, tmp, sizeof(tmp)) < 0)
+			return c->vhost[i].path;
+		if (path == tmp)
+			memcpy(c->vhost[i].path, tmp, sizeof(tmp));
 	}
+	return NULL;
 }
 
 /* The QEMU binary as libvirt's <emulator> wants it: a path. */
@@ -1371,7 +1382,12 @@ static int launch_libvirt(struct settings *s)
 		}
 		s->cfg.mem_node = node;
 	}
-	make_absolute(&s->cfg, &s->cfg_paths);
+	const char *longp = make_absolute(&s->cfg, &s->cfg_paths);
+	if (longp) {
+		code = cli_fail(EXIT_USAGE, "path '%s': too long once made absolute for libvirt (from this directory): give an absolute or shorter path",
+				longp);
+		goto out;
+	}
 	if (virt_domain_xml(&s->cfg, &o, &xml, msg, sizeof(msg)) < 0) {
 		code = cli_fail(EXIT_FAIL, "%s", msg);
 		goto out;

@@ -76,6 +76,19 @@ other_cpus() {
 	[[ $stderr == "pincheck: --connect is an option of --libvirt"* ]]
 	run -0 pincheck --help
 	assert_line --partial "vm --libvirt DOMAIN [--connect URI]"
+	# Relative paths go to libvirt made absolute; one that would not fit then is
+	# refused whole, never cut (a socket path holds 255 bytes).
+	local deep sock
+	deep=$BATS_TEST_TMPDIR/$(printf 'd%.0s' {1..120})/$(printf 'e%.0s' {1..100})
+	sock=$(printf 's%.0s' {1..60}).sock
+	mkdir -p "$deep"
+	cd "$BATS_TEST_TMPDIR"
+	run -0 --separate-stderr vmlaunch --libvirt --emit-xml --name rel --vcpu-map 0:0 --vhost-user "$sock"
+	[[ $output == *"path=\"$BATS_TEST_TMPDIR/$sock\""* ]]
+	cd "$deep"
+	run -2 --separate-stderr vmlaunch --libvirt --emit-xml --name rel --vcpu-map 0:0 --vhost-user "$sock"
+	[[ $stderr == *$'\n'"vmlaunch: path '$sock': too long once made absolute for libvirt (from this directory): give an absolute or shorter path" ]]
+	assert_output ""
 }
 
 @test "--emit-xml: every variant validates against libvirt's schema, values escaped, one vcpupin per map entry" {
