@@ -75,6 +75,9 @@ BENCH_LIB  := $(B)/lib/libbench.a
 # --- packet code shared by the DPDK programs (plain C, unit-tested) ------------
 PKT_OBJ    := $(B)/obj/reflector/pkt.o $(B)/obj/reflector/vhostopt.o $(B)/obj/bench/tgen.o
 
+# --- the direct path's ring work: plain C, unit-tested and fuzzed ------------------
+RING_OBJ   := $(B)/obj/reflector/vring.o
+
 # --- programs ----------------------------------------------------------------
 PROGRAMS := $(B)/bin/pincheck $(B)/bin/hugepages $(B)/bin/vmlaunch $(B)/bin/reflector $(B)/bin/trafficgen $(B)/bin/vmbench
 MANPAGES := $(patsubst docs/man/%.scd,$(B)/man/%,$(wildcard docs/man/*.scd))
@@ -82,7 +85,7 @@ MANPAGES := $(patsubst docs/man/%.scd,$(B)/man/%,$(wildcard docs/man/*.scd))
 # --- fuzz targets: corpus replay in make check, libFuzzer in make fuzz -----------
 FUZZ_NAMES := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_REPLAY := $(FUZZ_NAMES:%=$(B)/tests/fuzz-replay-%)
-FUZZ_LIBS  = $(BENCH_LIB) $(B)/obj/reflector/pkt.o $(B)/obj/reflector/vhostopt.o $(B)/obj/bench/tgen.o \
+FUZZ_LIBS  = $(BENCH_LIB) $(B)/obj/reflector/pkt.o $(B)/obj/reflector/vhostopt.o $(B)/obj/bench/tgen.o $(RING_OBJ) \
              $(LAUNCH_LIB) $(HP_LIB) $(PIN_LIB)
 
 # --- unit tests (cmocka) -----------------------------------------------------
@@ -114,9 +117,9 @@ DPDK_LIBS   = $(shell pkg-config --libs libdpdk 2>/dev/null)
 $(B)/obj/reflector/reflector.o $(B)/obj/reflector/app.o $(B)/obj/bench/trafficgen.o: ALL_CFLAGS += $(DPDK_CFLAGS) -Wno-missing-prototypes
 # The direct path calls rte_vhost_vring_call_nonblock, still experimental in DPDK 22.11.
 $(B)/obj/reflector/direct.o: ALL_CFLAGS += $(DPDK_CFLAGS) -DALLOW_EXPERIMENTAL_API
-$(B)/obj/reflector/pkt.o $(B)/obj/bench/tgen.o: ALL_CFLAGS += -O3
+$(B)/obj/reflector/pkt.o $(B)/obj/reflector/vring.o $(B)/obj/bench/tgen.o: ALL_CFLAGS += -O3
 
-$(B)/bin/reflector: $(B)/obj/reflector/reflector.o $(B)/obj/reflector/direct.o $(B)/obj/reflector/app.o $(B)/obj/reflector/preflight.o $(PKT_OBJ) $(LAUNCH_LIB) $(HP_LIB) $(PIN_LIB)
+$(B)/bin/reflector: $(B)/obj/reflector/reflector.o $(B)/obj/reflector/direct.o $(RING_OBJ) $(B)/obj/reflector/app.o $(B)/obj/reflector/preflight.o $(PKT_OBJ) $(LAUNCH_LIB) $(HP_LIB) $(PIN_LIB)
 	$(call msg,LD,$@)
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS_PIN) $(DPDK_LIBS)
@@ -127,6 +130,12 @@ $(B)/tests/vpeer: $(B)/obj/tests/peer/vpeer.o
 	$(call msg,LD,$@)
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(DPDK_LIBS)
+
+# A hostile vhost-user frontend (no DPDK): rings laid out by hand, bad on purpose.
+$(B)/tests/vhu: $(B)/obj/tests/peer/vhu.o
+	$(call msg,LD,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^
 
 $(B)/bin/trafficgen: $(B)/obj/bench/trafficgen.o $(B)/obj/bench/shape.o $(B)/obj/reflector/app.o $(B)/obj/reflector/preflight.o $(PKT_OBJ) $(LAUNCH_LIB) $(HP_LIB) $(PIN_LIB)
 	$(call msg,LD,$@)
@@ -165,7 +174,7 @@ $(BENCH_LIB): $(filter-out $(B)/obj/bench/tgen.o,$(BENCH_OBJ))
 
 # The libvirt unit test reads the test driver's custom node from the source tree.
 $(B)/obj/tests/unit/test_virt.o: ALL_CFLAGS += -DTOP='"$(CURDIR)"'
-$(B)/tests/test_%: $(B)/obj/tests/unit/test_%.o $(UNIT_HELPERS) $(PKT_OBJ) $(BENCH_LIB) $(LAUNCH_LIB) $(HP_LIB) $(PIN_LIB)
+$(B)/tests/test_%: $(B)/obj/tests/unit/test_%.o $(UNIT_HELPERS) $(PKT_OBJ) $(RING_OBJ) $(BENCH_LIB) $(LAUNCH_LIB) $(HP_LIB) $(PIN_LIB)
 	$(call msg,LD,$@)
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS_PIN) $(LDLIBS_VIRT) -lpthread $(shell pkg-config --libs cmocka)
@@ -190,7 +199,7 @@ $(B)/tests/fuzz-replay-%: tests/fuzz/fuzz_%.c tests/fuzz/driver.c $(FUZZ_LIBS)
 FUZZ_SECONDS ?= 10
 FZ         := $(B)/fuzz
 FUZZ_CFLAGS = $(filter-out $(WARN) -Werror,$(ALL_CFLAGS)) -g -O1 -fsanitize=fuzzer-no-link,address,undefined
-FUZZ_SRC   := $(PIN_SRC) hugepages/hp.c $(LAUNCH_SRC) $(BENCH_SRC) reflector/pkt.c reflector/vhostopt.c
+FUZZ_SRC   := $(PIN_SRC) hugepages/hp.c $(LAUNCH_SRC) $(BENCH_SRC) reflector/pkt.c reflector/vhostopt.c reflector/vring.c
 FUZZ_OBJ   := $(FUZZ_SRC:%.c=$(FZ)/obj/%.o)
 
 .SECONDARY: $(FUZZ_OBJ)
@@ -202,7 +211,7 @@ $(FZ)/obj/%.o: %.c
 $(FZ)/fuzz-%: tests/fuzz/fuzz_%.c $(FUZZ_OBJ)
 	$(call msg,FUZZLD,$@)
 	@mkdir -p $(@D)
-	$(Q)clang $(FUZZ_CFLAGS) -fsanitize=fuzzer -Itests/fuzz -o $@ $^ $(LDLIBS_PIN)
+	$(Q)clang $(FUZZ_CFLAGS) -fsanitize=fuzzer -Itests/fuzz -o $@ $^ $(LDLIBS_PIN) $(LDLIBS_VIRT)
 
 fuzz: deps $(FUZZ_NAMES:%=$(FZ)/fuzz-%)
 	$(Q)for t in $(FUZZ_NAMES); do \
@@ -270,12 +279,12 @@ else
 	$(Q)tests/run tests/lint $(call check_set,$(B),) $(ONCE_TESTS) $(call check_set,build/san,1)
 endif
 
-check-build: all $(UNIT_BIN) $(FUZZ_REPLAY) $(B)/tests/vpeer guest
+check-build: all $(UNIT_BIN) $(FUZZ_REPLAY) $(B)/tests/vpeer $(B)/tests/vhu guest
 
 unit: $(UNIT_BIN)
 	$(Q)tests/run $(UNIT_BIN)
 
-cli: all $(B)/tests/vpeer guest
+cli: all $(B)/tests/vpeer $(B)/tests/vhu guest
 	$(Q)PINLAB_BUILD=$(CURDIR)/$(B) tests/run tests/cli/*.bats
 
 demo: deps

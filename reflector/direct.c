@@ -1,8 +1,14 @@
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <linux/sockios.h>
 
 #include <linux/virtio_config.h>
 #include <linux/virtio_net.h>
@@ -12,50 +18,48 @@
 #include <rte_common.h>
 #include <rte_cycles.h>
 #include <rte_pause.h>
-#include <rte_prefetch.h>
 #include <rte_vhost.h>
 
 #include "direct.h"
 
-/* The first bytes of a frame are rewritten in a local copy on their way: pkt_swap
- * reaches at most 86 bytes (two VLAN tags, IPv4 with options, the L4 ports). */
-#define HEAD 128
-#define MAX_SEGS 64       /* pieces of one frame we follow (descriptors, region splits) */
-#define MAX_BUFS 32       /* RX buffers one frame may take (mergeable) */
-#define HDR_MAX 12        /* struct virtio_net_hdr_mrg_rxbuf */
-#define BATCH 64          /* frames reflect_batch takes in one go */
-
-/* What a packed ring or an offload would need is not here: refused at negotiation, so
- * the driver falls back (split ring, no TSO/checksum offload, plain addresses). */
+/* What a packed ring, an offload or dirty-page logging would need is not here: refused
+ * at negotiation, so the driver falls back (split ring, no TSO/checksum offload, plain
+ * addresses) and QEMU refuses to migrate (it needs VHOST_F_LOG_ALL to copy a guest
+ * with the pages a backend wrote). */
 #define REFUSED_FEATURES                                                                                    \
 	((1ULL << VIRTIO_F_RING_PACKED) | (1ULL << VIRTIO_F_ACCESS_PLATFORM) | (1ULL << VIRTIO_NET_F_CSUM) |  \
 	 (1ULL << VIRTIO_NET_F_GUEST_CSUM) | (1ULL << VIRTIO_NET_F_HOST_TSO4) | (1ULL << VIRTIO_NET_F_HOST_TSO6) | \
 	 (1ULL << VIRTIO_NET_F_GUEST_TSO4) | (1ULL << VIRTIO_NET_F_GUEST_TSO6) | (1ULL << VIRTIO_NET_F_HOST_UFO) | \
-	 (1ULL << VIRTIO_NET_F_GUEST_UFO) | (1ULL << VIRTIO_NET_F_HOST_ECN) | (1ULL << VIRTIO_NET_F_GUEST_ECN))
+	 (1ULL << VIRTIO_NET_F_GUEST_UFO) | (1ULL << VIRTIO_NET_F_HOST_ECN) | (1ULL << VIRTIO_NET_F_GUEST_ECN) |  \
+	 (1ULL << VHOST_F_LOG_ALL))
 
-struct seg {
-	uint8_t *p;
-	uint32_t len;
-};
+/* The frontend's socket: a read or a reply that waits longer than this fails, and the
+ * library closes the connection (one that sends a header and never its payload would
+ * otherwise hold the vhost control thread, and every port's requests, for ever). */
+#define SOCKET_TIMEOUT_S 2
+/* Replies the frontend has not read, in bytes queued on its socket: more than any
+ * frontend that waits for its replies leaves (one or two of a few hundred bytes).  The
+ * connection is shut down before a reply could block. */
+#define UNREAD_MAX (64 * 1024)
 
-/* One queue pair: the guest's TX ring (we take from it) and RX ring (we fill it). */
+/* One queue pair. */
 struct dq {
-	struct rte_vhost_vring tx, rx;
-	uint16_t tx_avail, tx_used;       /* the next entry to take, to publish */
-	uint16_t rx_avail, rx_used;
-	bool notify_tx, notify_rx;        /* a call the library could not make yet */
-	uint64_t waiting;                 /* TSC since the next frame waits for an RX buffer; 0: not */
-	bool paused;                      /* set aside while a request moves the rings */
-	volatile bool ready;
+	struct vring_pair v;
+	bool tx_on, rx_on;                /* the library says each ring is ready (enabled, addresses, fds) */
+	bool refused;                     /* its rings failed vring_check: not tried again until they change */
+	volatile bool ready;              /* workers may poll it */
 };
 
-/* A running device: what one connection negotiated. */
+/* One connection (a frontend on the socket), and its device while it runs.  Written by
+ * the vhost control thread only; workers read v and q[] of a ready queue. */
 struct ddev {
 	int vid;
-	uint64_t features;
-	struct rte_vhost_memory *mem;
-	uint32_t hdr_len;
-	bool mrg, event_idx;
+	int fd;                           /* its socket, or -1 when it could not be told apart */
+	bool running;                     /* between new_device and destroy_device */
+	bool mem_ok;                      /* the library's memory table is one a SET_MEM_TABLE completed */
+	bool pending;                     /* a request that moves rings began; its post hook has not run */
+	bool event_idx;
+	struct vring_dev v;
 	struct dq q[DIRECT_MAX_QUEUES];
 };
 
@@ -67,9 +71,11 @@ struct direct_port {
 	char path[PATH_MAX];
 	unsigned nq;
 	uint64_t wait_tsc;                /* how long a frame waits for an RX buffer before it is dropped */
-	struct ddev *dev;                 /* the running device, or NULL; workers read it */
+	struct ddev *conn;                /* the connection, or NULL (the control thread's) */
+	struct ddev *dev;                 /* conn while its device runs, or NULL; workers read it */
 	volatile int vid;
 	volatile unsigned connections;    /* devices started so far */
+	struct direct_refusals refused;   /* written by the control thread, read by the main lcore */
 	struct busy busy[DIRECT_MAX_QUEUES]; /* a worker is inside direct_poll for queue q */
 };
 
@@ -87,6 +93,20 @@ static struct direct_port *port_of(int vid)
 	return NULL;
 }
 
+/* The connection of @vid on its port, or NULL (then *@pdp is NULL too, or the port). */
+static struct ddev *conn_of(int vid, struct direct_port **pdp)
+{
+	struct direct_port *dp = port_of(vid);
+
+	*pdp = dp;
+	return dp && dp->conn && dp->conn->vid == vid ? dp->conn : NULL;
+}
+
+static void bump(volatile unsigned *counter)
+{
+	__atomic_add_fetch(counter, 1, __ATOMIC_RELEASE);
+}
+
 /* Wait until no worker is inside queue @q of @dp (they see the change on their next
  * poll and never block inside one). */
 static void quiesce(struct direct_port *dp, unsigned q)
@@ -95,27 +115,84 @@ static void quiesce(struct direct_port *dp, unsigned q)
 		rte_pause();
 }
 
-static void setup_queue(struct ddev *d, unsigned q)
+/* The library's memory table into @d (only while it has one: rte_vhost_get_mem_table
+ * reads it without looking).  0, or -1 when it cannot be had or has too many regions. */
+static int load_mem(struct direct_port *dp, struct ddev *d)
+{
+	struct rte_vhost_memory *mem;
+	int r = -1;
+
+	if (rte_vhost_get_mem_table(d->vid, &mem) < 0)
+		return -1;
+	if (mem->nregions <= VRING_MAX_REGIONS) {
+		d->v.mem.n = mem->nregions;
+		for (uint32_t i = 0; i < mem->nregions; i++)
+			d->v.mem.r[i] = (struct vring_region){ .gpa = mem->regions[i].guest_phys_addr,
+							       .size = mem->regions[i].size,
+							       .hva = (uint8_t *)(uintptr_t)mem->regions[i].host_user_addr };
+		r = 0;
+	} else {
+		d->v.mem.n = 0;
+		bump(&dp->refused.memory);
+	}
+	free(mem);
+	return r;
+}
+
+/* A guest's call fd that is a pipe nobody reads must not block a worker inside the
+ * library's notification (holding the ring's lock): writes to it never wait.  For an
+ * eventfd this changes nothing. */
+static void never_block(int fd)
+{
+	int fl;
+
+	if (fd >= 0 && (fl = fcntl(fd, F_GETFL)) >= 0 && !(fl & O_NONBLOCK))
+		(void)fcntl(fd, F_SETFL, fl | O_NONBLOCK);
+}
+
+/* One ring from the library, as vring.c sees it. */
+static int get_ring(int vid, uint16_t idx, struct vring_q *vr)
+{
+	struct rte_vhost_vring r;
+
+	if (rte_vhost_get_vhost_vring(vid, idx, &r) < 0)
+		return -1;
+	*vr = (struct vring_q){ .desc = r.desc, .avail = r.avail, .used = r.used, .size = r.size };
+	never_block(r.callfd);
+	return rte_vhost_get_vring_base(vid, idx, &vr->last_avail, &vr->last_used);
+}
+
+/* Start queue pair @q: its rings from the library, checked against the memory table
+ * we hold (DPDK leaves a ring pointer set when its own length check fails, and keeps
+ * an old translation when the ring grows: neither may reach us).  A ring that fails
+ * is refused, counted, and not tried again until it changes. */
+static void setup_queue(struct direct_port *dp, struct ddev *d, unsigned q)
 {
 	struct dq *x = &d->q[q];
+	int r;
 
-	if (rte_vhost_get_vhost_vring(d->vid, (uint16_t)(2 * q + 1), &x->tx) < 0 ||
-	    rte_vhost_get_vhost_vring(d->vid, (uint16_t)(2 * q), &x->rx) < 0)
+	if (get_ring(d->vid, (uint16_t)(2 * q + 1), &x->v.tx) < 0 || get_ring(d->vid, (uint16_t)(2 * q), &x->v.rx) < 0)
+		r = -EFAULT;
+	else if ((r = vring_check(&d->v.mem, &x->v.tx, d->event_idx)) == 0)
+		r = vring_check(&d->v.mem, &x->v.rx, d->event_idx);
+	if (r < 0) {
+		x->refused = true;
+		dp->refused.ring_error = r;
+		dp->refused.ring_queue = q;
+		bump(&dp->refused.rings);
 		return;
-	/* Split rings are a power of two long; anything else is not a ring we can index. */
-	if (!x->tx.desc || !x->tx.avail || !x->tx.used || !x->rx.desc || !x->rx.avail || !x->rx.used ||
-	    !rte_is_power_of_2(x->tx.size) || !rte_is_power_of_2(x->rx.size))
-		return;
-	rte_vhost_get_vring_base(d->vid, (uint16_t)(2 * q + 1), &x->tx_avail, &x->tx_used);
-	rte_vhost_get_vring_base(d->vid, (uint16_t)(2 * q), &x->rx_avail, &x->rx_used);
+	}
 	/* We poll: the guest need not kick us.  Written here as the library would
 	 * (rte_vhost_enable_guest_notification takes the ring's lock, which the library
 	 * holds while it calls vring_state_changed).  With event idx the guest kicks
 	 * only when its index passes avail_event, which we never move. */
 	if (!d->event_idx) {
-		x->tx.used->flags = VRING_USED_F_NO_NOTIFY;
-		x->rx.used->flags = VRING_USED_F_NO_NOTIFY;
+		x->v.tx.used->flags = VRING_USED_F_NO_NOTIFY;
+		x->v.rx.used->flags = VRING_USED_F_NO_NOTIFY;
 	}
+	x->v.waiting = 0;
+	/* A notification owed before the queue stopped is made now (at worst one too many). */
+	x->v.notify_tx = x->v.notify_rx = true;
 	__atomic_store_n(&x->ready, true, __ATOMIC_RELEASE);
 }
 
@@ -125,61 +202,110 @@ static void save_bases(struct ddev *d, unsigned q)
 {
 	struct dq *x = &d->q[q];
 
-	rte_vhost_set_vring_base(d->vid, (uint16_t)(2 * q + 1), x->tx_avail, x->tx_used);
-	rte_vhost_set_vring_base(d->vid, (uint16_t)(2 * q), x->rx_avail, x->rx_used);
+	rte_vhost_set_vring_base(d->vid, (uint16_t)(2 * q + 1), x->v.tx.last_avail, x->v.tx.last_used);
+	rte_vhost_set_vring_base(d->vid, (uint16_t)(2 * q), x->v.rx.last_avail, x->v.rx.last_used);
 }
 
-/* vhost-user requests that move the guest's memory or rings under a running device
- * (the protocol's numbers: rte_vhost.h does not export them).  QEMU and virtio_user
- * send SET_MEM_TABLE again when the guest's memory grows. */
-enum { VU_SET_MEM_TABLE = 5, VU_SET_VRING_NUM = 8, VU_SET_VRING_ADDR = 9, VU_SET_VRING_BASE = 10 };
+static void stop_queue(struct direct_port *dp, struct ddev *d, unsigned q)
+{
+	if (!d->q[q].ready)
+		return;
+	__atomic_store_n(&d->q[q].ready, false, __ATOMIC_SEQ_CST);
+	quiesce(dp, q);
+	save_bases(d, q);
+}
 
-static bool moves_rings(const void *msg)
+/* Every queue pair running exactly when it may: the device runs, the memory table is
+ * whole, no request that moves rings is under way, both rings are ready and checked.
+ * Called after anything that changes one of these, from the control thread. */
+static void sync_queues(struct direct_port *dp, struct ddev *d)
+{
+	const uint16_t nvr = d->running ? rte_vhost_get_vring_num(d->vid) : 0;
+
+	for (unsigned q = 0; q < dp->nq; q++) {
+		struct dq *x = &d->q[q];
+		bool want = d->running && d->mem_ok && !d->pending && x->tx_on && x->rx_on && 2 * q + 1 < nvr;
+		if (!want)
+			stop_queue(dp, d, q);
+		else if (!x->ready && !x->refused)
+			setup_queue(dp, d, q);
+	}
+}
+
+/* vhost-user requests (the protocol's numbers: rte_vhost.h does not export them). */
+enum {
+	VU_RESET_OWNER = 4,
+	VU_SET_MEM_TABLE = 5,
+	VU_SET_VRING_NUM = 8,
+	VU_SET_VRING_ADDR = 9,
+	VU_SET_VRING_BASE = 10,
+};
+
+static uint32_t request_of(const void *msg)
 {
 	uint32_t request;
 
 	memcpy(&request, msg, sizeof(request)); /* VhostUserMsg starts with its request */
-	return request == VU_SET_MEM_TABLE || request == VU_SET_VRING_NUM || request == VU_SET_VRING_ADDR ||
-	       request == VU_SET_VRING_BASE;
+	return request;
 }
 
-/* Before such a request: the workers leave the device's queues (the library holds
- * the rings' locks now, so nothing here may take one) and our positions are saved. */
+/* Requests that move the guest's memory or rings, or our positions in them, under a
+ * running device: the queues stop before them (QEMU and virtio_user send
+ * SET_MEM_TABLE again when the guest's memory grows). */
+static bool pauses(uint32_t request)
+{
+	return request == VU_SET_MEM_TABLE || request == VU_SET_VRING_ADDR || request == VU_SET_VRING_BASE;
+}
+
+/* Before every request of a connection.  DPDK calls the post hook only when a request
+ * succeeded, so a request still pending here failed: its queues stay stopped until
+ * the state is whole again, and a memory table that may be gone is never read. */
 static enum rte_vhost_msg_result pre_msg(int vid, void *msg)
 {
-	struct direct_port *dp = port_of(vid);
-	struct ddev *d = dp ? dp->dev : NULL;
+	struct direct_port *dp;
+	struct ddev *d = conn_of(vid, &dp);
+	const uint32_t request = request_of(msg);
+	int unread;
 
-	if (!d || d->vid != vid || !moves_rings(msg))
+	if (!d)
 		return RTE_VHOST_MSG_RESULT_NOT_HANDLED;
-	for (unsigned q = 0; q < dp->nq; q++) {
-		struct dq *x = &d->q[q];
-		x->paused = x->ready;
-		if (!x->ready)
-			continue;
-		__atomic_store_n(&x->ready, false, __ATOMIC_SEQ_CST);
-		quiesce(dp, q);
-		save_bases(d, q);
+	/* A frontend that does not read its replies would block this thread in the next one. */
+	if (d->fd >= 0 && ioctl(d->fd, SIOCOUTQ, &unread) == 0 && unread > UNREAD_MAX) {
+		shutdown(d->fd, SHUT_RDWR);
+		d->fd = -1;
+		bump(&dp->refused.closed);
 	}
+	d->pending = pauses(request);
+	if (d->pending)
+		for (unsigned q = 0; q < dp->nq; q++)
+			d->q[q].refused = false;
+	/* The library frees its memory table when this fails, or on a reset. */
+	if (request == VU_SET_MEM_TABLE || request == VU_RESET_OWNER)
+		d->mem_ok = false;
+	sync_queues(dp, d);
 	return RTE_VHOST_MSG_RESULT_NOT_HANDLED;
 }
 
-/* After it: the new memory table and ring addresses, and the queues back. */
+/* After a request that succeeded: the new memory table, the queues back.  A new ring
+ * size changes only the size, so the queues ran through SET_VRING_NUM (when DPDK
+ * refuses one, they go on as before) and restart with it now. */
 static enum rte_vhost_msg_result post_msg(int vid, void *msg)
 {
-	struct direct_port *dp = port_of(vid);
-	struct ddev *d = dp ? dp->dev : NULL;
-	struct rte_vhost_memory *mem;
+	struct direct_port *dp;
+	struct ddev *d = conn_of(vid, &dp);
+	const uint32_t request = request_of(msg);
 
-	if (!d || d->vid != vid || !moves_rings(msg))
+	if (!d || !(pauses(request) || request == VU_SET_VRING_NUM))
 		return RTE_VHOST_MSG_RESULT_NOT_HANDLED;
-	if (rte_vhost_get_mem_table(vid, &mem) == 0) {
-		free(d->mem);
-		d->mem = mem;
-	}
-	for (unsigned q = 0; q < dp->nq; q++)
-		if (d->q[q].paused && 2 * q + 1 < rte_vhost_get_vring_num(vid))
-			setup_queue(d, q);
+	if (request == VU_SET_MEM_TABLE)
+		d->mem_ok = load_mem(dp, d) == 0;
+	if (request == VU_SET_VRING_NUM)
+		for (unsigned q = 0; q < dp->nq; q++) {
+			stop_queue(dp, d, q);
+			d->q[q].refused = false;
+		}
+	d->pending = false;
+	sync_queues(dp, d);
 	return RTE_VHOST_MSG_RESULT_NOT_HANDLED;
 }
 
@@ -188,72 +314,150 @@ static const struct rte_vhost_user_extern_ops msg_hooks = {
 	.post_msg_handle = post_msg,
 };
 
-static int new_device(int vid)
+/* Does the socket @fd's own (or peer's, @peer) address name @path? */
+static bool names(int fd, bool peer, const char *path)
+{
+	struct sockaddr_un a;
+	socklen_t al = sizeof(a);
+	size_t n;
+
+	if ((peer ? getpeername(fd, (struct sockaddr *)&a, &al) : getsockname(fd, (struct sockaddr *)&a, &al)) < 0 ||
+	    al <= offsetof(struct sockaddr_un, sun_path) || al > sizeof(a))
+		return false;
+	n = strnlen(a.sun_path, al - offsetof(struct sockaddr_un, sun_path));
+	return n == strlen(path) && !memcmp(a.sun_path, path, n);
+}
+
+/* The socket of a new connection on @path (the library does not tell us its fd): our
+ * connected AF_UNIX stream sockets whose own address (server) or peer's (client) is
+ * @path — the one connection a port has.  Each gets the I/O timeouts.  Its fd, or -1
+ * when none or several matched.  /proc/self: this process's own descriptors. */
+static int conn_socket(const char *path)
+{
+	const struct timeval tv = { .tv_sec = SOCKET_TIMEOUT_S };
+	DIR *dir = opendir("/proc/self/fd");
+	struct dirent *e;
+	int found = -1, n = 0;
+
+	if (!dir)
+		return -1;
+	while ((e = readdir(dir))) {
+		int fd, v;
+		socklen_t l = sizeof(v);
+		char *end;
+		long k = strtol(e->d_name, &end, 10);
+		if (*end || end == e->d_name || k < 0 || k > INT_MAX || (fd = (int)k) == dirfd(dir))
+			continue;
+		if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &v, &l) < 0 || v != AF_UNIX)
+			continue;
+		l = sizeof(v);
+		if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &v, &l) < 0 || v != SOCK_STREAM)
+			continue;
+		l = sizeof(v);
+		if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &v, &l) < 0 || v)
+			continue;
+		if (!names(fd, false, path) && !names(fd, true, path))
+			continue;
+		(void)setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+		(void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+		found = fd;
+		n++;
+	}
+	closedir(dir);
+	return n == 1 ? found : -1;
+}
+
+/* A frontend connects.  One at a time: a second one while a connection is live is
+ * refused (the library closes it), never let take over the first's rings. */
+static int new_connection(int vid)
 {
 	struct direct_port *dp = port_of(vid);
 	struct ddev *d;
-	uint16_t nvr;
 
-	if (!dp || !(d = calloc(1, sizeof(*d))))
+	if (!dp)
+		return -1;
+	if (dp->conn) {
+		bump(&dp->refused.connections);
+		return -1;
+	}
+	if (!(d = calloc(1, sizeof(*d))))
 		return -1;
 	d->vid = vid;
-	if (rte_vhost_get_negotiated_features(vid, &d->features) < 0 || (d->features & REFUSED_FEATURES) ||
-	    rte_vhost_get_mem_table(vid, &d->mem) < 0) {
-		free(d);
-		return -1;
-	}
-	d->mrg = d->features & (1ULL << VIRTIO_NET_F_MRG_RXBUF);
-	d->event_idx = d->features & (1ULL << VIRTIO_RING_F_EVENT_IDX);
-	d->hdr_len = d->mrg || (d->features & (1ULL << VIRTIO_F_VERSION_1)) ? 12 : 10;
+	d->fd = conn_socket(dp->path);
+	/* From its first request on, so that pre_msg sees every one. */
 	if (rte_vhost_extern_callback_register(vid, &msg_hooks, NULL) < 0) {
-		free(d->mem);
 		free(d);
 		return -1;
 	}
-	nvr = rte_vhost_get_vring_num(vid);
-	for (unsigned q = 0; q < dp->nq && 2 * q + 1 < nvr; q++)
-		setup_queue(d, q);
+	dp->conn = d;
+	return 0;
+}
+
+static void destroy_connection(int vid)
+{
+	struct direct_port *dp;
+	struct ddev *d = conn_of(vid, &dp);
+
+	if (!d)
+		return;
+	/* The library destroyed the device (destroy_device) before it says this. */
+	dp->conn = NULL;
+	free(d);
+}
+
+static int new_device(int vid)
+{
+	struct direct_port *dp;
+	struct ddev *d = conn_of(vid, &dp);
+	uint64_t features;
+
+	/* Without a whole memory table (post_msg loaded it) the device waits: the
+	 * library asks again after the frontend's next request. */
+	if (!d || !d->mem_ok || rte_vhost_get_negotiated_features(vid, &features) < 0 || (features & REFUSED_FEATURES))
+		return -1;
+	d->v.mrg = features & (1ULL << VIRTIO_NET_F_MRG_RXBUF);
+	d->event_idx = features & (1ULL << VIRTIO_RING_F_EVENT_IDX);
+	d->v.hdr_len = d->v.mrg || (features & (1ULL << VIRTIO_F_VERSION_1)) ? 12 : 10;
+	d->v.wait_tsc = dp->wait_tsc;
+	d->running = true;
+	for (unsigned q = 0; q < dp->nq; q++)
+		d->q[q].refused = false;
+	sync_queues(dp, d);
 	dp->vid = vid;
 	__atomic_store_n(&dp->dev, d, __ATOMIC_SEQ_CST);
-	__atomic_add_fetch(&dp->connections, 1, __ATOMIC_RELEASE);
+	bump(&dp->connections);
 	return 0;
 }
 
 static void destroy_device(int vid)
 {
-	struct direct_port *dp = port_of(vid);
-	struct ddev *d;
+	struct direct_port *dp;
+	struct ddev *d = conn_of(vid, &dp);
 
-	if (!dp || !(d = dp->dev) || d->vid != vid)
+	if (!d || !d->running)
 		return;
 	__atomic_store_n(&dp->dev, NULL, __ATOMIC_SEQ_CST);
-	for (unsigned q = 0; q < dp->nq; q++) {
-		quiesce(dp, q);
-		if (d->q[q].ready)
-			save_bases(d, q);
-	}
+	d->running = false;
+	sync_queues(dp, d);
 	dp->vid = -1;
-	free(d->mem);
-	free(d);
 }
 
-/* A queue pair enabled or disabled while the device runs (the guest changes how many
- * pairs it uses). */
+/* A ring became ready or stopped being so (enabled or disabled by the guest, its
+ * addresses or fds changed): each ring counts, a queue pair runs with both. */
 static int vring_state_changed(int vid, uint16_t vring, int enable)
 {
-	struct direct_port *dp = port_of(vid);
-	struct ddev *d = dp ? dp->dev : NULL;
+	struct direct_port *dp;
+	struct ddev *d = conn_of(vid, &dp);
 	unsigned q = vring / 2;
 
-	if (!d || d->vid != vid || q >= dp->nq)
+	if (!d || q >= dp->nq)
 		return 0;
-	if (!enable && d->q[q].ready) {
-		__atomic_store_n(&d->q[q].ready, false, __ATOMIC_SEQ_CST);
-		quiesce(dp, q);
-		save_bases(d, q);
-	} else if (enable && !d->q[q].ready) {
-		setup_queue(d, q);
-	}
+	if (vring & 1)
+		d->q[q].tx_on = enable;
+	else
+		d->q[q].rx_on = enable;
+	d->q[q].refused = false;
+	sync_queues(dp, d);
 	return 0;
 }
 
@@ -261,297 +465,9 @@ static const struct rte_vhost_device_ops ops = {
 	.new_device = new_device,
 	.destroy_device = destroy_device,
 	.vring_state_changed = vring_state_changed,
+	.new_connection = new_connection,
+	.destroy_connection = destroy_connection,
 };
-
-/* The pieces of descriptor chain @head of @vr, guest addresses translated; a piece
- * that crosses a memory region is split.  Every descriptor is read once, into a
- * local copy: the guest may change the ring meanwhile.  -1 for a chain we cannot
- * follow (out of range, a loop, a direction that is wrong, an unmapped address). */
-static int chain(const struct ddev *d, const struct rte_vhost_vring *vr, uint16_t head, bool write, struct seg *s,
-		 unsigned max, unsigned *ns, uint32_t *total)
-{
-	const struct vring_desc *tab = vr->desc;
-	uint32_t tsize = vr->size, sum = 0;
-	unsigned k = 0;
-	uint16_t i = head;
-	struct vring_desc e;
-
-	if (head >= vr->size)
-		return -1;
-	e = tab[i];
-	if (e.flags & VRING_DESC_F_INDIRECT) {
-		uint64_t len = e.len;
-		tab = (const struct vring_desc *)(uintptr_t)rte_vhost_va_from_guest_pa(d->mem, e.addr, &len);
-		if (!tab || len != e.len || e.len == 0 || e.len % sizeof(*tab))
-			return -1;
-		tsize = e.len / sizeof(*tab);
-		i = 0;
-	}
-	for (uint32_t hops = 0;; hops++) {
-		uint64_t gpa;
-		uint32_t left;
-		if (i >= tsize || hops >= tsize)
-			return -1;
-		e = tab[i];
-		if (!!(e.flags & VRING_DESC_F_WRITE) != write || (e.flags & VRING_DESC_F_INDIRECT))
-			return -1;
-		for (gpa = e.addr, left = e.len; left;) {
-			uint64_t len = left;
-			uint8_t *p = (uint8_t *)(uintptr_t)rte_vhost_va_from_guest_pa(d->mem, gpa, &len);
-			if (!p || !len || k == max)
-				return -1;
-			s[k].p = p;
-			s[k++].len = (uint32_t)len;
-			gpa += len;
-			left -= (uint32_t)len;
-		}
-		sum += e.len;
-		if (!(e.flags & VRING_DESC_F_NEXT))
-			break;
-		i = e.next;
-	}
-	*ns = k;
-	*total = sum;
-	return 0;
-}
-
-/* Copy @len bytes from @src into the pieces @dst[*k] at *off onwards. */
-static void put_bytes(const struct seg *dst, unsigned *k, uint32_t *off, const uint8_t *src, uint32_t len)
-{
-	while (len) {
-		uint32_t n = dst[*k].len - *off;
-		if (n > len)
-			n = len;
-		memcpy(dst[*k].p + *off, src, n);
-		src += n;
-		len -= n;
-		*off += n;
-		if (*off == dst[*k].len) {
-			(*k)++;
-			*off = 0;
-		}
-	}
-}
-
-static void used_put(struct rte_vhost_vring *vr, uint16_t idx, uint16_t id, uint32_t len)
-{
-	struct vring_used_elem *u = &vr->used->ring[idx & (vr->size - 1)];
-
-	u->id = id;
-	u->len = len;
-}
-
-/* One frame (the pieces @src after the virtio-net header, @flen bytes) into the RX
- * ring: buffers taken up to @rx_end (the guest's avail index), the header written,
- * the first bytes rewritten by @mode, the rest copied as they are.  0, or -1 when
- * the ring has no room for it (dropped; nothing of the ring consumed). */
-static int put_frame(struct ddev *d, struct dq *x, uint16_t rx_end, const struct seg *src, unsigned nsrc, uint32_t flen,
-		     enum pkt_mode mode, struct direct_count *c)
-{
-	struct seg dst[MAX_SEGS];
-	struct {
-		uint16_t head;
-		uint32_t cap;
-	} buf[MAX_BUFS];
-	uint8_t head[HDR_MAX + HEAD];
-	const uint32_t need = d->hdr_len + flen, hl = flen < HEAD ? flen : HEAD;
-	uint32_t cap = 0, off = 0, skip = hl, left;
-	unsigned nd = 0, nb = 0, k = 0;
-	uint16_t next = x->rx_avail;
-	enum pkt_result r;
-
-	while (cap < need) {
-		unsigned n;
-		uint32_t t;
-		/* Without mergeable buffers one buffer holds the frame, or it does not go. */
-		if (next == rx_end || nb == MAX_BUFS || nd == MAX_SEGS || (nb == 1 && !d->mrg))
-			return -1;
-		buf[nb].head = x->rx.avail->ring[next & (x->rx.size - 1)];
-		if (chain(d, &x->rx, buf[nb].head, true, dst + nd, MAX_SEGS - nd, &n, &t) < 0) {
-			c->bad++;
-			return -1;
-		}
-		next++;
-		nd += n;
-		buf[nb++].cap = t;
-		cap += t;
-	}
-	/* The header, then the frame's first bytes, rewritten here. */
-	memset(head, 0, d->hdr_len);
-	if (d->mrg) {
-		head[10] = (uint8_t)nb;               /* num_buffers, little endian */
-		head[11] = (uint8_t)(nb >> 8);
-	}
-	for (unsigned i = 0, got = 0; got < hl; i++) {
-		uint32_t n = src[i].len < hl - got ? src[i].len : hl - got;
-		memcpy(head + d->hdr_len + got, src[i].p, n);
-		got += n;
-	}
-	if (flen < 14) {
-		r = PKT_SHORT;
-	} else if (mode == PKT_MACSWAP) {
-		pkt_macswap(head + d->hdr_len);
-		r = PKT_SWAPPED;
-	} else {
-		r = pkt_swap(head + d->hdr_len, flen, mode);
-	}
-	c->results[r]++;
-	put_bytes(dst, &k, &off, head, d->hdr_len + hl);
-	/* The rest straight from the guest's TX buffer. */
-	for (unsigned i = 0; i < nsrc; i++) {
-		if (skip >= src[i].len) {
-			skip -= src[i].len;
-			continue;
-		}
-		put_bytes(dst, &k, &off, src[i].p + skip, src[i].len - skip);
-		skip = 0;
-	}
-	/* Each buffer full but the last. */
-	left = need;
-	for (unsigned b = 0; b < nb; b++) {
-		uint32_t len = buf[b].cap < left ? buf[b].cap : left;
-		used_put(&x->rx, x->rx_used++, buf[b].head, len);
-		left -= len;
-	}
-	x->rx_avail = next;
-	c->tx_packets++;
-	c->tx_bytes += flen;
-	return 0;
-}
-
-/* The virtio-net header of a frame in one buffer: all zero; num_buffers 1 with
- * mergeable RX buffers. */
-static const uint8_t hdr_zero[HDR_MAX], hdr_one[HDR_MAX] = { [10] = 1 };
-
-/* reflect_batch swaps MAC addresses in two integer loads: bytes in memory order. */
-_Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "the MAC swap in reflect_batch assumes little endian");
-
-/* A descriptor that is a whole buffer in one memory region (no chain, no indirect
- * table, the right direction): its host address and length in *@len, else NULL. */
-static inline uint8_t *one_buffer(const struct ddev *d, const struct vring_desc *e, bool write, uint32_t *len)
-{
-	uint64_t l = e->len;
-	uint8_t *p;
-
-	if ((e->flags & (VRING_DESC_F_NEXT | VRING_DESC_F_INDIRECT)) || !!(e->flags & VRING_DESC_F_WRITE) != write)
-		return NULL;
-	p = (uint8_t *)(uintptr_t)rte_vhost_va_from_guest_pa(d->mem, e->addr, &l);
-	if (!p || l != e->len)
-		return NULL;
-	*len = e->len;
-	return p;
-}
-
-/* The leading frames of a poll that are one buffer on each side — what virtio_user,
- * DPDK's virtio PMD and Linux's virtio-net use for frames that fit — taken in phases,
- * so that a burst's cache misses overlap instead of following one another: the ring
- * heads (descriptors prefetched), the descriptors (buffers prefetched), the copies,
- * the used entries.  At most @n frames (the caller's burst, after the policer); the
- * batch ends at the first frame that is not that simple or has no RX buffer, and the
- * general path takes the rest (in order).  The frames taken. */
-static unsigned reflect_batch(struct ddev *d, struct dq *x, unsigned n, uint16_t rx_end, enum pkt_mode mode,
-			      struct direct_count *c)
-{
-	const uint16_t tmask = (uint16_t)(x->tx.size - 1), rmask = (uint16_t)(x->rx.size - 1);
-	const uint32_t hdr = d->hdr_len;
-	const unsigned room = (uint16_t)(rx_end - x->rx_avail);
-	uint16_t txh[BATCH], rxh[BATCH];
-	uint8_t *src[BATCH], *dst[BATCH];
-	uint32_t len[BATCH], cap;
-	unsigned k, m;
-	uint64_t bytes = 0;
-
-	if (n > BATCH)
-		n = BATCH;
-	if (n > room)
-		n = room; /* the general path drops and counts what finds no buffer */
-	for (k = 0; k < n; k++) {
-		txh[k] = x->tx.avail->ring[(uint16_t)(x->tx_avail + k) & tmask];
-		rxh[k] = x->rx.avail->ring[(uint16_t)(x->rx_avail + k) & rmask];
-		if (txh[k] >= x->tx.size || rxh[k] >= x->rx.size)
-			break;
-		rte_prefetch0(&x->tx.desc[txh[k]]);
-		rte_prefetch0(&x->rx.desc[rxh[k]]);
-	}
-	if (k == 0)
-		return 0;
-	n = k;
-	/* Descriptors read once, into local copies: the guest may change its rings. */
-	for (k = 0; k < n; k++) {
-		struct vring_desc t = x->tx.desc[txh[k]];
-		if (!(src[k] = one_buffer(d, &t, false, &len[k])) || len[k] < hdr)
-			break;
-		rte_prefetch0(src[k]);
-		rte_prefetch0(src[k] + 64);
-	}
-	n = k;
-	for (m = 0; m < n; m++) {
-		struct vring_desc r = x->rx.desc[rxh[m]];
-		if (!(dst[m] = one_buffer(d, &r, true, &cap)) || cap < len[m])
-			break;
-		__builtin_prefetch(dst[m], 1);
-		__builtin_prefetch(dst[m] + 64, 1);
-	}
-	for (k = 0; k < m; k++) {
-		uint8_t head[HDR_MAX + HEAD];
-		const uint32_t flen = len[k] - hdr, hl = flen < HEAD ? flen : HEAD;
-		enum pkt_result r;
-
-		if (mode == PKT_MACSWAP && flen >= 14) {
-			/* The common case straight into the RX buffer: the addresses read once
-			 * into registers and written back swapped, nothing decided on them (a
-			 * local copy read back costs a store-forwarding stall per frame). */
-			uint8_t *o = dst[k];
-			uint64_t lo, swapped;
-			uint32_t hi;
-			memcpy(&lo, src[k] + hdr, 8);        /* destination, and 2 bytes of the source */
-			memcpy(&hi, src[k] + hdr + 8, 4);    /* the rest of the source (little endian) */
-			if (hdr == 12)
-				memcpy(o, d->mrg ? hdr_one : hdr_zero, 12);
-			else
-				memcpy(o, hdr_zero, 10);
-			swapped = (lo >> 48) | ((uint64_t)hi << 16);  /* the source address, first */
-			memcpy(o + hdr, &swapped, 6);
-			memcpy(o + hdr + 6, &lo, 6);
-			memcpy(o + hdr + 12, src[k] + hdr + 12, flen - 12);
-			c->results[PKT_SWAPPED]++;
-			bytes += flen;
-			continue;
-		}
-
-		/* The header (one buffer: num_buffers 1), then the frame's first bytes
-		 * rewritten in a local copy (the guest cannot change them under pkt_swap),
-		 * the rest straight from the TX buffer. */
-		memset(head, 0, hdr);
-		if (d->mrg)
-			head[10] = 1;
-		memcpy(head + hdr, src[k] + hdr, hl);
-		if (flen < 14) {
-			r = PKT_SHORT;
-		} else if (mode == PKT_MACSWAP) {
-			pkt_macswap(head + hdr);
-			r = PKT_SWAPPED;
-		} else {
-			r = pkt_swap(head + hdr, flen, mode);
-		}
-		c->results[r]++;
-		memcpy(dst[k], head, hdr + hl);
-		if (flen > hl)
-			memcpy(dst[k] + hdr + hl, src[k] + hdr + hl, flen - hl);
-		bytes += flen;
-	}
-	for (k = 0; k < m; k++) {
-		used_put(&x->rx, x->rx_used++, rxh[k], len[k]);
-		used_put(&x->tx, x->tx_used++, txh[k], 0);
-	}
-	x->tx_avail += m;
-	x->rx_avail += m;
-	c->rx_packets += m;
-	c->tx_packets += m;
-	c->rx_bytes += bytes;
-	c->tx_bytes += bytes;
-	return m;
-}
 
 /* Tell the guest about used entries of @vring when it asked to be told: its flags, or
  * with event idx its used_event (the library's check, given our positions).  The
@@ -559,112 +475,40 @@ static unsigned reflect_batch(struct ddev *d, struct dq *x, unsigned n, uint16_t
  * leaves it for the next poll. */
 static bool notify(struct ddev *d, struct dq *x, uint16_t vring)
 {
-	struct rte_vhost_vring *vr = vring & 1 ? &x->tx : &x->rx;
+	struct vring_q *vr = vring & 1 ? &x->v.tx : &x->v.rx;
 
 	if (!d->event_idx) {
 		/* The caller's fence made used->idx visible before this read. */
-		if (vr->avail->flags & VRING_AVAIL_F_NO_INTERRUPT)
+		if (__atomic_load_n(&vr->avail->flags, __ATOMIC_RELAXED) & VRING_AVAIL_F_NO_INTERRUPT)
 			return true;
 	} else {
-		rte_vhost_set_vring_base(d->vid, vring, vring & 1 ? x->tx_avail : x->rx_avail,
-					 vring & 1 ? x->tx_used : x->rx_used);
+		rte_vhost_set_vring_base(d->vid, vring, vr->last_avail, vr->last_used);
 	}
 	return rte_vhost_vring_call_nonblock(d->vid, vring) != -EAGAIN;
 }
 
-static unsigned reflect(struct ddev *d, struct dq *x, unsigned q, unsigned burst, unsigned pass, uint64_t wait_tsc,
-			enum pkt_mode mode, struct direct_count *c)
-{
-	const uint16_t avail = __atomic_load_n(&x->tx.avail->idx, __ATOMIC_ACQUIRE);
-	uint16_t n = (uint16_t)(avail - x->tx_avail), rx_end, rx_used0 = x->rx_used;
-
-	if (n > x->tx.size)
-		n = 0; /* a guest that claims more than its ring holds: nothing is taken */
-	if (n > burst)
-		n = (uint16_t)burst;
-	if (n) {
-		uint16_t i;
-		rx_end = __atomic_load_n(&x->rx.avail->idx, __ATOMIC_ACQUIRE);
-		if ((uint16_t)(rx_end - x->rx_avail) > x->rx.size)
-			rx_end = x->rx_avail;
-		const uint16_t tmask = (uint16_t)(x->tx.size - 1);
-		/* The simple frames in batches; from the first that is not, frame by frame. */
-		for (i = 0; i < n && i < pass;) {
-			unsigned k = reflect_batch(d, x, (n < pass ? n : pass) - i, rx_end, mode, c);
-			if (k == 0)
-				break;
-			i = (uint16_t)(i + k);
-			x->waiting = 0;
-		}
-		for (; i < n; i++) {
-			/* No RX buffer: the frame waits in the guest's TX ring a while (as the PMD
-			 * path retries a full ring), then it and those after it are dropped. */
-			if (i < pass && x->rx_avail == rx_end && wait_tsc) {
-				const uint64_t now = rte_rdtsc();
-				if (!x->waiting)
-					x->waiting = now;
-				if (now - x->waiting < wait_tsc)
-					break;
-			}
-			uint16_t head = x->tx.avail->ring[x->tx_avail & tmask];
-			struct seg src[MAX_SEGS];
-			unsigned ns, s = 0;
-			uint32_t total, skip = d->hdr_len;
-			if (chain(d, &x->tx, head, false, src, MAX_SEGS, &ns, &total) < 0 || total < d->hdr_len) {
-				c->bad++;
-			} else {
-				/* The frame starts after the virtio-net header, in whichever piece. */
-				while (s < ns && skip >= src[s].len)
-					skip -= src[s++].len;
-				if (s < ns) {
-					src[s].p += skip;
-					src[s].len -= skip;
-				}
-				c->rx_packets++;
-				c->rx_bytes += total - d->hdr_len;
-				if (i >= pass)
-					c->policed++;
-				else if (put_frame(d, x, rx_end, src + s, ns - s, total - d->hdr_len, mode, c) < 0)
-					c->dropped_full++;
-				else
-					x->waiting = 0;
-			}
-			used_put(&x->tx, x->tx_used++, head, 0);
-			x->tx_avail++;
-		}
-		n = i; /* what was taken: the rest waits for RX buffers */
-		if (n) {
-			__atomic_store_n(&x->tx.used->idx, x->tx_used, __ATOMIC_RELEASE);
-			x->notify_tx = true;
-		}
-		if (x->rx_used != rx_used0) {
-			__atomic_store_n(&x->rx.used->idx, x->rx_used, __ATOMIC_RELEASE);
-			x->notify_rx = true;
-		}
-	}
-	/* One fence for both rings: the used indexes are visible before the guest's flags are
-	 * read (with event idx the library's call has its own). */
-	if (!d->event_idx && (x->notify_rx || x->notify_tx))
-		rte_smp_mb();
-	if (x->notify_rx)
-		x->notify_rx = !notify(d, x, (uint16_t)(2 * q));
-	if (x->notify_tx)
-		x->notify_tx = !notify(d, x, (uint16_t)(2 * q + 1));
-	return n;
-}
-
 unsigned direct_poll(struct direct_port *dp, unsigned q, unsigned burst, unsigned pass, enum pkt_mode mode,
-		     struct direct_count *c)
+		     struct vring_count *c)
 {
 	struct ddev *d;
+	struct dq *x;
 	unsigned n = 0;
 
-	/* Dekker with destroy_device: we say we are in, then look; it takes the device
-	 * away, then waits for us to be out. */
+	/* Dekker with stop_queue: we say we are in, then look; it takes the queue away,
+	 * then waits for us to be out. */
 	__atomic_store_n(&dp->busy[q].v, 1, __ATOMIC_SEQ_CST);
 	d = __atomic_load_n(&dp->dev, __ATOMIC_SEQ_CST);
-	if (d && __atomic_load_n(&d->q[q].ready, __ATOMIC_ACQUIRE))
-		n = reflect(d, &d->q[q], q, burst, pass, dp->wait_tsc, mode, c);
+	if (d && __atomic_load_n(&(x = &d->q[q])->ready, __ATOMIC_ACQUIRE)) {
+		n = vring_reflect(&d->v, &x->v, burst, pass, mode, c);
+		/* One fence for both rings: the used indexes are visible before the guest's
+		 * flags are read (with event idx the library's call has its own). */
+		if (!d->event_idx && (x->v.notify_rx || x->v.notify_tx))
+			rte_smp_mb();
+		if (x->v.notify_rx)
+			x->v.notify_rx = !notify(d, x, (uint16_t)(2 * q));
+		if (x->v.notify_tx)
+			x->v.notify_tx = !notify(d, x, (uint16_t)(2 * q + 1));
+	}
 	__atomic_store_n(&dp->busy[q].v, 0, __ATOMIC_RELEASE);
 	return n;
 }
@@ -727,14 +571,26 @@ unsigned direct_connections(const struct direct_port *dp)
 	return __atomic_load_n(&dp->connections, __ATOMIC_ACQUIRE);
 }
 
+void direct_refusals(const struct direct_port *dp, struct direct_refusals *r)
+{
+	r->connections = __atomic_load_n(&dp->refused.connections, __ATOMIC_ACQUIRE);
+	r->rings = __atomic_load_n(&dp->refused.rings, __ATOMIC_ACQUIRE);
+	r->ring_error = dp->refused.ring_error;
+	r->ring_queue = dp->refused.ring_queue;
+	r->memory = __atomic_load_n(&dp->refused.memory, __ATOMIC_ACQUIRE);
+	r->closed = __atomic_load_n(&dp->refused.closed, __ATOMIC_ACQUIRE);
+}
+
 void direct_close(struct direct_port *dp)
 {
 	if (!dp)
 		return;
-	/* Unregistering a connected socket destroys its device first (destroy_device). */
+	/* Unregistering a connected socket destroys its device first (destroy_device),
+	 * but does not say destroy_connection: the connection is freed here. */
 	rte_vhost_driver_unregister(dp->path);
 	for (unsigned i = 0; i < DIRECT_MAX_PORTS; i++)
 		if (dports[i] == dp)
 			dports[i] = NULL;
+	free(dp->conn);
 	free(dp);
 }

@@ -1,15 +1,17 @@
 /*
  * The reflector's direct data path: a vhost-user port served through DPDK's vhost
- * library for external backends, with the per-frame work our own.  A frame goes
- * from a buffer of the guest's TX ring straight into a buffer of its RX ring: one
- * copy, no mbuf, no second copy.  The vhost-user protocol, the memory table and
+ * library for external backends, with the per-frame work our own (vring.c).  A frame
+ * goes from a buffer of the guest's TX ring straight into a buffer of its RX ring:
+ * one copy, no mbuf, no second copy.  The vhost-user protocol, the memory table and
  * feature negotiation stay DPDK's (rte_vhost_driver_*); only the rings are ours.
  *
  * Split rings only: packed ring is refused at negotiation (then the driver uses a
- * split ring).  The virtio-net header (10 or 12 bytes), chained and indirect
- * descriptors on both sides and frames larger than one RX buffer (mergeable RX
- * buffers) are handled.  A guest that stops refilling its RX ring makes the
- * reflector drop and count, never wait.
+ * split ring), and so is dirty-page logging (VHOST_F_LOG_ALL: QEMU then refuses to
+ * migrate the guest, rather than copy it without the pages we wrote).  The guest and
+ * the frontend are hostile (docs/security.md): a port takes one connection at a time;
+ * a ring is used only once it lies inside the memory table the frontend sent last; a
+ * request that fails leaves the queues stopped until the state is whole again; the
+ * frontend's socket and the guest's call fds never block us for long.
  */
 #pragma once
 #include <stdbool.h>
@@ -17,21 +19,22 @@
 #include <stdint.h>
 
 #include "pkt.h"
+#include "vring.h"
 
 #define DIRECT_MAX_QUEUES 16
 #define DIRECT_MAX_PORTS 8
 
-/* What one poll of a queue pair did; the caller adds it to its counters. */
-struct direct_count {
-	uint64_t rx_packets, rx_bytes;     /* taken from the guest's TX ring */
-	uint64_t tx_packets, tx_bytes;     /* put into its RX ring */
-	uint64_t dropped_full;             /* no room in the RX ring: dropped */
-	uint64_t policed;                  /* beyond @pass: dropped */
-	uint64_t bad;                      /* a descriptor chain we could not follow: dropped */
-	uint64_t results[PKT_NRESULTS];
-};
-
 struct direct_port;
+
+/* What a port refused or cut off since it was opened. */
+struct direct_refusals {
+	unsigned connections;   /* a second frontend while one was connected */
+	unsigned rings;         /* queue pairs not started: a ring that is not one, or outside guest memory */
+	int ring_error;         /* the last such ring's reason: -EINVAL (size, alignment), -EFAULT (outside memory) */
+	unsigned ring_queue;    /* and its queue pair */
+	unsigned memory;        /* memory tables we cannot use (more regions than vhost-user allows) */
+	unsigned closed;        /* connections we closed: a frontend that left its replies unread */
+};
 
 /* Register the vhost-user socket @path (a server, or a client that reconnects) with
  * @nq queue pairs and start it.  When the guest's RX ring has no buffer, the frames
@@ -43,7 +46,7 @@ struct direct_port *direct_open(const char *path, unsigned nq, bool client, unsi
  * the guest's TX ring, the first @pass rewritten by @mode into its RX ring, the rest
  * dropped (a policer).  Adds to @c; returns the frames taken. */
 unsigned direct_poll(struct direct_port *dp, unsigned q, unsigned burst, unsigned pass, enum pkt_mode mode,
-		     struct direct_count *c);
+		     struct vring_count *c);
 
 /* Is a peer connected (its device running)? */
 bool direct_link_up(const struct direct_port *dp);
@@ -53,6 +56,9 @@ int direct_vid(const struct direct_port *dp);
 
 /* How many connections (devices started) there have been. */
 unsigned direct_connections(const struct direct_port *dp);
+
+/* What the port refused so far, into @r. */
+void direct_refusals(const struct direct_port *dp, struct direct_refusals *r);
 
 /* Unregister the socket (it is removed) and free the port. */
 void direct_close(struct direct_port *dp);

@@ -420,7 +420,7 @@ static int worker_main(void *arg)
 
 			if (p->dp) {
 				/* The direct path: the frames go from ring to ring inside direct_poll. */
-				struct direct_count dc = { 0 };
+				struct vring_count dc = { 0 };
 				unsigned pass = burst;
 				if (unlikely(cfg.police_pps > 0))
 					pass = police_allow(&tokens[j], &last[j], cfg.police_pps / p->nq, hz, burst);
