@@ -117,9 +117,11 @@ DPDK_LIBS   = $(shell pkg-config --libs libdpdk 2>/dev/null)
 $(B)/obj/reflector/reflector.o $(B)/obj/reflector/app.o $(B)/obj/bench/trafficgen.o: ALL_CFLAGS += $(DPDK_CFLAGS) -Wno-missing-prototypes
 # The direct path calls rte_vhost_vring_call_nonblock, still experimental in DPDK 22.11.
 $(B)/obj/reflector/direct.o: ALL_CFLAGS += $(DPDK_CFLAGS) -DALLOW_EXPERIMENTAL_API
+# rte_vhost_extern_callback_register is experimental too.
+$(B)/obj/reflector/vuguard.o: ALL_CFLAGS += $(DPDK_CFLAGS) -DALLOW_EXPERIMENTAL_API
 $(B)/obj/reflector/pkt.o $(B)/obj/reflector/vring.o $(B)/obj/bench/tgen.o: ALL_CFLAGS += -O3
 
-$(B)/bin/reflector: $(B)/obj/reflector/reflector.o $(B)/obj/reflector/direct.o $(RING_OBJ) $(B)/obj/reflector/app.o $(B)/obj/reflector/preflight.o $(PKT_OBJ) $(LAUNCH_LIB) $(HP_LIB) $(PIN_LIB)
+$(B)/bin/reflector: $(B)/obj/reflector/reflector.o $(B)/obj/reflector/direct.o $(B)/obj/reflector/vuguard.o $(RING_OBJ) $(B)/obj/reflector/app.o $(B)/obj/reflector/preflight.o $(PKT_OBJ) $(LAUNCH_LIB) $(HP_LIB) $(PIN_LIB)
 	$(call msg,LD,$@)
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS_PIN) $(DPDK_LIBS)

@@ -137,14 +137,13 @@ static int find_vhost_pmd(struct dl_phdr_info *info, size_t size, void *path)
 	return 0;
 }
 
-json_t *app_vhost_virtio(uint16_t port)
+int app_vhost_vid(uint16_t port)
 {
 	static int (*get_vid)(uint16_t);
 	struct rte_eth_dev_info info;
-	int vid;
 
 	if (rte_eth_dev_info_get(port, &info) != 0 || strcmp(info.driver_name, "net_vhost") != 0)
-		return NULL;
+		return -1;
 	/* The vhost PMD is an EAL plugin (Debian links no PMD into programs): its one
 	 * function we need comes from the copy EAL loaded, never a second one. */
 	if (!get_vid) {
@@ -155,10 +154,16 @@ json_t *app_vhost_virtio(uint16_t port)
 		/* The handle is kept (never dlclose'd): the PMD stays EAL's, loaded for good. */
 		get_vid = h ? (int (*)(uint16_t))dlsym(h, "rte_eth_vhost_get_vid_from_port_id") : NULL;
 		if (!get_vid)
-			return NULL;
+			return -1;
 	}
-	vid = get_vid(port);
-	return app_vhost_virtio_vid(vid);
+	return get_vid(port);
+}
+
+json_t *app_vhost_virtio(uint16_t port)
+{
+	const int vid = app_vhost_vid(port);
+
+	return vid < 0 ? NULL : app_vhost_virtio_vid(vid);
 }
 
 json_t *app_vhost_virtio_vid(int vid)

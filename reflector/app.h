@@ -37,6 +37,9 @@ int app_check_vdev_sockets(int eal_argc, char **argv, char *msg, size_t len);
 /* rte_eal_cleanup, then remove EAL's runtime directory (and /var/run/dpdk) when empty. */
 void app_eal_cleanup(void);
 
+/* The vhost device id of net_vhost port @port's connection, or -1 (not net_vhost, no peer). */
+int app_vhost_vid(uint16_t port);
+
 /* What the vhost-user peer of a net_vhost port negotiated, read through DPDK's vhost
  * API: {"features": "0x...", "version_1", "mergeable_rx_buffers", "indirect_descriptors",
  * "event_idx", "packed_ring", "multiqueue", "vrings", "queue_pairs"}.  NULL when the

@@ -1,14 +1,8 @@
-#include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
-#include <sys/socket.h>
-#include <sys/un.h>
-#include <linux/sockios.h>
 
 #include <linux/virtio_config.h>
 #include <linux/virtio_net.h>
@@ -21,6 +15,7 @@
 #include <rte_vhost.h>
 
 #include "direct.h"
+#include "vuguard.h"
 
 /* What a packed ring, an offload or dirty-page logging would need is not here: refused
  * at negotiation, so the driver falls back (split ring, no TSO/checksum offload, plain
@@ -32,15 +27,6 @@
 	 (1ULL << VIRTIO_NET_F_GUEST_TSO4) | (1ULL << VIRTIO_NET_F_GUEST_TSO6) | (1ULL << VIRTIO_NET_F_HOST_UFO) | \
 	 (1ULL << VIRTIO_NET_F_GUEST_UFO) | (1ULL << VIRTIO_NET_F_HOST_ECN) | (1ULL << VIRTIO_NET_F_GUEST_ECN) |  \
 	 (1ULL << VHOST_F_LOG_ALL))
-
-/* The frontend's socket: a read or a reply that waits longer than this fails, and the
- * library closes the connection (one that sends a header and never its payload would
- * otherwise hold the vhost control thread, and every port's requests, for ever). */
-#define SOCKET_TIMEOUT_S 2
-/* Replies the frontend has not read, in bytes queued on its socket: more than any
- * frontend that waits for its replies leaves (one or two of a few hundred bytes).  The
- * connection is shut down before a reply could block. */
-#define UNREAD_MAX (64 * 1024)
 
 /* One queue pair. */
 struct dq {
@@ -139,17 +125,6 @@ static int load_mem(struct direct_port *dp, struct ddev *d)
 	return r;
 }
 
-/* A guest's call fd that is a pipe nobody reads must not block a worker inside the
- * library's notification (holding the ring's lock): writes to it never wait.  For an
- * eventfd this changes nothing. */
-static void never_block(int fd)
-{
-	int fl;
-
-	if (fd >= 0 && (fl = fcntl(fd, F_GETFL)) >= 0 && !(fl & O_NONBLOCK))
-		(void)fcntl(fd, F_SETFL, fl | O_NONBLOCK);
-}
-
 /* One ring from the library, as vring.c sees it. */
 static int get_ring(int vid, uint16_t idx, struct vring_q *vr)
 {
@@ -158,7 +133,7 @@ static int get_ring(int vid, uint16_t idx, struct vring_q *vr)
 	if (rte_vhost_get_vhost_vring(vid, idx, &r) < 0)
 		return -1;
 	*vr = (struct vring_q){ .desc = r.desc, .avail = r.avail, .used = r.used, .size = r.size };
-	never_block(r.callfd);
+	vuguard_nonblock(r.callfd); /* a pipe nobody reads must not stop a worker inside the library */
 	return rte_vhost_get_vring_base(vid, idx, &vr->last_avail, &vr->last_used);
 }
 
@@ -265,13 +240,11 @@ static enum rte_vhost_msg_result pre_msg(int vid, void *msg)
 	struct direct_port *dp;
 	struct ddev *d = conn_of(vid, &dp);
 	const uint32_t request = request_of(msg);
-	int unread;
 
 	if (!d)
 		return RTE_VHOST_MSG_RESULT_NOT_HANDLED;
 	/* A frontend that does not read its replies would block this thread in the next one. */
-	if (d->fd >= 0 && ioctl(d->fd, SIOCOUTQ, &unread) == 0 && unread > UNREAD_MAX) {
-		shutdown(d->fd, SHUT_RDWR);
+	if (vuguard_unread(d->fd)) {
 		d->fd = -1;
 		bump(&dp->refused.closed);
 	}
@@ -314,59 +287,6 @@ static const struct rte_vhost_user_extern_ops msg_hooks = {
 	.post_msg_handle = post_msg,
 };
 
-/* Does the socket @fd's own (or peer's, @peer) address name @path? */
-static bool names(int fd, bool peer, const char *path)
-{
-	struct sockaddr_un a;
-	socklen_t al = sizeof(a);
-	size_t n;
-
-	if ((peer ? getpeername(fd, (struct sockaddr *)&a, &al) : getsockname(fd, (struct sockaddr *)&a, &al)) < 0 ||
-	    al <= offsetof(struct sockaddr_un, sun_path) || al > sizeof(a))
-		return false;
-	n = strnlen(a.sun_path, al - offsetof(struct sockaddr_un, sun_path));
-	return n == strlen(path) && !memcmp(a.sun_path, path, n);
-}
-
-/* The socket of a new connection on @path (the library does not tell us its fd): our
- * connected AF_UNIX stream sockets whose own address (server) or peer's (client) is
- * @path — the one connection a port has.  Each gets the I/O timeouts.  Its fd, or -1
- * when none or several matched.  /proc/self: this process's own descriptors. */
-static int conn_socket(const char *path)
-{
-	const struct timeval tv = { .tv_sec = SOCKET_TIMEOUT_S };
-	DIR *dir = opendir("/proc/self/fd");
-	struct dirent *e;
-	int found = -1, n = 0;
-
-	if (!dir)
-		return -1;
-	while ((e = readdir(dir))) {
-		int fd, v;
-		socklen_t l = sizeof(v);
-		char *end;
-		long k = strtol(e->d_name, &end, 10);
-		if (*end || end == e->d_name || k < 0 || k > INT_MAX || (fd = (int)k) == dirfd(dir))
-			continue;
-		if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &v, &l) < 0 || v != AF_UNIX)
-			continue;
-		l = sizeof(v);
-		if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &v, &l) < 0 || v != SOCK_STREAM)
-			continue;
-		l = sizeof(v);
-		if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &v, &l) < 0 || v)
-			continue;
-		if (!names(fd, false, path) && !names(fd, true, path))
-			continue;
-		(void)setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-		(void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-		found = fd;
-		n++;
-	}
-	closedir(dir);
-	return n == 1 ? found : -1;
-}
-
 /* A frontend connects.  One at a time: a second one while a connection is live is
  * refused (the library closes it), never let take over the first's rings. */
 static int new_connection(int vid)
@@ -383,7 +303,7 @@ static int new_connection(int vid)
 	if (!(d = calloc(1, sizeof(*d))))
 		return -1;
 	d->vid = vid;
-	d->fd = conn_socket(dp->path);
+	d->fd = vuguard_socket(dp->path);
 	/* From its first request on, so that pre_msg sees every one. */
 	if (rte_vhost_extern_callback_register(vid, &msg_hooks, NULL) < 0) {
 		free(d);

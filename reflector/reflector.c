@@ -47,6 +47,7 @@
 #include "vmap.h"
 #include "vhostopt.h"
 #include "direct.h"
+#include "vuguard.h"
 
 #define MAX_QUEUES 64
 #define MAX_PORTS 16
@@ -96,6 +97,7 @@ struct port {
 	struct direct_port *dp;   /* the direct data path's port, or NULL (an ethdev port) */
 	struct vhostopt vo;       /* --vhost's options, for a direct port */
 	unsigned connections;     /* the direct port's connections said so far */
+	struct direct_refusals refused; /* and what it refused, said so far */
 	struct qstats q[MAX_QUEUES];
 };
 
@@ -328,6 +330,31 @@ static void on_signal(int sig)
 	force_quit = true;
 }
 
+/* A stop is bounded: a worker or the vhost control thread held inside DPDK's library
+ * by a frontend (what vuguard cannot cover: docs/security.md) must not keep the
+ * reflector from exiting.  Our server sockets go with it. */
+#define STOP_SECONDS 10
+
+static void on_stop_timeout(int sig)
+{
+	static const char m[] = "reflector: could not stop within 10 s: a worker or the vhost control thread is held "
+				"by a frontend (docs/security.md); exiting without cleanup\n";
+
+	(void)sig;
+	for (unsigned i = 0; i < nports; i++)
+		if (ports[i].iface[0] && !ports[i].vo.client)
+			unlink(ports[i].iface);
+	if (write(STDERR_FILENO, m, sizeof(m) - 1) < 0)
+		_exit(EXIT_FAIL);
+	_exit(EXIT_FAIL);
+}
+
+static void bound_the_stop(void)
+{
+	signal(SIGALRM, on_stop_timeout);
+	alarm(STOP_SECONDS);
+}
+
 static void link_event(struct port *p, bool up)
 {
 	p->link_up = up;
@@ -349,10 +376,54 @@ static int on_port_event(uint16_t port_id, enum rte_eth_event_type type, void *a
 			continue;
 		/* What the peer negotiated is read by the main lcore, not here: this runs
 		 * inside vhost's new_device, which the peer's next message waits for. */
-		if (rte_eth_link_get_nowait(port_id, &link) == 0)
-			link_event(&ports[i], link.link_status == RTE_ETH_LINK_UP);
+		if (rte_eth_link_get_nowait(port_id, &link) != 0)
+			continue;
+		/* Inside new_device, from the vhost control thread: the one place the PMD
+		 * path lets us guard the connection (socket timeouts, call fds). */
+		if (link.link_status == RTE_ETH_LINK_UP && ports[i].iface[0])
+			vuguard_attach(app_vhost_vid(port_id), ports[i].iface);
+		link_event(&ports[i], link.link_status == RTE_ETH_LINK_UP);
 	}
 	return 0;
+}
+
+/* Something a direct port refused, said once as it happens: @what (a JSON value for
+ * "refused"), @queue (or -1), @why in words. */
+static void refusal_event(const struct port *p, const char *what, int queue, const char *why)
+{
+	if (!cfg.json)
+		printf("port %u (%s): %s\n", p->id, p->name, why);
+	else if (queue < 0)
+		printf("{\"type\":\"event\",\"port\":%u,\"refused\":\"%s\"}\n", p->id, what);
+	else
+		printf("{\"type\":\"event\",\"port\":%u,\"refused\":\"%s\",\"queue\":%d,\"reason\":\"%s\"}\n", p->id,
+		       what, queue, why);
+	fflush(stdout);
+}
+
+static void refusal_events(struct port *p)
+{
+	struct direct_refusals now;
+	char why[128];
+
+	direct_refusals(p->dp, &now);
+	if (now.connections != p->refused.connections)
+		refusal_event(p, "connection", -1, "refused a second frontend: one is connected");
+	if (now.rings != p->refused.rings) {
+		snprintf(why, sizeof(why), "queue pair %u not started: %s", now.ring_queue,
+			 now.ring_error == -EINVAL ? "a ring size or alignment virtio does not allow"
+						   : "a ring outside the guest's memory");
+		if (cfg.json)
+			refusal_event(p, "ring", (int)now.ring_queue,
+				      now.ring_error == -EINVAL ? "size or alignment" : "outside guest memory");
+		else
+			refusal_event(p, "ring", (int)now.ring_queue, why);
+	}
+	if (now.memory != p->refused.memory)
+		refusal_event(p, "memory", -1, "a memory table of more regions than vhost-user allows: queues stopped");
+	if (now.closed != p->refused.closed)
+		refusal_event(p, "replies-unread", -1, "closed the frontend's connection: it left its replies unread");
+	p->refused = now;
 }
 
 /* The direct ports' connections, seen by the main lcore: each connection is said,
@@ -365,6 +436,7 @@ static void direct_events(void)
 		bool up;
 		if (!p->dp)
 			continue;
+		refusal_events(p);
 		/* The count first: a connection made after it is said on the next look. */
 		c = direct_connections(p->dp);
 		up = direct_link_up(p->dp);
@@ -631,6 +703,13 @@ static void print_stats(const char *type, double t, double secs)
 		json_object_set_new(o, "datapath", json_string(p->dp ? "direct" : "pmd"));
 		if (!p->dp && rte_eth_stats_get(p->id, &es) == 0)
 			json_object_set_new(o, "rx_dropped_no_mbuf", json_integer((json_int_t)es.rx_nombuf));
+		if (p->dp) {
+			struct direct_refusals rf;
+			direct_refusals(p->dp, &rf);
+			json_object_set_new(o, "refused", json_pack("{s:i, s:i, s:i, s:i}", "connections", (int)rf.connections,
+								    "rings", (int)rf.rings, "memory", (int)rf.memory,
+								    "replies_unread", (int)rf.closed));
+		}
 		json_object_set_new(o, "queues", qa);
 		json_array_append_new(parr, o);
 	}
@@ -988,6 +1067,7 @@ static void run_until_stopped(void)
 		nanosleep(&ts, NULL);
 	}
 	force_quit = true;
+	bound_the_stop();
 	rte_eal_mp_wait_lcore();
 	direct_events(); /* a connection since the last look is said before the summary */
 	memset(prev_q, 0, sizeof(prev_q));
@@ -1081,6 +1161,7 @@ int main(int argc, char **argv)
 	start_workers();
 	run_until_stopped();
 out:
+	bound_the_stop();
 	for (unsigned i = 0; i < nports; i++) {
 		if (ports[i].dp) {
 			direct_close(ports[i].dp);

@@ -9,6 +9,9 @@
 #define HEAD 128
 #define BATCH 64           /* frames reflect_batch takes in one go */
 #define DESC_COST 64       /* what following one descriptor costs, in bytes of the poll's budget */
+/* A frame up to this size in one buffer costs the batch path nothing of the budget: a
+ * burst of them (at most 512) copies about VRING_POLL_BUDGET at most anyway. */
+#define SMALL (VRING_POLL_BUDGET / 512)
 #define NUM_BUFFERS 10     /* offsetof(struct virtio_net_hdr_mrg_rxbuf, num_buffers) */
 
 _Static_assert(sizeof(struct vring_desc) == 16, "a split ring's descriptor is 16 bytes");
@@ -29,13 +32,16 @@ struct chain {
 };
 
 /* The guest may change its rings while we read them: a descriptor or an entry is
- * read once, with single loads the compiler may not repeat, and only the copy is used. */
+ * read once, with single loads the compiler may not repeat, and only the copy is used.
+ * A descriptor in two loads: its address, then length, flags and next together. */
 static inline void read_desc(const struct vring_desc *p, struct vring_desc *e)
 {
-	e->addr = __atomic_load_n(&p->addr, __ATOMIC_RELAXED);
-	e->len = __atomic_load_n(&p->len, __ATOMIC_RELAXED);
-	e->flags = __atomic_load_n(&p->flags, __ATOMIC_RELAXED);
-	e->next = __atomic_load_n(&p->next, __ATOMIC_RELAXED);
+	const uint64_t *w = (const uint64_t *)p;
+	uint64_t rest;
+
+	e->addr = __atomic_load_n(&w[0], __ATOMIC_RELAXED);
+	rest = __atomic_load_n(&w[1], __ATOMIC_RELAXED);
+	memcpy(&e->len, &rest, sizeof(rest));
 }
 
 static inline uint16_t avail_entry(const struct vring_q *vr, uint16_t idx)
@@ -301,6 +307,9 @@ static unsigned reflect_batch(const struct vring_dev *d, struct vring_pair *x, u
 {
 	const uint32_t hdr = d->hdr_len;
 	const unsigned room = (uint16_t)(rx_end - x->rx.last_avail);
+	/* In locals: the stores into guest memory below could alias them, for all the compiler knows. */
+	const uint16_t tmask = (uint16_t)(x->tx.size - 1), rmask = (uint16_t)(x->rx.size - 1);
+	const uint16_t tl = x->tx.last_avail, rl = x->rx.last_avail;
 	uint16_t txh[BATCH], rxh[BATCH];
 	uint8_t *src[BATCH], *dst[BATCH];
 	uint32_t len[BATCH], cap, budget = *spent;
@@ -312,8 +321,8 @@ static unsigned reflect_batch(const struct vring_dev *d, struct vring_pair *x, u
 	if (n > room)
 		n = room; /* the general path drops and counts what finds no buffer */
 	for (k = 0; k < n; k++) {
-		txh[k] = avail_entry(&x->tx, (uint16_t)(x->tx.last_avail + k));
-		rxh[k] = avail_entry(&x->rx, (uint16_t)(x->rx.last_avail + k));
+		txh[k] = __atomic_load_n(&x->tx.avail->ring[(uint16_t)(tl + k) & tmask], __ATOMIC_RELAXED);
+		rxh[k] = __atomic_load_n(&x->rx.avail->ring[(uint16_t)(rl + k) & rmask], __ATOMIC_RELAXED);
 		if (txh[k] >= x->tx.size || rxh[k] >= x->rx.size)
 			break;
 		__builtin_prefetch(&x->tx.desc[txh[k]]);
@@ -325,12 +334,15 @@ static unsigned reflect_batch(const struct vring_dev *d, struct vring_pair *x, u
 	for (k = 0; k < n; k++) {
 		struct vring_desc t;
 		read_desc(&x->tx.desc[txh[k]], &t);
-		if (!(src[k] = one_buffer(&d->mem, &t, false, &len[k])) || len[k] < hdr || len[k] - hdr > VRING_FRAME_MAX)
+		if (!(src[k] = one_buffer(&d->mem, &t, false, &len[k])) || len[k] < hdr)
 			break;
-		/* The poll's budget: the first frame always goes. */
-		if (k && budget + len[k] + DESC_COST > VRING_POLL_BUDGET)
-			break;
-		budget += len[k] + DESC_COST;
+		/* A large frame: at most VRING_FRAME_MAX, and within the poll's budget (the
+		 * first frame always goes). */
+		if (__builtin_expect(len[k] > SMALL, 0)) {
+			if (len[k] - hdr > VRING_FRAME_MAX || (k && budget + len[k] > VRING_POLL_BUDGET))
+				break;
+			budget += len[k];
+		}
 		__builtin_prefetch(src[k]);
 		__builtin_prefetch(src[k] + 64);
 	}
@@ -385,7 +397,8 @@ static unsigned reflect_batch(const struct vring_dev *d, struct vring_pair *x, u
 	for (k = 0; k < m; k++) {
 		used_put(&x->rx, rxh[k], len[k]);
 		used_put(&x->tx, txh[k], 0);
-		*spent += len[k] + DESC_COST;
+		if (__builtin_expect(len[k] > SMALL, 0))
+			*spent += len[k];
 	}
 	x->tx.last_avail += m;
 	x->rx.last_avail += m;

@@ -171,7 +171,8 @@ static int request(uint32_t req, const void *payload, uint32_t size, const int *
 {
 	struct msg m = { .request = req, .size = size };
 
-	memcpy(&m.p, payload, size);
+	if (size)
+		memcpy(&m.p, payload, size);
 	if (g.reply_ack)
 		m.flags = F_NEED_REPLY;
 	if (send_msg(g.sock, &m, fds, nfds) < 0)
@@ -319,16 +320,19 @@ static uint16_t tx_taken(void)
 	return __atomic_load_n(&g.tx.used->idx, __ATOMIC_ACQUIRE);
 }
 
-/* Send @n good 64-byte frames (at most RING - 8 in flight) and count what comes back
- * within g.timeout; print "NAME SENT RECEIVED" (unless @name is NULL). */
+/* Good frames posted and not back yet. */
+static unsigned outstanding;
+
+/* Send @n good 64-byte frames (at most RING - 8 in flight) and wait, at most g.timeout,
+ * until every good frame posted so far is back (those of earlier steps that waited in
+ * the ring too); print "NAME SENT RECEIVED" (unless @name is NULL). */
 static unsigned good(const char *name, unsigned n)
 {
 	static const uint8_t eth[14] = { 2, 0, 0, 0, 0x0b, 0xbb, 2, 0, 0, 0, 0x0a, 0xaa, 0x08, 0x00 };
 	unsigned sent = 0, got = 0;
 	double end = now() + g.timeout;
 
-	rx_reap();
-	while (got < n && now() < end) {
+	while ((sent < n || outstanding) && now() < end) {
 		while (sent < n && (uint16_t)(g.tx.avail->idx - tx_taken()) < RING - 8) {
 			uint16_t d = g.tx.avail->idx % RING;
 			uint8_t *b = g.mem + TX_BUFS + 2048ULL * d;
@@ -337,9 +341,11 @@ static unsigned good(const char *name, unsigned n)
 			g.tx.desc[d] = (struct vring_desc){ TX_BUFS + 2048ULL * d, HDR + 64, 0, 0 };
 			tx_post(d);
 			sent++;
+			outstanding++;
 		}
 		unsigned k = rx_reap();
 		got += k;
+		outstanding -= k < outstanding ? k : outstanding;
 		if (!k)
 			pause_briefly();
 	}
@@ -521,6 +527,7 @@ static int sc_stall(void)
 	good("before", g.frames);
 	if (send(g.sock, &m, 12, MSG_NOSIGNAL) != 12)
 		die("send");
+	printf("stalling\n");
 	printf("stall %s\n", closed_within(g.sock, 10) ? "closed" : "open");
 	printf("stall-seconds %.0f\n", now() - t0);
 	return 0;
