@@ -278,10 +278,12 @@ ifeq ($(SANITIZE),1)
 	$(Q)tests/run tests/lint $(call check_set,$(B),1)
 else
 	$(Q)$(MAKE) --no-print-directory SANITIZE=1 check-build
-	$(Q)tests/run tests/lint $(call check_set,$(B),) $(ONCE_TESTS) $(call check_set,build/san,1)
+	$(Q)tests/run tests/lint $(call check_set,$(B),) $(ONCE_TESTS) tests/fuzz/brief $(call check_set,build/san,1)
 endif
 
-check-build: all $(UNIT_BIN) $(FUZZ_REPLAY) $(B)/tests/vpeer $(B)/tests/vhu guest
+# The libFuzzer targets too (once, with the normal build): tests/fuzz/brief runs each
+# for FUZZ_CHECK_SECONDS, so that none can rot unbuilt.
+check-build: all $(UNIT_BIN) $(FUZZ_REPLAY) $(B)/tests/vpeer $(B)/tests/vhu guest $(if $(SANITIZE),,$(FUZZ_NAMES:%=$(FZ)/fuzz-%))
 
 unit: $(UNIT_BIN)
 	$(Q)tests/run $(UNIT_BIN)

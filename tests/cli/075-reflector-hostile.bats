@@ -17,14 +17,15 @@ FRAME=020000000bbb020000000aaa0800450000320000000040110000c6120001c6130002040000
 
 setup() {
 	need_root
-	[ -x "$VHU" ] && [ -x "$VPEER" ] || skip "build/tests/vhu and vpeer are not built (make check builds them)"
+	if [ ! -x "$VHU" ] || [ ! -x "$VPEER" ]; then skip "build/tests/vhu and vpeer are not built (make check builds them)"; fi
 	save_hugepages
 	hugepages reserve 512M --page-size 2M >/dev/null
 	BAD=$BATS_TEST_TMPDIR/bad.sock
 	GOOD=$BATS_TEST_TMPDIR/good.sock
 	RLOG=$BATS_TEST_TMPDIR/reflector.log
 	NLOG=$BATS_TEST_TMPDIR/neighbour.log
-	RPID= NPID=
+	RPID=''
+	NPID=''
 }
 
 teardown() {
@@ -63,16 +64,15 @@ assert_neighbour_whole() {
 # SIGTERM: the reflector is gone within 15 s (its own bound is 10), exit 0; FINAL is
 # its final summary.
 stop_reflector() {
-	local i
 	kill -TERM "$RPID"
-	for i in $(seq 150); do kill -0 "$RPID" 2>/dev/null || break; sleep 0.1; done
+	for _ in $(seq 150); do kill -0 "$RPID" 2>/dev/null || break; sleep 0.1; done
 	kill -0 "$RPID" 2>/dev/null && fail "the reflector did not stop within 15 s of SIGTERM"
 	RSTATUS=0
 	wait "$RPID" || RSTATUS=$?
 	RPID=
 	FINAL=$(grep '"type":"final"' "$RLOG")
 	assert_equal "$RSTATUS" 0
-	[ ! -e "$BAD" ] && [ ! -e "$GOOD" ] || fail "a socket was left behind"
+	if [ -e "$BAD" ] || [ -e "$GOOD" ]; then fail "a socket was left behind"; fi
 }
 
 # Port $1's counter $2 in the final summary.

@@ -39,6 +39,7 @@ static inline uint8_t *gm_add(struct gm *g, uint64_t gpa, uint64_t size)
 
 	if (g->m.n == VRING_MAX_REGIONS)
 		return NULL;
+	/* cppcheck-suppress invalidFunctionArg ; an anonymous mapping takes fd -1 */
 	p = mmap(NULL, len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (p == MAP_FAILED)
 		return NULL;

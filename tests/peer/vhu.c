@@ -562,7 +562,7 @@ static int sc_pipe_call(void)
 
 	for (int r = 0; r < 6000; r++)
 		got += good(NULL, 8);
-	printf("pipe-call %u %u\n", 6000 * 8, got);
+	printf("pipe-call %u %u\n", 6000u * 8, got);
 	return 0;
 }
 
