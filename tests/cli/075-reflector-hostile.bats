@@ -103,12 +103,11 @@ attack() {
 	attack huge direct
 	assert_line "huge-frame taken 1"
 	assert_line "after 100 100"
-	local secs
-	secs=$(grep '^huge-seconds' <<<"$output" | cut -d' ' -f2)
-	# 17 descriptors refused: no copy of gigabytes (the old path took ~2 s for one).
-	awk -v s="$secs" 'BEGIN { exit !(s < 1.5) }' || fail "the refusals took $secs s"
 	stop_reflector
+	# All 17 refused, none delivered (the old path copied the 3.9 GB frame, ~2 s of a
+	# worker; DPDK's library stops the port for ~30 s): only the good frames went out.
 	assert_equal "$(final 0 dropped_bad_chain)" 17
+	assert_equal "$(final 0 tx_packets)" 100
 }
 
 @test "direct: a second frontend on a connected port is refused, counted and said; the first keeps its port" {
