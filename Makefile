@@ -193,17 +193,18 @@ man: $(MANPAGES)
 
 # Each fuzz target with a main() that replays files: the seed corpus and every crash
 # found so far (tests/fuzz/corpus/NAME/) are regression tests.
-$(B)/tests/fuzz-replay-%: tests/fuzz/fuzz_%.c tests/fuzz/driver.c $(FUZZ_LIBS)
+$(B)/tests/fuzz-replay-%: tests/fuzz/fuzz_%.c tests/fuzz/driver.c $(FUZZ_LIBS) $(wildcard tests/fuzz/*.h)
 	$(call msg,LD,$@)
 	@mkdir -p $(@D)
-	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -Itests/fuzz -DFUZZ_CORPUS='"$(CURDIR)/tests/fuzz/corpus/$*"' -o $@ $^ $(LDLIBS_PIN)
+	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -Itests/fuzz -DFUZZ_CORPUS='"$(CURDIR)/tests/fuzz/corpus/$*"' -o $@ $(filter-out %.h,$^) $(LDLIBS_PIN)
 
 # libFuzzer (clang): every target for FUZZ_SECONDS, starting from the corpus; new
 # inputs go to build/fuzz/corpus-NAME, crashes to build/fuzz/ (copy them into
 # tests/fuzz/corpus/NAME/ to make them regression tests).
 FUZZ_SECONDS ?= 10
 FZ         := $(B)/fuzz
-FUZZ_CFLAGS = $(filter-out $(WARN) -Werror,$(ALL_CFLAGS)) -g -O1 -fsanitize=fuzzer-no-link,address,undefined
+FUZZ_CFLAGS = $(filter-out $(WARN) -Werror,$(ALL_CFLAGS)) -g -O1 -fsanitize=fuzzer-no-link,address,undefined \
+             -fno-sanitize-recover=undefined
 FUZZ_SRC   := $(PIN_SRC) hugepages/hp.c $(LAUNCH_SRC) $(BENCH_SRC) reflector/pkt.c reflector/vhostopt.c reflector/vring.c
 FUZZ_OBJ   := $(FUZZ_SRC:%.c=$(FZ)/obj/%.o)
 
@@ -213,10 +214,10 @@ $(FZ)/obj/%.o: %.c
 	@mkdir -p $(@D)
 	$(Q)clang $(FUZZ_CFLAGS) -c -o $@ $<
 
-$(FZ)/fuzz-%: tests/fuzz/fuzz_%.c $(FUZZ_OBJ)
+$(FZ)/fuzz-%: tests/fuzz/fuzz_%.c $(FUZZ_OBJ) $(wildcard tests/fuzz/*.h)
 	$(call msg,FUZZLD,$@)
 	@mkdir -p $(@D)
-	$(Q)clang $(FUZZ_CFLAGS) -fsanitize=fuzzer -Itests/fuzz -o $@ $^ $(LDLIBS_PIN) $(LDLIBS_VIRT)
+	$(Q)clang $(FUZZ_CFLAGS) -fsanitize=fuzzer -Itests/fuzz -o $@ $(filter-out %.h,$^) $(LDLIBS_PIN) $(LDLIBS_VIRT)
 
 fuzz: deps $(FUZZ_NAMES:%=$(FZ)/fuzz-%)
 	$(Q)for t in $(FUZZ_NAMES); do \

@@ -114,10 +114,14 @@ static inline int gm_snapshot(struct gm *g, const struct vring_q *tx, const stru
 	for (uint32_t i = 0; i < rx->size; i++) {
 		const struct vring_desc e = rx->desc[i];
 		if (e.flags & VRING_DESC_F_INDIRECT) {
-			const struct vring_desc *t = gm_at(g, e.addr, e.len);
-			for (uint32_t j = 0; t && j < e.len / sizeof(*t); j++)
-				if (t[j].flags & VRING_DESC_F_WRITE)
-					gm_allow(g, t[j].addr, t[j].len);
+			/* Read with memcpy: a guest's table may be misaligned (vring.c refuses those). */
+			const uint8_t *t = gm_at(g, e.addr, e.len);
+			for (uint32_t j = 0; t && j < e.len / sizeof(struct vring_desc); j++) {
+				struct vring_desc f;
+				memcpy(&f, t + j * sizeof(f), sizeof(f));
+				if (f.flags & VRING_DESC_F_WRITE)
+					gm_allow(g, f.addr, f.len);
+			}
 		} else if (e.flags & VRING_DESC_F_WRITE) {
 			gm_allow(g, e.addr, e.len);
 		}
