@@ -1,5 +1,6 @@
 #include <errno.h>
 #include <limits.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,6 +42,7 @@ struct dq {
 struct ddev {
 	int vid;
 	int fd;                           /* its socket, or -1 when it could not be told apart */
+	bool cut;                         /* we shut its socket down (replies left unread) */
 	bool running;                     /* between new_device and destroy_device */
 	bool mem_ok;                      /* the library's memory table is one a SET_MEM_TABLE completed */
 	bool pending;                     /* a request that moves rings began; its post hook has not run */
@@ -53,12 +55,16 @@ struct busy {
 	volatile uint32_t v;
 } __rte_cache_aligned;
 
+#define MAX_CONNS 4
+
 struct direct_port {
 	char path[PATH_MAX];
 	unsigned nq;
 	uint64_t wait_tsc;                /* how long a frame waits for an RX buffer before it is dropped */
-	struct ddev *conn;                /* the connection, or NULL (the control thread's) */
-	struct ddev *dev;                 /* conn while its device runs, or NULL; workers read it */
+	/* The connections (the control thread's): one live one at most, and those whose
+	 * frontend hung up but whose end the library has not processed yet. */
+	struct ddev *conns[MAX_CONNS];
+	struct ddev *dev;                 /* the one whose device runs, or NULL; workers read it */
 	volatile int vid;
 	volatile unsigned connections;    /* devices started so far */
 	struct direct_refusals refused;   /* written by the control thread, read by the main lcore */
@@ -85,7 +91,10 @@ static struct ddev *conn_of(int vid, struct direct_port **pdp)
 	struct direct_port *dp = port_of(vid);
 
 	*pdp = dp;
-	return dp && dp->conn && dp->conn->vid == vid ? dp->conn : NULL;
+	for (unsigned i = 0; dp && i < MAX_CONNS; i++)
+		if (dp->conns[i] && dp->conns[i]->vid == vid)
+			return dp->conns[i];
+	return NULL;
 }
 
 static void bump(volatile unsigned *counter)
@@ -244,8 +253,8 @@ static enum rte_vhost_msg_result pre_msg(int vid, void *msg)
 	if (!d)
 		return RTE_VHOST_MSG_RESULT_NOT_HANDLED;
 	/* A frontend that does not read its replies would block this thread in the next one. */
-	if (vuguard_unread(d->fd)) {
-		d->fd = -1;
+	if (!d->cut && vuguard_unread(d->fd)) {
+		d->cut = true;
 		bump(&dp->refused.closed);
 	}
 	d->pending = pauses(request);
@@ -287,42 +296,62 @@ static const struct rte_vhost_user_extern_ops msg_hooks = {
 	.post_msg_handle = post_msg,
 };
 
-/* A frontend connects.  One at a time: a second one while a connection is live is
- * refused (the library closes it), never let take over the first's rings. */
+/* Has the frontend of @d hung up (or did we cut it off)?  Its end may still wait in
+ * the library's queue: DPDK polls a new connection's socket only from its next round,
+ * up to a second later (a probe's connect-and-close then looks like a live frontend
+ * to the next one).  Unknown (no socket told apart): no. */
+static bool hung_up(const struct ddev *d)
+{
+	struct pollfd p = { .fd = d->fd, .events = POLLRDHUP };
+
+	return d->cut || (d->fd >= 0 && poll(&p, 1, 0) == 1 && (p.revents & (POLLHUP | POLLRDHUP | POLLERR)));
+}
+
+/* A frontend connects.  One live one at a time: a second one while another is
+ * connected is refused (the library closes it), never let take over its rings. */
 static int new_connection(int vid)
 {
 	struct direct_port *dp = port_of(vid);
+	int known[MAX_CONNS], nknown = 0, slot = -1;
 	struct ddev *d;
 
 	if (!dp)
 		return -1;
-	if (dp->conn) {
-		bump(&dp->refused.connections);
-		return -1;
+	for (int i = 0; i < MAX_CONNS; i++) {
+		if (!dp->conns[i]) {
+			slot = slot < 0 ? i : slot;
+			continue;
+		}
+		if (!hung_up(dp->conns[i])) {
+			bump(&dp->refused.connections);
+			return -1;
+		}
+		if (dp->conns[i]->fd >= 0)
+			known[nknown++] = dp->conns[i]->fd;
 	}
-	if (!(d = calloc(1, sizeof(*d))))
+	if (slot < 0 || !(d = calloc(1, sizeof(*d))))
 		return -1;
 	d->vid = vid;
-	d->fd = vuguard_socket(dp->path);
+	d->fd = vuguard_socket(dp->path, known, nknown);
 	/* From its first request on, so that pre_msg sees every one. */
 	if (rte_vhost_extern_callback_register(vid, &msg_hooks, NULL) < 0) {
 		free(d);
 		return -1;
 	}
-	dp->conn = d;
+	dp->conns[slot] = d;
 	return 0;
 }
 
 static void destroy_connection(int vid)
 {
-	struct direct_port *dp;
-	struct ddev *d = conn_of(vid, &dp);
+	struct direct_port *dp = port_of(vid);
 
-	if (!d)
-		return;
 	/* The library destroyed the device (destroy_device) before it says this. */
-	dp->conn = NULL;
-	free(d);
+	for (unsigned i = 0; dp && i < MAX_CONNS; i++)
+		if (dp->conns[i] && dp->conns[i]->vid == vid) {
+			free(dp->conns[i]);
+			dp->conns[i] = NULL;
+		}
 }
 
 static int new_device(int vid)
@@ -331,10 +360,14 @@ static int new_device(int vid)
 	struct ddev *d = conn_of(vid, &dp);
 	uint64_t features;
 
-	/* Without a whole memory table (post_msg loaded it) the device waits: the
-	 * library asks again after the frontend's next request. */
+	/* Without a whole memory table (post_msg loaded it), or while the device of a
+	 * frontend that hung up still runs, the device waits: the library asks again
+	 * after the frontend's next request. */
 	if (!d || !d->mem_ok || rte_vhost_get_negotiated_features(vid, &features) < 0 || (features & REFUSED_FEATURES))
 		return -1;
+	for (unsigned i = 0; i < MAX_CONNS; i++)
+		if (dp->conns[i] && dp->conns[i] != d && dp->conns[i]->running)
+			return -1;
 	d->v.mrg = features & (1ULL << VIRTIO_NET_F_MRG_RXBUF);
 	d->event_idx = features & (1ULL << VIRTIO_RING_F_EVENT_IDX);
 	d->v.hdr_len = d->v.mrg || (features & (1ULL << VIRTIO_F_VERSION_1)) ? 12 : 10;
@@ -511,6 +544,7 @@ void direct_close(struct direct_port *dp)
 	for (unsigned i = 0; i < DIRECT_MAX_PORTS; i++)
 		if (dports[i] == dp)
 			dports[i] = NULL;
-	free(dp->conn);
+	for (unsigned i = 0; i < MAX_CONNS; i++)
+		free(dp->conns[i]);
 	free(dp);
 }

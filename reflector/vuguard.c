@@ -40,7 +40,7 @@ static bool sockopt_is(int fd, int opt, int want)
 	return getsockopt(fd, SOL_SOCKET, opt, &v, &l) == 0 && v == want;
 }
 
-int vuguard_socket(const char *path)
+int vuguard_socket(const char *path, const int *skip, int nskip)
 {
 	const struct timeval tv = { .tv_sec = VUGUARD_TIMEOUT_S };
 	DIR *dir = opendir("/proc/self/fd"); /* this process's own descriptors */
@@ -61,10 +61,14 @@ int vuguard_socket(const char *path)
 			continue;
 		if (!names(fd, false, path) && !names(fd, true, path))
 			continue;
+		for (int i = 0; i < nskip; i++)
+			if (skip[i] == fd)
+				goto next;
 		(void)setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 		(void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 		found = fd;
 		n++;
+next:;
 	}
 	closedir(dir);
 	return n == 1 ? found : -1;
@@ -131,7 +135,7 @@ int vuguard_attach(int vid, const char *path)
 
 	if (vid < 0 || vid >= MAX_VID)
 		return -1;
-	fd = vuguard_socket(path);
+	fd = vuguard_socket(path, NULL, 0);
 	attached[vid] = fd + 1;
 	vuguard_callfds(vid);
 	return rte_vhost_extern_callback_register(vid, &guard_hooks, NULL);

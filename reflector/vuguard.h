@@ -20,9 +20,9 @@
 #define VUGUARD_UNREAD_MAX (64 * 1024)
 
 /* The connected vhost-user socket(s) of @path in this process (the accepted side of a
- * server, or a client's socket to it): each gets the I/O timeouts.  Its fd, or -1 when
- * none or several matched. */
-int vuguard_socket(const char *path);
+ * server, or a client's socket to it), but the @nskip fds in @skip (connections already
+ * known): each gets the I/O timeouts.  Its fd, or -1 when none or several matched. */
+int vuguard_socket(const char *path, const int *skip, int nskip);
 
 /* Has the frontend on socket @fd left more than VUGUARD_UNREAD_MAX bytes of replies
  * unread?  Then the connection is shut down (the library's next read sees it closed)

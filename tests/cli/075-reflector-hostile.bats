@@ -121,6 +121,14 @@ attack() {
 	assert_equal "$(final 0 rx_packets)" 200
 }
 
+@test "direct: a connection closed at once (a probe) right before the frontend does not keep the port from it" {
+	attack probe direct 20000
+	assert_line "good 100 100"
+	stop_reflector
+	assert_equal "$(final 0 refused.connections)" 0
+	assert_equal "$(final 0 tx_packets)" 100
+}
+
 @test "direct: a memory table that fails to map stops the port (no pointer into freed memory), the next one restarts it" {
 	attack fail-mem direct
 	assert_line "bad-table refused"

@@ -5,7 +5,8 @@
  * would: descriptors whose lengths wrap 32 bits, frames of gigabytes, indirect tables
  * of 4 GiB, rings that leave guest memory, a second connection, requests that fail,
  * a disabled TX ring, a header without its payload, a flood of requests whose replies
- * it never reads, a call fd that is a pipe nobody reads.
+ * it never reads, a call fd that is a pipe nobody reads; or a probe's connection that
+ * closes at once, right before the real frontend.
  *
  *   vhu SOCKET SCENARIO [--frames N] [--timeout SECONDS]
  *
@@ -587,6 +588,14 @@ int main(int argc, char **argv)
 	make_memory(!strcmp(sc, "huge") ? 1ULL << 32 : !strcmp(sc, "wrap") ? 128ULL << 20 : MEM_SIZE);
 	if (!strcmp(sc, "pipe-call") && pipe2(pipefd, O_CLOEXEC) < 0)
 		die("pipe");
+	/* "probe": a connection that is closed at once (as a tool that checks whether
+	 * anything listens does), right before the real frontend. */
+	if (!strcmp(sc, "probe")) {
+		int s = connect_to(path);
+		if (s < 0)
+			die("probe");
+		close(s);
+	}
 	start(path, RING, pipefd[1]);
 	printf("log-all %s\n", g.features & (1ULL << LOG_ALL_BIT) ? "offered" : "refused");
 	if (!strcmp(sc, "wrap"))
@@ -609,7 +618,7 @@ int main(int argc, char **argv)
 		rc = sc_flood();
 	else if (!strcmp(sc, "pipe-call"))
 		rc = sc_pipe_call();
-	else if (!strcmp(sc, "good"))
+	else if (!strcmp(sc, "good") || !strcmp(sc, "probe"))
 		rc = good("good", g.frames) == g.frames ? 0 : 1;
 	else {
 		fprintf(stderr, "vhu: unknown scenario '%s'\n", sc);
