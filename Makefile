@@ -142,7 +142,7 @@ $(B)/tests/vhu: $(B)/obj/tests/peer/vhu.o
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^
 
-$(B)/bin/trafficgen: $(B)/obj/bench/trafficgen.o $(B)/obj/bench/shape.o $(B)/obj/reflector/app.o $(B)/obj/reflector/preflight.o $(PKT_OBJ) $(LAUNCH_LIB) $(HP_LIB) $(PIN_LIB)
+$(B)/bin/trafficgen: $(B)/obj/bench/trafficgen.o $(B)/obj/bench/shape.o $(B)/obj/bench/search.o $(B)/obj/reflector/app.o $(B)/obj/reflector/preflight.o $(PKT_OBJ) $(LAUNCH_LIB) $(HP_LIB) $(PIN_LIB)
 	$(call msg,LD,$@)
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS_PIN) $(DPDK_LIBS)

@@ -27,11 +27,21 @@ static const char *str(const json_t *o, const char *key)
 	return json_string_value(json_object_get(o, key)) ?: "";
 }
 
-/* One run's noise: its widest cell spread, others' load on the idle host, steal.
- * {"trials", "max_spread_pct", "idle_busy_pct", "steal_pct", "noisy", "why": [...]} */
-static json_t *run_noise(const json_t *res, const json_t *env)
+static double cell_spread_pct(const json_t *r)
 {
-	const json_t *load = json_object_get(env, "host_load"), *c, *r;
+	double m = num(r, "mpps");
+
+	return m > 0 ? 100 * (num(r, "mpps_max") - num(r, "mpps_min")) / m : 0;
+}
+
+bool compare_cell_noisy(const json_t *r)
+{
+	return cell_spread_pct(r) > COMPARE_NOISY_SPREAD_PCT;
+}
+
+json_t *compare_noise(const json_t *res, const json_t *load)
+{
+	const json_t *c, *r;
 	json_t *why = json_array(), *o;
 	double widest = 0;
 	char at_size[64] = "";
@@ -40,7 +50,7 @@ static json_t *run_noise(const json_t *res, const json_t *env)
 
 	json_array_foreach(json_object_get(res, "configurations"), ci, c)
 		json_array_foreach(json_object_get(c, "results"), k, r) {
-			double m = num(r, "mpps"), sp = m > 0 ? 100 * (num(r, "mpps_max") - num(r, "mpps_min")) / m : 0;
+			double sp = cell_spread_pct(r);
 			if (sp > widest) {
 				widest = sp;
 				results_size(r, " B", at_size, sizeof(at_size));
@@ -70,8 +80,16 @@ static json_t *run_noise(const json_t *res, const json_t *env)
 	return o;
 }
 
-/* One cell of both runs, judged against both spreads. */
-static json_t *cell(const json_t *conf, const json_t *r, const json_t *s, double threshold_pct, bool *regression)
+static json_t *run_noise(const json_t *res, const json_t *env)
+{
+	return compare_noise(res, json_object_get(env, "host_load"));
+}
+
+/* One cell of both runs, judged against both spreads, in a comparison that is or is
+ * not @too_noisy.  A difference is significant only when it exceeds both spreads; in a
+ * comparison too noisy to trust, no verdict goes beyond "too noisy". */
+static json_t *cell(const json_t *conf, const json_t *r, const json_t *s, double threshold_pct, bool too_noisy,
+		    bool *regression)
 {
 	double x = num(r, "mpps"), y = num(s, "mpps"), d = y - x;
 	double sa = num(r, "mpps_max") - num(r, "mpps_min"), sb = num(s, "mpps_max") - num(s, "mpps_min");
@@ -86,26 +104,60 @@ static json_t *cell(const json_t *conf, const json_t *r, const json_t *s, double
 		verdict = "unknown (1 trial: noise not measured)";
 	} else if (fabs(d) > sa && fabs(d) > sb) {
 		sig = json_true();
-		verdict = d > 0 ? "better" : "worse";
+		verdict = too_noisy ? "too noisy" : d > 0 ? "better" : "worse";
 	} else {
 		sig = json_false();
-		verdict = "same (within noise)";
+		verdict = "within noise";
 	}
-	*regression = threshold_pct >= 0 && change < -threshold_pct && !json_is_false(sig);
+	/* One trial measured no noise: a gate still stops a drop beyond the threshold. */
+	*regression = threshold_pct >= 0 && !too_noisy && change < -threshold_pct && !json_is_false(sig);
 	return json_pack("{s:O, s:O, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:o, s:s, s:b}", "configuration", json_object_get(conf, "name"),
 			 "size", json_object_get(r, "size"), "a_mpps", x, "b_mpps", y, "ratio", x > 0 ? y / x : 0, "change_pct",
 			 change, "a_spread_mpps", sa, "b_spread_mpps", sb, "noise_mpps", sa > sb ? sa : sb, "significant", sig,
 			 "verdict", verdict, "regression", *regression);
 }
 
-json_t *compare_runs(const json_t *ra, const json_t *ea, const json_t *rb, const json_t *eb, double threshold_pct)
+/* What a result measured, as a string for comparing two runs: its metric, and a
+ * search's loss threshold. */
+static const char *cell_metric(const json_t *res)
 {
-	json_t *out = json_pack("{s:[], s:[], s:{s:o, s:o}, s:o}", "cells", "fingerprint_differs", "runs", "a",
-				run_noise(ra, ea), "b", run_noise(rb, eb), "threshold_pct",
+	const json_t *r = json_array_get(json_object_get(json_array_get(json_object_get(res, "configurations"), 0), "results"), 0);
+
+	return str(r, "metric");
+}
+
+/* The keys whose values say two runs measured different things; each into @out with
+ * both values. */
+static void differing_measures(const json_t *ra, const json_t *rb, json_t *out)
+{
+	static const char *const keys[] = { "name", "mode", "search", NULL };
+	char la[32], lb[32];
+
+	for (size_t i = 0; keys[i]; i++)
+		if (strcmp(str(ra, keys[i]), str(rb, keys[i])))
+			json_array_append_new(out, json_pack("{s:s, s:s, s:s}", "key", !strcmp(keys[i], "name") ? "profile" : keys[i],
+							     "a", str(ra, keys[i]), "b", str(rb, keys[i])));
+	snprintf(la, sizeof(la), "%g", num(ra, "loss_threshold_pct"));
+	snprintf(lb, sizeof(lb), "%g", num(rb, "loss_threshold_pct"));
+	if (strcmp(la, lb))
+		json_array_append_new(out, json_pack("{s:s, s:s, s:s}", "key", "loss_threshold_pct", "a", la, "b", lb));
+	if (strcmp(cell_metric(ra), cell_metric(rb)))
+		json_array_append_new(out, json_pack("{s:s, s:s, s:s}", "key", "metric", "a", cell_metric(ra), "b",
+						     cell_metric(rb)));
+}
+
+json_t *compare_runs(const json_t *ra, const json_t *ea, const json_t *rb, const json_t *eb, double threshold_pct,
+		     bool force)
+{
+	json_t *out = json_pack("{s:[], s:[], s:[], s:{s:o, s:o}, s:o}", "cells", "fingerprint_differs", "not_comparable",
+				"runs", "a", run_noise(ra, ea), "b", run_noise(rb, eb), "threshold_pct",
 				threshold_pct >= 0 ? json_real(threshold_pct) : json_null());
-	const json_t *c, *d, *r, *s;
+	const json_t *c, *d, *r, *s, *runs = json_object_get(out, "runs");
 	unsigned regressions = 0;
 	size_t ci, cj, k, kk;
+	bool too_noisy = json_is_true(json_object_get(json_object_get(runs, "a"), "noisy")) ||
+			 json_is_true(json_object_get(json_object_get(runs, "b"), "noisy"));
+	bool different;
 
 	for (size_t i = 0; fingerprint_keys[i]; i++) {
 		const char *va = str(ea, fingerprint_keys[i]), *vb = str(eb, fingerprint_keys[i]);
@@ -113,6 +165,8 @@ json_t *compare_runs(const json_t *ra, const json_t *ea, const json_t *rb, const
 			json_array_append_new(json_object_get(out, "fingerprint_differs"),
 					      json_pack("{s:s, s:s, s:s}", "key", fingerprint_keys[i], "a", va, "b", vb));
 	}
+	differing_measures(ra, rb, json_object_get(out, "not_comparable"));
+	different = json_array_size(json_object_get(out, "not_comparable")) > 0 && !force;
 	json_array_foreach(json_object_get(ra, "configurations"), ci, c)
 		json_array_foreach(json_object_get(rb, "configurations"), cj, d) {
 			if (!json_equal(json_object_get(c, "name"), json_object_get(d, "name")))
@@ -120,15 +174,21 @@ json_t *compare_runs(const json_t *ra, const json_t *ea, const json_t *rb, const
 			json_array_foreach(json_object_get(c, "results"), k, r)
 				json_array_foreach(json_object_get(d, "results"), kk, s) {
 					bool reg;
+					json_t *x;
 					if (!json_equal(json_object_get(r, "size"), json_object_get(s, "size")))
 						continue;
-					json_array_append_new(json_object_get(out, "cells"), cell(c, r, s, threshold_pct, &reg));
+					x = cell(c, r, s, different ? -1 : threshold_pct, too_noisy, &reg);
+					if (different)
+						json_object_set_new(x, "verdict", json_string("not comparable"));
+					json_array_append_new(json_object_get(out, "cells"), x);
 					regressions += reg;
 				}
 		}
-	json_object_set_new(out, "too_noisy", json_boolean(json_is_true(json_object_get(json_object_get(json_object_get(out, "runs"), "a"), "noisy")) ||
-							   json_is_true(json_object_get(json_object_get(json_object_get(out, "runs"), "b"), "noisy"))));
+	json_object_set_new(out, "forced", json_boolean(force && json_array_size(json_object_get(out, "not_comparable"))));
+	json_object_set_new(out, "too_noisy", json_boolean(too_noisy));
 	json_object_set_new(out, "regressions", json_integer(regressions));
+	json_object_set_new(out, "verdict", json_string(different || too_noisy ? "cannot tell"
+							: regressions ? "regression" : "no regression"));
 	return out;
 }
 
@@ -161,6 +221,12 @@ void compare_print(const json_t *cmp, const char *a, const char *b)
 		       num(r, "noise_mpps"), str(r, "verdict"), json_is_true(json_object_get(r, "regression")) ? "  REGRESSION" : "");
 	print_noise("A", a, json_object_get(runs, "a"));
 	print_noise("B", b, json_object_get(runs, "b"));
+	if (json_array_size(json_object_get(cmp, "not_comparable"))) {
+		printf("not comparable: the runs measured different things%s\n",
+		       json_is_true(json_object_get(cmp, "forced")) ? " (compared anyway: --force)" : "");
+		json_array_foreach(json_object_get(cmp, "not_comparable"), k, r)
+			printf("  %s: %s  vs  %s\n", str(r, "key"), esc(str(r, "a"), e1, sizeof(e1)), esc(str(r, "b"), e2, sizeof(e2)));
+	}
 	if (json_is_true(json_object_get(cmp, "too_noisy")))
 		printf("too noisy to compare: a difference here may be the host, not the change (run again on a quiet host, more trials)\n");
 	if (json_array_size(json_object_get(cmp, "fingerprint_differs")) == 0) {
@@ -170,10 +236,15 @@ void compare_print(const json_t *cmp, const char *a, const char *b)
 		json_array_foreach(json_object_get(cmp, "fingerprint_differs"), k, r)
 			printf("  %s: %s  vs  %s\n", str(r, "key"), esc(str(r, "a"), e1, sizeof(e1)), esc(str(r, "b"), e2, sizeof(e2)));
 	}
-	if (json_is_number(json_object_get(cmp, "threshold_pct")))
-		printf("%lld cell%s worse by more than %g%% and beyond the noise\n",
-		       json_integer_value(json_object_get(cmp, "regressions")),
-		       json_integer_value(json_object_get(cmp, "regressions")) == 1 ? "" : "s", num(cmp, "threshold_pct"));
+	if (json_is_number(json_object_get(cmp, "threshold_pct"))) {
+		if (!strcmp(str(cmp, "verdict"), "cannot tell"))
+			printf("cannot tell whether B is worse than A by more than %g%%: %s\n", num(cmp, "threshold_pct"),
+			       json_is_true(json_object_get(cmp, "too_noisy")) ? "too noisy to compare" : "not comparable");
+		else
+			printf("%lld cell%s worse by more than %g%% and beyond the noise\n",
+			       json_integer_value(json_object_get(cmp, "regressions")),
+			       json_integer_value(json_object_get(cmp, "regressions")) == 1 ? "" : "s", num(cmp, "threshold_pct"));
+	}
 }
 
 /* The cell of @res for configuration @name and @size, or NULL. */

@@ -14,11 +14,31 @@
 #define COMPARE_NOISY_BUSY_PCT 10.0    /* others kept the idle host this busy: shared */
 #define COMPARE_NOISY_STEAL_PCT 1.0    /* the hypervisor took this much of our CPU time */
 
+/* Exit status of `vmbench compare --threshold` when it cannot tell: a run too noisy to
+ * compare, or runs that measured different things (see compare_runs). */
+#define COMPARE_EXIT_CANNOT_TELL 3
+
+/* One run's noise from its results.json @res and its env.json's "host_load" @load (may
+ * be NULL): {"trials", "max_spread_pct", "idle_busy_pct", "steal_pct", "noisy", "why":
+ * [sentences]} — noisy when a cell's trials spread more than COMPARE_NOISY_SPREAD_PCT,
+ * others kept the host busy before, or the hypervisor stole time. */
+json_t *compare_noise(const json_t *res, const json_t *load);
+
+/* Does result @r's spread (its trials' min-max over the median) exceed
+ * COMPARE_NOISY_SPREAD_PCT? */
+bool compare_cell_noisy(const json_t *r);
+
 /* Compare @a (results.json and env.json, as loaded; env may be NULL) with @b.
- * @threshold_pct < 0: no gate.  A new object: "cells", "runs", "fingerprint_differs",
- * "too_noisy", "regressions" (cells where B is worse beyond the threshold and the
- * noise). */
-json_t *compare_runs(const json_t *ra, const json_t *ea, const json_t *rb, const json_t *eb, double threshold_pct);
+ * @threshold_pct < 0: no gate.  A new object: "cells" (each with a verdict: "better",
+ * "worse", "within noise", "too noisy", "unknown"), "runs", "fingerprint_differs",
+ * "not_comparable" (the keys whose values say the runs measured different things: mode,
+ * search, loss threshold, metric, profile; each with both values), "too_noisy",
+ * "regressions" (cells where B is worse beyond the threshold and the noise, in a
+ * comparison neither too noisy nor of different things), "verdict" ("regression",
+ * "no regression", "cannot tell").  @force: compare runs that measured different
+ * things anyway (they are still listed). */
+json_t *compare_runs(const json_t *ra, const json_t *ea, const json_t *rb, const json_t *eb, double threshold_pct,
+		     bool force);
 
 /* The report as text. */
 void compare_print(const json_t *cmp, const char *a, const char *b);

@@ -69,7 +69,8 @@ void sweep_line(struct sweep *s, const char *line)
 /* One frame size's record from trafficgen's summary entry @x. */
 static json_t *record(const json_t *x)
 {
-	const json_t *last = json_object_get(x, "last"), *trial = last, *max = NULL;
+	/* The run (a search, or a trial) that gave the median, and what goes with it. */
+	const json_t *last = json_object_get(x, "median_run"), *trial = last, *max = NULL;
 	bool search = json_object_get(last, "trial") != NULL || !strcmp(str(last, "type"), "search");
 	double pps = num(x, "median");
 	/* A mix's bits are counted at its mean size (trafficgen says which). */
@@ -101,7 +102,19 @@ static json_t *record(const json_t *x)
 	/* A search's bounds and the loss ratio it used (CSIT's lower/upper bound), and
 	 * latency measured apart at fractions of its rate. */
 	json_object_set_new(r, "lower_mpps", search ? json_real(num(x, "lower_pps") / 1e6) : json_null());
-	json_object_set_new(r, "upper_mpps", search ? json_real(num(x, "upper_pps") / 1e6) : json_null());
+	json_object_set_new(r, "upper_mpps", search && json_is_number(json_object_get(x, "upper_pps"))
+						     ? json_real(num(x, "upper_pps") / 1e6) : json_null());
+	/* What the search observed, as it said it: whether its bounds are conclusive, the
+	 * sender's measured ceiling, its sentence for a reader. */
+	json_object_set_new(r, "inconclusive", search ? json_boolean(json_is_true(json_object_get(last, "inconclusive")))
+						      : json_null());
+	json_object_set_new(r, "search_note", search && json_is_string(json_object_get(last, "note"))
+						      ? json_incref(json_object_get(last, "note")) : json_null());
+	json_object_set_new(r, "paced_ceiling_mpps", search ? json_real(num(last, "paced_ceiling_pps") / 1e6) : json_null());
+	json_object_set_new(r, "sender_limited_trials",
+			    search ? json_integer(json_integer_value(json_object_get(last, "sender_limited_trials"))) : json_null());
+	json_object_set_new(r, "first_loss_mpps", search && json_is_number(json_object_get(last, "first_loss_pps"))
+							  ? json_real(num(last, "first_loss_pps") / 1e6) : json_null());
 	json_object_set_new(r, "loss_threshold_pct", search ? json_real(num(x, "loss_threshold_pct")) : json_null());
 	json_object_set_new(r, "latency_at", json_incref(json_object_get(x, "latency_at")) ?: json_array());
 	json_object_set_new(r, "back_to_back", json_incref(json_object_get(x, "back_to_back")) ?: json_null());

@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "compare.h"
 #include "results.h"
 #include "tables.h"
 
@@ -83,11 +84,20 @@ static void table(FILE *m, const json_t *all, const char *title, void (*cell)(FI
 	fputc('\n', m);
 }
 
+/* The mark a search's figure carries: '*' the sender, not the path, set it (no loss
+ * seen at a rate it could send); '?' bounds the search could not narrow (see its note). */
+static char search_mark(const json_t *r)
+{
+	if (!strcmp(str(r, "limited_by"), "generator") || json_is_true(json_object_get(r, "sender_limited")))
+		return '*';
+	return json_is_true(json_object_get(r, "inconclusive")) ? '?' : ' ';
+}
+
+/* Marks: the search's, then '~' where the cell's trials spread more than compare calls
+ * noise. */
 static void cell_mpps(FILE *m, const json_t *r)
 {
-	/* A mark where the sender, not the path, set the figure. */
-	bool gen = !strcmp(str(r, "limited_by"), "generator") || json_is_true(json_object_get(r, "sender_limited"));
-	fprintf(m, " %10.3f%c", num(r, "mpps"), gen ? '*' : ' ');
+	fprintf(m, " %9.3f%c%c", num(r, "mpps"), search_mark(r), compare_cell_noisy(r) ? '~' : ' ');
 }
 
 static void cell_gbps(FILE *m, const json_t *r)
@@ -118,7 +128,10 @@ static void cell_bounds(FILE *m, const json_t *r)
 {
 	char b[32];
 
-	snprintf(b, sizeof(b), "%.2f/%.2f", num(r, "lower_mpps"), num(r, "upper_mpps"));
+	if (json_is_number(json_object_get(r, "upper_mpps")))
+		snprintf(b, sizeof(b), "%.2f/%.2f", num(r, "lower_mpps"), num(r, "upper_mpps"));
+	else
+		snprintf(b, sizeof(b), "%.2f/-", num(r, "lower_mpps"));
 	fprintf(m, " %11s", b);
 }
 
@@ -172,16 +185,45 @@ static bool any_b2b(const json_t *all)
 	return false;
 }
 
-static bool any_generator_limited(const json_t *all)
+/* Does any figure carry @mark? */
+static bool any_mark(const json_t *all, char mark)
 {
 	const json_t *c, *r;
 	size_t ci, k;
 
 	json_array_foreach(json_object_get(all, "configurations"), ci, c)
 		json_array_foreach(json_object_get(c, "results"), k, r)
-			if (!strcmp(str(r, "limited_by"), "generator") || json_is_true(json_object_get(r, "sender_limited")))
+			if (search_mark(r) == mark)
 				return true;
 	return false;
+}
+
+static bool any_noisy_cell(const json_t *all)
+{
+	const json_t *c, *r;
+	size_t ci, k;
+
+	json_array_foreach(json_object_get(all, "configurations"), ci, c)
+		json_array_foreach(json_object_get(c, "results"), k, r)
+			if (compare_cell_noisy(r))
+				return true;
+	return false;
+}
+
+/* What the searches saw, for each marked figure and each where the sender fell behind
+ * its pace: the search's own sentence, under the table. */
+static void search_notes(FILE *m, const json_t *all)
+{
+	const json_t *c, *r;
+	size_t ci, k;
+	char sz[64];
+
+	json_array_foreach(json_object_get(all, "configurations"), ci, c)
+		json_array_foreach(json_object_get(c, "results"), k, r)
+			if (json_is_string(json_object_get(r, "search_note")) &&
+			    (search_mark(r) != ' ' || json_integer_value(json_object_get(r, "sender_limited_trials")) > 0))
+				fprintf(m, "  %s, %s: %s\n", str(c, "name"), results_size(r, " B", sz, sizeof(sz)),
+					str(r, "search_note"));
 }
 
 char *tables_text(const json_t *all)
@@ -198,6 +240,13 @@ char *tables_text(const json_t *all)
 		return NULL;
 	fprintf(m, "%s: mode %s (%s)%s%s%s\n", str(all, "name"), str(all, "mode"), str(all, "mode_text"),
 		*accel ? ", accelerator " : "", accel, !strcmp(str(all, "backend"), "libvirt") ? ", guest under libvirt" : "");
+	if (json_is_true(json_object_get(json_object_get(all, "noise"), "noisy"))) {
+		size_t w;
+		fprintf(m, "NOTE: too noisy to take these figures as the path's:");
+		json_array_foreach(json_object_get(json_object_get(all, "noise"), "why"), w, v)
+			fprintf(m, "%s %s", w ? ";" : "", json_string_value(v));
+		fprintf(m, ". Run it again on a quiet host, with more trials.\n");
+	}
 	if (!strcmp(accel, "tcg"))
 		fprintf(m, "NOTE: the guest ran under TCG (emulated, no KVM): these are the emulator's numbers, not a KVM guest's.\n");
 	json_array_foreach(notes, i, v)
@@ -215,10 +264,20 @@ char *tables_text(const json_t *all)
 	else
 		snprintf(title, sizeof(title), "Received (rate %s): Mpps per direction", str(all, "rate"));
 	table(m, all, title, cell_mpps);
-	if (any_generator_limited(all))
-		fprintf(m, "* the generator, not the path, set this figure: it could not send faster (a faster sender may find more)\n\n");
-	if (searching)
-		table(m, all, "Bounds of the search: lower/upper Mpps (the loss ratio held at the lower, not at the upper)", cell_bounds);
+	if (any_mark(all, '*'))
+		fprintf(m, "* the generator, not the path, set this figure: no loss was seen at a rate it could send\n");
+	if (any_mark(all, '?'))
+		fprintf(m, "? the search could not narrow its bounds to the precision: the figure is a lower bound\n");
+	if (any_noisy_cell(all))
+		fprintf(m, "~ its trials spread more than %.0f%%: noise, not a figure to compare\n", COMPARE_NOISY_SPREAD_PCT);
+	if (searching) {
+		search_notes(m, all);
+		fputc('\n', m);
+		table(m, all, "Bounds of the search: lower/upper Mpps (the loss held at the lower; the upper is the lowest rate "
+			      "sent that lost more, - where none did)", cell_bounds);
+	} else if (any_mark(all, '*')) {
+		fputc('\n', m);
+	}
 	if (json_integer_value(json_object_get(all, "trials")) > 1) {
 		snprintf(title, sizeof(title), "Spread over %lld trials per cell: min-max Mpps (the figure above is the median)",
 			 json_integer_value(json_object_get(all, "trials")));

@@ -38,6 +38,7 @@
 #include "preflight.h"
 #include "prom.h"
 #include "report.h"
+#include "search.h"
 #include "numparse.h"
 #include "shape.h"
 #include "tgen.h"
@@ -803,80 +804,83 @@ static double num(const json_t *o, const char *key)
 	return json_number_value(json_object_get(o, key));
 }
 
-/* RFC 2544 throughput for one size, judged on what was sent: the highest achieved
- * rate whose loss is within the threshold.  The first trial runs at the maximum
- * rate; then bisection on the asked rate.  A sender-limited trial (it sent less than
- * asked, beyond the tolerance) does not pass its step: nothing shows the path would
- * carry the asked rate.  Without loss it still shows the path carried what was
- * achieved, which raises the lower bound.  "limited_by" says whether the generator or
- * the path set the upper bound.  *@failed when a trial sent nothing. */
+/* The search's trials: run at the rate asked, printed, kept (the search names the one
+ * that gave its result by index). */
+struct search_ctx {
+	const struct shape *sh;
+	json_t *trials;            /* every trial's JSON, in order */
+};
+
+static int search_trial(void *ctx, double asked, struct search_trial *t)
+{
+	struct search_ctx *c = ctx;
+	json_t *o;
+
+	if (force_quit || !(o = run_trial(c->sh, asked)))
+		return -1;
+	emit_trial(o);
+	json_array_append_new(c->trials, o);
+	*t = (struct search_trial){ .asked = asked,
+				    .offered = num(o, "offered_pps"),
+				    .loss_pct = num(o, "loss_pct"),
+				    .lost = (uint64_t)(json_integer_value(json_object_get(o, "loss_packets")) > 0
+							       ? json_integer_value(json_object_get(o, "loss_packets")) : 0),
+				    .limited = json_is_true(json_object_get(o, "sender_limited")),
+				    .skipped = (uint64_t)json_integer_value(json_object_get(o, "skipped_slots")),
+				    .failed = trial_failed(o) };
+	return 0;
+}
+
+/* RFC 2544 throughput for one size, judged on what was sent (bench/search.c has the
+ * rules): the highest rate sent whose loss held.  The record carries the bounds as
+ * observed (no upper bound when no loss was seen at a rate sent), whether it is
+ * conclusive, the sender's measured ceiling and one sentence of what was seen.
+ * *@failed when a trial failed; NULL when interrupted. */
 static json_t *search_rate(const struct shape *sh, bool *failed)
 {
-	json_t *first = run_trial(sh, 0), *best = NULL, *t, *o;
-	const char *limit = "path";
-	double max, lo = 0, hi, step;
-	unsigned steps = 0;
+	const struct search_cfg sc = { .threshold_pct = cfg.threshold_pct, .precision_pct = cfg.precision,
+				       .max_trials = 32, .retries = 2 };
+	struct search_ctx ctx = { .sh = sh, .trials = json_array() };
+	struct search_result r;
+	const json_t *best, *first;
+	char note[512];
+	json_t *o;
 
-	if (!first)
+	if (!ctx.trials)
 		return NULL;
-	emit_trial(first);
-	max = num(first, "offered_pps");
-	if (trial_failed(first)) {
-		*failed = true;
-		hi = 0;
-	} else if (num(first, "loss_pct") <= cfg.threshold_pct) {
-		/* The fastest we can send passes: the sender is the limit. */
-		best = json_incref(first);
-		lo = hi = max;
-		limit = "generator";
-	} else {
-		hi = max;
+	if (search_run(&sc, search_trial, &ctx, &r) < 0 && !r.failed) {
+		json_decref(ctx.trials);
+		return NULL;
 	}
-	step = max * cfg.precision / 100;
-	/* Until the interval is within the precision -- and, however coarse that is, until a
-	 * rate passed: "0 Mpps" is not a result (down to a thousandth of the maximum). */
-	while (!*failed && (hi - lo > step || (!best && hi > max / 1000)) && steps++ < 24 && !force_quit) {
-		double mid = (lo + hi) / 2, sent;
-		bool passed, limited;
-		if (!(t = run_trial(sh, mid)))
-			break;
-		emit_trial(t);
-		if (trial_failed(t)) {
-			*failed = true;
-			json_decref(t);
-			break;
-		}
-		sent = num(t, "offered_pps");
-		passed = num(t, "loss_pct") <= cfg.threshold_pct;
-		limited = json_is_true(json_object_get(t, "sender_limited"));
-		if (passed && sent > lo)
-			lo = sent; /* the path carried this much */
-		if (passed && (!best || sent > num(best, "offered_pps"))) {
-			json_decref(best);
-			best = json_incref(t);
-		}
-		if (limited || !passed) {
-			hi = passed || sent > mid ? mid : sent;
-			limit = passed ? "generator" : "path";
-		}
-		if (hi < lo)
-			hi = lo;
-		json_decref(t);
-	}
-	o = json_pack("{s:s, s:o, s:s, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:i, s:s, s:s}", "type", "search", "size", size_json(sh),
-		      "search", cfg.search == SEARCH_NDR ? "ndr" : "pdr", "threshold_pct", cfg.threshold_pct, "rate_pps",
-		      best ? num(best, "offered_pps") : 0.0, "lower_pps", lo, "upper_pps", hi, "precision_pps", step, "max_pps",
-		      max, "max_rx_pps", num(first, "rx_mpps") * 1e6, "steps", steps, "limited_by", limit, "status",
-		      *failed ? "failed" : "ok");
+	*failed = r.failed;
+	search_note(&r, &sc, note, sizeof(note));
+	best = r.best >= 0 ? json_array_get(ctx.trials, (size_t)r.best) : NULL;
+	first = json_array_get(ctx.trials, 0);
+	o = json_pack("{s:s, s:o, s:s, s:f, s:f, s:f, s:f, s:f, s:f, s:i, s:s, s:s, s:b, s:s}", "type", "search", "size",
+		      size_json(sh), "search", cfg.search == SEARCH_NDR ? "ndr" : "pdr", "threshold_pct", cfg.threshold_pct,
+		      "rate_pps", r.rate, "lower_pps", r.lower, "precision_pps", r.precision, "max_pps", r.max, "max_rx_pps",
+		      first ? num(first, "rx_mpps") * 1e6 : 0.0, "steps", (int)r.trials, "limited_by",
+		      r.limit == SEARCH_LIMIT_PATH ? "path" : "generator", "status", r.failed ? "failed" : "ok", "inconclusive",
+		      r.inconclusive, "note", note);
 	if (!o) {
-		json_decref(best);
-		json_decref(first);
+		json_decref(ctx.trials);
 		return NULL;
 	}
+	/* Only a rate that lost bounds the search from above: none seen, none said. */
+	json_object_set_new(o, "upper_pps", r.upper >= 0 ? json_real(r.upper) : json_null());
+	json_object_set_new(o, "first_loss_pps", r.first_loss >= 0 ? json_real(r.first_loss) : json_null());
+	json_object_set_new(o, "paced_ceiling_pps", json_real(r.paced_ceiling));
+	json_object_set_new(o, "unreached_pps", r.unreached > 0 ? json_real(r.unreached) : json_null());
+	json_object_set_new(o, "sender_limited_trials", json_integer(r.limited));
+	json_object_set_new(o, "retried", json_integer(r.retried));
+	json_object_set_new(o, "inconsistent", json_integer(r.inconsistent));
+	json_object_set_new(o, "suspect", json_integer(r.suspect));
+	json_object_set_new(o, "skipped_slots", json_integer((json_int_t)r.skipped));
 	json_object_set_new(o, "asked_pps", best && json_is_number(json_object_get(best, "asked_pps"))
 						    ? json_real(num(best, "asked_pps")) : json_null());
-	json_object_set_new(o, "trial", best ? best : json_null());
-	json_object_set_new(o, "max_trial", first);
+	json_object_set_new(o, "trial", best ? json_incref((json_t *)best) : json_null());
+	json_object_set_new(o, "max_trial", first ? json_incref((json_t *)first) : json_null());
+	json_decref(ctx.trials);
 	return o;
 }
 
@@ -1186,17 +1190,37 @@ static double median_of(double *v, unsigned n)
 	return n ? v[n / 2] : 0;
 }
 
+/* The index, in @v (@n values), of the median: the one a table reports, so that what
+ * goes with it (asked and offered rates, bounds, the search's note) is that run's. */
+static unsigned median_index(const double *v, unsigned n)
+{
+	unsigned idx[1000], k;
+
+	for (k = 0; k < n; k++)
+		idx[k] = k;
+	/* Insertion sort of the indexes by value (n is the trials of one size). */
+	for (k = 1; k < n; k++)
+		for (unsigned j = k; j > 0 && v[idx[j - 1]] > v[idx[j]]; j--) {
+			unsigned t = idx[j];
+			idx[j] = idx[j - 1];
+			idx[j - 1] = t;
+		}
+	return idx[n / 2];
+}
+
 /* One frame size: a warm-up, its trials or searches, latency trials, and the summary
  * entry (NULL when none completed).  *@failed when a trial failed. */
 static json_t *run_size(const struct shape *sh, bool *failed)
 {
 	double vals[1000], lows[1000], highs[1000];
-	unsigned nv = 0;
-	json_t *res = NULL, *o, *lat = NULL, *b2b = NULL;
+	unsigned nv = 0, nh = 0;
+	json_t *runs = json_array(), *res, *o, *lat = NULL, *b2b = NULL;
 
-	if (!warmup_trial(sh, failed))
+	if (!runs || !warmup_trial(sh, failed)) {
+		json_decref(runs);
 		return NULL;
-	for (unsigned t = 0; t < cfg.trials && !force_quit && !*failed; t++) {
+	}
+	for (unsigned t = 0; t < cfg.trials && t < 1000 && !force_quit && !*failed; t++) {
 		fprintf(stderr, "%s: size %s, %s %u of %u\n", cli_prog, sh->name, cfg.search ? "search" : "trial", t + 1, cfg.trials);
 		if (cfg.search) {
 			if (!(o = search_rate(sh, failed))) {
@@ -1207,15 +1231,18 @@ static json_t *run_size(const struct shape *sh, bool *failed)
 				json_dumpf(o, stdout, JSON_COMPACT | JSON_REAL_PRECISION(6));
 				putchar('\n');
 			} else if (!*failed) {
-				printf("%s  %s (loss <= %g%%): %.3f Mpps sent (+/- %.3f)%s, max sent %.3f Mpps, %u steps\n", size_label(sh),
-				       cfg.search == SEARCH_NDR ? "NDR" : "PDR", cfg.threshold_pct, num(o, "rate_pps") / 1e6,
-				       num(o, "precision_pps") / 1e6,
+				printf("%s  %s (loss <= %g%%): %.3f Mpps sent (+/- %.3f)%s%s, max sent %.3f Mpps, %u steps\n",
+				       size_label(sh), cfg.search == SEARCH_NDR ? "NDR" : "PDR", cfg.threshold_pct,
+				       num(o, "rate_pps") / 1e6, num(o, "precision_pps") / 1e6,
 				       !strcmp(json_string_value(json_object_get(o, "limited_by")), "generator")
 					       ? ", limited by the generator" : "",
+				       json_is_true(json_object_get(o, "inconclusive")) ? ", inconclusive" : "",
 				       num(o, "max_pps") / 1e6, (unsigned)json_integer_value(json_object_get(o, "steps")));
+				printf("%s  %s\n", size_label(sh), json_string_value(json_object_get(o, "note")));
 			}
 			lows[nv] = num(o, "lower_pps");
-			highs[nv] = num(o, "upper_pps");
+			if (json_is_number(json_object_get(o, "upper_pps")))
+				highs[nh++] = num(o, "upper_pps");
 			vals[nv++] = num(o, "rate_pps");
 		} else {
 			/* A rate in bits: the frames of a mix at their mean size, 20 bytes of L1 each. */
@@ -1229,13 +1256,15 @@ static json_t *run_size(const struct shape *sh, bool *failed)
 			vals[nv++] = num(o, "rx_mpps") * 1e6;
 		}
 		fflush(stdout);
-		json_decref(res);
-		res = o;
+		json_array_append_new(runs, o);
 	}
 	if (!nv || *failed) {
-		json_decref(res);
+		json_decref(runs);
 		return NULL;
 	}
+	/* The run that gave the median, with what goes with it. */
+	res = json_incref(json_array_get(runs, median_index(vals, nv)));
+	json_decref(runs);
 	qsort(vals, nv, sizeof(*vals), cmp_double);
 	if (cfg.search && cfg.nlatency) {
 		lat = latency_trials(sh, vals[nv / 2], failed);
@@ -1252,11 +1281,12 @@ static json_t *run_size(const struct shape *sh, bool *failed)
 		return NULL;
 	}
 	o = json_pack("{s:o, s:s, s:f, s:f, s:f, s:i, s:o}", "size", size_json(sh), "metric", cfg.search ? "throughput_pps" : "rx_pps",
-		      "median", vals[nv / 2], "min", vals[0], "max", vals[nv - 1], "trials", nv, "last", res);
+		      "median", vals[nv / 2], "min", vals[0], "max", vals[nv - 1], "trials", nv, "median_run", res);
 	if (o && cfg.search) {
-		/* The bounds as CSIT reports them: the median of each over the searches. */
+		/* The bounds as CSIT reports them: the median of each over the searches (an
+		 * upper bound over those that saw one: none seen, none said). */
 		json_object_set_new(o, "lower_pps", json_real(median_of(lows, nv)));
-		json_object_set_new(o, "upper_pps", json_real(median_of(highs, nv)));
+		json_object_set_new(o, "upper_pps", nh ? json_real(median_of(highs, nh)) : json_null());
 		json_object_set_new(o, "loss_threshold_pct", json_real(cfg.threshold_pct));
 	}
 	if (o && shape_is_mix(sh)) {

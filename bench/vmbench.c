@@ -58,7 +58,7 @@ static void usage(FILE *out)
 	fprintf(out,
 		"Usage:\n"
 		" %1$s run PROFILE [--out DIR]\n"
-		" %1$s compare DIR1 DIR2 [--threshold PCT] [--json]\n"
+		" %1$s compare DIR1 DIR2 [--threshold PCT] [--force] [--json]\n"
 		" %1$s compare DIR1 DIR2 DIR3... [--json]   (a fleet: a column per host)\n"
 		"\n"
 		"Run the packet benchmark a profile describes and write a results directory:\n"
@@ -70,7 +70,10 @@ static void usage(FILE *out)
 		" -o, --out DIR     the results directory (default results/NAME-DATE-TIME); must not exist\n"
 		" -j, --json        (compare) print JSON\n"
 		" -t, --threshold PCT  (compare) exit 1 when DIR2 is worse than DIR1 by more than\n"
-		"                   PCT %% in a cell, beyond both runs' spread (a CI gate)\n"
+		"                   PCT %% in a cell, beyond both runs' spread (a CI gate); exit 3\n"
+		"                   when it cannot tell (too noisy, or runs of different things)\n"
+		" -f, --force       (compare) judge runs that measured different things anyway\n"
+		"                   (mode, search, loss threshold, metric or profile differ)\n"
 		" -h, --help        display this help\n"
 		" -V, --version     display version\n"
 		"\n"
@@ -1107,6 +1110,15 @@ static json_t *layout_notes(const struct profile *p, const json_t *findings)
 	return notes;
 }
 
+/* The host's load around the run: idle before, during, idle after (env.json's
+ * "host_load", and what results.json's "noise" is judged on). */
+static json_t *run_host_load(const struct run *run)
+{
+	return json_pack("{s:O?, s:o, s:O?}", "idle_before", run->idle_before, "during",
+			 host_load_json(&run->load0, &run->load1, (double)(run->t1 - run->t0) / 1000), "idle_after",
+			 run->idle_after);
+}
+
 static int write_results(struct run *run, json_t *all, json_t *plan)
 {
 	char *table = tables_text(all), *csv = tables_csv(all), *gp = tables_plot(all);
@@ -1135,10 +1147,7 @@ static int write_results(struct run *run, json_t *all, json_t *plan)
 			json_object_set_new(env, "reflector_datapath", json_string(json_string_value(v) ?: ""));
 		}
 		if (env)
-			json_object_set_new(env, "host_load",
-					    json_pack("{s:O?, s:o, s:O?}", "idle_before", run->idle_before, "during",
-						      host_load_json(&run->load0, &run->load1, (double)(run->t1 - run->t0) / 1000),
-						      "idle_after", run->idle_after));
+			json_object_set_new(env, "host_load", run_host_load(run));
 		r = env ? results_write_json(&run->out, "env.json", env) : -ENOMEM;
 		json_decref(env);
 	}
@@ -1263,6 +1272,13 @@ static int run_profile(const char *profile_arg, const char *out_arg)
 		json_object_set_new(all, "accel", json_string(run.guest.accel));
 		json_object_set_new(all, "backend", json_string(run.p.libvirt ? "libvirt" : "qemu"));
 	}
+	/* Whether these figures are the path's or the host's noise, said where they are
+	 * read (table.txt, the last lines here), by the rules compare judges with. */
+	{
+		json_t *load = run_host_load(&run);
+		json_object_set_new(all, "noise", compare_noise(all, load));
+		json_decref(load);
+	}
 	if ((r = write_results(&run, all, plan)) < 0 || (r = results_commit(&run.out)) < 0) {
 		code = cli_fail(EXIT_FAIL, "cannot write the results in %s: %s; nothing written", run.out.tmp, strerror(-r));
 		goto done;
@@ -1273,6 +1289,14 @@ static int run_profile(const char *profile_arg, const char *out_arg)
 		free(table);
 	}
 	printf("results in %s\n", run.out.out);
+	if (json_is_true(json_object_get(json_object_get(all, "noise"), "noisy"))) {
+		const json_t *w;
+		size_t i;
+		printf("NOTE: this run was too noisy to take its figures as the path's:");
+		json_array_foreach(json_object_get(json_object_get(all, "noise"), "why"), i, w)
+			printf("%s %s", i ? ";" : "", json_string_value(w));
+		printf(". Run it again on a quiet host, with more trials.\n");
+	}
 done:
 	if (code)
 		results_abort(&run.out);
@@ -1326,7 +1350,7 @@ static void label_runs(char **dirs, json_t **env, unsigned n, const char **label
 }
 
 /* Two runs: B judged against A (--threshold gates).  More: one table, a column per run. */
-static int compare(char **dirs, unsigned n, bool json, double threshold)
+static int compare(char **dirs, unsigned n, bool json, double threshold, bool force)
 {
 	json_t **res = calloc(n, sizeof(*res)), **env = calloc(n, sizeof(*env)), *out = NULL;
 	const char **labels = calloc(n, sizeof(*labels));
@@ -1344,7 +1368,7 @@ static int compare(char **dirs, unsigned n, bool json, double threshold)
 		env[i] = load_json(dirs[i], "env.json");
 	}
 	if (n == 2) {
-		out = compare_runs(res[0], env[0], res[1], env[1], threshold);
+		out = compare_runs(res[0], env[0], res[1], env[1], threshold, force);
 	} else {
 		label_runs(dirs, env, n, labels);
 		out = compare_many(res, env, labels, (const char *const *)dirs, n);
@@ -1361,8 +1385,13 @@ static int compare(char **dirs, unsigned n, bool json, double threshold)
 	} else {
 		compare_print_many(out);
 	}
-	/* A gate for CI: B worse than A beyond the threshold and the noise. */
-	code = json_integer_value(json_object_get(out, "regressions")) > 0 ? EXIT_FAIL : EXIT_OK;
+	/* A gate for CI: B worse than A beyond the threshold and the noise (1); a
+	 * comparison too noisy, or of runs that measured different things, cannot tell (3). */
+	code = EXIT_OK;
+	if (n == 2 && threshold >= 0 && !strcmp(json_string_value(json_object_get(out, "verdict")) ?: "", "cannot tell"))
+		code = COMPARE_EXIT_CANNOT_TELL;
+	else if (json_integer_value(json_object_get(out, "regressions")) > 0)
+		code = EXIT_FAIL;
 out:
 	json_decref(out);
 	for (unsigned i = 0; res && env && i < n; i++) {
@@ -1381,18 +1410,19 @@ int main(int argc, char **argv)
 		{ "out", required_argument, NULL, 'o' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "threshold", required_argument, NULL, 't' },
+		{ "force", no_argument, NULL, 'f' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *out = NULL;
-	bool json = false;
+	bool json = false, force = false;
 	double threshold = -1;
 	int c;
 
 	cli_prog = "vmbench";
 	signal(SIGPIPE, SIG_IGN);
-	while ((c = getopt_long(argc, argv, "o:jt:hV", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "o:jt:fhV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'o': out = optarg; break;
 		case 't':
@@ -1400,6 +1430,7 @@ int main(int argc, char **argv)
 				return cli_usage_error("invalid --threshold '%s' (a percentage, 0-100)", optarg);
 			break;
 		case 'j': json = true; break;
+		case 'f': force = true; break;
 		case 'h':
 			usage(stdout);
 			return EXIT_OK;
@@ -1419,7 +1450,7 @@ int main(int argc, char **argv)
 			return cli_usage_error("compare needs two results directories or more");
 		if (argc - optind > 3 && threshold >= 0)
 			return cli_usage_error("--threshold judges one run against another: give two directories");
-		return compare(argv + optind + 1, (unsigned)(argc - optind - 1), json, threshold);
+		return compare(argv + optind + 1, (unsigned)(argc - optind - 1), json, threshold, force);
 	}
 	return cli_usage_error("%s", optind < argc ? "unknown command (run or compare)" : "no command given (run or compare)");
 }

@@ -16,7 +16,30 @@ setup() {
 
 teardown() {
 	if [ -n "$RPID" ] && kill -0 "$RPID" 2>/dev/null; then kill -TERM "$RPID"; wait "$RPID" || true; fi
+	if [ -n "${TPID:-}" ] && kill -0 "$TPID" 2>/dev/null; then kill -9 "$TPID"; wait "$TPID" || true; fi
+	# The throttle's cgroup, once its process is gone.
+	if [ -n "${CGROUP:-}" ] && [ -d "$CGROUP" ]; then rmdir "$CGROUP" || true; fi
 	restore_hugepages
+}
+
+# Throttle process $1 to $2 microseconds of CPU in every 100 ms: a cgroup of its own
+# (cgroup v2's cpu.max, or v1's cpu controller), removed in teardown.  The process
+# loses its CPU for the rest of each period: a generator that falls behind.
+throttle() {
+	local pid=$1 quota=$2
+	if grep -qw cpu /sys/fs/cgroup/cgroup.controllers 2>/dev/null; then
+		CGROUP=/sys/fs/cgroup/pinlab-bats-$$
+		mkdir "$CGROUP"
+		echo "$quota 100000" >"$CGROUP/cpu.max"
+	elif [ -d /sys/fs/cgroup/cpu ]; then
+		CGROUP=/sys/fs/cgroup/cpu/pinlab-bats-$$
+		mkdir "$CGROUP"
+		echo 100000 >"$CGROUP/cpu.cfs_period_us"
+		echo "$quota" >"$CGROUP/cpu.cfs_quota_us"
+	else
+		fail "no cgroup cpu controller to throttle with"
+	fi
+	echo "$pid" >"$CGROUP/cgroup.procs"
 }
 
 start_reflector() {
@@ -88,6 +111,29 @@ tgen() {
 	assert_equal "$(jq '.trial.loss_pct <= 0.5' <<<"$s")" true
 	# Above the limit, frames are lost: the first trial at max rate shows it.
 	assert_equal "$(grep '"type":"trial"' <<<"$output" | head -1 | jq '.loss_pct > 10')" true
+}
+
+@test "a generator that keeps losing its CPU (a cgroup throttle) never makes a false upper bound: the NDR is the policer's, or inconclusive" {
+	start_reflector --police 500kpps
+	local log=$BATS_TEST_TMPDIR/tg.out
+	tgen --search ndr --precision 2 --duration 0.5 --warmup 0.1 --json >"$log" 2>"$BATS_TEST_TMPDIR/tg.err" 3>&- &
+	TPID=$!
+	# 40 ms of CPU in every 100: stalls of 60 ms, against trials of half a second.
+	throttle "$TPID" 40000
+	local rc=0
+	wait "$TPID" || rc=$?
+	TPID=
+	assert_equal "$rc" 0
+	local s
+	s=$(grep '^{"type":"search"' "$log")
+	jq -c '{rate_pps, lower_pps, upper_pps, precision_pps, inconclusive, limited_by, sender_limited_trials, suspect, note}' <<<"$s" >&2
+	# Loss is only ever the policer's above 500 kpps (its 10 ms burst allowance aside):
+	# an upper bound below it would be the generator's own stall taken for the path.
+	assert_equal "$(jq '.upper_pps == null or .upper_pps >= 495000' <<<"$s")" true
+	assert_equal "$(jq '.lower_pps <= 510000' <<<"$s")" true
+	# Conclusive only where it found the policer; otherwise it says so, and why.
+	assert_equal "$(jq '(.inconclusive == false and .rate_pps >= 500000 - .precision_pps - 10000) or .inconclusive' <<<"$s")" true
+	assert_equal "$(jq '.note | length > 0' <<<"$s")" true
 }
 
 @test "--csv writes every trial; --trials reports median and spread; --rate in bps" {

@@ -91,7 +91,9 @@ static void test_sweep(void **state)
 			"\"tx_mpps\":2.0,\"rx_mpps\":0.5,\"loss_pct\":75.0}");
 	sweep_line(&sw, "{\"type\":\"trial\",\"size\":64,\"status\":\"failed\",\"reason\":\"the peer went away (link down)\"}");
 	sweep_line(&sw, "{\"type\":\"summary\",\"results\":[{\"size\":64,\"metric\":\"throughput_pps\",\"median\":1000000,"
-			"\"min\":1000000,\"max\":1000000,\"trials\":1,\"last\":{\"type\":\"search\",\"limited_by\":\"generator\","
+			"\"min\":1000000,\"max\":1000000,\"trials\":1,\"lower_pps\":1000000,\"upper_pps\":null,"
+			"\"median_run\":{\"type\":\"search\",\"limited_by\":\"generator\",\"inconclusive\":true,"
+			"\"note\":\"it could not send faster\",\"paced_ceiling_pps\":1000000,\"sender_limited_trials\":2,"
 			"\"trial\":{\"offered_pps\":1000000,\"asked_pps\":1010000,\"loss_pct\":0,\"sender_limited\":true},"
 			"\"max_trial\":{\"tx_mpps\":2.0,\"rx_mpps\":0.5}}}]}");
 	dup2(saved, 2);
@@ -108,6 +110,11 @@ static void test_sweep(void **state)
 	assert_string_equal(json_string_value(json_object_get(x, "limited_by")), "generator");
 	assert_true(json_is_true(json_object_get(x, "sender_limited")));
 	assert_true(json_real_value(json_object_get(x, "max_tx_mpps")) == 2.0);
+	/* A search without an upper bound says so (null), and what it saw. */
+	assert_true(json_is_null(json_object_get(x, "upper_mpps")));
+	assert_true(json_is_true(json_object_get(x, "inconclusive")));
+	assert_string_equal(json_string_value(json_object_get(x, "search_note")), "it could not send faster");
+	assert_int_equal(json_integer_value(json_object_get(x, "sender_limited_trials")), 2);
 	/* 1 Mpps of 64-byte frames is 0.672 Gb/s on the wire, 0.512 of frames. */
 	assert_true(json_real_value(json_object_get(x, "gbps_l1")) > 0.671 && json_real_value(json_object_get(x, "gbps_l1")) < 0.673);
 	json_decref(r);
@@ -159,36 +166,110 @@ static void test_compare(void **state)
 	(void)state;
 	/* 20 % worse, spreads of 0.2: significant, a regression beyond 5 %. */
 	b = one_cell(8, 7.9, 8.1, 3);
-	cmp = compare_runs(a, NULL, b, NULL, 5);
+	cmp = compare_runs(a, NULL, b, NULL, 5, false);
 	assert_true(json_is_true(json_object_get(first_cell(cmp), "significant")));
 	assert_int_equal(json_integer_value(json_object_get(cmp, "regressions")), 1);
 	assert_string_equal(json_string_value(json_object_get(first_cell(cmp), "verdict")), "worse");
 	assert_false(json_is_true(json_object_get(cmp, "too_noisy")));
+	assert_string_equal(json_string_value(json_object_get(cmp, "verdict")), "regression");
 	json_decref(cmp);
 	/* The same change inside B's spread of 3: not significant, no regression; B is noisy (37 %). */
 	json_decref(b);
 	b = one_cell(8, 6, 9, 3);
-	cmp = compare_runs(a, NULL, b, NULL, 5);
+	cmp = compare_runs(a, NULL, b, NULL, 5, false);
 	assert_true(json_is_false(json_object_get(first_cell(cmp), "significant")));
+	assert_string_equal(json_string_value(json_object_get(first_cell(cmp), "verdict")), "within noise");
 	assert_int_equal(json_integer_value(json_object_get(cmp, "regressions")), 0);
 	assert_true(json_is_true(json_object_get(cmp, "too_noisy")));
+	assert_string_equal(json_string_value(json_object_get(cmp, "verdict")), "cannot tell");
 	json_decref(cmp);
+	/* A drop beyond both spreads in a comparison too noisy to trust (B's cell spreads
+	 * 11 %): "too noisy", never "worse", and never a regression. */
+	json_decref(b);
+	b = one_cell(5, 4.8, 5.35, 3);
+	cmp = compare_runs(a, NULL, b, NULL, 5, false);
+	assert_true(json_is_true(json_object_get(first_cell(cmp), "significant")));
+	assert_string_equal(json_string_value(json_object_get(first_cell(cmp), "verdict")), "too noisy");
+	assert_int_equal(json_integer_value(json_object_get(cmp, "regressions")), 0);
+	assert_string_equal(json_string_value(json_object_get(cmp, "verdict")), "cannot tell");
+	json_decref(cmp);
+	/* Runs that measured different things (a search against max rate, another profile):
+	 * not comparable, the keys named; --force judges them anyway. */
+	json_decref(b);
+	b = one_cell(8, 7.9, 8.1, 3);
+	json_object_set_new(a, "search", json_string("ndr"));
+	json_object_set_new(b, "search", json_string("none"));
+	json_object_set_new(b, "name", json_string("loopback"));
+	cmp = compare_runs(a, NULL, b, NULL, 5, false);
+	assert_string_equal(json_string_value(json_object_get(first_cell(cmp), "verdict")), "not comparable");
+	assert_int_equal(json_integer_value(json_object_get(cmp, "regressions")), 0);
+	assert_string_equal(json_string_value(json_object_get(cmp, "verdict")), "cannot tell");
+	assert_int_equal(json_array_size(json_object_get(cmp, "not_comparable")), 2);
+	json_decref(cmp);
+	cmp = compare_runs(a, NULL, b, NULL, 5, true);
+	assert_string_equal(json_string_value(json_object_get(first_cell(cmp), "verdict")), "worse");
+	assert_string_equal(json_string_value(json_object_get(cmp, "verdict")), "regression");
+	assert_true(json_is_true(json_object_get(cmp, "forced")));
+	json_decref(cmp);
+	json_object_del(a, "search");
 	/* One trial: no spread, significance unknown; a gate still stops a 20 % drop. */
 	json_decref(b);
 	b = one_cell(8, 8, 8, 1);
-	cmp = compare_runs(a, NULL, b, NULL, 5);
+	cmp = compare_runs(a, NULL, b, NULL, 5, false);
 	assert_true(json_is_null(json_object_get(first_cell(cmp), "significant")));
 	assert_int_equal(json_integer_value(json_object_get(cmp, "regressions")), 1);
 	json_decref(cmp);
 	/* Better is never a regression; no threshold, no gate. */
-	cmp = compare_runs(b, NULL, a, NULL, 5);
+	cmp = compare_runs(b, NULL, a, NULL, 5, false);
 	assert_int_equal(json_integer_value(json_object_get(cmp, "regressions")), 0);
 	json_decref(cmp);
-	cmp = compare_runs(a, NULL, b, NULL, -1);
+	cmp = compare_runs(a, NULL, b, NULL, -1, false);
 	assert_int_equal(json_integer_value(json_object_get(cmp, "regressions")), 0);
 	json_decref(cmp);
 	json_decref(a);
 	json_decref(b);
+}
+
+/* table.txt says where the figures are not the path's: a NOTE first when the run was
+ * noisy (and why), '~' on a cell whose trials spread, '*' where the generator set the
+ * figure, '?' where a search could not narrow its bounds, each search's own sentence
+ * under the table, and '-' for an upper bound never seen. */
+static void test_table_says_noise(void **state)
+{
+	json_t *all = json_pack(
+		"{s:s, s:s, s:s, s:s, s:f, s:i, s:[], s:{s:b, s:[s]}, s:[{s:s, s:i, s:[]}]}", "name", "t", "mode", "host",
+		"mode_text", "x", "search", "ndr", "loss_threshold_pct", 0.0, "trials", 3, "notes", "noise", "noisy", 1, "why",
+		"others kept the host 50% busy before it started", "configurations", "name", "1 queue", "queues", 1, "results");
+	json_t *res = json_object_get(json_array_get(json_object_get(all, "configurations"), 0), "results");
+	char *t;
+
+	(void)state;
+	/* 64 B: spread 20 %, conclusive; 128 B: the generator's, no upper bound; 256 B: inconclusive. */
+	json_array_append_new(res, json_pack("{s:i, s:f, s:f, s:f, s:s, s:b, s:f, s:f, s:s, s:i}", "size", 64, "mpps", 10.0,
+					     "mpps_min", 9.0, "mpps_max", 11.0, "limited_by", "path", "inconclusive", 0,
+					     "lower_mpps", 10.0, "upper_mpps", 10.1, "search_note", "the first", "sender_limited_trials", 1));
+	json_array_append_new(res, json_pack("{s:i, s:f, s:f, s:f, s:s, s:b, s:f, s:n, s:s, s:i}", "size", 128, "mpps", 5.0,
+					     "mpps_min", 5.0, "mpps_max", 5.0, "limited_by", "generator", "inconclusive", 1,
+					     "lower_mpps", 5.0, "upper_mpps", "search_note", "the second", "sender_limited_trials", 0));
+	json_array_append_new(res, json_pack("{s:i, s:f, s:f, s:f, s:s, s:b, s:f, s:f, s:s, s:i}", "size", 256, "mpps", 4.0,
+					     "mpps_min", 4.0, "mpps_max", 4.0, "limited_by", "path", "inconclusive", 1,
+					     "lower_mpps", 4.0, "upper_mpps", 8.0, "search_note", "the third", "sender_limited_trials", 0));
+	t = tables_text(all);
+	assert_non_null(t);
+	assert_non_null(strstr(t, "\nNOTE: too noisy to take these figures as the path's: others kept the host 50% busy "
+				  "before it started. Run it again on a quiet host, with more trials.\n"));
+	assert_non_null(strstr(t, "    10.000 ~"));
+	assert_non_null(strstr(t, "     5.000* "));
+	assert_non_null(strstr(t, "     4.000?\n")); /* the last column: a row is not padded at its end */
+	assert_non_null(strstr(t, "\n~ its trials spread more than 10%"));
+	assert_non_null(strstr(t, "\n* the generator, not the path, set this figure"));
+	assert_non_null(strstr(t, "\n? the search could not narrow its bounds"));
+	assert_non_null(strstr(t, "  1 queue, 64 B: the first\n"));
+	assert_non_null(strstr(t, "  1 queue, 128 B: the second\n"));
+	assert_non_null(strstr(t, "  1 queue, 256 B: the third\n"));
+	assert_non_null(strstr(t, "    5.00/-"));
+	free(t);
+	json_decref(all);
 }
 
 static void test_host_load(void **state)
@@ -277,6 +358,7 @@ int main(void)
 		cmocka_unit_test(test_sweep),
 		cmocka_unit_test(test_gnuplot_strings),
 		cmocka_unit_test(test_compare),
+		cmocka_unit_test(test_table_says_noise),
 		cmocka_unit_test(test_host_load),
 		cmocka_unit_test(test_queue_findings),
 	};
