@@ -106,19 +106,22 @@ int search_run(const struct search_cfg *cfg, search_trial_fn run, void *ctx, str
 		bool clean = false;
 		double most = 0;
 		for (unsigned a = 0; a <= cfg->retries && r->trials < cfg->max_trials; a++) {
-			bool lossy;
+			bool lossy, suspect;
 			if ((idx = trial(&s, mid, &t)) < 0)
 				return -1;
 			if (a > 0)
 				r->retried++;
 			lossy = t.loss_pct > cfg->threshold_pct;
+			/* Loss its sender's own stall could explain proves nothing of the path;
+			 * loss beyond it does, at the rate sent (paced or not). */
+			suspect = lossy && t.skipped > 0 && t.lost <= t.skipped;
 			if (!lossy)
 				held(r, idx, t.offered);
-			else if (t.limited || (t.skipped > 0 && t.lost <= t.skipped))
+			else if (suspect)
 				r->suspect++;
 			if (t.offered > most)
 				most = t.offered;
-			if (!t.limited && !(lossy && t.skipped > 0 && t.lost <= t.skipped)) {
+			if (lossy ? !suspect : !t.limited) {
 				clean = true;
 				break;
 			}

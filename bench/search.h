@@ -9,11 +9,12 @@
  * - a trial whose loss held raises the lower bound to what it sent;
  * - only a trial whose loss exceeded the threshold sets the upper bound (to what it
  *   sent): a trial that merely fell short of its pace proves nothing above what it sent;
- * - a trial that fell short of its pace (sender-limited), or lost no more frames than
- *   the slots its sender skipped (while it was off its CPU it did not receive either:
- *   the loss may be its own), is run again at the same rate, a bounded number of
- *   times; only a clean trial decides the step, and a rate that never gets one is
- *   where the generator, not the path, stopped the search;
+ * - a trial without loss that fell short of its pace (sender-limited), or one whose
+ *   loss was no more than the slots its sender skipped (while it was off its CPU it
+ *   did not receive either: the loss may be its own), is run again at the same rate,
+ *   a bounded number of times; only a clean trial decides the step, and a rate that
+ *   never gets one is where the generator, not the path, stopped the search (loss
+ *   beyond what the sender's stall explains is the path's, at the rate it sent);
  * - the generator's paced ceiling is measured (the highest rate it paced right), and a
  *   rate it never reached after the retries ends the search there;
  * - a loss below a rate that held (an inconsistent path) moves the lower bound down

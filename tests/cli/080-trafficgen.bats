@@ -42,18 +42,28 @@ throttle() {
 	echo "$pid" >"$CGROUP/cgroup.procs"
 }
 
-start_reflector() {
-	reflector -l 0,1 --main-lcore 0 --no-pci --log-level=3 -- --vhost "$SOCK" --stats 0 --json "$@" \
-		>"$RLOG" 2>&1 3>&- &
+# The reflector in the background (lcores 0 main, 1 worker) with its own options $@.
+run_reflector() {
+	reflector -l 0,1 --main-lcore 0 --no-pci --log-level=3 -- "$@" >"$RLOG" 2>&1 3>&- &
 	RPID=$!
+}
+
+start_reflector() {
+	run_reflector --vhost "$SOCK" --stats 0 --json "$@"
 	wait_for_line "$RLOG" '"type":"ready"'
+}
+
+# Stop it with SIGTERM; its exit status in RSTATUS.
+end_reflector() {
+	kill -TERM "$RPID"
+	RSTATUS=0
+	wait "$RPID" || RSTATUS=$?
+	RPID=
 }
 
 # Stop it with SIGTERM; its final JSON in FINAL.
 stop_reflector() {
-	kill -TERM "$RPID"
-	wait "$RPID" || true
-	RPID=
+	end_reflector
 	FINAL=$(grep '"type":"final"' "$RLOG")
 }
 
@@ -134,6 +144,39 @@ tgen() {
 	# Conclusive only where it found the policer; otherwise it says so, and why.
 	assert_equal "$(jq '(.inconclusive == false and .rate_pps >= 500000 - .precision_pps - 10000) or .inconclusive' <<<"$s")" true
 	assert_equal "$(jq '.note | length > 0' <<<"$s")" true
+}
+
+# The CPUs the DPDK worker threads of process $1 ("rte-worker-N") may run on.
+worker_cpus() {
+	local t
+	for t in /proc/"$1"/task/*; do
+		if [[ $(cat "$t/comm" 2>/dev/null) == rte-worker-* ]]; then
+			awk '/^Cpus_allowed_list:/ { print $2 }' "$t/status"
+		fi
+	done
+}
+
+@test "trafficgen(1)'s example as written: each program's worker on its own CPU, the search completes" {
+	# The example's commands, with a socket name of this test's own and shorter trials.
+	local name=bats-example-$$ log=$BATS_TEST_TMPDIR/tg.out
+	run_reflector --vhost "$name"
+	wait_for_line "$RLOG" "lcore 1: port 0 queue 0" || fail "$(cat "$RLOG")"
+	trafficgen -l 0,1 --main-lcore 1 --single-file-segments \
+		--vdev "net_virtio_user0,path=/run/reflector/$name.sock" -- \
+		--size 64,1518 --search ndr --trials 1 --precision 5 --duration 0.2 --warmup 0.05 --json \
+		>"$log" 2>"$BATS_TEST_TMPDIR/tg.err" 3>&- &
+	TPID=$!
+	wait_for_line "$log" '"type":"start"' || fail "$(cat "$BATS_TEST_TMPDIR/tg.err")"
+	assert_equal "$(worker_cpus "$RPID")" 1
+	assert_equal "$(worker_cpus "$TPID")" 0
+	local rc=0
+	wait "$TPID" || rc=$?
+	TPID=
+	assert_equal "$rc" 0
+	assert_equal "$(grep '"type":"summary"' "$log" | jq '.results | length')" 2
+	end_reflector
+	assert_equal "$RSTATUS" 0
+	[ ! -e "/run/reflector/$name.sock" ]
 }
 
 @test "--csv writes every trial; --trials reports median and spread; --rate in bps" {

@@ -207,11 +207,13 @@ derive() {
 
 @test "compare judges against the noise: spread, significance, too noisy, and --threshold as a CI gate" {
 	vmbench run "$FIX/bench/quick.conf" --out "$OUT/a" >/dev/null 2>&1
-	# Three trials per cell with a tight spread, at A's figures.
+	# Three trials per cell with a tight spread, at A's figures, on a quiet host (the
+	# machine these tests run on may not be).
 	local tight='.trials = 3 | .configurations[].results[] |= (.trials = 3 | .mpps_min = .mpps * 0.99 | .mpps_max = .mpps * 1.01)'
-	derive "$OUT/a" "$OUT/t" "$tight"
+	local quiet='.host_load.idle_before.busy_pct = 0 | .host_load.during.steal_pct = 0'
+	derive "$OUT/a" "$OUT/t" "$tight" "$quiet"
 	# B 30 % slower, as tight: significant, and a regression beyond 5 %: exit 1.
-	derive "$OUT/a" "$OUT/slow" "$tight | .configurations[].results[] |= (.mpps *= 0.7 | .mpps_min = .mpps * 0.99 | .mpps_max = .mpps * 1.01)"
+	derive "$OUT/a" "$OUT/slow" "$tight | .configurations[].results[] |= (.mpps *= 0.7 | .mpps_min = .mpps * 0.99 | .mpps_max = .mpps * 1.01)" "$quiet"
 	run -1 vmbench compare "$OUT/t" "$OUT/slow" --threshold 5
 	assert_line --regexp '^1 queue +64 .* worse  REGRESSION$'
 	assert_line "2 cells worse by more than 5% and beyond the noise"
@@ -220,12 +222,34 @@ derive() {
 	# Without --threshold, a report only: exit 0.  Beyond 40 %, no regression.
 	run -0 vmbench compare "$OUT/t" "$OUT/slow"
 	run -0 vmbench compare "$OUT/t" "$OUT/slow" --threshold 40
-	# B 3 % slower but its trials spread 20 %: within the noise, not significant, and B is too noisy.
-	derive "$OUT/a" "$OUT/wide" "$tight | .configurations[].results[] |= (.mpps *= 0.97 | .mpps_min = .mpps * 0.9 | .mpps_max = .mpps * 1.1)"
-	run -0 vmbench compare --json "$OUT/t" "$OUT/wide" --threshold 1
-	assert_equal "$(jqo '[.cells[] | .significant == false and .verdict == "same (within noise)"] | all')" true
+	# B 3 % slower but its trials spread 20 %: within the noise, not significant, and B is
+	# too noisy: the gate cannot tell (exit 3), it does not pass.
+	derive "$OUT/a" "$OUT/wide" "$tight | .configurations[].results[] |= (.mpps *= 0.97 | .mpps_min = .mpps * 0.9 | .mpps_max = .mpps * 1.1)" "$quiet"
+	run -3 vmbench compare --json "$OUT/t" "$OUT/wide" --threshold 1
+	assert_equal "$(jqo '[.cells[] | .significant == false and .verdict == "within noise"] | all')" true
 	assert_equal "$(jqo '.too_noisy')" true
 	assert_equal "$(jqo '.runs.b.noisy')" true
+	assert_equal "$(jqo '.verdict')" "cannot tell"
+	# B 30 % slower, beyond both spreads, in a comparison too noisy to trust (B spreads
+	# 11 %): "too noisy", never "worse", never REGRESSION; the gate cannot tell.
+	derive "$OUT/a" "$OUT/noisyslow" "$tight | .configurations[].results[] |= (.mpps *= 0.7 | .mpps_min = .mpps * 0.95 | .mpps_max = .mpps * 1.06)" "$quiet"
+	run -3 vmbench compare "$OUT/t" "$OUT/noisyslow" --threshold 5
+	assert_line --regexp '^1 queue +64 .* too noisy$'
+	refute_line --partial "REGRESSION"
+	refute_line --regexp '^1 queue .* worse'
+	assert_line "cannot tell whether B is worse than A by more than 5%: too noisy to compare"
+	# Runs that measured different things (another search, another profile): not
+	# comparable, the keys named; --force judges them anyway.
+	derive "$OUT/a" "$OUT/ndr" "$tight | .search = \"ndr\" | .name = \"other\" | .configurations[].results[] |= (.mpps *= 0.7 | .mpps_min = .mpps * 0.99 | .mpps_max = .mpps * 1.01)" "$quiet"
+	run -3 vmbench compare "$OUT/t" "$OUT/ndr" --threshold 5
+	assert_line "not comparable: the runs measured different things"
+	assert_line "  search: none  vs  ndr"
+	assert_line "  profile: quick  vs  other"
+	assert_line --regexp '^1 queue +64 .* not comparable$'
+	assert_line "cannot tell whether B is worse than A by more than 5%: not comparable"
+	run -1 vmbench compare "$OUT/t" "$OUT/ndr" --threshold 5 --force
+	assert_line "not comparable: the runs measured different things (compared anyway: --force)"
+	assert_line --regexp '^1 queue +64 .* worse  REGRESSION$'
 	# The 2017 puzzle: 6.7 and 21.5 Mpps on a shared host, "the same host, software and
 	# settings": now the stolen time and the busy host are named.
 	derive "$OUT/a" "$OUT/shared" "$tight" '.host_load.idle_before.busy_pct = 35 | .host_load.during.steal_pct = 12.5'
@@ -237,6 +261,19 @@ derive() {
 	[[ $stderr == "vmbench: invalid --threshold 'much' (a percentage, 0-100)"* ]]
 	# The run's own record of its host's load: before (idle), during, after.
 	assert_equal "$(jq '.host_load | [.idle_before.seconds > 0.4, .during.seconds > 0, (.during.busy_pct | type) == "number", .idle_after.seconds > 0.4] | all' "$OUT/a/env.json")" true
+}
+
+@test "a run on a busy host says so where its figures are read: table.txt's first NOTE, its last lines" {
+	# Another process busy on one of the two CPUs while the run looks at the idle host.
+	bash -c 'while :; do :; done' 3>&- &
+	local hog=$!
+	run -0 --separate-stderr vmbench run "$FIX/bench/quick.conf" --out "$OUT/busy"
+	kill "$hog"
+	wait "$hog" || true
+	assert_equal "$(jq '.noise.noisy' "$OUT/busy/results.json")" true
+	grep -q '^NOTE: too noisy to take these figures as the path.s: .*others kept the host [0-9]*% busy before it started' "$OUT/busy/table.txt"
+	assert_equal "$(tail -n 1 <<<"$output" | cut -c1-60)" "NOTE: this run was too noisy to take its figures as the path"
+	assert_results_schema "$OUT/busy"
 }
 
 @test "profile defaults: 3 trials with median and spread, a discarded warm-up per size, latency at 0/10/50/90 % of the search's rate" {
