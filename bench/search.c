@@ -74,10 +74,13 @@ static void lost(struct state *s, double sent)
 		}
 }
 
-/* Has the search narrowed enough?  (No rate held yet: go on down to a thousandth of the
- * maximum -- "0 Mpps" is not a result.) */
-static bool done(const struct search_result *r)
+/* Has the search narrowed enough: its bounds within @pct % of the upper one (CSIT's
+ * relative width goal: a policer at 0.5 Mpps is found to 0.5 % of 0.5 Mpps, not of a
+ * maximum rate sixty times higher)?  (No rate held yet: go on down to a thousandth of
+ * the maximum -- "0 Mpps" is not a result.)  r->precision is the width goal now. */
+static bool done(struct search_result *r, double pct)
 {
+	r->precision = (r->upper >= 0 ? r->upper : r->max) * pct / 100;
 	if (r->best < 0)
 		return r->upper >= 0 && r->upper <= r->max / 1000;
 	return r->upper >= 0 && r->upper - r->lower <= r->precision;
@@ -96,12 +99,11 @@ int search_run(const struct search_cfg *cfg, search_trial_fn run, void *ctx, str
 	if ((idx = trial(&s, 0, &t)) < 0)
 		return -1;
 	r->max = t.offered;
-	r->precision = r->max * cfg->precision_pct / 100;
 	if (t.loss_pct <= cfg->threshold_pct)
 		held(r, idx, t.offered);
 	else
 		lost(&s, t.offered);
-	while (r->upper >= 0 && !done(r) && r->trials < cfg->max_trials) {
+	while (r->upper >= 0 && !done(r, cfg->precision_pct) && r->trials < cfg->max_trials) {
 		const double mid = (r->lower + r->upper) / 2;
 		bool clean = false;
 		double most = 0;
@@ -139,12 +141,13 @@ int search_run(const struct search_cfg *cfg, search_trial_fn run, void *ctx, str
 	}
 	if (r->upper < 0) {
 		/* The fastest the sender could send held: the path carries at least that. */
+		done(r, cfg->precision_pct);
 		r->limit = SEARCH_LIMIT_GENERATOR;
 		r->inconclusive = true;
 	} else {
 		/* Bounds that met the precision are the path's, whatever the sender missed on
 		 * the way; bounds the sender kept apart are the sender's. */
-		r->inconclusive = !done(r);
+		r->inconclusive = !done(r, cfg->precision_pct);
 		r->limit = r->unreached > 0 && r->inconclusive ? SEARCH_LIMIT_GENERATOR : SEARCH_LIMIT_PATH;
 	}
 	return 0;
@@ -181,8 +184,13 @@ int search_note(const struct search_result *r, const struct search_cfg *cfg, cha
 		    "(a faster sender may find more)", r->max / 1e6, what);
 		return n;
 	}
-	ADD("%s is at least %.3f Mpps", what, r->lower / 1e6);
-	if (r->inconclusive)
+	if (r->best < 0)
+		ADD("no rate held: %s is below %.3f Mpps", what, r->upper / 1e6);
+	else
+		ADD("%s is at least %.3f Mpps", what, r->lower / 1e6);
+	if (r->best < 0)
+		ADD(", not narrowed further");
+	else if (r->inconclusive)
 		ADD(" and below %.3f, not narrowed to the precision (%.3f Mpps)", r->upper / 1e6, r->precision / 1e6);
 	else
 		ADD(" and below %.3f", r->upper / 1e6);

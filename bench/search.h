@@ -40,7 +40,7 @@ struct search_trial {
 
 struct search_cfg {
 	double threshold_pct;   /* the loss allowed: 0 for NDR */
-	double precision_pct;   /* the search ends when upper - lower is within this share of the maximum rate */
+	double precision_pct;   /* the search ends when upper - lower is within this share of the upper bound */
 	unsigned max_trials;    /* trials at most, the maximum-rate one included */
 	unsigned retries;       /* runs again of a sender-limited trial at the same rate */
 };
@@ -57,7 +57,7 @@ struct search_result {
 	double upper;           /* the lowest rate sent, above lower, at which loss exceeded the threshold; < 0: never seen */
 	double first_loss;      /* the first rate sent at which loss exceeded the threshold; < 0: never */
 	double max;             /* what the maximum-rate trial sent */
-	double precision;       /* pps: precision_pct of max */
+	double precision;       /* pps: precision_pct of the upper bound (of max when there is none) */
 	double paced_ceiling;   /* the highest rate the sender paced right (0: none) */
 	double unreached;       /* a rate asked that it could not pace after every retry; 0: none */
 	double unreached_sent;  /* the most it sent when asked that rate */

@@ -64,7 +64,7 @@ struct settings {
 	double duration, warmup;
 	enum search search;
 	double threshold_pct;     /* loss allowed by the search */
-	double precision;         /* stop when hi - lo <= precision * max rate */
+	double precision;         /* stop when upper - lower <= precision % of the upper bound */
 	double tolerance_pct;     /* a trial sending below asked * (1 - this) is sender-limited */
 	double sender_cap_pps;    /* >0: never send faster (emulate a slower sender) */
 	double link_wait;         /* seconds to wait for the peer before the first trial */
@@ -135,7 +135,7 @@ static void usage(FILE *out)
 		"     --warmup SECONDS      traffic before measuring (default 0.5)\n"
 		"     --search ndr|pdr[=PCT] RFC 2544 throughput: the highest rate with loss <= 0 or PCT %%\n"
 		"                           (pdr default 0.1)\n"
-		"     --precision PCT       search until the interval is PCT %% of the maximum rate (default 1)\n"
+		"     --precision PCT       search until the interval is PCT %% of its upper bound (default 1)\n"
 		"     --tolerance PCT       a trial that sends less than the asked rate by more than PCT %%\n"
 		"                           is sender-limited and does not pass a search step (default 1)\n"
 		"     --link-wait SECONDS   wait for the peer (link up, then taking frames) before the\n"
