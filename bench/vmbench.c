@@ -31,6 +31,8 @@
 #include "cli.h"
 #include "cpuset.h"
 #include "compare.h"
+#include "pollers.h"
+#include "rundir.h"
 #include "exitcodes.h"
 #include "fingerprint.h"
 #include "fsutil.h"
@@ -57,7 +59,7 @@ static void usage(FILE *out)
 {
 	fprintf(out,
 		"Usage:\n"
-		" %1$s run PROFILE [--out DIR]\n"
+		" %1$s run PROFILE [--out DIR] [--force]\n"
 		" %1$s compare DIR1 DIR2 [--threshold PCT] [--force] [--json]\n"
 		" %1$s compare DIR1 DIR2 DIR3... [--json]   (a fleet: a column per host)\n"
 		"\n"
@@ -72,7 +74,8 @@ static void usage(FILE *out)
 		" -t, --threshold PCT  (compare) exit 1 when DIR2 is worse than DIR1 by more than\n"
 		"                   PCT %% in a cell, beyond both runs' spread (a CI gate); exit 3\n"
 		"                   when it cannot tell (too noisy, or runs of different things)\n"
-		" -f, --force       (compare) judge runs that measured different things anyway\n"
+		" -f, --force       (run) run beside busy threads on its CPUs (the results say so);\n"
+		"                   (compare) judge runs that measured different things anyway\n"
 		"                   (mode, search, loss threshold, metric or profile differ)\n"
 		" -h, --help        display this help\n"
 		" -V, --version     display version\n"
@@ -142,6 +145,7 @@ struct run {
 	struct host_load load0, load1;/* the host's load before and after the configurations */
 	long long t0, t1;             /* when they were read (ms) */
 	json_t *idle_before, *idle_after; /* the host's load over 0.5 s with nothing of ours running */
+	json_t *beside;               /* with --force: what already kept our CPUs busy (notes) */
 };
 
 /* The host's load over half a second in which vmbench runs nothing: others' work. */
@@ -1166,7 +1170,74 @@ static int write_results(struct run *run, json_t *all, json_t *plan)
 	return r;
 }
 
-static int run_profile(const char *profile_arg, const char *out_arg)
+/* The CPUs this run keeps busy: the host programs' lcores, and with a guest its vCPUs
+ * and emulator threads. */
+static void run_cpus(const struct profile *p, struct cpuset *cpus)
+{
+	struct cpuset s;
+	struct vmap map = { 0 };
+	struct pin_error err;
+
+	cpuset_zero(cpus);
+	if (!profile_is_vm(p)) {
+		if (cpuset_parse_list(&s, p->refl_lcores, 0, &err) == 0)
+			cpuset_or(cpus, cpus, &s);
+		if (cpuset_parse_list(&s, p->gen_lcores, 0, &err) == 0)
+			cpuset_or(cpus, cpus, &s);
+		return;
+	}
+	if (cpuset_parse_list(&s, profile_host_lcores(p), 0, &err) == 0)
+		cpuset_or(cpus, cpus, &s);
+	if (cpuset_parse_list(&s, p->emulator_cpus, 0, &err) == 0)
+		cpuset_or(cpus, cpus, &s);
+	if (vmap_parse(&map, p->vcpu_map, 0, &err) == 0)
+		for (unsigned i = 0; i < map.n; i++)
+			if (map.cpu[i] >= 0)
+				cpuset_set(cpus, (unsigned)map.cpu[i]);
+	vmap_free(&map);
+}
+
+/* One benchmark per CPU: another benchmark's pollers, a VM's pinned vCPUs or any other
+ * busy thread on the CPUs this run needs, found before anything starts (which thread,
+ * which CPU, since when).  Refused (exit 1), or with @force run anyway and said in the
+ * results' notes.  0, or an exit code. */
+static int check_cpus_free(struct run *run, bool force)
+{
+	struct poller busy[32];
+	struct cpuset cpus;
+	json_t *pinned = rundir_list_pinned();
+	char line[512];
+	int n, c;
+
+	run_cpus(&run->p, &cpus);
+	n = pollers_find(&cpus, 200, 0.5, getpid(), busy, 32);
+	run->beside = json_array();
+	for (int i = 0; i < n; i++) {
+		pollers_describe(&busy[i], line, sizeof(line));
+		json_array_append_new(run->beside, json_string(line));
+	}
+	for (c = cpuset_next(&cpus, -1); c >= 0 && pinned; c = cpuset_next(&cpus, c))
+		if (rundir_vcpu_on(pinned, c, NULL, line, sizeof(line)))
+			json_array_append_new(run->beside, json_sprintf("CPU %d: %s", c, line));
+	json_decref(pinned);
+	if (!json_array_size(run->beside))
+		return 0;
+	if (force) {
+		cli_warn("running beside %zu busy thread%s on its CPUs (--force): the figures measure the sharing too",
+			 json_array_size(run->beside), json_array_size(run->beside) == 1 ? "" : "s");
+		return 0;
+	}
+	{
+		const json_t *v;
+		size_t i;
+		json_array_foreach(run->beside, i, v)
+			fprintf(stderr, "%s: %s\n", cli_prog, json_string_value(v));
+	}
+	return cli_fail(EXIT_FAIL, "the CPUs this run needs are busy (above): another benchmark? Stop it, or pass --force to "
+				   "run beside it (the results will say so)");
+}
+
+static int run_profile(const char *profile_arg, const char *out_arg, bool force)
 {
 	struct run run = { .commands = json_array(), .pinning = json_array(), .hp_restore = -1 };
 	struct pin_error err;
@@ -1194,6 +1265,8 @@ static int run_profile(const char *profile_arg, const char *out_arg)
 		goto done;
 	}
 	if (profile_is_vm(&run.p) && (code = find_guest(&run.guest)))
+		goto done;
+	if ((code = check_cpus_free(&run, force)))
 		goto done;
 	if (out_arg) {
 		snprintf(out, sizeof(out), "%s", out_arg);
@@ -1226,6 +1299,14 @@ static int run_profile(const char *profile_arg, const char *out_arg)
 	all = json_pack("{s:s, s:s, s:s, s:s, s:s, s:f, s:o, s:[]}", "name", run.p.name, "mode",
 			profile_mode_name(run.p.mode), "mode_text", mode_text[run.p.mode], "search", run.p.search, "rate",
 			run.p.rate, "tolerance_pct", run.p.tolerance_pct, "notes", layout_notes(&run.p, plan), "configurations");
+	/* --force beside busy threads: every figure shares its CPUs, said first. */
+	{
+		const json_t *v;
+		size_t i;
+		json_array_foreach(run.beside, i, v)
+			json_array_append_new(json_object_get(all, "notes"),
+					      json_sprintf("ran beside a busy thread (--force): %s", json_string_value(v)));
+	}
 	/* The shape of this file (docs/results.schema.json): readers check it first. */
 	json_object_set_new(all, "schema_version", json_integer(RESULTS_SCHEMA_VERSION));
 	json_object_set_new(all, "trials", json_integer(run.p.trials));
@@ -1309,6 +1390,7 @@ done:
 	json_decref(run.guest.manifest);
 	json_decref(run.idle_before);
 	json_decref(run.idle_after);
+	json_decref(run.beside);
 	profile_free(&run.p);
 	return code;
 }
@@ -1443,7 +1525,7 @@ int main(int argc, char **argv)
 	if (optind < argc && !strcmp(argv[optind], "run")) {
 		if (argc - optind != 2)
 			return cli_usage_error("run needs one PROFILE");
-		return run_profile(argv[optind + 1], out);
+		return run_profile(argv[optind + 1], out, force);
 	}
 	if (optind < argc && !strcmp(argv[optind], "compare")) {
 		if (argc - optind < 3)

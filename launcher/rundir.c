@@ -10,6 +10,7 @@
 
 #include "fsutil.h"
 #include "rundir.h"
+#include "threads.h"
 
 /* Only these files are ever removed: nothing else a user put there. */
 static const char *const owned[] = { "qmp.sock", "state.json", "state.json.tmp", "console.log", "qemu.log" };
@@ -308,4 +309,54 @@ json_t *rundir_list(void)
 	}
 	closedir(d);
 	return all;
+}
+
+json_t *rundir_list_pinned(void)
+{
+	json_t *all = rundir_list(), *out = json_array(), *st;
+	size_t i;
+
+	if (!all || !out) {
+		json_decref(all);
+		json_decref(out);
+		return NULL;
+	}
+	json_array_foreach(all, i, st) {
+		json_t *vcpus = json_array(), *v;
+		size_t k;
+		json_array_foreach(json_object_get(st, "vcpus"), k, v) {
+			/* Where each vCPU thread may run now, read live. */
+			struct cpuset now;
+			json_t *cpu = json_null();
+			if (task_get_affinity((pid_t)json_integer_value(json_object_get(v, "tid")), &now) == 0 &&
+			    cpuset_count(&now) == 1)
+				cpu = json_integer(cpuset_next(&now, -1));
+			json_array_append_new(vcpus, json_pack("{s:O, s:O, s:o}", "vcpu", json_object_get(v, "vcpu"), "tid",
+							       json_object_get(v, "tid"), "cpu", cpu));
+		}
+		json_array_append_new(out, json_pack("{s:O, s:O, s:O, s:O, s:o}", "name", json_object_get(st, "name"), "pid",
+						     json_object_get(st, "pid"), "phase", json_object_get(st, "phase"), "qmp",
+						     json_object_get(st, "qmp"), "vcpus", vcpus));
+	}
+	json_decref(all);
+	return out;
+}
+
+int rundir_vcpu_on(const json_t *pinned, int cpu, const char *except, char *buf, size_t len)
+{
+	const json_t *vm, *v;
+	size_t i, k;
+
+	json_array_foreach(pinned, i, vm) {
+		const char *name = json_string_value(json_object_get(vm, "name")) ?: "";
+		if (except && !strcmp(name, except))
+			continue;
+		json_array_foreach(json_object_get(vm, "vcpus"), k, v)
+			if (json_is_integer(json_object_get(v, "cpu")) && json_integer_value(json_object_get(v, "cpu")) == cpu) {
+				snprintf(buf, len, "vCPU %lld of VM '%s' (vmlaunch) is pinned there",
+					 json_integer_value(json_object_get(v, "vcpu")), name);
+				return 1;
+			}
+	}
+	return 0;
 }

@@ -54,3 +54,12 @@ bool rundir_is_qemu_of(pid_t pid, const char *name);
  * removing) those whose processes are gone.  A JSON array (caller decref's), or
  * NULL on ENOMEM. */
 json_t *rundir_list(void);
+
+/* rundir_list with, for each vCPU, the one CPU it is pinned to now (read live from its
+ * thread; null when it may run on several): [{"name", "pid", "phase", "qmp", "vcpus":
+ * [{"vcpu", "tid", "cpu"}]}].  NULL on ENOMEM. */
+json_t *rundir_list_pinned(void);
+
+/* Is a vCPU of a VM in @pinned (rundir_list_pinned), other than VM @except (may be
+ * NULL), pinned to @cpu?  1, with which one said in @buf; 0. */
+int rundir_vcpu_on(const json_t *pinned, int cpu, const char *except, char *buf, size_t len);

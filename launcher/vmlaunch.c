@@ -348,6 +348,27 @@ static int check_map_local(struct settings *s, struct layout *l)
 	return 0;
 }
 
+/* A vCPU on a CPU another VM's vCPU is pinned to (a VM vmlaunch started) is refused as
+ * two of its own are: two guests' vCPUs on one CPU measure each other.  Unless
+ * --allow-shared.  0, or an exit code. */
+static int check_other_vms(const struct settings *s, const struct layout *l)
+{
+	json_t *pinned;
+	char who[256];
+	int code = 0;
+
+	if (s->allow_shared)
+		return 0;
+	if (!(pinned = rundir_list_pinned()))
+		return cli_fail(EXIT_FAIL, "out of memory");
+	for (unsigned i = 0; i < l->map.n && !code; i++)
+		if (l->map.cpu[i] >= 0 && rundir_vcpu_on(pinned, l->map.cpu[i], s->name, who, sizeof(who)))
+			code = cli_fail(EXIT_FAIL, "vCPU %u would run on CPU %d: %s; pass --allow-shared to run it anyway", i,
+					l->map.cpu[i], who);
+	json_decref(pinned);
+	return code;
+}
+
 /* The map for a libvirt host that is not this one: CPU numbers below its count, no
  * CPU twice unless allowed.  Its topology is not ours to judge (pincheck plan there). */
 static int check_map_remote(struct settings *s, struct layout *l, unsigned ncpus)
@@ -1016,7 +1037,7 @@ static int launch(struct settings *s)
 
 	if ((code = load_config(s)))
 		return code;
-	if ((code = check_layout(s, &l, 0)))
+	if ((code = check_layout(s, &l, 0)) || (code = check_other_vms(s, &l)))
 		goto out;
 	s->cfg.map = &l.map;
 	s->cfg.accel = qemucmd_pick_accel(s->accel, &l.facts, why, sizeof(why));
@@ -1115,26 +1136,11 @@ out:
 
 static int list(struct settings *s)
 {
-	json_t *all = rundir_list(), *out = json_array(), *st;
+	json_t *out = rundir_list_pinned(), *st;
 	size_t i;
 
-	json_array_foreach(all, i, st) {
-		json_t *vcpus = json_array(), *v;
-		size_t k;
-		json_array_foreach(json_object_get(st, "vcpus"), k, v) {
-			/* Where each vCPU thread may run now, read live. */
-			struct cpuset now;
-			json_t *cpu = json_null();
-			if (task_get_affinity((pid_t)json_integer_value(json_object_get(v, "tid")), &now) == 0 &&
-			    cpuset_count(&now) == 1)
-				cpu = json_integer(cpuset_next(&now, -1));
-			json_array_append_new(vcpus, json_pack("{s:O, s:O, s:o}", "vcpu", json_object_get(v, "vcpu"), "tid",
-							       json_object_get(v, "tid"), "cpu", cpu));
-		}
-		json_array_append_new(out, json_pack("{s:O, s:O, s:O, s:O, s:o}", "name", json_object_get(st, "name"), "pid",
-						     json_object_get(st, "pid"), "phase", json_object_get(st, "phase"), "qmp",
-						     json_object_get(st, "qmp"), "vcpus", vcpus));
-	}
+	if (!out)
+		return cli_fail(EXIT_FAIL, "out of memory");
 	if (s->json) {
 		json_dumpf(out, stdout, JSON_INDENT(2));
 		putchar('\n');
@@ -1159,7 +1165,6 @@ static int list(struct settings *s)
 		}
 	}
 	json_decref(out);
-	json_decref(all);
 	return EXIT_OK;
 }
 

@@ -2,11 +2,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "hostfacts.h"
 #include "hp.h"
 #include "numparse.h"
 #include "plan.h"
+#include "pollers.h"
 #include "preflight.h"
 #include "report.h"
 #include "topo.h"
@@ -230,6 +232,19 @@ int preflight_run(const struct preflight *p, json_t *rep, char *msg, size_t len)
 			if (strcmp(json_string_value(json_object_get(f, "severity")), "ok") != 0)
 				json_array_append(json_object_get(rep, "findings"), f);
 		json_decref(all);
+	}
+	/* Another busy poller already on a worker's CPU (another benchmark, a spinning
+	 * vCPU): two pollers on one CPU each get about half of it, and the figures say so
+	 * nowhere else.  50 ms to look. */
+	{
+		struct poller busy[16];
+		char line[512];
+		int n = pollers_find(&workers, 50, 0.5, getpid(), busy, 16);
+		for (int k = 0; k < n; k++) {
+			pollers_describe(&busy[k], line, sizeof(line));
+			report_add(rep, "cpu-busy", SEV_WARN, "give the workers CPUs of their own (-l), or stop the other",
+				   "%s: a worker lcore would share it (each gets about half: another benchmark?)", line);
+		}
 	}
 cleanup:
 	topo_free(t);

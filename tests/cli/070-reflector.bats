@@ -1,5 +1,6 @@
 #!/usr/bin/env bats
 # shellcheck disable=SC2154 # bats' run sets output, stderr and lines
+# shellcheck disable=SC2030,SC2031 # each test sets RPID in its own shell, for teardown and its own checks
 # The reflector (direct path or net_vhost) with a DPDK net_virtio_user peer (tests/peer/vpeer):
 # frames come back rewritten exactly as the mode says, counters agree on both
 # sides, a peer that reconnects gets traffic again, SIGTERM ends cleanly; the
@@ -371,4 +372,14 @@ long_frame() {
 	rm -f "$SOCK"
 	run -2 reflector -l 0,1 --main-lcore 0 --no-pci --log-level=3 --vdev net_null0 -- --datapath direct --vhost "$SOCK"
 	assert_line --partial "reflector: --datapath direct serves --vhost ports only: give the other ports to another reflector, or use --datapath pmd"
+}
+
+@test "a second reflector whose worker would share a CPU with the first's: a warning naming it, before it starts" {
+	start_reflector
+	local sock2=$BATS_TEST_TMPDIR/second.sock log=$BATS_TEST_TMPDIR/second.log
+	run -0 --separate-stderr reflector -l 0,1 --main-lcore 0 --no-pci --log-level=3 -- --datapath "$DATAPATH" \
+		--vhost "$sock2" --stats 0 --duration 0.2
+	[[ $stderr == *"reflector: warning: CPU 1: thread 'rte-worker-1' of reflector (pid $RPID) used "*"% of it"*"a worker lcore would share it"* ]] ||
+		fail "$stderr"
+	stop_reflector
 }

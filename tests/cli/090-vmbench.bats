@@ -11,6 +11,7 @@ setup() {
 
 teardown() {
 	[ -n "${MNT:-}" ] && umount "$MNT" 2>/dev/null
+	cleanup_vms
 	restore_hugepages
 }
 
@@ -274,6 +275,32 @@ derive() {
 	grep -q '^NOTE: too noisy to take these figures as the path.s: .*others kept the host [0-9]*% busy before it started' "$OUT/busy/table.txt"
 	assert_equal "$(tail -n 1 <<<"$output" | cut -c1-60)" "NOTE: this run was too noisy to take its figures as the path"
 	assert_results_schema "$OUT/busy"
+}
+
+@test "one benchmark per CPU: a busy reflector or a pinned VM on its CPUs refuses the run (exit 1, named); --force runs and says so" {
+	local sock=$BATS_TEST_TMPDIR/other.sock log=$BATS_TEST_TMPDIR/other.log
+	hugepages reserve 256M --page-size 2M >/dev/null
+	# Another benchmark: a reflector polling on CPU 1.
+	reflector -l 0,1 --main-lcore 0 --no-pci --log-level=3 -- --vhost "$sock" --stats 0 --json >"$log" 2>&1 3>&- &
+	local other=$!
+	wait_for_line "$log" '"type":"ready"'
+	run -1 --separate-stderr vmbench run "$FIX/bench/quick.conf" --out "$OUT/q"
+	[[ $stderr == *"vmbench: CPU 1: thread 'rte-worker-1' of reflector (pid $other) used "*"% of it"* ]] || fail "$stderr"
+	[[ $stderr == *"vmbench: the CPUs this run needs are busy (above): another benchmark? Stop it, or pass --force"* ]]
+	[ ! -e "$OUT/q" ]
+	run -0 --separate-stderr vmbench run "$FIX/bench/quick.conf" --out "$OUT/f" --force
+	[[ $stderr == *"running beside 1 busy thread on its CPUs (--force)"* ]]
+	assert_equal "$(jq -r '.notes[] | select(startswith("ran beside a busy thread (--force): CPU 1: thread '"'"'rte-worker-1'"'"' of reflector"))' "$OUT/f/results.json" | wc -l)" 1
+	grep -q "^NOTE: ran beside a busy thread (--force): CPU 1" "$OUT/f/table.txt"
+	kill -TERM "$other"
+	wait "$other" || true
+	# A VM of vmlaunch's pinned on CPU 0: its vCPU is named.
+	if command -v qemu-system-x86_64 >/dev/null; then
+		vmlaunch --name bats-busy --vcpu-map 0:0 --daemonize >/dev/null 2>&1
+		run -1 --separate-stderr vmbench run "$FIX/bench/quick.conf" --out "$OUT/v"
+		vmlaunch stop bats-busy >/dev/null 2>&1
+		[[ $stderr == *"vmbench: CPU 0: vCPU 0 of VM 'bats-busy' (vmlaunch) is pinned there"* ]] || fail "$stderr"
+	fi
 }
 
 @test "profile defaults: 3 trials with median and spread, a discarded warm-up per size, latency at 0/10/50/90 % of the search's rate" {
