@@ -163,10 +163,10 @@ static int bench_key(struct profile *p, const char *file, int line, const char *
 	} else if (!strcmp(key, "warmup_trial")) {
 		if (num_parse_seconds(value, true, 3600, &p->warmup_trial) < 0)
 			return BAD("seconds, 0 (none) to 3600");
-	} else if (!strcmp(key, "back_to_back")) {
+	} else if (!strcmp(key, "back_to_back") || !strcmp(key, "shared_pollers")) {
 		if (strcmp(value, "yes") && strcmp(value, "no"))
 			return BAD("yes or no");
-		p->back_to_back = !strcmp(value, "yes");
+		*(key[0] == 'b' ? &p->back_to_back : &p->shared_pollers) = !strcmp(value, "yes");
 	} else if (!strcmp(key, "latency_at")) {
 		if (!strcmp(value, "none"))
 			p->nlatency = 0;
@@ -174,7 +174,7 @@ static int bench_key(struct profile *p, const char *file, int line, const char *
 			return BAD("none, or up to 8 percentages of the search's rate, ascending: 0,10,50,90");
 	} else {
 		return pin_fail(err, -EINVAL, (size_t)line,
-				"%s:%d: unknown key '%s' in [bench] (name, mode, reflector_lcores, generator_lcores, queues, sizes, flows, duration, warmup, warmup_trial, search, precision, rate, trials, latency_at, back_to_back, reflector_mode, reflector_datapath, police, tolerance, hugepages)",
+				"%s:%d: unknown key '%s' in [bench] (name, mode, reflector_lcores, generator_lcores, queues, sizes, flows, duration, warmup, warmup_trial, search, precision, rate, trials, latency_at, back_to_back, shared_pollers, reflector_mode, reflector_datapath, police, tolerance, hugepages)",
 				file, line, key);
 	}
 	return 0;
@@ -399,13 +399,27 @@ static int plan_auto(struct profile *p, const struct hostfacts *h, const struct 
 	} else if (r == -ENOSPC) {
 		/* Too few cores: host main on the last CPU, host workers from the first;
 		 * vCPU 0 (the guest's main, mostly halted) on the first, the polling vCPUs
-		 * from the last down, away from the host's workers as far as there is room. */
-		int *vc = calloc(nv, sizeof(*vc));
-		if (!vc)
+		 * from the last down, away from the host's workers.  Each queue needs its own
+		 * poller on both sides: without 2 x queues CPUs the queue comparison would
+		 * measure the sharing (one worker serving two queues, a polling vCPU on a
+		 * host worker's CPU), so it is refused unless the profile says otherwise. */
+		unsigned nw = q;
+		int *vc;
+		if ((unsigned)n < 2 * q) {
+			if (!p->shared_pollers)
+				return pin_fail(err, -EINVAL, 0,
+						"%s: queues = %u needs %u CPUs for its pollers (%u host workers and %u polling vCPUs, "
+						"each on its own); this host has %d: give fewer queues, or set shared_pollers = yes "
+						"to run it anyway (the table says so)", p->path, q, 2 * q, q, q, n);
+			/* Never one CPU twice in a program's lcores: fewer workers, queues shared. */
+			nw = (unsigned)n - 1 < q ? (unsigned)n - 1 : q;
+			p->pollers_shared = true;
+		}
+		if (!(vc = calloc(nv, sizeof(*vc))))
 			return pin_fail(err, -ENOMEM, 0, "out of memory");
-		for (unsigned i = 0; i < q && i < 64; i++)
-			workers[i] = cpus[i % (unsigned)n];
-		lcore_list(lc, sizeof(p->refl_lcores), cpus[n - 1], workers, q);
+		for (unsigned i = 0; i < nw && i < 64; i++)
+			workers[i] = cpus[i];
+		lcore_list(lc, sizeof(p->refl_lcores), cpus[n - 1], workers, nw);
 		vc[0] = cpus[0];
 		for (unsigned v = 1; v < nv; v++)
 			vc[v] = cpus[(unsigned)n - 1 - (v - 1) % (unsigned)n];
@@ -437,6 +451,39 @@ static int check_lcores(const struct profile *p, const struct hostfacts *h, cons
 	return 0;
 }
 
+/* Both programs on the host: a worker per queue on each side, and no worker on a CPU
+ * the other program's workers poll.  Refused (one line) unless shared_pollers = yes,
+ * then marked.  0, or -EINVAL with @err. */
+static int host_pollers(struct profile *p, unsigned q, struct pin_error *err)
+{
+	struct cpuset rl, gl, rw, gw, both;
+	char list[64];
+	unsigned nr;
+
+	cpuset_parse_list(&rl, p->refl_lcores, 0, NULL);
+	cpuset_parse_list(&gl, p->gen_lcores, 0, NULL);
+	rw = rl;
+	gw = gl;
+	/* The main lcores (first in each list) mostly sleep: the others poll. */
+	cpuset_clr(&rw, (unsigned)atoi(p->refl_lcores));
+	cpuset_clr(&gw, (unsigned)atoi(p->gen_lcores));
+	cpuset_and(&both, &rw, &gw);
+	nr = cpuset_count(&rw);
+	if (nr >= q && cpuset_empty(&both))
+		return 0;
+	if (p->shared_pollers) {
+		p->pollers_shared = true;
+		return 0;
+	}
+	if (nr < q)
+		return pin_fail(err, -EINVAL, 0, "%s: queues = %u needs a reflector worker per queue: reflector_lcores '%s' has %u "
+				"(one would serve several queues); give more lcores, or set shared_pollers = yes to run it anyway "
+				"(the table says so)", p->path, q, p->refl_lcores, nr);
+	cpuset_format_list(&both, list, sizeof(list));
+	return pin_fail(err, -EINVAL, 0, "%s: the reflector's and trafficgen's workers would both poll CPU %s; give them "
+			"CPUs of their own, or set shared_pollers = yes to run it anyway (the table says so)", p->path, list);
+}
+
 int profile_resolve(struct profile *p, const struct hostfacts *h, const struct topo *t, struct pin_error *err)
 {
 	unsigned q = max_queues(p);
@@ -452,7 +499,7 @@ int profile_resolve(struct profile *p, const struct hostfacts *h, const struct t
 		if ((r = check_lcores(p, h, "reflector_lcores", p->refl_lcores, 2, err)) < 0 ||
 		    (r = check_lcores(p, h, "generator_lcores", p->gen_lcores, q + 1, err)) < 0)
 			return r;
-		return 0;
+		return host_pollers(p, q, err);
 	}
 	if (!strcmp(profile_host_lcores(p), "auto") || !strcmp(p->vcpu_map, "auto")) {
 		if ((r = plan_auto(p, h, t, err)) < 0)

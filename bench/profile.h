@@ -48,6 +48,7 @@ struct profile {
 	double latency_at[PROFILE_MAX_LOADS]; /* with a search: latency trials at these % of its rate */
 	unsigned nlatency;
 	bool back_to_back;            /* RFC 2544 back-to-back after each size's trials */
+	bool shared_pollers;          /* run a layout whose pollers share CPUs (refused otherwise) */
 
 	/* [vm] */
 	char vcpu_map[256];           /* or "auto" */
@@ -61,6 +62,7 @@ struct profile {
 	char libvirt_uri[256];        /* "" for libvirt's default; a local qemu:// URI (the sample reads /proc) */
 
 	bool planned;                 /* resolve filled in "auto" values */
+	bool pollers_shared;          /* resolve ran a layout whose pollers share CPUs (shared_pollers) */
 	bool has_vm;                  /* a [vm] section was given */
 };
 

@@ -1104,6 +1104,10 @@ static json_t *layout_notes(const struct profile *p, const json_t *findings)
 	if (p->planned)
 		json_array_append_new(notes, json_sprintf("layout planned for this host: host lcores %s, vCPU map %s",
 							    profile_host_lcores(p), p->vcpu_map));
+	if (p->pollers_shared)
+		json_array_append_new(notes, json_string("pollers share CPUs (shared_pollers = yes): a queue's poller shares its "
+							 "CPU or serves several queues, so the queue comparison measures the "
+							 "sharing, not the data path"));
 	json_array_foreach(findings, i, f) {
 		const char *id = json_string_value(json_object_get(f, "id")) ?: "";
 		if (!strcmp(json_string_value(json_object_get(f, "severity")) ?: "ok", "ok"))

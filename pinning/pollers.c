@@ -69,7 +69,7 @@ unsigned pollers_judge(const struct poll_sample *a, unsigned na, const struct po
 {
 	unsigned n = 0;
 
-	if (dt_ns == 0)
+	if (dt_ns == 0 || !a || !b)
 		return 0;
 	for (unsigned j = 0; j < nb && n < max; j++) {
 		const struct poll_sample *y = &b[j];

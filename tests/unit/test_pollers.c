@@ -1,6 +1,7 @@
 /* Busy pollers (pinning/pollers.c): the judging on samples made up here, and one real
  * poller of our own (a child that spins on CPU 0) found by a live sample. */
 #include <sched.h>
+#include <stdbool.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/wait.h>
@@ -49,7 +50,8 @@ static void test_live(void **state)
 	struct poller out[64];
 	char line[256];
 	pid_t child;
-	int n, found = -1;
+	int n, found = 0;
+	bool seen = false;
 
 	(void)state;
 	child = fork();
@@ -70,9 +72,11 @@ static void test_live(void **state)
 	waitpid(child, NULL, 0);
 	assert_true(n >= 1);
 	for (int i = 0; i < n; i++)
-		if (out[i].pid == child)
+		if (out[i].pid == child) {
 			found = i;
-	assert_true(found >= 0);
+			seen = true;
+		}
+	assert_true(seen);
 	assert_int_equal(out[found].cpu, 0);
 	assert_string_equal(out[found].process, out[found].comm);
 	assert_true(out[found].age_s >= 0 && out[found].age_s < 60);
