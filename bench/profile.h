@@ -42,7 +42,7 @@ struct profile {
 	char refl_datapath[8];         /* direct or pmd: the host reflector's --vhost data path */
 	char police[32];              /* "" or a pps rate */
 	double tolerance_pct;         /* a trial sending below asked * (1 - this) is sender-limited */
-	double precision_pct;         /* a search stops when its interval is this share of the maximum rate */
+	double precision_pct;         /* a search stops when its interval is this share of its upper bound */
 	uint64_t hugepages_mb;        /* for the host's DPDK program (and the guest's RAM, added) */
 	double warmup_trial;          /* seconds of the discarded trial before each size; 0: none */
 	double latency_at[PROFILE_MAX_LOADS]; /* with a search: latency trials at these % of its rate */
