@@ -309,7 +309,7 @@ derive() {
 	unbusy
 	# A VM of vmlaunch's pinned on CPU 0: its vCPU is named.
 	if command -v qemu-system-x86_64 >/dev/null; then
-		vmlaunch --name bats-busy --vcpu-map 0:0 --daemonize >/dev/null 2>&1
+		vmlaunch --name bats-busy --vcpu-map 0:0 --grace 1 --daemonize >/dev/null 2>&1
 		run -1 --separate-stderr vmbench run "$FIX/bench/quick.conf" --out "$OUT/v"
 		vmlaunch stop bats-busy >/dev/null 2>&1
 		[[ $stderr == *"vmbench: CPU 0: vCPU 0 of VM 'bats-busy' (vmlaunch) is pinned there"* ]] || fail "$stderr"
