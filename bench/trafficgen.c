@@ -936,6 +936,19 @@ static void emit_event(const char *type)
 	/* At the start, on a net_vhost port, what the peer negotiated (vm-reflect's host side). */
 	if (!strcmp(type, "start") && (v = app_vhost_virtio(port)))
 		json_object_set_new(o, "virtio", v);
+	/* Who polls which queue, as EAL placed it (vmbench's per-queue findings read it). */
+	if (!strcmp(type, "start")) {
+		static const char *const role[] = { [ROLE_BOTH] = "both", [ROLE_TX] = "send", [ROLE_RX] = "receive" };
+		json_t *w = json_array();
+		for (unsigned j = 0; j < njobs; j++) {
+			json_t *l = app_lcore_json(jobs[j].lcore);
+			json_object_set_new(l, "queue", json_integer(jobs[j].q));
+			json_object_set_new(l, "role", json_string(role[jobs[j].role]));
+			json_array_append_new(w, l);
+		}
+		json_object_set_new(o, "main", app_lcore_json(rte_get_main_lcore()));
+		json_object_set_new(o, "workers", w);
+	}
 	json_dumpf(o, stdout, JSON_COMPACT);
 	putchar('\n');
 	fflush(stdout);

@@ -1056,41 +1056,32 @@ static json_t *reflector_datapath(const struct run *run, unsigned queues)
 	return v;
 }
 
-/* Which CPU polls each queue: a host program's worker lcores (the first of the list is
- * its main lcore), or a guest program's vCPUs (vCPU 0 is main) through the map.  The
- * reflector deals queues round robin; trafficgen gives each its own worker, or two
- * (send, receive) when it has twice as many: the sender's is named. */
-static void queue_side(struct qc_side *s, const char *name, const char *lcores, const struct vmap *map, unsigned queues,
-		       bool reflector)
-{
-	int cpus[64], n = map ? (int)map->n : qc_lcore_list(lcores, cpus, 64);
-
-	s->name = name;
-	s->pollers = n > 1 ? (unsigned)n - 1 : 0;
-	for (unsigned q = 0; q < queues && q < QC_MAX_QUEUES; q++) {
-		unsigned w = !s->pollers ? 0 : reflector ? q % s->pollers : s->pollers >= 2 * queues ? 2 * q : q;
-		int idx = 1 + (int)w;
-		s->cpu[q] = !s->pollers || idx >= n ? -1 : map ? map->cpu[idx] : cpus[idx];
-	}
-}
-
-/* Per-queue findings of one configuration (after its results). */
+/* Per-queue findings of one configuration (after its results), from what each
+ * program said when it started: the reflector's ready line and trafficgen's start
+ * line name the lcore of each queue and its CPU; a program in the guest names guest
+ * CPUs, which are vCPUs, pinned where the map says. */
 static json_t *config_queue_findings(const struct run *run, unsigned queues, const json_t *config)
 {
 	const struct profile *p = &run->p;
 	struct vmap map = { 0 };
-	struct qc_side refl = { 0 }, gen = { 0 };
+	struct qc_side refl, gen;
 	struct topo *t = topo_load_live();
+	const bool guest_refl = p->mode == MODE_VM_REFLECT, guest_gen = p->mode == MODE_VM_GEN;
+	const char *refl_raw = guest_refl ? "reflector-guest-%uq.jsonl" : "reflector-%uq.jsonl";
+	json_t *rl = raw_line(run, refl_raw, queues, "\"type\":\"ready\"", false);
+	json_t *gl = raw_line(run, "trafficgen-%uq.jsonl", queues, "\"type\":\"start\"", false);
 	json_t *rq, *out;
 	bool vm = profile_is_vm(p) && vmap_parse(&map, p->vcpu_map, 0, NULL) == 0;
 
-	queue_side(&refl, p->mode == MODE_VM_REFLECT ? "the reflector in the guest" : "the reflector", p->refl_lcores,
-		   vm && p->mode == MODE_VM_REFLECT ? &map : NULL, queues, true);
-	queue_side(&gen, p->mode == MODE_VM_GEN ? "trafficgen in the guest" : "trafficgen", p->gen_lcores,
-		   vm && p->mode == MODE_VM_GEN ? &map : NULL, queues, false);
-	rq = reflector_queues(run, p->mode == MODE_VM_REFLECT ? "reflector-guest-%uq.jsonl" : "reflector-%uq.jsonl", queues);
+	qc_side_from_line(&refl, guest_refl ? "the reflector in the guest" : "the reflector", rl, queues,
+			  vm && guest_refl ? map.cpu : NULL, vm && guest_refl ? map.n : 0);
+	qc_side_from_line(&gen, guest_gen ? "trafficgen in the guest" : "trafficgen", gl, queues,
+			  vm && guest_gen ? map.cpu : NULL, vm && guest_gen ? map.n : 0);
+	rq = reflector_queues(run, refl_raw, queues);
 	out = queue_findings(queues, p->flows, &refl, &gen, json_object_get(config, "results"), rq, t);
 	json_decref(rq);
+	json_decref(rl);
+	json_decref(gl);
 	topo_free(t);
 	vmap_free(&map);
 	return out;

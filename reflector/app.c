@@ -2,12 +2,14 @@
 #include <link.h>
 #include <errno.h>
 #include <limits.h>
+#include <sched.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
 #include <rte_eal.h>
 #include <rte_ethdev.h>
+#include <rte_lcore.h>
 #include <rte_vhost.h>
 
 #include "app.h"
@@ -181,4 +183,15 @@ json_t *app_vhost_virtio_vid(int vid)
 			 "mergeable_rx_buffers", !!(f & (1ULL << 15)), "indirect_descriptors", !!(f & (1ULL << 28)),
 			 "event_idx", !!(f & (1ULL << 29)), "packed_ring", !!(f & (1ULL << 34)), "multiqueue",
 			 !!(f & (1ULL << 22)), "vrings", vrings, "queue_pairs", vrings / 2);
+}
+
+json_t *app_lcore_json(unsigned lcore)
+{
+	rte_cpuset_t set = rte_lcore_cpuset(lcore);
+	json_t *cpus = json_array();
+
+	for (unsigned c = 0; c < CPU_SETSIZE; c++)
+		if (CPU_ISSET(c, &set))
+			json_array_append_new(cpus, json_integer(c));
+	return json_pack("{s:i, s:o}", "lcore", lcore, "cpus", cpus);
 }

@@ -48,3 +48,8 @@ json_t *app_vhost_virtio(uint16_t port);
 
 /* The same for vhost device @vid (a port of the reflector's direct data path). */
 json_t *app_vhost_virtio_vid(int vid);
+
+/* One lcore as the programs report it: {"lcore": N, "cpus": [the CPUs EAL gave it]}.
+ * DPDK's -l N means CPU N, but --lcores may map an lcore anywhere: readers take the
+ * CPUs, never the lcore number, as where it polls. */
+json_t *app_lcore_json(unsigned lcore);

@@ -934,6 +934,19 @@ static void start_workers(void)
 			json_array_append_new(json_object_get(ready, "ports"),
 					      json_pack("{s:i, s:s, s:i, s:s, s:s}", "port", ports[i].id, "name", ports[i].name, "queues",
 							ports[i].nq, "socket", ports[i].iface, "datapath", ports[i].dp ? "direct" : "pmd"));
+		/* Who polls what, as EAL placed it: vmbench's per-queue findings read this,
+		 * not a guess from -l. */
+		json_t *wj = json_array();
+		for (unsigned k = 0; k < nw; k++) {
+			struct worker *w = &workers[wl[k]];
+			json_t *o = app_lcore_json(wl[k]), *jobs = json_array();
+			for (unsigned x = 0; x < w->n; x++)
+				json_array_append_new(jobs, json_pack("{s:i, s:i}", "port", w->job[x].p->id, "queue", w->job[x].q));
+			json_object_set_new(o, "jobs", jobs);
+			json_array_append_new(wj, o);
+		}
+		json_object_set_new(ready, "main", app_lcore_json(rte_get_main_lcore()));
+		json_object_set_new(ready, "workers", wj);
 		json_dumpf(ready, stdout, JSON_COMPACT);
 		putchar('\n');
 		json_decref(ready);

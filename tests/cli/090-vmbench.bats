@@ -332,6 +332,12 @@ derive() {
 	sed -i 's/^\[bench\]$/[bench]\nshared_pollers = yes/' "$BATS_TEST_TMPDIR/same.conf"
 	run -0 --separate-stderr vmbench run "$BATS_TEST_TMPDIR/same.conf" --out "$OUT/same"
 	grep -q "^NOTE: pollers share CPUs (shared_pollers = yes)" "$OUT/same/table.txt"
+	# The per-queue findings come from where the programs said they polled (their
+	# start lines), not from the profile: both on CPU 1, never "queues-ok".
+	assert_equal "$(jq -r '.configurations[0].findings[].message' "$OUT/same/results.json")" \
+		"queue 0 of the reflector and queue 0 of trafficgen are polled from one CPU (1): the two pollers take turns on it"
+	grep -q '^NOTE: 1 queue: queue 0 of the reflector and queue 0 of trafficgen are polled from one CPU (1).*\[queue-lcores-shared\]$' "$OUT/same/table.txt"
+	assert_equal "$(grep '"type":"ready"' "$OUT/same/raw/reflector-1q.jsonl" | jq -c '.workers')" '[{"lcore":1,"cpus":[1],"jobs":[{"port":0,"queue":0}]}]'
 }
 
 @test "profile defaults: 3 trials with median and spread, a discarded warm-up per size, latency at 0/10/50/90 % of the search's rate" {

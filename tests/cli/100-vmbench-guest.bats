@@ -65,6 +65,28 @@ fake_guest() {
 	assert_nothing_left
 }
 
+@test "queues = 1,2 with shared_pollers on a small host: the per-queue findings name what each program said it polled" {
+	# The review's case: on 2 CPUs the second queue's guest poller and the reflector's
+	# one worker share a CPU.  The findings come from the reflector's ready line and
+	# the guest trafficgen's start line (guest CPU -> vCPU -> host CPU), so the 2-queue
+	# configuration is never "queues-ok".
+	[ "$(nproc)" -le 2 ] || skip "this host has $(nproc) CPUs: the auto layout differs (the case is a 2-CPU host's)"
+	sed 's/^queues = 1$/queues = 1,2\nshared_pollers = yes/; s/^sizes = .*/sizes = 64/' "$FIX/bench/vm-gen.conf" >"$BATS_TEST_TMPDIR/q12.conf"
+	run -0 --separate-stderr vmb run "$BATS_TEST_TMPDIR/q12.conf" --out "$OUT/q"
+	local r=$OUT/q/results.json
+	assert_equal "$(jq -r '.configurations[1].findings | map(.id) | index("queues-more-than-pollers") != null' "$r")" true
+	assert_equal "$(jq -r '[.configurations[].findings[].id] | index("queues-ok")' "$r")" null
+	[[ $(jq -r '.configurations[1].findings[] | select(.id == "queues-more-than-pollers") | .message' "$r") == "the reflector polls 2 queues with 1 lcore"* ]]
+	# Each shared-CPU finding names a CPU the reflector said it polled from.
+	local cpu
+	[ "$(jq '[.configurations[].findings[] | select(.id == "queue-lcores-shared")] | length' "$r")" -ge 1 ]
+	for cpu in $(jq -r '.configurations[].findings[] | select(.id == "queue-lcores-shared") | .message | capture("one CPU \\((?<c>[0-9]+)\\)").c' "$r"); do
+		grep '"type":"ready"' "$OUT/q/raw/reflector-2q.jsonl" "$OUT/q/raw/reflector-1q.jsonl" | grep -q "\"cpus\":\[$cpu\]"
+	done
+	grep -q '^NOTE: 2 queues: .*\[queues-more-than-pollers\]$' "$OUT/q/table.txt"
+	assert_nothing_left
+}
+
 @test "vm-gen with Linux's virtio-net in the guest (event idx, offloads refused) through the host's direct path" {
 	run -0 --separate-stderr vmb run "$FIX/bench/vm-gen-kernel.conf" --out "$OUT/k"
 	# Linux's NAPI under TCG refills its RX ring late now and then (the reflector counts

@@ -304,18 +304,46 @@ static bool has(const json_t *findings, const char *id, const char *text)
 	return false;
 }
 
+/* A reflector ready line: lcore L on CPU C polls port 0's queues Q... ("L:C:Q,Q;..."). */
+static json_t *ready_line(const char *spec)
+{
+	json_t *workers = json_array();
+	char buf[256], *save = NULL;
+
+	snprintf(buf, sizeof(buf), "%s", spec);
+	for (char *w = strtok_r(buf, ";", &save); w; w = strtok_r(NULL, ";", &save)) {
+		int lc, cpu, n;
+		json_t *jobs = json_array();
+		char *qs;
+		assert_int_equal(sscanf(w, "%d:%d:%n", &lc, &cpu, &n), 2);
+		qs = w + n;
+		for (char *q = strtok(qs, ","); q; q = strtok(NULL, ","))
+			json_array_append_new(jobs, json_pack("{s:i, s:i}", "port", 0, "queue", atoi(q)));
+		json_array_append_new(workers, json_pack("{s:i, s:[i], s:o}", "lcore", lc, "cpus", cpu, "jobs", jobs));
+	}
+	return json_pack("{s:s, s:[{s:i}], s:o}", "type", "ready", "ports", "port", 0, "workers", workers);
+}
+
 static void test_queue_findings(void **state)
 {
 	/* The 2017 host: Linux numbers SMT siblings N and N+4; the reflector on 0-3, the
 	 * guest's vCPUs on 4-7, two queues. */
 	struct topo *t = topo_load_synthetic("pack:1 core:4 pu:2(indexes=0,4,1,5,2,6,3,7)");
-	struct qc_side refl = { .name = "the reflector", .cpu = { 1, 2 }, .pollers = 3 };
-	struct qc_side gen = { .name = "trafficgen in the guest", .cpu = { 5, 6 }, .pollers = 3 };
-	int cpus[8];
+	const int vcpus[4] = { 4, 5, 6, 7 };
+	struct qc_side refl, gen;
+	json_t *rl = ready_line("1:1:0;2:2:1");
+	/* trafficgen in the guest, as its start line says: guest CPUs 1 and 2 send queues 0 and 1. */
+	json_t *gl = json_pack("{s:s, s:[{s:i, s:[i], s:i, s:s}, {s:i, s:[i], s:i, s:s}]}", "type", "start", "workers",
+			       "lcore", 1, "cpus", 1, "queue", 0, "role", "both", "lcore", 2, "cpus", 2, "queue", 1, "role", "both");
 	json_t *res, *rq, *f;
 
 	(void)state;
 	assert_non_null(t);
+	qc_side_from_line(&refl, "the reflector", rl, 2, NULL, 0);
+	qc_side_from_line(&gen, "trafficgen in the guest", gl, 2, vcpus, 4);
+	assert_true(refl.known && gen.known);
+	assert_int_equal(refl.pollers, 2);
+	assert_int_equal(gen.p[0].cpu, 5); /* guest CPU 1 is vCPU 1, pinned to host CPU 5 */
 	/* Queue 1 brought back 10 % of what queue 0 did at 64 B; the reflector saw nothing on queue 1. */
 	res = json_pack("[{s:i, s:[{s:i}, {s:i}]}, {s:i, s:[{s:i}, {s:i}]}]", "size", 64, "queues", "rx_packets", 1000,
 			"rx_packets", 100, "size", 128, "queues", "rx_packets", 500, "rx_packets", 500);
@@ -327,27 +355,67 @@ static void test_queue_findings(void **state)
 	assert_false(has(f, "queue-underused", "128 B"));
 	assert_true(has(f, "queue-idle", "the whole run: queue 1 into the reflector carried nothing"));
 	assert_false(has(f, "queues-more-than-pollers", ""));
+	assert_false(has(f, "queue-lcores-shared", ""));
 	json_decref(f);
-	/* Separate cores, enough pollers and flows, balanced: one ok finding. */
-	refl = (struct qc_side){ .name = "r", .cpu = { 0, 1 }, .pollers = 3 };
-	gen = (struct qc_side){ .name = "g", .cpu = { 2, 3 }, .pollers = 2 };
 	json_decref(rq);
+	json_decref(gl);
+
+	/* Separate cores, enough pollers and flows, balanced, trafficgen with a sender and a
+	 * receiver per queue: one ok finding. */
+	gl = json_pack("{s:s, s:[{s:i, s:[i], s:i, s:s}, {s:i, s:[i], s:i, s:s}, {s:i, s:[i], s:i, s:s}, {s:i, s:[i], s:i, s:s}]}",
+		       "type", "start", "workers", "lcore", 1, "cpus", 2, "queue", 0, "role", "send", "lcore", 2, "cpus", 3,
+		       "queue", 0, "role", "receive", "lcore", 3, "cpus", 4, "queue", 1, "role", "send", "lcore", 4, "cpus",
+		       5, "queue", 1, "role", "receive");
+	json_decref(rl);
+	rl = ready_line("1:0:0;2:1:1");
+	qc_side_from_line(&refl, "r", rl, 2, NULL, 0);
+	qc_side_from_line(&gen, "g", gl, 2, NULL, 0);
+	assert_int_equal(gen.pollers, 4);
 	rq = json_pack("[{s:i}, {s:i}]", "rx_packets", 500, "rx_packets", 480);
-	f = queue_findings(2, 4, &refl, &gen, NULL, rq, t);
+	f = queue_findings(2, 4, &refl, &gen, NULL, rq, NULL);
 	assert_int_equal(json_array_size(f), 1);
 	assert_true(has(f, "queues-ok", "2 queues"));
 	json_decref(f);
-	/* One poller for two queues. */
-	gen.pollers = 1;
-	f = queue_findings(2, 4, &refl, &gen, NULL, NULL, NULL);
-	assert_true(has(f, "queues-more-than-pollers", "g polls 2 queues with 1 lcore"));
+
+	/* 2017's single-threaded switch: one reflector lcore for two queues, whatever -l said;
+	 * and the receiver of queue 1 on the reflector worker's CPU. */
+	json_decref(rl);
+	rl = ready_line("1:1:0,1;0:0:");
+	qc_side_from_line(&refl, "r", rl, 2, NULL, 0);
+	assert_int_equal(refl.pollers, 1);
+	json_object_set_new(json_array_get(json_object_get(gl, "workers"), 3), "cpus", json_pack("[i]", 1));
+	qc_side_from_line(&gen, "g", gl, 2, NULL, 0);
+	f = queue_findings(2, 4, &refl, &gen, NULL, rq, NULL);
+	assert_true(has(f, "queues-more-than-pollers", "r polls 2 queues with 1 lcore"));
+	assert_true(has(f, "queue-lcores-shared", "queue 0 of r and the receiver of queue 1 of g are polled from one CPU (1)"));
+	assert_false(has(f, "queues-ok", ""));
 	json_decref(f);
-	assert_int_equal(qc_lcore_list("1,0,3", cpus, 8), 3);
-	assert_true(cpus[0] == 1 && cpus[1] == 0 && cpus[2] == 3);
-	assert_int_equal(qc_lcore_list("1,,0", cpus, 8), -1);
-	assert_int_equal(qc_lcore_list("1-3", cpus, 8), -1);
-	json_decref(res);
+
+	/* A side that said nothing (or something malformed) is unknown: never "ok". */
+	qc_side_from_line(&gen, "g", NULL, 2, NULL, 0);
+	assert_false(gen.known);
+	json_object_set_new(json_array_get(json_object_get(gl, "workers"), 0), "lcore", json_integer(-3));
+	qc_side_from_line(&gen, "g", gl, 2, NULL, 0);
+	assert_false(gen.known);
+	json_decref(rl);
+	rl = ready_line("1:0:0;2:1:1");
+	qc_side_from_line(&refl, "r", rl, 2, NULL, 0);
+	f = queue_findings(2, 4, &refl, &gen, NULL, rq, NULL);
+	assert_true(has(f, "queue-layout-unknown", "g did not say"));
+	assert_false(has(f, "queues-ok", ""));
+	json_decref(f);
+	/* A guest CPU outside the vCPU map, or a worker floating over CPUs, has no CPU. */
+	json_object_set_new(json_array_get(json_object_get(gl, "workers"), 0), "lcore", json_integer(1));
+	json_object_set_new(json_array_get(json_object_get(gl, "workers"), 0), "cpus", json_pack("[i]", 9));
+	json_object_set_new(json_array_get(json_object_get(gl, "workers"), 1), "cpus", json_pack("[i, i]", 0, 1));
+	qc_side_from_line(&gen, "g", gl, 2, vcpus, 4);
+	assert_true(gen.known);
+	assert_int_equal(gen.p[0].cpu, -1);
+	assert_int_equal(gen.p[1].cpu, -1);
 	json_decref(rq);
+	json_decref(rl);
+	json_decref(gl);
+	json_decref(res);
 	topo_free(t);
 }
 
