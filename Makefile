@@ -37,7 +37,7 @@ WARN      += -Wno-unknown-warning-option
 endif
 CFLAGS    ?= -O2 -g
 ALL_CFLAGS = $(SAN_FLAGS) $(CPPFLAGS) -std=gnu11 -D_GNU_SOURCE -DPROJECT_VERSION='"$(VERSION)"' -DDATADIR='"$(DATADIR)"' \
-             -Ipinning -Ihugepages -Ilauncher -Ireflector -Ibench $(WARN) $(CFLAGS) $(shell pkg-config --cflags $(PKGS))
+             -I. $(WARN) $(CFLAGS) $(shell pkg-config --cflags $(PKGS))
 LDLIBS_PIN = $(shell pkg-config --libs $(PKGS))
 # libvirt and libxml2: the libvirt backend (launcher/virt.c), linked only where it is
 # used, so the DPDK programs (and the guest image) do not carry them.
@@ -53,40 +53,39 @@ Q := @
 msg = @printf '  %-6s %s\n' $(1) $(2)
 endif
 
-# --- the pinning library -----------------------------------------------------
-PIN_SRC  := $(filter-out pinning/pincheck.c,$(wildcard pinning/*.c))
-PIN_OBJ  := $(PIN_SRC:%.c=$(B)/obj/%.o)
-PIN_LIB  := $(B)/lib/libpinning.a
+# --- libraries, lowest layer first (docs/design.md; tests/lint checks the order) ----
+# One archive per folder, every .c in it: a folder is a library, and only what a
+# program uses of it is linked.  Each library may use the ones listed before it.
+#   base       generic utilities: strings, numbers, files, the command line, INI, templates
+#   pinning    CPU sets, topology, vCPU maps, threads, the host's and a VM's facts and checks
+#   hugepages  pools, mounts, who holds them, the units that persist them
+#   launcher   QEMU's command line, QMP, the runtime directory, pinning a VM, libvirt
+#   dpdk       what both DPDK programs do around EAL (argv, preflight, cleanup, vhost facts)
+#   reflector  the data path: frames, vhost options, the direct ring path and its guard
+#   bench      the benchmark: profiles, searches, children, sweeps, tables, results
+LIBS      := base pinning hugepages launcher dpdk reflector bench
+lib_objs   = $(patsubst %.c,$(B)/obj/%.o,$(wildcard $(1)/*.c))
+lib        = $(B)/lib/lib$(1).a
+# A library and every library below it, highest first (the order the linker needs).
+LIBS_REV  := bench reflector dpdk launcher hugepages pinning base
+libs_upto  = $(foreach l,$(call _from,$(1),$(LIBS_REV)),$(call lib,$(l)))
+_from      = $(if $(filter $(1),$(firstword $(2))),$(2),$(call _from,$(1),$(wordlist 2,99,$(2))))
 
-# --- the hugepages library ---------------------------------------------------
-HP_LIB   := $(B)/lib/libhp.a
-HP_OBJ   := $(B)/obj/hugepages/hp.o $(B)/obj/hugepages/persist.o
+$(foreach l,$(LIBS),$(eval $(call lib,$(l)): $(call lib_objs,$(l))))
+$(B)/lib/%.a:
+	$(call msg,AR,$@)
+	@mkdir -p $(@D)
+	$(Q)rm -f $@ && $(AR) rcs $@ $^
 
-# --- the launcher library ----------------------------------------------------
-LAUNCH_SRC := $(filter-out launcher/vmlaunch.c,$(wildcard launcher/*.c))
-LAUNCH_OBJ := $(LAUNCH_SRC:%.c=$(B)/obj/%.o)
-LAUNCH_LIB := $(B)/lib/liblauncher.a
-
-# --- the benchmark's library: profiles, children, results, the guest's port ------
-BENCH_SRC  := $(filter-out bench/vmbench.c bench/trafficgen.c,$(wildcard bench/*.c))
-BENCH_OBJ  := $(BENCH_SRC:%.c=$(B)/obj/%.o)
-BENCH_LIB  := $(B)/lib/libbench.a
-
-# --- packet code shared by the DPDK programs (plain C, unit-tested) ------------
-PKT_OBJ    := $(B)/obj/reflector/pkt.o $(B)/obj/reflector/vhostopt.o $(B)/obj/bench/tgen.o
-
-# --- the direct path's ring work: plain C, unit-tested and fuzzed ------------------
-RING_OBJ   := $(B)/obj/reflector/vring.o
-
-# --- programs ----------------------------------------------------------------
+# --- programs: each in cmd/NAME/, linked against the libraries it uses -------------
 PROGRAMS := $(B)/bin/pincheck $(B)/bin/hugepages $(B)/bin/vmlaunch $(B)/bin/reflector $(B)/bin/trafficgen $(B)/bin/vmbench
 MANPAGES := $(patsubst docs/man/%.scd,$(B)/man/%,$(wildcard docs/man/*.scd))
+prog_objs  = $(patsubst %.c,$(B)/obj/%.o,$(wildcard cmd/$(1)/*.c))
 
 # --- fuzz targets: corpus replay in make check, libFuzzer in make fuzz -----------
 FUZZ_NAMES := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_REPLAY := $(FUZZ_NAMES:%=$(B)/tests/fuzz-replay-%)
-FUZZ_LIBS  = $(BENCH_LIB) $(B)/obj/reflector/pkt.o $(B)/obj/reflector/vhostopt.o $(B)/obj/bench/tgen.o $(RING_OBJ) \
-             $(LAUNCH_LIB) $(HP_LIB) $(PIN_LIB)
+FUZZ_LIBS  = $(call libs_upto,bench)
 
 # --- unit tests (cmocka) -----------------------------------------------------
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
@@ -101,33 +100,38 @@ $(B)/obj/%.o: %.c
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
 
-$(PIN_LIB): $(PIN_OBJ)
-	$(call msg,AR,$@)
-	@mkdir -p $(@D)
-	$(Q)rm -f $@ && $(AR) rcs $@ $^
-
-$(B)/bin/vmlaunch: $(B)/obj/launcher/vmlaunch.o $(LAUNCH_LIB) $(HP_LIB) $(PIN_LIB)
-	$(call msg,LD,$@)
-	@mkdir -p $(@D)
-	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS_PIN) $(LDLIBS_VIRT)
-
-# DPDK programs: -O3 and DPDK's flags from pkg-config (Debian's libdpdk-dev).
+# DPDK's flags from pkg-config (Debian's libdpdk-dev), -O3, for everything that
+# includes DPDK's headers: the dpdk library, the reflector's DPDK files, both programs.
 DPDK_CFLAGS = $(shell pkg-config --cflags libdpdk 2>/dev/null) -O3
 DPDK_LIBS   = $(shell pkg-config --libs libdpdk 2>/dev/null)
-$(B)/obj/reflector/reflector.o $(B)/obj/reflector/app.o $(B)/obj/bench/trafficgen.o: ALL_CFLAGS += $(DPDK_CFLAGS) -Wno-missing-prototypes
-# The direct path calls rte_vhost_vring_call_nonblock, still experimental in DPDK 22.11.
-$(B)/obj/reflector/direct.o: ALL_CFLAGS += $(DPDK_CFLAGS) -DALLOW_EXPERIMENTAL_API
-# rte_vhost_extern_callback_register is experimental too.
-$(B)/obj/reflector/vuguard.o: ALL_CFLAGS += $(DPDK_CFLAGS) -DALLOW_EXPERIMENTAL_API
+DPDK_OBJ   := $(call lib_objs,dpdk) $(call prog_objs,reflector) $(call prog_objs,trafficgen)
+$(DPDK_OBJ): ALL_CFLAGS += $(DPDK_CFLAGS)
+# The direct path calls rte_vhost_vring_call_nonblock and the guard
+# rte_vhost_extern_callback_register, both still experimental in DPDK 22.11.
+$(B)/obj/reflector/direct.o $(B)/obj/reflector/vuguard.o: ALL_CFLAGS += $(DPDK_CFLAGS) -DALLOW_EXPERIMENTAL_API
+# Per-frame code, plain C (unit-tested and fuzzed without DPDK).
 $(B)/obj/reflector/pkt.o $(B)/obj/reflector/vring.o $(B)/obj/bench/tgen.o: ALL_CFLAGS += -O3
-# The ring work is the direct path's hot loop: built for the CPU DPDK is built for,
-# as it was inside direct.c (without DPDK's headers: unit tests and fuzzing use it).
+# The ring work is the direct path's hot loop: built for the CPU DPDK is built for.
 $(B)/obj/reflector/vring.o: ALL_CFLAGS += $(filter -march=%,$(DPDK_CFLAGS))
 
-$(B)/bin/reflector: $(B)/obj/reflector/reflector.o $(B)/obj/reflector/direct.o $(B)/obj/reflector/vuguard.o $(RING_OBJ) $(B)/obj/reflector/app.o $(B)/obj/reflector/preflight.o $(PKT_OBJ) $(LAUNCH_LIB) $(HP_LIB) $(PIN_LIB)
+# One stanza per program: its objects, the libraries it uses (with those below), the
+# system libraries.  libvirt only where the libvirt backend is used.
+$(B)/bin/pincheck: $(call prog_objs,pincheck) $(call libs_upto,launcher)
+$(B)/bin/pincheck: PROG_LIBS = $(LDLIBS_PIN) $(LDLIBS_VIRT)
+$(B)/bin/vmlaunch: $(call prog_objs,vmlaunch) $(call libs_upto,launcher)
+$(B)/bin/vmlaunch: PROG_LIBS = $(LDLIBS_PIN) $(LDLIBS_VIRT)
+$(B)/bin/hugepages: $(call prog_objs,hugepages) $(call libs_upto,hugepages)
+$(B)/bin/hugepages: PROG_LIBS = $(LDLIBS_PIN)
+$(B)/bin/reflector: $(call prog_objs,reflector) $(call libs_upto,reflector)
+$(B)/bin/reflector: PROG_LIBS = $(LDLIBS_PIN) $(DPDK_LIBS)
+$(B)/bin/trafficgen: $(call prog_objs,trafficgen) $(call libs_upto,bench)
+$(B)/bin/trafficgen: PROG_LIBS = $(LDLIBS_PIN) $(DPDK_LIBS)
+$(B)/bin/vmbench: $(call prog_objs,vmbench) $(call libs_upto,bench)
+$(B)/bin/vmbench: PROG_LIBS = $(LDLIBS_PIN)
+$(PROGRAMS):
 	$(call msg,LD,$@)
 	@mkdir -p $(@D)
-	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS_PIN) $(DPDK_LIBS)
+	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(PROG_LIBS)
 
 # A DPDK test peer for the reflector's functional tests.
 $(B)/obj/tests/peer/vpeer.o: ALL_CFLAGS += $(DPDK_CFLAGS) -Wno-missing-prototypes
@@ -142,44 +146,10 @@ $(B)/tests/vhu: $(B)/obj/tests/peer/vhu.o
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^
 
-$(B)/bin/trafficgen: $(B)/obj/bench/trafficgen.o $(B)/obj/bench/shape.o $(B)/obj/bench/search.o $(B)/obj/reflector/app.o $(B)/obj/reflector/preflight.o $(PKT_OBJ) $(LAUNCH_LIB) $(HP_LIB) $(PIN_LIB)
-	$(call msg,LD,$@)
-	@mkdir -p $(@D)
-	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS_PIN) $(DPDK_LIBS)
-
-$(B)/bin/vmbench: $(B)/obj/bench/vmbench.o $(BENCH_LIB) $(LAUNCH_LIB) $(HP_LIB) $(PIN_LIB)
-	$(call msg,LD,$@)
-	@mkdir -p $(@D)
-	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS_PIN)
-
-$(B)/bin/pincheck: $(B)/obj/pinning/pincheck.o $(LAUNCH_LIB) $(HP_LIB) $(PIN_LIB)
-	$(call msg,LD,$@)
-	@mkdir -p $(@D)
-	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS_PIN) $(LDLIBS_VIRT)
-
-$(HP_LIB): $(HP_OBJ)
-	$(call msg,AR,$@)
-	@mkdir -p $(@D)
-	$(Q)rm -f $@ && $(AR) rcs $@ $^
-
-$(B)/bin/hugepages: $(B)/obj/hugepages/hugepages.o $(HP_LIB) $(PIN_LIB)
-	$(call msg,LD,$@)
-	@mkdir -p $(@D)
-	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS_PIN)
-
-$(LAUNCH_LIB): $(LAUNCH_OBJ)
-	$(call msg,AR,$@)
-	@mkdir -p $(@D)
-	$(Q)rm -f $@ && $(AR) rcs $@ $^
-
-$(BENCH_LIB): $(filter-out $(B)/obj/bench/tgen.o,$(BENCH_OBJ))
-	$(call msg,AR,$@)
-	@mkdir -p $(@D)
-	$(Q)rm -f $@ && $(AR) rcs $@ $^
-
 # The libvirt unit test reads the test driver's custom node from the source tree.
 $(B)/obj/tests/unit/test_virt.o: ALL_CFLAGS += -DTOP='"$(CURDIR)"'
-$(B)/tests/test_%: $(B)/obj/tests/unit/test_%.o $(UNIT_HELPERS) $(PKT_OBJ) $(RING_OBJ) $(BENCH_LIB) $(LAUNCH_LIB) $(HP_LIB) $(PIN_LIB)
+# Unit tests link every library without DPDK (the archives give each what it uses).
+$(B)/tests/test_%: $(B)/obj/tests/unit/test_%.o $(UNIT_HELPERS) $(call libs_upto,bench)
 	$(call msg,LD,$@)
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS_PIN) $(LDLIBS_VIRT) -lpthread $(shell pkg-config --libs cmocka)
@@ -196,7 +166,7 @@ man: $(MANPAGES)
 $(B)/tests/fuzz-replay-%: tests/fuzz/fuzz_%.c tests/fuzz/driver.c $(FUZZ_LIBS) $(wildcard tests/fuzz/*.h)
 	$(call msg,LD,$@)
 	@mkdir -p $(@D)
-	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -Itests/fuzz -DFUZZ_CORPUS='"$(CURDIR)/tests/fuzz/corpus/$*"' -o $@ $(filter-out %.h,$^) $(LDLIBS_PIN)
+	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -DFUZZ_CORPUS='"$(CURDIR)/tests/fuzz/corpus/$*"' -o $@ $(filter-out %.h,$^) $(LDLIBS_PIN)
 
 # libFuzzer (clang): every target for FUZZ_SECONDS, starting from the corpus; new
 # inputs go to build/fuzz/corpus-NAME, crashes to build/fuzz/ (copy them into
@@ -205,7 +175,10 @@ FUZZ_SECONDS ?= 10
 FZ         := $(B)/fuzz
 FUZZ_CFLAGS = $(filter-out $(WARN) -Werror,$(ALL_CFLAGS)) -g -O1 -fsanitize=fuzzer-no-link,address,undefined \
              -fno-sanitize-recover=undefined
-FUZZ_SRC   := $(PIN_SRC) hugepages/hp.c $(LAUNCH_SRC) $(BENCH_SRC) reflector/pkt.c reflector/vhostopt.c reflector/vring.c
+# What the targets use: the libraries without DPDK, and the reflector's plain-C files
+# (its direct path and guard need EAL).
+FUZZ_SRC   := $(foreach l,base pinning hugepages launcher bench,$(wildcard $(l)/*.c)) \
+              reflector/pkt.c reflector/vhostopt.c reflector/vring.c
 FUZZ_OBJ   := $(FUZZ_SRC:%.c=$(FZ)/obj/%.o)
 
 .SECONDARY: $(FUZZ_OBJ)
@@ -217,7 +190,7 @@ $(FZ)/obj/%.o: %.c
 $(FZ)/fuzz-%: tests/fuzz/fuzz_%.c $(FUZZ_OBJ) $(wildcard tests/fuzz/*.h)
 	$(call msg,FUZZLD,$@)
 	@mkdir -p $(@D)
-	$(Q)clang $(FUZZ_CFLAGS) -fsanitize=fuzzer -Itests/fuzz -o $@ $(filter-out %.h,$^) $(LDLIBS_PIN) $(LDLIBS_VIRT)
+	$(Q)clang $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $(filter-out %.h,$^) $(LDLIBS_PIN) $(LDLIBS_VIRT)
 
 fuzz: deps $(FUZZ_NAMES:%=$(FZ)/fuzz-%)
 	$(Q)for t in $(FUZZ_NAMES); do \
@@ -229,16 +202,16 @@ fuzz: deps $(FUZZ_NAMES:%=$(FZ)/fuzz-%)
 	done; echo "fuzz: no crash in $(words $(FUZZ_NAMES)) targets"
 
 # --- the benchmark's guest image ---------------------------------------------
-# From Debian packages and our two DPDK programs (bench/mkguest, docs/benchmark.md);
+# From Debian packages and our two DPDK programs (cmd/mkguest/mkguest, docs/benchmark.md);
 # rebuilt when an input changes, byte for byte the same from the same inputs.
 GUEST       := $(B)/guest/initrd.img
 GUEST_DEBS  := $(wildcard /boot/vmlinuz-*-cloud-amd64 /bin/busybox /usr/lib/x86_64-linux-gnu/librte_eal.so.23.0 \
                  /usr/lib/x86_64-linux-gnu/dpdk/pmds-23.0/librte_net_virtio.so.23.0)
 guest: $(GUEST)
 
-$(GUEST): bench/mkguest templates/guest/init $(B)/bin/trafficgen $(B)/bin/reflector $(GUEST_DEBS)
+$(GUEST): cmd/mkguest/mkguest templates/guest/init $(B)/bin/trafficgen $(B)/bin/reflector $(GUEST_DEBS)
 	$(call msg,GUEST,$(B)/guest)
-	$(Q)bench/mkguest $(B)/guest $(B)/bin >/dev/null
+	$(Q)cmd/mkguest/mkguest $(B)/guest $(B)/bin >/dev/null
 
 # --- Debian packages ---------------------------------------------------------
 # Build, test and run-time dependencies.  `make deps` installs only what is
@@ -315,7 +288,7 @@ install: all
 	install -m 0644 $(MANPAGES) $(DESTDIR)$(MANDIR)/man1/
 	cp -R templates/. $(DESTDIR)$(DATADIR)/templates/
 	chmod 0755 $(DESTDIR)$(DATADIR)/templates/guest/init
-	install -m 0755 bench/mkguest $(DESTDIR)$(DATADIR)/mkguest
+	install -m 0755 cmd/mkguest/mkguest $(DESTDIR)$(DATADIR)/mkguest
 	install -m 0644 docs/results.schema.json $(DESTDIR)$(DATADIR)/results.schema.json
 	if [ -f $(GUEST) ]; then install -d $(DESTDIR)$(DATADIR)/guest && \
 		install -m 0644 $(B)/guest/vmlinuz $(B)/guest/initrd.img $(B)/guest/manifest.json $(DESTDIR)$(DATADIR)/guest/; fi

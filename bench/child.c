@@ -9,8 +9,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "child.h"
-#include "sbuf.h"
+#include "bench/child.h"
+#include "base/sbuf.h"
 
 int child_spawn(struct child *c, char *const argv[], const char *errpath)
 {

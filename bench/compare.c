@@ -2,10 +2,10 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "compare.h"
-#include "fingerprint.h"
-#include "results.h"
-#include "sbuf.h"
+#include "bench/compare.h"
+#include "bench/fingerprint.h"
+#include "bench/results.h"
+#include "base/sbuf.h"
 
 /* A value from a results directory (anyone's file), escaped to one line. */
 static const char *esc(const char *v, char *buf, size_t len)

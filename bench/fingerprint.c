@@ -3,11 +3,11 @@
 #include <string.h>
 #include <sys/utsname.h>
 
-#include "child.h"
-#include "cpuset.h"
-#include "fingerprint.h"
-#include "hostfacts.h"
-#include "topo.h"
+#include "bench/child.h"
+#include "pinning/cpuset.h"
+#include "bench/fingerprint.h"
+#include "pinning/hostfacts.h"
+#include "pinning/topo.h"
 
 const char *const fingerprint_keys[] = { "cpu_model", "topology", "kernel", "cmdline", "isolated", "smt", "thp", "dpdk",
 					 "qemu", "trafficgen", "pinlab", "accel", "backend", "guest_image", "guest_driver", "virtio_features",

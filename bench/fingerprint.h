@@ -9,7 +9,7 @@
 
 #include <jansson.h>
 
-#include "profile.h"
+#include "bench/profile.h"
 
 /* The fingerprint of this host and run.  @commands (argv arrays) and @plan (findings)
  * are taken (their references stolen); @guest (may be NULL) is added as "guest".

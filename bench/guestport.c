@@ -4,8 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "guestport.h"
-#include "sbuf.h"
+#include "bench/guestport.h"
+#include "base/sbuf.h"
 
 uint32_t gport_crc32(uint32_t crc, const void *data, size_t len)
 {

@@ -6,15 +6,15 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "cpuset.h"
-#include "hp.h"
-#include "inifile.h"
-#include "numparse.h"
-#include "plan.h"
-#include "profile.h"
-#include "sbuf.h"
-#include "templates.h"
-#include "vmap.h"
+#include "pinning/cpuset.h"
+#include "hugepages/hp.h"
+#include "base/inifile.h"
+#include "base/numparse.h"
+#include "pinning/plan.h"
+#include "bench/profile.h"
+#include "base/sbuf.h"
+#include "base/templates.h"
+#include "pinning/vmap.h"
 
 const char *profile_mode_name(enum bench_mode m)
 {

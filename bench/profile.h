@@ -8,10 +8,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "error.h"
-#include "hostfacts.h"
-#include "shape.h"
-#include "topo.h"
+#include "base/error.h"
+#include "pinning/hostfacts.h"
+#include "bench/shape.h"
+#include "pinning/topo.h"
 
 #define PROFILE_MAX_CONFIGS 8
 #define PROFILE_MAX_SIZES 16

@@ -4,8 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "queuecheck.h"
-#include "results.h"
+#include "bench/queuecheck.h"
+#include "bench/results.h"
 
 /* The host CPU of a worker's {"cpus": [...]}: its only CPU, through the vCPU map in a
  * guest; -1 when it floats or is out of the map. */

@@ -11,7 +11,7 @@
 
 #include <jansson.h>
 
-#include "topo.h"
+#include "pinning/topo.h"
 
 #define QC_MAX_QUEUES 16
 #define QC_UNDERUSED 0.25     /* a queue carrying less than this share of its fair part */

@@ -7,8 +7,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "fsutil.h"
-#include "results.h"
+#include "base/fsutil.h"
+#include "bench/results.h"
 
 static int dir_path(char *buf, size_t len, const char *a, const char *b)
 {

@@ -11,7 +11,7 @@
 
 #include <jansson.h>
 
-#include "error.h"
+#include "base/error.h"
 
 /* results.json's schema_version: raised when a key changes meaning or goes away
  * (docs/results.schema.json describes it). */

@@ -1,7 +1,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "search.h"
+#include "bench/search.h"
 
 #define MAX_LOG 256             /* trials remembered (for inconsistent paths) */
 

@@ -2,7 +2,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "shape.h"
+#include "bench/shape.h"
 
 static const struct {
 	const char *name, *list;

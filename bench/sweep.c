@@ -3,9 +3,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "results.h"
-#include "sbuf.h"
-#include "sweep.h"
+#include "bench/results.h"
+#include "base/sbuf.h"
+#include "bench/sweep.h"
 
 static const char *str(const json_t *o, const char *key)
 {

@@ -2,9 +2,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "compare.h"
-#include "results.h"
-#include "tables.h"
+#include "bench/compare.h"
+#include "bench/results.h"
+#include "bench/tables.h"
 
 static const char *str(const json_t *o, const char *key)
 {

@@ -3,7 +3,7 @@
 
 #include <zlib.h>
 
-#include "tgen.h"
+#include "bench/tgen.h"
 
 static void put16(uint8_t *p, uint16_t v)
 {

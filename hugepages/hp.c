@@ -11,8 +11,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "fsroot.h"
-#include "hp.h"
+#include "base/fsroot.h"
+#include "hugepages/hp.h"
 
 /* --- the system: real by default ------------------------------------------ */
 

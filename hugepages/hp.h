@@ -10,8 +10,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "error.h"
-#include "hostfacts.h"
+#include "base/error.h"
+#include "pinning/hostfacts.h"
 
 /* What changes the host.  Paths are the real ones to touch (fsroot already applied). */
 struct hp_sys {

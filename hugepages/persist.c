@@ -7,10 +7,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "fsutil.h"
-#include "hp.h"
-#include "persist.h"
-#include "sbuf.h"
+#include "base/fsutil.h"
+#include "hugepages/hp.h"
+#include "hugepages/persist.h"
+#include "base/sbuf.h"
 
 #define WANTS "sysinit.target.wants"
 

@@ -6,11 +6,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "hp.h"
-#include "inifile.h"
-#include "numparse.h"
-#include "qemucmd.h"
-#include "templates.h"
+#include "hugepages/hp.h"
+#include "base/inifile.h"
+#include "base/numparse.h"
+#include "launcher/qemucmd.h"
+#include "base/templates.h"
 
 struct profile_ctx {
 	struct vm_config *c;

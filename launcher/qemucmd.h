@@ -6,10 +6,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "error.h"
-#include "hostfacts.h"
-#include "strv.h"
-#include "vmap.h"
+#include "base/error.h"
+#include "pinning/hostfacts.h"
+#include "base/strv.h"
+#include "pinning/vmap.h"
 
 #define QEMUCMD_MAX_VHOST 8
 #define QEMUCMD_MAX_SERIAL 3

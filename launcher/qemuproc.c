@@ -3,9 +3,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fsroot.h"
-#include "qemuproc.h"
-#include "rundir.h"
+#include "base/fsroot.h"
+#include "launcher/qemuproc.h"
+#include "launcher/rundir.h"
 
 /* The value of key @key in a QEMU option string "a=b,key=value,…"; "" when absent. */
 static void opt_value(const char *opts, const char *key, char *out, size_t len)

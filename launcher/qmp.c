@@ -8,7 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "qmp.h"
+#include "launcher/qmp.h"
 
 struct qmp {
 	int fd;

@@ -8,9 +8,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "fsutil.h"
-#include "rundir.h"
-#include "threads.h"
+#include "base/fsutil.h"
+#include "launcher/rundir.h"
+#include "pinning/threads.h"
 
 /* Only these files are ever removed: nothing else a user put there. */
 static const char *const owned[] = { "qmp.sock", "state.json", "state.json.tmp", "console.log", "qemu.log" };

@@ -18,7 +18,7 @@
 #include <libxml/tree.h>
 #include <libxml/xpath.h>
 
-#include "virt.h"
+#include "launcher/virt.h"
 
 #define QEMU_NS "http://libvirt.org/schemas/domain/qemu/1.0"
 

@@ -10,10 +10,10 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
-#include "cpuset.h"
-#include "qemucmd.h"
-#include "vmap.h"
-#include "vminfo.h"
+#include "pinning/cpuset.h"
+#include "launcher/qemucmd.h"
+#include "pinning/vmap.h"
+#include "pinning/vminfo.h"
 
 /* Our mark in a domain's <metadata>: which domains vmlaunch made, and their map. */
 #define VIRT_META_URI "urn:x-pinlab:vmlaunch:1"

@@ -7,8 +7,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "threads.h"
-#include "vmpin.h"
+#include "pinning/threads.h"
+#include "launcher/vmpin.h"
 
 static int fail(char *msg, size_t len, int r, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 static int fail(char *msg, size_t len, int r, const char *fmt, ...)

@@ -7,9 +7,9 @@
 #include <jansson.h>
 #include <sys/types.h>
 
-#include "cpuset.h"
-#include "qmp.h"
-#include "vmap.h"
+#include "pinning/cpuset.h"
+#include "launcher/qmp.h"
+#include "pinning/vmap.h"
 
 struct vmpin_plan {
 	const struct vmap *map;

@@ -5,7 +5,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "cpuset.h"
+#include "pinning/cpuset.h"
 
 #define NWORDS (CPUSET_MAX / 64)
 

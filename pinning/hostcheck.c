@@ -3,9 +3,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "hostcheck.h"
-#include "hostfix.h"
-#include "report.h"
+#include "pinning/hostcheck.h"
+#include "pinning/hostfix.h"
+#include "pinning/report.h"
 
 #define ADD(...) do { if (!report_add(__VA_ARGS__)) return -ENOMEM; } while (0)
 

@@ -2,8 +2,8 @@
 #pragma once
 #include <jansson.h>
 
-#include "hostfacts.h"
-#include "topo.h"
+#include "pinning/hostfacts.h"
+#include "pinning/topo.h"
 
 /* Append findings to @rep: topology, isolation, isolcpus-flags, nohz-full,
  * rcu-nocbs, irq-isolated, irqbalance, governor, smt, thp, hugepages,

@@ -4,9 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fsroot.h"
-#include "hostfacts.h"
-#include "threads.h"
+#include "base/fsroot.h"
+#include "pinning/hostfacts.h"
+#include "pinning/threads.h"
 
 /* Read a cpulist file; an empty file is the empty set.  0 or -errno. */
 static int read_cpulist(struct cpuset *s, unsigned limit, const char *path)

@@ -10,7 +10,7 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
-#include "cpuset.h"
+#include "pinning/cpuset.h"
 
 struct hp_pool {
 	int node;                 /* NUMA node; -1 when the kernel has no per-node pools */

@@ -5,11 +5,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fsroot.h"
-#include "fsutil.h"
-#include "hostfix.h"
-#include "report.h"
-#include "sbuf.h"
+#include "base/fsroot.h"
+#include "base/fsutil.h"
+#include "pinning/hostfix.h"
+#include "pinning/report.h"
+#include "base/sbuf.h"
 
 void hostfix_default_isolate(const struct hostfacts *h, const struct topo *t, struct cpuset *out)
 {

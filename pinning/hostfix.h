@@ -15,9 +15,9 @@
 #pragma once
 #include <jansson.h>
 
-#include "cpuset.h"
-#include "hostfacts.h"
-#include "topo.h"
+#include "pinning/cpuset.h"
+#include "pinning/hostfacts.h"
+#include "pinning/topo.h"
 
 #define HOSTFIX_DROPIN "/etc/default/grub.d/pinlab.cfg"
 

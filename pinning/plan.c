@@ -3,8 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "plan.h"
-#include "report.h"
+#include "pinning/plan.h"
+#include "pinning/report.h"
 
 int plan_validate(const struct plan *p, struct pin_error *err)
 {

@@ -6,11 +6,11 @@
 #pragma once
 #include <jansson.h>
 
-#include "cpuset.h"
-#include "error.h"
-#include "hostfacts.h"
-#include "topo.h"
-#include "vmap.h"
+#include "pinning/cpuset.h"
+#include "base/error.h"
+#include "pinning/hostfacts.h"
+#include "pinning/topo.h"
+#include "pinning/vmap.h"
 
 struct plan {
 	const struct vmap *map;             /* the vCPUs; NULL: host lcores alone (a DPDK program's preflight) */

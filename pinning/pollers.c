@@ -6,9 +6,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "fsroot.h"
-#include "pollers.h"
-#include "threads.h"
+#include "base/fsroot.h"
+#include "pinning/pollers.h"
+#include "pinning/threads.h"
 
 #define MAX_TASKS 65536           /* a sample stops here: work bounded on any host */
 

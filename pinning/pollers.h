@@ -12,7 +12,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "cpuset.h"
+#include "pinning/cpuset.h"
 
 /* One task at one moment. */
 struct poll_sample {

@@ -3,9 +3,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cpuset.h"
-#include "exitcodes.h"
-#include "report.h"
+#include "pinning/cpuset.h"
+#include "base/exitcodes.h"
+#include "pinning/report.h"
 
 static const char *const sev_names[] = { "ok", "warn", "fail" };
 

@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fsroot.h"
-#include "threads.h"
+#include "base/fsroot.h"
+#include "pinning/threads.h"
 
 static int parse_stat(const char *buf, struct task *t)
 {

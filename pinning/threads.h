@@ -6,7 +6,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "cpuset.h"
+#include "pinning/cpuset.h"
 
 struct task {
 	pid_t tid;

@@ -6,8 +6,8 @@
 
 #include <hwloc.h>
 
-#include "fsroot.h"
-#include "topo.h"
+#include "base/fsroot.h"
+#include "pinning/topo.h"
 
 struct topo {
 	hwloc_topology_t h;

@@ -6,7 +6,7 @@
 #pragma once
 #include <stdbool.h>
 
-#include "cpuset.h"
+#include "pinning/cpuset.h"
 
 struct topo;
 

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "vmap.h"
+#include "pinning/vmap.h"
 
 void vmap_free(struct vmap *m)
 {

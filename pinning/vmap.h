@@ -6,8 +6,8 @@
 #pragma once
 #include <stdbool.h>
 
-#include "cpuset.h"
-#include "error.h"
+#include "pinning/cpuset.h"
+#include "base/error.h"
 
 #define VMAP_MAX_VCPUS 4096
 

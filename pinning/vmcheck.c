@@ -4,8 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "report.h"
-#include "vmcheck.h"
+#include "pinning/report.h"
+#include "pinning/vmcheck.h"
 
 #define ADD(...) do { if (!report_add(__VA_ARGS__)) return -ENOMEM; } while (0)
 

@@ -2,10 +2,10 @@
 #pragma once
 #include <jansson.h>
 
-#include "hostfacts.h"
-#include "topo.h"
-#include "vmap.h"
-#include "vminfo.h"
+#include "pinning/hostfacts.h"
+#include "pinning/topo.h"
+#include "pinning/vmap.h"
+#include "pinning/vminfo.h"
 
 /* Append findings to @rep (vcpu-threads, vcpu-pinned, vcpu-map, vcpu-shared-cpu,
  * emulator-threads, isolcpus-trap, isolation, memory-hugepages, memory-numa,

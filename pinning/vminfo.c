@@ -5,8 +5,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "fsroot.h"
-#include "vminfo.h"
+#include "base/fsroot.h"
+#include "pinning/vminfo.h"
 
 struct mapping {
 	uint64_t start, kb, thp_kb;

@@ -7,7 +7,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "threads.h"
+#include "pinning/threads.h"
 
 #define VMINFO_MAX_NODES 64
 

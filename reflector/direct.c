@@ -15,8 +15,8 @@
 #include <rte_pause.h>
 #include <rte_vhost.h>
 
-#include "direct.h"
-#include "vuguard.h"
+#include "reflector/direct.h"
+#include "reflector/vuguard.h"
 
 /* What a packed ring, an offload or dirty-page logging would need is not here: refused
  * at negotiation, so the driver falls back (split ring, no TSO/checksum offload, plain

@@ -18,8 +18,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "pkt.h"
-#include "vring.h"
+#include "reflector/pkt.h"
+#include "reflector/vring.h"
 
 #define DIRECT_MAX_QUEUES 16
 #define DIRECT_MAX_PORTS 8

@@ -1,6 +1,6 @@
 #include <string.h>
 
-#include "pkt.h"
+#include "reflector/pkt.h"
 
 #define ETH_HLEN 14
 #define ETH_P_IPV4 0x0800

@@ -2,8 +2,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "numparse.h"
-#include "vhostopt.h"
+#include "base/numparse.h"
+#include "reflector/vhostopt.h"
 
 int vhostopt_parse(const char *spec, struct vhostopt *o, struct pin_error *err)
 {

@@ -7,7 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "error.h"
+#include "base/error.h"
 
 #define VHOSTOPT_MAX_QUEUES 64
 #define VHOSTOPT_PATH_MAX 108       /* a unix socket's sun_path */

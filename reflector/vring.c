@@ -2,7 +2,7 @@
 #include <stdalign.h>
 #include <string.h>
 
-#include "vring.h"
+#include "reflector/vring.h"
 
 /* The first bytes of a frame are rewritten in a local copy on their way: pkt_swap
  * reaches at most 86 bytes (two VLAN tags, IPv4 with options, the L4 ports). */

@@ -22,7 +22,7 @@
 
 #include <linux/virtio_ring.h>
 
-#include "pkt.h"
+#include "reflector/pkt.h"
 
 #define VRING_MAX_REGIONS 8          /* regions of a memory table (vhost-user's own limit) */
 #define VRING_MAX_SIZE 32768         /* entries of a split ring (virtio 1.x) */

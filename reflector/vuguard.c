@@ -13,7 +13,7 @@
 
 #include <rte_vhost.h>
 
-#include "vuguard.h"
+#include "reflector/vuguard.h"
 
 #define MAX_VID 1024            /* DPDK's vhost devices at most (MAX_VHOST_DEVICE) */
 #define VU_SET_VRING_CALL 13    /* the protocol's number: rte_vhost.h does not export it */

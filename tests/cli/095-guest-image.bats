@@ -1,6 +1,6 @@
 #!/usr/bin/env bats
 # shellcheck disable=SC2154 # bats' run sets output, stderr and lines
-# The guest image (make guest, bench/mkguest): made of Debian packages and our two
+# The guest image (make guest, cmd/mkguest/mkguest): made of Debian packages and our two
 # programs only, every input in the manifest, and the same bytes every time.
 load helper
 
@@ -15,12 +15,12 @@ setup() {
 }
 
 @test "two builds from the same packages give the same initrd.img, byte for byte" {
-	SOURCE_DATE_EPOCH=1700000000 run -0 "$TOP/bench/mkguest" "$A" "$BUILD/bin"
-	SOURCE_DATE_EPOCH=1700000000 run -0 "$TOP/bench/mkguest" "$BATS_TEST_TMPDIR/b" "$BUILD/bin"
+	SOURCE_DATE_EPOCH=1700000000 run -0 "$TOP/cmd/mkguest/mkguest" "$A" "$BUILD/bin"
+	SOURCE_DATE_EPOCH=1700000000 run -0 "$TOP/cmd/mkguest/mkguest" "$BATS_TEST_TMPDIR/b" "$BUILD/bin"
 	cmp "$A/initrd.img" "$BATS_TEST_TMPDIR/b/initrd.img"
 	cmp "$A/manifest.json" "$BATS_TEST_TMPDIR/b/manifest.json"
 	# Another time is another archive: the epoch is really what the mtimes are.
-	SOURCE_DATE_EPOCH=1700000001 run -0 "$TOP/bench/mkguest" "$BATS_TEST_TMPDIR/c" "$BUILD/bin"
+	SOURCE_DATE_EPOCH=1700000001 run -0 "$TOP/cmd/mkguest/mkguest" "$BATS_TEST_TMPDIR/c" "$BUILD/bin"
 	run cmp -s "$A/initrd.img" "$BATS_TEST_TMPDIR/c/initrd.img"
 	assert_failure
 	# Nothing left of the build but the three outputs.
@@ -55,7 +55,7 @@ setup() {
 @test "make guest does nothing when nothing changed; mkguest's errors name the fix" {
 	run -0 make -C "$TOP" SANITIZE="${PINLAB_SANITIZE:-}" guest
 	run -0 make -C "$TOP" SANITIZE="${PINLAB_SANITIZE:-}" -q "${BUILD#"$TOP"/}/guest/initrd.img"
-	run -1 --separate-stderr "$TOP/bench/mkguest" "$BATS_TEST_TMPDIR/n" "$BATS_TEST_TMPDIR/nobin"
+	run -1 --separate-stderr "$TOP/cmd/mkguest/mkguest" "$BATS_TEST_TMPDIR/n" "$BATS_TEST_TMPDIR/nobin"
 	assert_equal "$stderr" "mkguest: $BATS_TEST_TMPDIR/nobin/trafficgen is missing: run 'make' first"
 	[ ! -e "$BATS_TEST_TMPDIR/n/initrd.img" ]
 }

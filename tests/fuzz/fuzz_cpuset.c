@@ -1,5 +1,5 @@
 /* CPU lists and masks: the kernel's command line and sysfs, and every option taking CPUs. */
-#include "cpuset.h"
+#include "pinning/cpuset.h"
 #include "fuzz.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -1,7 +1,7 @@
 /* Frames off the wire: trafficgen's receive path and the reflector's rewriting. */
 #include "fuzz.h"
-#include "pkt.h"
-#include "tgen.h"
+#include "reflector/pkt.h"
+#include "bench/tgen.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

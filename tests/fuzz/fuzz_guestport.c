@@ -1,6 +1,6 @@
 /* The guest's results port, as bytes arrive in pieces. */
 #include "fuzz.h"
-#include "guestport.h"
+#include "bench/guestport.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

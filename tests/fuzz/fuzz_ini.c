@@ -4,9 +4,9 @@
 #include <unistd.h>
 
 #include "fuzz.h"
-#include "inifile.h"
-#include "profile.h"
-#include "qemucmd.h"
+#include "base/inifile.h"
+#include "bench/profile.h"
+#include "launcher/qemucmd.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

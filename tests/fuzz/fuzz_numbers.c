@@ -1,8 +1,8 @@
 /* Every number a user types: counts, seconds, rates, sizes, frame sizes and mixes. */
 #include "fuzz.h"
-#include "hp.h"
-#include "numparse.h"
-#include "shape.h"
+#include "hugepages/hp.h"
+#include "base/numparse.h"
+#include "bench/shape.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -1,7 +1,7 @@
 /* Option values with sub-options: the reflector's --vhost, vmlaunch's --vhost-user. */
 #include "fuzz.h"
-#include "qemucmd.h"
-#include "vhostopt.h"
+#include "launcher/qemucmd.h"
+#include "reflector/vhostopt.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -3,7 +3,7 @@
 #include <unistd.h>
 
 #include "fuzz.h"
-#include "qmp.h"
+#include "launcher/qmp.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -1,6 +1,6 @@
 /* vCPU maps, dense (launch) and sparse (attach, pincheck vm). */
 #include "fuzz.h"
-#include "vmap.h"
+#include "pinning/vmap.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -11,7 +11,7 @@
 
 #include "fuzz.h"
 #include "guestmem.h"
-#include "vring.h"
+#include "reflector/vring.h"
 
 struct spec {
 	uint8_t nreg;           /* regions: 1 + nreg % 3 */

@@ -12,7 +12,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "vring.h"
+#include "reflector/vring.h"
 
 struct gm_range {
 	const uint8_t *p;

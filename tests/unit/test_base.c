@@ -8,10 +8,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "fsutil.h"
-#include "numparse.h"
-#include "prom.h"
-#include "sbuf.h"
+#include "base/fsutil.h"
+#include "base/numparse.h"
+#include "base/prom.h"
+#include "base/sbuf.h"
 #include "unit.h"
 
 static void test_numbers(void **state)

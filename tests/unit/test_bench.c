@@ -4,13 +4,13 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "compare.h"
-#include "fingerprint.h"
-#include "guestport.h"
-#include "queuecheck.h"
-#include "results.h"
-#include "sweep.h"
-#include "tables.h"
+#include "bench/compare.h"
+#include "bench/fingerprint.h"
+#include "bench/guestport.h"
+#include "bench/queuecheck.h"
+#include "bench/results.h"
+#include "bench/sweep.h"
+#include "bench/tables.h"
 #include "unit.h"
 
 /* Feed @text in chunks of @chunk bytes; the program lines, joined by '|'. */
@@ -308,7 +308,7 @@ static bool has(const json_t *findings, const char *id, const char *text)
 static json_t *ready_line(const char *spec)
 {
 	json_t *workers = json_array();
-	char buf[256], *save = NULL;
+	char buf[256], *save = NULL, *qsave = NULL;
 
 	snprintf(buf, sizeof(buf), "%s", spec);
 	for (char *w = strtok_r(buf, ";", &save); w; w = strtok_r(NULL, ";", &save)) {
@@ -317,7 +317,7 @@ static json_t *ready_line(const char *spec)
 		char *qs;
 		assert_int_equal(sscanf(w, "%d:%d:%n", &lc, &cpu, &n), 2);
 		qs = w + n;
-		for (char *q = strtok(qs, ","); q; q = strtok(NULL, ","))
+		for (char *q = strtok_r(qs, ",", &qsave); q; q = strtok_r(NULL, ",", &qsave))
 			json_array_append_new(jobs, json_pack("{s:i, s:i}", "port", 0, "queue", atoi(q)));
 		json_array_append_new(workers, json_pack("{s:i, s:[i], s:o}", "lcore", lc, "cpus", cpu, "jobs", jobs));
 	}

@@ -3,13 +3,13 @@
 #include <errno.h>
 #include <stdlib.h>
 
-#include "fsroot.h"
-#include "hostcheck.h"
-#include "plan.h"
-#include "report.h"
+#include "base/fsroot.h"
+#include "pinning/hostcheck.h"
+#include "pinning/plan.h"
+#include "pinning/report.h"
 #include "unit.h"
-#include "vmcheck.h"
-#include "vminfo.h"
+#include "pinning/vmcheck.h"
+#include "pinning/vminfo.h"
 
 #define HOST_2017 "pack:1 core:4 pu:2(indexes=0,4,1,5,2,6,3,7)"
 

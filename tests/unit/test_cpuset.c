@@ -2,7 +2,7 @@
 #include <errno.h>
 #include <stdlib.h>
 
-#include "cpuset.h"
+#include "pinning/cpuset.h"
 #include "unit.h"
 
 static void list_is(const char *in, const char *want)

@@ -1,8 +1,8 @@
 /* Host facts from fixture trees: a prepared 2017 host and a bare one. */
 #include <errno.h>
 
-#include "fsroot.h"
-#include "hostfacts.h"
+#include "base/fsroot.h"
+#include "pinning/hostfacts.h"
 #include "unit.h"
 
 static void expect_list(const struct cpuset *s, const char *want)

@@ -7,9 +7,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "fsroot.h"
-#include "fsutil.h"
-#include "hp.h"
+#include "base/fsroot.h"
+#include "base/fsutil.h"
+#include "hugepages/hp.h"
 #include "unit.h"
 
 static char root[PATH_MAX];

@@ -1,6 +1,6 @@
 /* Frame rewriting, byte by byte: each mode on IPv4/UDP, IPv6/TCP, VLAN, ARP,
  * fragments, and frames that are short or lie about their lengths. */
-#include "pkt.h"
+#include "reflector/pkt.h"
 #include "unit.h"
 
 static const uint8_t MAC_A[6] = { 0x02, 0, 0, 0, 0, 0xaa }, MAC_B[6] = { 0x02, 0, 0, 0, 0, 0xbb };

@@ -7,7 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "pollers.h"
+#include "pinning/pollers.h"
 #include "unit.h"
 
 static void test_judge(void **state)

@@ -2,8 +2,8 @@
 #include <errno.h>
 #include <stdlib.h>
 
-#include "qemucmd.h"
-#include "rundir.h"
+#include "launcher/qemucmd.h"
+#include "launcher/rundir.h"
 #include "unit.h"
 
 /* The argv joined with spaces, for substring assertions. */

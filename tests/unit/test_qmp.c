@@ -5,7 +5,7 @@
 #include <time.h>
 
 #include "fakeqmp.h"
-#include "qmp.h"
+#include "launcher/qmp.h"
 #include "unit.h"
 
 static const char *const mode_names[] = { "lines", "batched", "split" };

@@ -5,7 +5,7 @@
  * say more than the trials showed. */
 #include <math.h>
 
-#include "search.h"
+#include "bench/search.h"
 #include "unit.h"
 
 /* A fake path and sender. */

@@ -1,7 +1,7 @@
 /* Traffic shapes: sizes, the named IMIX mixes, weighted lists and their schedule. */
 #include <stdio.h>
 
-#include "shape.h"
+#include "bench/shape.h"
 #include "unit.h"
 
 static void test_fixed(void **state)

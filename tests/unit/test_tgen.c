@@ -1,8 +1,8 @@
 /* The generator's frames, signatures, latency histogram and stream accounting. */
 #include <stdlib.h>
 
-#include "pkt.h"
-#include "tgen.h"
+#include "reflector/pkt.h"
+#include "bench/tgen.h"
 #include "unit.h"
 
 static const uint8_t SRC[6] = { 2, 0, 0, 0, 0, 1 }, DST[6] = { 2, 0, 0, 0, 0, 2 };

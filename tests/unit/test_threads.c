@@ -4,8 +4,8 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "fsroot.h"
-#include "threads.h"
+#include "base/fsroot.h"
+#include "pinning/threads.h"
 #include "unit.h"
 
 static int to_fixture(void **state)

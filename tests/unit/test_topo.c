@@ -1,7 +1,7 @@
 /* Topology through hwloc: synthetic hosts (the 2017 lab host among them), an XML file, errors. */
 #include <errno.h>
 
-#include "topo.h"
+#include "pinning/topo.h"
 #include "unit.h"
 
 #define HOST_2017 "pack:1 core:4 pu:2(indexes=0,4,1,5,2,6,3,7)"

@@ -8,9 +8,9 @@
 #include <libxml/xpath.h>
 #include <libxml/xpathInternals.h>
 
-#include "qemucmd.h"
+#include "launcher/qemucmd.h"
 #include "unit.h"
-#include "virt.h"
+#include "launcher/virt.h"
 
 #ifndef TOP
 #define TOP "."

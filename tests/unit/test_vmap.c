@@ -2,7 +2,7 @@
 #include <errno.h>
 
 #include "unit.h"
-#include "vmap.h"
+#include "pinning/vmap.h"
 
 static void map_is(const char *in, const char *want)
 {

@@ -9,9 +9,9 @@
 #include <unistd.h>
 
 #include "fakeqmp.h"
-#include "qmp.h"
+#include "launcher/qmp.h"
 #include "unit.h"
-#include "vmpin.h"
+#include "launcher/vmpin.h"
 
 #define GREETING "S {\"QMP\": {\"version\": {\"qemu\": {\"micro\": 0, \"minor\": 2, \"major\": 7}, \"package\": \"\"}, \"capabilities\": []}}\n" \
 	"C qmp_capabilities\nS {\"return\": {}, \"id\": @ID}\n"

@@ -6,9 +6,9 @@
  * counted once, with every write inside a buffer the guest offered (gm_check). */
 #include <errno.h>
 
-#include "../fuzz/guestmem.h"
+#include "tests/fuzz/guestmem.h"
 #include "unit.h"
-#include "vring.h"
+#include "reflector/vring.h"
 
 #define RINGS_GPA 0x10000ULL     /* region 0: the rings */
 #define BUFS_GPA 0x100000ULL     /* region 1: buffers, 4 KiB slots */

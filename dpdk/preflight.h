@@ -11,8 +11,8 @@
 
 #include <jansson.h>
 
-#include "cpuset.h"
-#include "vmap.h"
+#include "pinning/cpuset.h"
+#include "pinning/vmap.h"
 
 /* What the EAL arguments ask for. */
 struct eal_view {

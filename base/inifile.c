@@ -8,7 +8,7 @@
 
 #include <ini.h>
 
-#include "inifile.h"
+#include "base/inifile.h"
 
 struct ini_ctx {
 	const char *text, *pos;   /* the file, and where the reader is */

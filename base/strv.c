@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "strv.h"
+#include "base/strv.h"
 
 static int push(struct strv *a, char *s)
 {

@@ -9,7 +9,7 @@
 
 #include <jansson.h>
 
-#include "preflight.h"
+#include "dpdk/preflight.h"
 
 /* Index of "--" in argv, or argc when there is none. */
 int app_split(int argc, char **argv);

@@ -5,7 +5,7 @@
  * never a hang; a key line longer than libinih takes is an error, never split.
  */
 #pragma once
-#include "error.h"
+#include "base/error.h"
 
 /* The largest profile read, and the longest key line (libinih's INI_MAX_LINE, less the newline). */
 #define INI_FILE_MAX (64 * 1024)

@@ -6,8 +6,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "sbuf.h"
-#include "templates.h"
+#include "base/sbuf.h"
+#include "base/templates.h"
 
 /* The directories templates of @kind are looked for in, in order; returns how many. */
 static unsigned search_dirs(const char *kind, char dirs[3][PATH_MAX])

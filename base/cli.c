@@ -1,9 +1,9 @@
 #include <stdarg.h>
 #include <stdio.h>
 
-#include "cli.h"
-#include "exitcodes.h"
-#include "sbuf.h"
+#include "base/cli.h"
+#include "base/exitcodes.h"
+#include "base/sbuf.h"
 
 const char *cli_prog = "pinlab";
 

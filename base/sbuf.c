@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "sbuf.h"
+#include "base/sbuf.h"
 
 void sbuf_init(struct sbuf *s, char *buf, size_t size)
 {

@@ -1,7 +1,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 
-#include "error.h"
+#include "base/error.h"
 
 int pin_fail(struct pin_error *err, int ret, size_t pos, const char *fmt, ...)
 {

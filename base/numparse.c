@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "numparse.h"
+#include "base/numparse.h"
 
 int num_parse_uint(const char *s, unsigned long long min, unsigned long long max, unsigned long long *out)
 {

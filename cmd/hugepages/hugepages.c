@@ -19,12 +19,12 @@
 
 #include <jansson.h>
 
-#include "cli.h"
-#include "exitcodes.h"
-#include "numparse.h"
-#include "fsroot.h"
-#include "hp.h"
-#include "persist.h"
+#include "base/cli.h"
+#include "base/exitcodes.h"
+#include "base/numparse.h"
+#include "base/fsroot.h"
+#include "hugepages/hp.h"
+#include "hugepages/persist.h"
 
 
 struct settings {

@@ -6,7 +6,7 @@
 #pragma once
 #include <stddef.h>
 
-#include "error.h"
+#include "base/error.h"
 
 /* The path of template NAME of KIND ("qemu", "bench") into @path.  A NAME with a '/'
  * or ending in ".conf" is a file and taken as it is.  0, or -ENOENT with @err naming

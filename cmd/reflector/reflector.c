@@ -33,21 +33,21 @@
 
 #include <jansson.h>
 
-#include "app.h"
-#include "cli.h"
-#include "exitcodes.h"
-#include "pkt.h"
-#include "preflight.h"
-#include "prom.h"
-#include "report.h"
-#include "rundir.h"
-#include "numparse.h"
-#include "sbuf.h"
-#include "fsutil.h"
-#include "vmap.h"
-#include "vhostopt.h"
-#include "direct.h"
-#include "vuguard.h"
+#include "dpdk/app.h"
+#include "base/cli.h"
+#include "base/exitcodes.h"
+#include "reflector/pkt.h"
+#include "dpdk/preflight.h"
+#include "base/prom.h"
+#include "pinning/report.h"
+#include "launcher/rundir.h"
+#include "base/numparse.h"
+#include "base/sbuf.h"
+#include "base/fsutil.h"
+#include "pinning/vmap.h"
+#include "reflector/vhostopt.h"
+#include "reflector/direct.h"
+#include "reflector/vuguard.h"
 
 #define MAX_QUEUES 64
 #define MAX_PORTS 16

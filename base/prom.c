@@ -1,8 +1,8 @@
 #include <errno.h>
 #include <stdlib.h>
 
-#include "fsutil.h"
-#include "prom.h"
+#include "base/fsutil.h"
+#include "base/prom.h"
 
 int prom_begin(struct prom *p)
 {

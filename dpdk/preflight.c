@@ -4,14 +4,14 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "hostfacts.h"
-#include "hp.h"
-#include "numparse.h"
-#include "plan.h"
-#include "pollers.h"
-#include "preflight.h"
-#include "report.h"
-#include "topo.h"
+#include "pinning/hostfacts.h"
+#include "hugepages/hp.h"
+#include "base/numparse.h"
+#include "pinning/plan.h"
+#include "pinning/pollers.h"
+#include "dpdk/preflight.h"
+#include "pinning/report.h"
+#include "pinning/topo.h"
 
 /* --lcores: a list ("0-3,5"), or items LCORE@CPU ("0@0,1@1,2@1"): the CPUs are
  * what the checks judge.  The (group)@(cpus) form is not judged. */

@@ -12,8 +12,8 @@
 #include <rte_lcore.h>
 #include <rte_vhost.h>
 
-#include "app.h"
-#include "fsutil.h"
+#include "dpdk/app.h"
+#include "base/fsutil.h"
 
 int app_split(int argc, char **argv)
 {

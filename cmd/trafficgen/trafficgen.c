@@ -30,18 +30,18 @@
 
 #include <jansson.h>
 
-#include "app.h"
-#include "cli.h"
-#include "exitcodes.h"
-#include "fsutil.h"
-#include "pkt.h"
-#include "preflight.h"
-#include "prom.h"
-#include "report.h"
-#include "search.h"
-#include "numparse.h"
-#include "shape.h"
-#include "tgen.h"
+#include "dpdk/app.h"
+#include "base/cli.h"
+#include "base/exitcodes.h"
+#include "base/fsutil.h"
+#include "reflector/pkt.h"
+#include "dpdk/preflight.h"
+#include "base/prom.h"
+#include "pinning/report.h"
+#include "bench/search.h"
+#include "base/numparse.h"
+#include "bench/shape.h"
+#include "bench/tgen.h"
 
 #define MAX_QUEUES 16
 #define MAX_SIZES 16

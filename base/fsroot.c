@@ -7,7 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "fsroot.h"
+#include "base/fsroot.h"
 
 static char root[PATH_MAX];
 
