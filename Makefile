@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 # pinlab — exact vCPU pinning, host diagnostics and a reproducible vhost-user benchmark.
 #
 #   make            build every program into build/bin/

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * What every program's main() prints when something is wrong: one line that
  * starts with the program's name.  The only printing code in this library, and

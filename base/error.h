@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* A parse or validation error: where in the input, and why. */
 #pragma once
 #include <stddef.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Exit codes shared by every pinlab program. */
 #pragma once
 

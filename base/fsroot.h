@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Every read of /proc and /sys goes through here, so that tests can point the
  * whole library at a fixture tree (like hwloc's HWLOC_FSROOT).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * File operations that tools running as root can trust: trees removed by code
  * (never a shell), symlinks never followed, every write checked through fsync

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * INI files through libinih, with line numbers for errors (Debian's libinih
  * does not pass them to handlers): "FILE:LINE: unknown key 'x'".  The file is

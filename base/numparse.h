@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Strict number parsing for every option and profile value: the whole string,
  * no sign where none makes sense, finite, inside a stated range, units where the

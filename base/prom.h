@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Prometheus' text exposition format, for node_exporter's textfile collector
  * (--prometheus FILE): families with HELP and TYPE, samples with escaped label

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Bounded string building: append formatted text to a caller's buffer, never
  * past its end, and know afterwards whether everything fit.  The one way this

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* A growable, NULL-terminated argument vector. */
 #pragma once
 #include <stdbool.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Where the files users edit are found (templates/KIND/NAME.conf): in
  * $PINLAB_TEMPLATES/KIND, in the source tree next to the running binary

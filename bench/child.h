@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * The benchmark's child processes (reflector, trafficgen, vmlaunch, pincheck):
  * started with an argv (never a shell), standard output read line by line with

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * vmbench compare: two results directories, cell by cell, judged against their
  * own noise.  A change is significant only when it exceeds both runs' spread (the

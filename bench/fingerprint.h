@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * env.json: what another engineer needs to know to trust or repeat a run — the
  * CPU, topology, kernel and its command line, isolation, SMT, THP, hugepage

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * The guest's results port: what templates/guest/init writes on its second
  * serial port, read back by the host as it arrives.

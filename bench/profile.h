@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Benchmark profiles (templates/bench/NAME.conf): what vmbench runs.  Parsed
  * strictly (file:line: key: why), then resolved for this host: "auto" lcores and

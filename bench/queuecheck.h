@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Per-queue truth for one configuration: findings about how the queues were
  * served and used, from the layout (which CPU polls which queue on each side),

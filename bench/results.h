@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * A results directory: built as DIR.tmp-PID, every file written and checked
  * (through fsync and close), renamed to DIR only when complete.  A failed write

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * The rate search (RFC 2544 throughput; CSIT's NDR and PDR), judged on what the
  * sender achieved, not on what it was asked: the highest rate *sent* whose loss held

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Traffic shapes: one frame size, or a mix of sizes sent in proportion to their
  * weights (IMIX).  Plain C, shared by trafficgen (which sends them) and vmbench

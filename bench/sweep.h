@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * One configuration's sweep as trafficgen reports it (one JSON object per line:
  * trials, searches, a summary), wherever the lines come from — its standard

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * What a person reads in a results directory, made from results.json's data:
  * table.txt (the 2017 table's shape: configurations by frame size), results.csv,

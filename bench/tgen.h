@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * The traffic generator's frames and receive-side accounting, without DPDK so
  * that they are unit-tested on their own.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * What every DPDK program here does around EAL: split argv at "--", add the
  * EAL options that leave nothing behind (--in-memory, --no-telemetry), run the

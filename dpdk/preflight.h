@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Checks a DPDK program runs before rte_eal_init, so that an unprepared host
  * gets one clear line naming the fix instead of a DPDK panic: enough free

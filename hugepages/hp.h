@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Hugepages per NUMA node and page size: pools, hugetlbfs mounts, who holds
  * pages, stale files; reserving, releasing, mounting.  Reads go through

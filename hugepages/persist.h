@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Hugepage reservations that survive a reboot: one systemd unit per page size and
  * node that runs `hugepages setup` early at boot (before sysinit.target, so before

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * The QEMU command line vmlaunch runs: options and a profile in, an argv out.
  * Building it does nothing to the host, so every combination is unit-tested.

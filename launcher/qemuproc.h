@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Finding a running QEMU's QMP socket: from its command line (-qmp unix:PATH,
  * -chardev socket,path=PATH + -mon chardev=ID,mode=control), or from vmlaunch's

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * A QMP client: one Unix socket to a QEMU monitor in control mode.  Commands
  * carry ids; asynchronous events are queued apart from replies; partial reads,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * vmlaunch's runtime directories: /run/vmlaunch/NAME/ (mode 0700) for root,
  * $XDG_RUNTIME_DIR/vmlaunch/NAME/ otherwise.  Each holds qmp.sock, state.json

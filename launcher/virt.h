@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * The libvirt backend: vmlaunch's VM described as a libvirt domain (built with
  * libxml2, never by pasting strings), defined, started paused (libvirt pins every

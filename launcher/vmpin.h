@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Pin a QEMU: each vCPU's host thread (from QMP query-cpus-fast) to its one CPU,
  * every other QEMU thread to the housekeeping (emulator) CPUs, then read every

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * CPU sets: the Linux cpulist syntax ("0-3,8,10-11", strides "0-7:2") and hex
  * masks ("0xf0", as taskset and DPDK -c take them; also the kernel's

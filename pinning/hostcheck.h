@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Is this host ready for a pinned benchmark?  The findings of `pincheck host`. */
 #pragma once
 #include <jansson.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * What a host says about CPU isolation and benchmark readiness: the kernel
  * command line (isolcpus, nohz_full, rcu_nocbs, irqaffinity), what the kernel

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * `pincheck host --fix`: the exact changes that would make a host pass
  * `pincheck host` for a plan, as data — nothing here changes the host.  A

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Judging a CPU layout before anything runs: where the vCPUs go (a vmap) and
  * where the host's busy-polling lcores go (the reflector's).  pincheck plan

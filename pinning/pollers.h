@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Busy pollers: threads of other processes that keep a CPU busy (another benchmark's
  * worker, a DPDK lcore, a vCPU that spins, a stray loop).  A benchmark that shares

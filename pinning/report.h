@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * A report is data first (a jansson object with a "findings" array), rendered
  * as JSON or as text from the same object — never two formatters that drift.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * The threads (tasks) of a process, as /proc shows them, and their affinity.
  * Reads go through fsroot; setting affinity acts on the live host only.

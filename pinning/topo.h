@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Host topology through hwloc: PU <-> core <-> package <-> NUMA node, SMT
  * siblings, cache sharing.  CPUs are named by their OS index (what Linux,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * vCPU maps: "vCPU i runs on host CPU j".  Syntax: "0:4,1:5,2:6,3:7", or the
  * range form "0-3:4-7" (both sides the same length; the CPU side may use a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Is a running VM pinned the way it should be?  The findings of `pincheck vm`. */
 #pragma once
 #include <jansson.h>

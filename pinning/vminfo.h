@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * A running QEMU seen from the host: its vCPU threads, its other threads,
  * where its guest RAM lives, and (when sampled) where each vCPU really ran.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * The reflector's direct data path: a vhost-user port served through DPDK's vhost
  * library for external backends, with the per-frame work our own (vring.c).  A frame

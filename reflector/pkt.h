@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Frame rewriting for the reflector (and, later, the traffic generator):
  * plain bytes in, no DPDK, so it is unit-tested on its own.  Never reads or

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * The reflector's --vhost NAME|PATH[,queues=N][,client] option, parsed without
  * side effects (no directory made, no socket touched), so it is unit-tested and

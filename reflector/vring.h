@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Split virtqueues walked from the device's side: what the reflector's direct data
  * path does to a guest's rings, with no EAL and no vhost library, so that unit

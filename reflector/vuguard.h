@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Guards on a vhost-user connection that DPDK's vhost library leaves open, for both
  * of the reflector's data paths: the library reads a request's payload and writes its

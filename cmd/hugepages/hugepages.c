@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * hugepages — reserve, mount, inspect and release hugepages per NUMA node and
  * page size.  Like dpdk-hugepages.py, without its pitfall (a count written to

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * pincheck — explain a host and a VM: is this host ready for a pinned
  * benchmark, is this CPU layout sound, is this VM pinned the way it should be.

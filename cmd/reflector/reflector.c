@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * reflector — the bundled DPDK vhost-user packet reflector.  Every frame it
  * receives goes back out of the same port and queue, rewritten as --mode says.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * trafficgen — round-trip throughput, loss and latency through a reflector.
  * Sends signed UDP/IPv4 frames at a TSC-paced rate (never derived from the

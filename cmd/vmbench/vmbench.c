@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * vmbench — run the host<->guest packet benchmark from a profile and leave a
  * results directory another engineer can re-run and compare.

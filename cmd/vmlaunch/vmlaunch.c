@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * vmlaunch — start QEMU paused, pin every vCPU thread to its host CPU over QMP,
  * pin QEMU's other threads to housekeeping CPUs, read it all back, then run

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: BSD-3-Clause
 # shellcheck disable=SC2154 # bats' run sets output, stderr and lines
 # make install: programs, man pages, templates, the guest builder (and the guest
 # image when it was built) under DESTDIR; the installed mkguest still builds it.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: BSD-3-Clause
 # shellcheck disable=SC2154 # bats' run sets output, stderr and lines
 # pincheck plan: the 2017 layout is caught and a better one proposed; sound layouts pass.
 load helper

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: BSD-3-Clause
 # shellcheck disable=SC2154,SC2016 # bats' run sets output, stderr and lines; jq programs are in single quotes
 # pincheck host: fixture hosts through --root, and this very host.
 load helper

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: BSD-3-Clause
 # shellcheck disable=SC2154 # bats' run sets output, stderr and lines
 # pincheck vm on a real QEMU (TCG, paused with -S, 2 vCPUs), pinned by the test itself.
 load helper

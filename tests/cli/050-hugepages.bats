@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: BSD-3-Clause
 # shellcheck disable=SC2154,SC2016 # bats' run sets output, stderr, lines; awk programs are in single quotes
 # hugepages on the real kernel (root) and its usage errors.  Every test puts the
 # pools and mounts back as it found them.

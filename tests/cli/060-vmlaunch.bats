@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: BSD-3-Clause
 # shellcheck disable=SC2154 # bats' run sets output, stderr and lines
 # vmlaunch with real QEMU under TCG: pinned before the guest runs, as /proc shows;
 # attach, list, stop; failures that leave nothing behind.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: BSD-3-Clause
 # shellcheck disable=SC2154 # bats' run sets output, stderr and lines
 # shellcheck disable=SC2030,SC2031 # each test sets RPID in its own shell, for teardown and its own checks
 # The reflector (direct path or net_vhost) with a DPDK net_virtio_user peer (tests/peer/vpeer):

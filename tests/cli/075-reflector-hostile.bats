@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: BSD-3-Clause
 # shellcheck disable=SC2154 # bats' run sets output, stderr and lines
 # The reflector against a hostile vhost-user frontend (tests/peer/vhu: its own rings,
 # laid out by hand, bad on purpose) on one port, while a well-behaved peer

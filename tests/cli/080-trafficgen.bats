@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: BSD-3-Clause
 # shellcheck disable=SC2154 # bats' run sets output, stderr and lines
 # trafficgen through the reflector on net_vhost: a fixed low rate loses nothing,
 # latency fields are ordered, NDR finds a known limit (a reflector policed at

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: BSD-3-Clause
 # shellcheck disable=SC2154 # bats' run sets output, stderr and lines
 # The guest image (make guest, cmd/mkguest/mkguest): made of Debian packages and our two
 # programs only, every input in the manifest, and the same bytes every time.

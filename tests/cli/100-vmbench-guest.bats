@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: BSD-3-Clause
 # shellcheck disable=SC2154 # bats' run sets output, stderr and lines
 # The experiment with a guest: vmbench's VM modes end to end (a real TCG guest
 # pinned by map, DPDK inside it over vhost-user, results from its serial port),

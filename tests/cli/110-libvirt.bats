@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: BSD-3-Clause
 # shellcheck disable=SC2154 # bats' run sets output, stderr and lines
 # The libvirt backend: domain XML validated against libvirt's schema, the API against
 # libvirt's test driver, and a real libvirtd (QEMU driver, TCG) started privately by

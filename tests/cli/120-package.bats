@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: BSD-3-Clause
 # shellcheck disable=SC2154 # bats' run sets output, stderr and lines
 # make deb: the Debian package, lintian-clean for errors (make deb fails otherwise),
 # with the binaries, man pages, templates (the Ansible role too), docs and the

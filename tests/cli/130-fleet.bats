@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: BSD-3-Clause
 # shellcheck disable=SC2154 # bats' run sets output, stderr and lines
 # The Ansible role and playbook (templates/ansible), run for real by Debian's
 # ansible-core against this machine twice over (two inventory hosts, connection

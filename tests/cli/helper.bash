@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 # shellcheck shell=bash
 # shellcheck disable=SC2034,SC2154 # FIX and HOST_2017 are for the tests; bats' run sets output
 # Common setup for the CLI tests: the built programs on PATH, bats-assert, fixtures,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Replay fuzz inputs through a target without libFuzzer: each file named on the
  * command line (or each file in a directory named there) is one test, reported
  * as TAP.  A crash or a sanitizer report fails the run. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* A fuzz target: libFuzzer calls it with arbitrary bytes (make fuzz), and
  * driver.c replays the seed corpus and past crashes through it (make check). */
 #pragma once

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* CPU lists and masks: the kernel's command line and sysfs, and every option taking CPUs. */
 #include "pinning/cpuset.h"
 #include "fuzz.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Frames off the wire: trafficgen's receive path and the reflector's rewriting. */
 #include "fuzz.h"
 #include "reflector/pkt.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* The guest's results port, as bytes arrive in pieces. */
 #include "fuzz.h"
 #include "bench/guestport.h"

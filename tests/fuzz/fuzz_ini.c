@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Profiles: the INI reader and both profile grammars (bench and QEMU). */
 #include <stdio.h>
 #include <sys/mman.h>

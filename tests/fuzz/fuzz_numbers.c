@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Every number a user types: counts, seconds, rates, sizes, frame sizes and mixes. */
 #include "fuzz.h"
 #include "hugepages/hp.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Option values with sub-options: the reflector's --vhost, vmlaunch's --vhost-user. */
 #include "fuzz.h"
 #include "launcher/qemucmd.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* What a QMP peer sends: greeting, replies, events, garbage, all in one stream. */
 #include <sys/socket.h>
 #include <unistd.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* vCPU maps, dense (launch) and sparse (attach, pincheck vm). */
 #include "fuzz.h"
 #include "pinning/vmap.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* The direct path's ring work with a guest of the fuzzer's making: it chooses the
  * memory table (up to three regions: where each lies in guest physical memory, how
  * large), where the six rings lie and how long they are, the positions, the options a

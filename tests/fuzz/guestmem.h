@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Guest memory for ring tests and the ring fuzzer: regions mapped with an
  * inaccessible page on either side (a read or write just past one faults), a memory
  * table over them, and a check that every byte a poll changed lies where a device

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * vhu — a hostile vhost-user frontend for the reflector's tests.  It speaks the
  * protocol itself (no DPDK, no QEMU): guest memory is a memfd it shares, the split

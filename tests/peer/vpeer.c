@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * vpeer — a test peer for the reflector: sends frames given in hex through a
  * DPDK port (net_virtio_user to the reflector's socket), receives what comes

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* A fake QMP server for the unit tests: replays a transcript on one end of a
  * socketpair, in a thread.  Transcript lines:
  *   S <json>      send this line (@ID becomes the id of the last command)

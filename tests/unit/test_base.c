@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* The base helpers every program uses: strict numbers, bounded strings, file
  * operations that follow no link and check every write. */
 #include <errno.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* The benchmark's pieces without DPDK or a guest: the guest's framed results,
  * trafficgen's lines into records, the tables and the gnuplot script. */
 #include <errno.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* The checks behind pincheck: plan (the 2017 layout among others), host and vm, on
  * synthetic topologies, fixture hosts and hand-built VMs. */
 #include <errno.h>

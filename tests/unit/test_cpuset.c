@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* CPU lists and masks: the syntax users type and the kernel prints, and every way to get it wrong. */
 #include <errno.h>
 #include <stdlib.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Host facts from fixture trees: a prepared 2017 host and a bare one. */
 #include <errno.h>
 

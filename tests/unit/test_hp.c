@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* The hugepages library on a fixture host with 2 NUMA nodes x (2M, 1G), behind a
  * fake kernel that can grant fewer pages than asked. */
 #include <errno.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Frame rewriting, byte by byte: each mode on IPv4/UDP, IPv6/TCP, VLAN, ARP,
  * fragments, and frames that are short or lie about their lengths. */
 #include "reflector/pkt.h"

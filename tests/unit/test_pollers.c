@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Busy pollers (pinning/pollers.c): the judging on samples made up here, and one real
  * poller of our own (a child that spins on CPU 0) found by a live sample. */
 #include <sched.h>

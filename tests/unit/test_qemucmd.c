@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* The QEMU command line vmlaunch builds, for each option combination; profiles. */
 #include <errno.h>
 #include <stdlib.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* The QMP client against a fake server replaying QEMU 7.2's real transcript
  * (line by line, batched, split mid-message) and broken ones. */
 #include <errno.h>

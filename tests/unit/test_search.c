@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* The rate search (bench/search.c) against fake paths and fake senders: a policer, a
  * path whose loss grows past a rate, a path that loses now and then below it, a
  * sender that loses its CPU at random, a sender that cannot reach a rate.  What it

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Traffic shapes: sizes, the named IMIX mixes, weighted lists and their schedule. */
 #include <stdio.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* The generator's frames, signatures, latency histogram and stream accounting. */
 #include <stdlib.h>
 

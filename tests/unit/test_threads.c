@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Threads of a process from a fixture /proc, and real affinity on this host. */
 #include <errno.h>
 #include <sched.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Topology through hwloc: synthetic hosts (the 2017 lab host among them), an XML file, errors. */
 #include <errno.h>
 

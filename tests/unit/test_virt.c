@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* The libvirt backend without a daemon: the domain XML read back with libxml2, and
  * every API path against libvirt's test driver (test:///default, and a custom node
  * with three domains in tests/fixtures/libvirt/node.xml). */

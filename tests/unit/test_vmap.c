@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* vCPU maps: both forms, and each error a user can make. */
 #include <errno.h>
 

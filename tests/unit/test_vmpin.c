@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* The pinning procedure against a fake QMP server: nothing is pinned until every
  * thread id QMP gave is known to be a thread of that QEMU. */
 #include <errno.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* The direct path's ring work (reflector/vring.c) against rings laid out by hand in
  * guest memory with guard pages: frames go through byte for byte, and every way a
  * hostile guest can lay out descriptors — lengths that wrap 32 bits, frames larger

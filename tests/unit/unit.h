@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Common includes for the cmocka unit tests. */
 #pragma once
 #include <setjmp.h>
