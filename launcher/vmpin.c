@@ -10,6 +10,7 @@
 
 #include "pinning/threads.h"
 #include "launcher/vmpin.h"
+#include "pinning/vminfo.h"
 
 static int fail(char *msg, size_t len, int r, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 static int fail(char *msg, size_t len, int r, const char *fmt, ...)
@@ -56,6 +57,37 @@ static int pin_others(pid_t pid, const struct qmp_vcpu *v, int n, const struct c
 	return pinned;
 }
 
+/* Without QMP: the vCPU threads by the names QEMU gives them with -name
+ * debug-threads=on ("CPU n/KVM", "CPU n/TCG"), as pincheck vm --pid finds them. */
+static int vcpus_by_name(pid_t pid, struct qmp_vcpu **out, char *msg, size_t len)
+{
+	struct vminfo vi;
+	struct qmp_vcpu *v;
+	int n = 0, r = vminfo_read(pid, &vi);
+
+	*out = NULL;
+	if (r < 0)
+		return fail(msg, len, r, r == -ESRCH ? "no process with pid %d" : "cannot read pid %d: %s", (int)pid, strerror(-r));
+	if (vi.single_thread_tcg || vi.nvcpus == 0) {
+		vminfo_free(&vi);
+		return fail(msg, len, vi.single_thread_tcg ? -EINVAL : -ENOENT,
+			    vi.single_thread_tcg ? "pid %d runs every vCPU on one thread (single-threaded TCG): use -accel tcg,thread=multi"
+						 : "pid %d has no QMP socket and no thread named like a vCPU: start QEMU with -qmp unix:PATH,server=on,wait=off (or -name debug-threads=on), or give --qmp",
+			    (int)pid);
+	}
+	v = calloc(vi.nvcpus, sizeof(*v));
+	if (!v) {
+		vminfo_free(&vi);
+		return -ENOMEM;
+	}
+	for (unsigned i = 0; i < vi.nvcpus; i++)
+		if (vi.vcpu_task[i] >= 0)
+			v[n++] = (struct qmp_vcpu){ .index = (int)i, .tid = vi.tasks[vi.vcpu_task[i]].tid };
+	vminfo_free(&vi);
+	*out = v;
+	return n;
+}
+
 int vmpin_apply(struct qmp *q, pid_t pid, const struct vmpin_plan *p, json_t **result, char *msg, size_t len)
 {
 	struct qmp_error qerr;
@@ -67,9 +99,12 @@ int vmpin_apply(struct qmp *q, pid_t pid, const struct vmpin_plan *p, json_t **r
 	int n, nt, r;
 
 	*result = NULL;
-	n = qmp_query_vcpus(q, &v, &qerr);
-	if (n < 0)
+	if (!q) {
+		if ((n = vcpus_by_name(pid, &v, msg, len)) < 0)
+			return n;
+	} else if ((n = qmp_query_vcpus(q, &v, &qerr)) < 0) {
 		return fail(msg, len, n, "query-cpus-fast: %s", qerr.desc);
+	}
 	/* vCPUs are QEMU's cpu-indexes (with CPUs hot-plugged there may be gaps): the map
 	 * must name exactly those. */
 	cpuset_zero(&qv);

@@ -18,7 +18,8 @@ struct vmpin_plan {
 	int fifo_prio;            /* >0: vCPU threads get SCHED_FIFO at this priority */
 };
 
-/* Pin QEMU @pid as @p says; vCPUs are QEMU's cpu-indexes (the map may have gaps).
+/* Pin QEMU @pid as @p says; vCPUs are QEMU's cpu-indexes (the map may have gaps),
+ * from QMP @q, or with @q NULL from the threads' names (-name debug-threads=on).
  * Every thread id QMP gives is checked to be a thread of @pid before anything is
  * pinned.  On success *result is {"pid", "vcpus": [{"vcpu", "tid", "cpu"}],
  * "emulator_cpus", "threads": [{"tid", "name", "allowed"}]}.  0, or -EINVAL (the VM

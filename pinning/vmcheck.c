@@ -67,28 +67,29 @@ static int check_threads(const struct vminfo *vi, json_t *rep)
 	return 0;
 }
 
-/* "taskset -pc 5 1002; taskset -pc 6 1003" for the vCPUs that are off their map, or a template. */
-static void pin_hint(const struct vminfo *vi, const struct vmap *map, const char *which, char *buf, size_t len)
+/* "vmlaunch attach --pid 1000 --vcpu-map 0:4,1:5": every vCPU pinned to one CPU at
+ * once, QEMU's other threads off them, read back (taskset would pin a thread, and
+ * leave the rest to the user).  The map when one was given for every vCPU, else a
+ * template with CPU in place of each CPU. */
+static void attach_hint(const struct vminfo *vi, const struct vmap *map, const char *what, char *buf, size_t len)
 {
+	char m[256];
 	size_t off = 0;
-	unsigned n = 0;
+	bool whole = map && map->n >= vi->nvcpus;
 
-	off += (size_t)snprintf(buf, len, "pin each vCPU thread to one CPU: ");
-	for (unsigned v = 0; v < vi->nvcpus && off < len; v++) {
-		const struct task *t = vcpu(vi, v);
-		if (!t || which[v] == 0)
-			continue;
-		if (n++ == 4) {
-			snprintf(buf + off, len - off, "; …");
-			break;
+	for (unsigned v = 0; v < vi->nvcpus && whole; v++)
+		whole = vmap_has(map, v);
+	if (!whole || vmap_format(map, m, sizeof(m)) < 0) {
+		m[0] = '\0';
+		for (unsigned v = 0; v < vi->nvcpus && off < sizeof(m); v++) {
+			if (v == 8) {
+				snprintf(m + off, sizeof(m) - off, ",…");
+				break;
+			}
+			off += (size_t)snprintf(m + off, sizeof(m) - off, "%s%u:CPU", v ? "," : "", v);
 		}
-		if (map && vmap_has(map, v))
-			off += (size_t)snprintf(buf + off, len - off, "%staskset -pc %d %d", n > 1 ? "; " : "",
-						map->cpu[v], (int)t->tid);
-		else
-			off += (size_t)snprintf(buf + off, len - off, "%staskset -pc CPU %d", n > 1 ? "; " : "",
-						(int)t->tid);
 	}
+	snprintf(buf, len, "%s: vmlaunch attach --pid %d --vcpu-map %s", what, (int)vi->pid, m);
 }
 
 static int check_pinning(const struct vminfo *vi, const struct vmap *map, json_t *rep)
@@ -122,7 +123,7 @@ static int check_pinning(const struct vminfo *vi, const struct vmap *map, json_t
 			bad_map[v] = 1;
 		}
 	}
-	pin_hint(vi, map, bad_unp, hint, sizeof(hint));
+	attach_hint(vi, map, "pin each vCPU thread to one CPU", hint, sizeof(hint));
 	if (uo && !report_add(rep, "vcpu-pinned", SEV_FAIL, hint, "vCPUs not pinned to one CPU: %s", unp))
 		goto cleanup;
 	if (!uo && !report_add(rep, "vcpu-pinned", SEV_OK, NULL, "every vCPU is pinned to one CPU"))
@@ -137,7 +138,7 @@ static int check_pinning(const struct vminfo *vi, const struct vmap *map, json_t
 			cpuset_format_list(&have, b, sizeof(b));
 			append(mis, sizeof(mis), &mo, "the map names vCPUs %s, the VM has %s", a, b);
 		}
-		pin_hint(vi, map, bad_map, hint, sizeof(hint));
+		attach_hint(vi, map, "pin each vCPU thread to one CPU", hint, sizeof(hint));
 		if (mo && !report_add(rep, "vcpu-map", SEV_FAIL, hint, "vCPUs differ from the map: %s", mis))
 			goto cleanup;
 		if (!mo && !report_add(rep, "vcpu-map", SEV_OK, NULL, "every vCPU is where the map says"))
@@ -213,7 +214,7 @@ static int check_emulator(const struct vminfo *vi, json_t *rep)
 
 static int check_isolation(const struct vminfo *vi, const struct hostfacts *h, json_t *rep)
 {
-	char trap[640] = "", list[256];
+	char trap[640] = "", list[256], hint[512];
 	size_t off = 0;
 	struct cpuset vc, notiso;
 
@@ -228,10 +229,12 @@ static int check_isolation(const struct vminfo *vi, const struct hostfacts *h, j
 			append(trap, sizeof(trap), &off, "vCPU %u may run on isolated CPUs %s", v, list);
 		}
 	}
-	if (off)
-		ADD(rep, "isolcpus-trap", SEV_FAIL, "pin each vCPU thread to exactly one isolated CPU (taskset -pc CPU TID)",
+	if (off) {
+		attach_hint(vi, NULL, "pin each vCPU thread to exactly one isolated CPU", hint, sizeof(hint));
+		ADD(rep, "isolcpus-trap", SEV_FAIL, hint,
 		    "%s: the scheduler does not balance tasks across isolated CPUs, so such threads pile up on one of them",
 		    trap);
+	}
 	vcpu_cpus(vi, &vc);
 	if (cpuset_empty(&vc))
 		return 0;
@@ -301,7 +304,7 @@ static int check_memory(const struct vminfo *vi, const struct topo *t, json_t *r
 
 static int check_sample(const struct vminfo *vi, const struct vmap *map, json_t *rep)
 {
-	char bad[640] = "";
+	char bad[640] = "", hint[512];
 	size_t off = 0;
 	unsigned idle = 0;
 
@@ -332,12 +335,13 @@ static int check_sample(const struct vminfo *vi, const struct vmap *map, json_t 
 				append(bad, sizeof(bad), &off, "vCPU %u ran %.0f%% of its time on CPU %u", v,
 				       100.0 * (double)row[c] / (double)sum, c);
 	}
-	if (off)
-		ADD(rep, "sample", SEV_FAIL, "pin each vCPU thread to its CPU (taskset -pc CPU TID)",
-		    "over %.1f s: %s", vi->sample_seconds, bad);
-	else
+	if (off) {
+		attach_hint(vi, map, "pin each vCPU thread to its CPU", hint, sizeof(hint));
+		ADD(rep, "sample", SEV_FAIL, hint, "over %.1f s: %s", vi->sample_seconds, bad);
+	} else {
 		ADD(rep, "sample", SEV_OK, NULL, "over %.1f s every vCPU that ran, ran only on its own CPU (%u of %u did not run)",
 		    vi->sample_seconds, idle, vi->nvcpus);
+	}
 	return 0;
 }
 

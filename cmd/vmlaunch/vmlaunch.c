@@ -1096,19 +1096,29 @@ static int attach(struct settings *s)
 	pid_t pid;
 	int code, r;
 
+	sock[0] = '\0';
 	if (s->pid) {
 		r = qemuproc_qmp_path((pid_t)s->pid, sock, sizeof(sock));
 		if (r == -ESRCH)
 			return cli_fail(EXIT_USAGE, "no process with pid %ld", s->pid);
 		if (r < 0)
-			return cli_fail(EXIT_FAIL, "pid %ld has no QMP socket on its command line: start QEMU with -qmp unix:PATH,server=on,wait=off, or give --qmp",
-				    s->pid);
+			sock[0] = '\0'; /* no QMP: the vCPU threads by their names */
 	} else {
 		snprintf(sock, sizeof(sock), "%s", s->qmp_arg);
 	}
 	code = check_layout(s, &l, 0);
 	if (code)
 		goto out;
+	if (!sock[0]) {
+		r = vmpin_apply(NULL, (pid_t)s->pid, &l.pin, &res, msg, sizeof(msg));
+		if (r < 0) {
+			code = cli_fail(r == -EINVAL ? EXIT_USAGE : EXIT_FAIL, "%s", msg);
+			goto out;
+		}
+		print_result(stdout, s, res);
+		code = EXIT_OK;
+		goto out;
+	}
 	q = qmp_connect(sock, 5000, &qerr);
 	if (!q) {
 		code = cli_fail(EXIT_FAIL, "%s", qerr.desc);

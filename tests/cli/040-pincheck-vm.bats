@@ -37,16 +37,19 @@ teardown() {
 	taskset -pc 0-1 "$T1" >/dev/null
 	run -1 pincheck vm --pid "$QEMU_PID"
 	assert_line --partial "FAIL  vCPUs not pinned to one CPU: vCPU 1 may run on CPUs 0-1"
-	assert_line --partial "fix: pin each vCPU thread to one CPU: taskset -pc CPU $T1"
+	assert_line --partial "fix: pin each vCPU thread to one CPU: vmlaunch attach --pid $QEMU_PID --vcpu-map 0:CPU,1:CPU"
 }
 
-@test "vCPUs swapped against the map fail, with the exact commands to fix them" {
+@test "vCPUs swapped against the map fail, with the exact command that fixes them (run here)" {
 	taskset -pc 1 "$T0" >/dev/null
 	taskset -pc 0 "$T1" >/dev/null
 	run -1 pincheck vm --pid "$QEMU_PID" --vcpu-map 0:0,1:1
 	assert_line --partial "vCPU 0 is on 1, the map says 0"
-	assert_line --partial "taskset -pc 0 $T0; taskset -pc 1 $T1"
+	assert_line --partial "fix: pin each vCPU thread to one CPU: vmlaunch attach --pid $QEMU_PID --vcpu-map 0:0,1:1"
 	run -0 pincheck vm --pid "$QEMU_PID" --vcpu-map 0:1,1:0
+	# The hint, run as printed, fixes it.
+	run -0 vmlaunch attach --pid "$QEMU_PID" --vcpu-map 0:0,1:1
+	run -0 pincheck vm --pid "$QEMU_PID" --vcpu-map 0:0,1:1
 }
 
 @test "both vCPUs on one CPU is reported" {

@@ -346,7 +346,10 @@ static void test_vm_problems(void **state)
 	make_vm(&vi, allowed, 4, "0-7");
 	rep = vm_report(&vi, "0:4,1:5,2:6,3:7", &h);
 	expect(rep, "vcpu-pinned", "fail", "vCPU 1 may run on CPUs 4-7");
-	assert_non_null(strstr(hint_of(rep, "vcpu-pinned"), "taskset -pc 5 502"));
+	assert_string_equal(hint_of(rep, "vcpu-pinned"), "pin each vCPU thread to one CPU: vmlaunch attach --pid 500 --vcpu-map 0:4,1:5,2:6,3:7");
+	/* Without a map: a template for every vCPU. */
+	assert_string_equal(hint_of(rep, "isolcpus-trap"),
+			    "pin each vCPU thread to exactly one isolated CPU: vmlaunch attach --pid 500 --vcpu-map 0:CPU,1:CPU,2:CPU,3:CPU");
 	expect(rep, "vcpu-map", "fail", "vCPU 2 is on 4, the map says 6");
 	expect(rep, "vcpu-shared-cpu", "fail", "vCPUs 0,2 on CPU 4");
 	expect(rep, "emulator-threads", "warn", "qemu-system-x86 (tid 500) on 4,6");
