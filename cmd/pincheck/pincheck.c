@@ -615,9 +615,9 @@ static void print_fix(const json_t *rep)
 	const json_t *changes = json_object_get(rep, "changes"), *c, *x;
 	size_t n = json_array_size(changes), i, j;
 
-	printf("Changes that make this host pass for a plan that isolates CPUs %s (housekeeping: %s): %zu%s\n",
+	printf("Changes that make this host pass for a plan that isolates CPUs %s (housekeeping: %s): %zu change%s%s\n",
 	       json_string_value(json_object_get(plan, "isolate")), json_string_value(json_object_get(plan, "housekeeping")),
-	       n, json_is_true(json_object_get(rep, "reboot")) ? ", then a reboot" : "");
+	       n, n == 1 ? "" : "s", json_is_true(json_object_get(rep, "reboot")) ? ", then a reboot" : "");
 	json_array_foreach(changes, i, c) {
 		printf("  %-13s %s\n", json_string_value(json_object_get(c, "id")),
 		       json_string_value(json_object_get(c, "message")));

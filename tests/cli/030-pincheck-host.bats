@@ -92,7 +92,7 @@ apply_fix() {
 	echo "$output" >"$BATS_TEST_TMPDIR/fix.json"
 	# The text says the same from the same data.
 	run -0 pincheck --root "$root" --topology "$topo" host --fix --host-lcores 1-3 --vcpu-map 0-3:4-7 --hugepages 256M
-	assert_line --partial "isolates CPUs 1-7 (housekeeping: 0): 6, then a reboot"
+	assert_line --partial "isolates CPUs 1-7 (housekeeping: 0): 6 changes, then a reboot"
 	assert_line --regexp "^ +echo performance > $root/sys/devices/system/cpu/cpu6/cpufreq/scaling_governor   \(now powersave\)$"
 	assert_line --partial "GRUB_CMDLINE_LINUX_DEFAULT=\"\$GRUB_CMDLINE_LINUX_DEFAULT isolcpus=managed_irq,domain,1-7 "
 	assert_line --partial "conflict      irqaffinity=0-3 is on the kernel command line already"

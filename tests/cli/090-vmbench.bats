@@ -110,6 +110,24 @@ unbusy() {
 	assert_line --partial "vmbench run PROFILE [--out DIR]"
 }
 
+@test "vmbench(1) names every shipped profile and every key the parser takes (its lists cannot go stale)" {
+	local man=$TOP/docs/man/vmbench.1.scd t k section keys
+	for t in "$TOP"/templates/bench/*.conf; do
+		t=$(basename "$t" .conf)
+		grep -q "\*$t\*" "$man" || fail "vmbench(1) does not list the shipped profile $t"
+	done
+	# The keys, as the parser names them when it refuses an unknown one.
+	for section in bench vm; do
+		printf '[%s]\nno_such_key = 1\n' "$section" >"$BATS_TEST_TMPDIR/k.conf"
+		run -2 --separate-stderr vmbench run "$BATS_TEST_TMPDIR/k.conf" --out "$OUT/x"
+		keys=$(sed -n "s/.*unknown key 'no_such_key' in \[$section\] (\(.*\))\$/\1/p" <<<"$stderr")
+		[ -n "$keys" ] || fail "no key list in: $stderr"
+		for k in ${keys//,/ }; do
+			grep -q "\*$k\*" "$man" || fail "vmbench(1) does not describe [$section] $k"
+		done
+	done
+}
+
 @test "lcores the host does not have are refused before anything starts (the 2017 matrix on a small host)" {
 	[ "$(nproc --all)" -lt 8 ] || skip "this host has 8 CPUs: the 2017 matrix fits it"
 	run -2 --separate-stderr vmbench run matrix-2017 --out "$OUT/m"
