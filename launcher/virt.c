@@ -614,6 +614,7 @@ int virt_repin(struct virt *v, const char *name, const struct vmap *map, const s
 	       unsigned *moved, char *msg, size_t len)
 {
 	virDomainPtr d = lookup(v, name, msg, len);
+	const bool gone = !d && last_code() == VIR_ERR_NO_DOMAIN; /* before other calls reset it */
 	unsigned ncpu = map_cpus(v, map, emulator), flags;
 	int maplen = VIR_CPU_MAPLEN((int)ncpu), r = 0;
 	unsigned char *m = calloc(1, (size_t)maplen);
@@ -627,11 +628,11 @@ int virt_repin(struct virt *v, const char *name, const struct vmap *map, const s
 		free(m);
 		if (d)
 			virDomainFree(d);
-		return -1;
+		return gone ? -3 : -1;
 	}
 	if (virDomainIsActive(d) != 1) {
 		msgf(msg, len, "domain '%s' on %s is not running: start it first (virsh start %s)", name, v->uri, name);
-		r = -1;
+		r = -3;
 		goto out;
 	}
 	if (virDomainGetInfo(d, &info) == 0 && map->n != info.nrVirtCpu) {

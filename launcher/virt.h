@@ -78,7 +78,7 @@ int virt_running(struct virt *v, const char *name, bool *crashed, char *msg, siz
  * no flags, as libvirt's test driver: the current state).  On this host, QEMU threads
  * libvirt left behind (it moves only the main thread live when it has no cgroups)
  * are moved too; *@moved counts them.  0, or -1 with @msg (-2: the map does not fit
- * the domain's vCPUs). */
+ * the domain's vCPUs; -3: no such domain, or it is not running). */
 int virt_repin(struct virt *v, const char *name, const struct vmap *map, const struct cpuset *emulator,
 	       unsigned *moved, char *msg, size_t len);
 

@@ -304,6 +304,9 @@ static int resolve_page_size(struct settings *s)
 
 	if (n < 0)
 		return cli_fail(EXIT_FAIL, "this kernel has no hugepage support (no /sys/kernel/mm/hugepages)");
+	/* release without --page-size: every size (its pools and its units). */
+	if (s->page_kb == 0 && !strcmp(s->cmd, "release"))
+		return 0;
 	if (s->page_kb == 0)
 		s->page_kb = hp_default_page_kb();
 	for (int i = 0; i < n; i++) {

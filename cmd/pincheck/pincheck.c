@@ -337,7 +337,7 @@ static int find_vm(const struct settings *s, struct vminfo *vi, json_t *rep)
 	if (s->pid) {
 		r = vminfo_read((pid_t)s->pid, vi);
 		if (r == -ESRCH)
-			return cli_fail(EXIT_USAGE, "no process with pid %ld", s->pid);
+			return cli_fail(EXIT_NO_VM, "no process with pid %ld", s->pid);
 		if (r < 0)
 			return cli_fail(EXIT_USAGE, "cannot read process %ld: %s", s->pid, strerror(-r));
 		if (vi->nvcpus == 0 && !vi->single_thread_tcg) {
@@ -349,7 +349,7 @@ static int find_vm(const struct settings *s, struct vminfo *vi, json_t *rep)
 	if (s->name) {
 		json_t *st = rundir_read_state(s->name, NULL, 0);
 		if (!st)
-			return cli_fail(EXIT_USAGE, "no VM named '%s' (see vmlaunch list)", s->name);
+			return cli_fail(EXIT_NO_VM, "no VM named '%s' (see vmlaunch list)", s->name);
 		snprintf(sock, sizeof(sock), "%s", json_string_value(json_object_get(st, "qmp")) ?: "");
 		json_decref(st);
 	} else {

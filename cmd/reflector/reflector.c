@@ -282,6 +282,16 @@ static int clear_stale_socket(const char *path, struct pin_error *err)
 
 /* --vhost NAME|PATH[,queues=N][,client] -> an EAL --vdev argument; @iface gets the socket
  * path.  0, or -errno with @err saying what is wrong. */
+/* The runtime directory this process created for socket NAMEs ("" when it found one):
+ * removed at exit when empty (another reflector's sockets keep it). */
+static char made_dir[256];
+
+static void remove_made_dir(void)
+{
+	if (made_dir[0])
+		rmdir(made_dir); /* async-signal-safe; fails, as it should, when not empty */
+}
+
 static int vhost_vdev(const char *spec, unsigned idx, char *vdev, size_t len, char *iface, size_t ilen,
 		      struct vhostopt *vo, struct pin_error *err)
 {
@@ -304,8 +314,12 @@ static int vhost_vdev(const char *spec, unsigned idx, char *vdev, size_t len, ch
 			snprintf(dir, sizeof(dir), "%s/reflector", xdg);
 		else
 			return pin_fail(err, -ENOENT, 0, "a socket NAME needs root or XDG_RUNTIME_DIR: give a PATH");
-		if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+		if (mkdir(dir, 0700) == 0) {
+			if (!made_dir[0] && snprintf(made_dir, sizeof(made_dir), "%s", dir) > 0)
+				atexit(remove_made_dir);
+		} else if (errno != EEXIST) {
 			return pin_fail(err, -errno, 0, "cannot create %s: %s", dir, strerror(errno));
+		}
 		/* Our own directory, not a link planted there. */
 		if (lstat(dir, &st) < 0 || !S_ISDIR(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 022))
 			return pin_fail(err, -EPERM, 0, "%s is not a private directory of ours: remove it", dir);
@@ -346,6 +360,7 @@ static void on_stop_timeout(int sig)
 	for (unsigned i = 0; i < nports; i++)
 		if (ports[i].iface[0] && !ports[i].vo.client)
 			unlink(ports[i].iface);
+	remove_made_dir();
 	ssize_t w = write(STDERR_FILENO, m, sizeof(m) - 1); /* async-signal-safe; nothing to do if it fails */
 
 	(void)w;
@@ -792,7 +807,7 @@ static int load_vcpus(struct vmap *vcpus)
 		return 0;
 	st = rundir_read_state(cfg.vm, NULL, 0);
 	if (!st)
-		return cli_usage_error("no VM named '%s' (see vmlaunch list)", cfg.vm);
+		return cli_fail(EXIT_NO_VM, "no VM named '%s' (see vmlaunch list)", cfg.vm);
 	for (i = 0; i < VMAP_MAX_VCPUS; i++)
 		cpus[i] = -1; /* a gap: a vCPU the state leaves out (QEMU's cpu-index) */
 	json_array_foreach(json_object_get(st, "vcpus"), i, v) {

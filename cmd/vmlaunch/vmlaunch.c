@@ -1100,7 +1100,7 @@ static int attach(struct settings *s)
 	if (s->pid) {
 		r = qemuproc_qmp_path((pid_t)s->pid, sock, sizeof(sock));
 		if (r == -ESRCH)
-			return cli_fail(EXIT_USAGE, "no process with pid %ld", s->pid);
+			return cli_fail(EXIT_NO_VM, "no process with pid %ld", s->pid);
 		if (r < 0)
 			sock[0] = '\0'; /* no QMP: the vCPU threads by their names */
 	} else {
@@ -1121,7 +1121,8 @@ static int attach(struct settings *s)
 	}
 	q = qmp_connect(sock, 5000, &qerr);
 	if (!q) {
-		code = cli_fail(EXIT_FAIL, "%s", qerr.desc);
+		/* Nothing there, or nothing listening: no such VM. */
+		code = cli_fail(errno == ENOENT || errno == ECONNREFUSED ? EXIT_NO_VM : EXIT_FAIL, "%s", qerr.desc);
 		goto out;
 	}
 	pid = vmpin_peer_pid(q);
@@ -1187,13 +1188,13 @@ static int stop(struct settings *s)
 	long long deadline;
 
 	if (!st)
-		return cli_fail(EXIT_FAIL, "no VM named '%s' (see vmlaunch list)", s->name);
+		return cli_fail(EXIT_NO_VM, "no VM named '%s' (see vmlaunch list)", s->name);
 	sup = (pid_t)json_integer_value(json_object_get(st, "supervisor"));
 	pid = (pid_t)json_integer_value(json_object_get(st, "pid"));
 	if (!rundir_state_alive(st)) {
 		rundir_remove(dir);
 		json_decref(st);
-		return cli_fail(EXIT_FAIL, "VM '%s' is not running (its leftover state is removed)", s->name);
+		return cli_fail(EXIT_NO_VM, "VM '%s' is not running (its leftover state is removed)", s->name);
 	}
 	if (sup > 0 && kill(sup, SIGTERM) == 0) {
 		/* The supervisor powers the guest down, quits, kills, and removes the directory. */
@@ -1465,7 +1466,7 @@ static int attach_libvirt(struct settings *s)
 		r = virt_verify(v, s->domain, &l.map, virt_is_local_qemu(v) || s->emu_arg ? &l.pin.emulator : NULL, 0, &res,
 				msg, sizeof(msg));
 	if (r < 0) {
-		code = cli_fail(r == -2 ? EXIT_USAGE : EXIT_FAIL, "%s", msg);
+		code = cli_fail(r == -2 ? EXIT_USAGE : r == -3 ? EXIT_NO_VM : EXIT_FAIL, "%s", msg);
 		goto out;
 	}
 	json_object_set_new(res, "threads_moved_by_vmlaunch", json_integer(moved));
@@ -1532,7 +1533,7 @@ static int stop_libvirt(struct settings *s)
 		return code;
 	r = virt_stop(v, s->name, s->grace, msg, sizeof(msg));
 	if (r < 0)
-		code = cli_fail(EXIT_FAIL, "%s", msg);
+		code = cli_fail(r == -2 ? EXIT_NO_VM : EXIT_FAIL, "%s", msg);
 	else
 		printf("%s: domain '%s' on %s stopped and undefined\n", cli_prog, s->name, virt_uri(v));
 	virt_close(v);

@@ -84,6 +84,20 @@ total_2m() { cat /sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages; }
 	[ "$(free_2m)" -ge 40 ]
 	run -0 hugepages release --page-size 2M
 	assert_equal "$(total_2m)" 0
+	# Without --page-size: every size, not only the kernel's default one (a 1G page
+	# too where the kernel can still find one; teardown puts the pools back).
+	local g1=/sys/kernel/mm/hugepages/hugepages-1048576kB/nr_hugepages one_g=0
+	run -0 hugepages reserve --pages 8 --page-size 2M
+	if [ -e "$g1" ] && [ "$(cat "$g1")" = 0 ] && hugepages reserve --pages 1 --page-size 1G >/dev/null 2>&1; then
+		one_g=1
+	fi
+	run -0 hugepages release
+	assert_equal "$(total_2m)" 0
+	assert_line --partial "2M: 8 -> 0 pages"
+	if [ "$one_g" = 1 ]; then
+		assert_line --partial "1G: 1 -> 0 pages"
+		assert_equal "$(cat "$g1")" 0
+	fi
 	[ "$before" -eq 0 ] || echo "$before" > /sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages
 }
 

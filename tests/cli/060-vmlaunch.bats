@@ -105,8 +105,15 @@ teardown() {
 	assert_output "vmlaunch: VM 'bats-list' stopped"
 	wait_gone "$pid"
 	[ ! -e "$(vm_dir bats-list)" ]
-	run -1 --separate-stderr vmlaunch stop bats-list
+	# No such VM: exit 2 in every tool (vmlaunch, pincheck, the reflector's --vm).
+	run -2 --separate-stderr vmlaunch stop bats-list
 	[[ $stderr == "vmlaunch: no VM named 'bats-list'"* ]]
+	run -2 --separate-stderr pincheck vm --name bats-list
+	assert_equal "$stderr" "pincheck: no VM named 'bats-list' (see vmlaunch list)"
+	run -2 --separate-stderr reflector -l 0,1 -- --vm bats-list
+	[[ $stderr == *"reflector: no VM named 'bats-list' (see vmlaunch list)" ]]
+	run -2 --separate-stderr vmlaunch attach --qmp "$BATS_TEST_TMPDIR/none.sock" --vcpu-map 0:0
+	[[ $stderr == "vmlaunch: cannot connect to the QMP socket $BATS_TEST_TMPDIR/none.sock"* ]]
 }
 
 @test "a QEMU that fails to start: its error shown, exit 1, runtime dir gone" {

@@ -177,9 +177,11 @@ other_cpus() {
 	assert_equal "$(jqo -c '[.vcpus[] | [.vcpu, .cpu, .tid]]')" '[[0,4,null],[1,5,null]]'
 	assert_equal "$(jqo .emulator_cpus)" 0-1
 	assert_equal "$(jqo .verified)" "libvirt API"
-	run -1 --separate-stderr vmlaunch attach --libvirt nosuch --connect "$TESTURI" --vcpu-map 0:4
+	run -2 --separate-stderr vmlaunch attach --libvirt nosuch --connect "$TESTURI" --vcpu-map 0:4
 	[[ $stderr == "vmlaunch: domain 'nosuch' on $TESTURI: Domain not found"* ]]
-	run -1 --separate-stderr vmlaunch attach --libvirt halted --connect "$TESTURI" --vcpu-map 0:4
+	run -2 --separate-stderr vmlaunch stop --libvirt nosuch --connect "$TESTURI"
+	[[ $stderr == "vmlaunch: domain 'nosuch' on $TESTURI: Domain not found"* ]]
+	run -2 --separate-stderr vmlaunch attach --libvirt halted --connect "$TESTURI" --vcpu-map 0:4
 	[[ $stderr == *"domain 'halted' on $TESTURI is not running"* ]]
 	run -2 --separate-stderr vmlaunch attach --libvirt unpinned --connect "$TESTURI" --vcpu-map 0:4
 	assert_equal "$stderr" "vmlaunch: domain 'unpinned' has 2 vCPUs, the map names 1"
