@@ -132,7 +132,7 @@ int results_gnuplot(const struct results_dir *d, const char *script, const char 
 	/* The terminal is ours, not the user's.  The image comes back on gnuplot's
 	 * standard output and is written here, checked: a full disk is an error, not a
 	 * missing or truncated plot. */
-	if ((size_t)snprintf(setup, sizeof(setup), "set terminal %s", terminal) >= sizeof(setup))
+	if ((size_t)snprintf(setup, sizeof(setup), "set terminal %s; once = 1", terminal) >= sizeof(setup))
 		return -EINVAL;
 	if (dir_path(path, sizeof(path), d->tmp, output) < 0)
 		return -ENAMETOOLONG;

@@ -344,30 +344,56 @@ char *tables_csv(const json_t *all)
 	return finish(m, &buf);
 }
 
+/* plot.gp draws the figure of table.txt's first table (the metric in the title),
+ * with each cell's min-max over its trials as error bars and the cells the generator
+ * set (a lower bound) drawn apart, the key outside the data.  `gnuplot plot.gp` alone
+ * redraws plot.png and plot.svg; with once=1 it draws once on the terminal and output
+ * the caller set (vmbench, which writes the image itself). */
 char *tables_plot(const json_t *all)
 {
-	char *buf = NULL, q[256], title[512];
+	char *buf = NULL, q[256], title[512], metric[160];
 	size_t len = 0, ci;
 	FILE *m = open_memstream(&buf, &len);
 	const json_t *c;
+	const char *search = str(all, "search");
+	const bool searching = *search && strcmp(search, "none");
 
 	if (!m)
 		return NULL;
-	snprintf(title, sizeof(title), "%s (%s%s)", str(all, "name"), str(all, "mode"),
-		 !strcmp(str(all, "accel"), "tcg") ? ", TCG: emulated" : "");
+	if (searching)
+		snprintf(metric, sizeof(metric), "%s at %g %% loss, at the rate actually sent", !strcmp(search, "ndr") ? "NDR" : "PDR",
+			 num(all, "loss_threshold_pct"));
+	else
+		snprintf(metric, sizeof(metric), "received at rate %s", str(all, "rate"));
+	snprintf(title, sizeof(title), "%s (%s%s): %s", str(all, "name"), str(all, "mode"),
+		 !strcmp(str(all, "accel"), "tcg") ? ", TCG: emulated" : "", metric);
 	results_gp_quote(title, q, sizeof(q));
-	fprintf(m, "# gnuplot plot.gp (in this directory) redraws plot.png and plot.svg from results.csv\n"
-		   "set datafile separator ','\nset key top right\nset grid\nset logscale x 2\nset yrange [0:*]\n"
-		   "set xlabel 'frame size (bytes)'\nset multiplot layout 1,2 title %s noenhanced\n", q);
+	fprintf(m, "# gnuplot plot.gp (in this directory) redraws plot.png and plot.svg from results.csv;\n"
+		   "# gnuplot -e \"set terminal T; set output 'F'; once=1\" plot.gp draws it once, there.\n"
+		   "set datafile separator ','\nset key below horizontal\nset grid\nset logscale x 2\nset yrange [0:*]\n"
+		   "set xlabel 'frame size (bytes)'\nset xtics (64, 128, 256, 512, 1024, 1518, 9000)\n"
+		   "do for [fmt in (exists(\"once\") ? \"once\" : \"png svg\")] {\n"
+		   "if (fmt eq 'png') { set terminal pngcairo size 1200,600 }\n"
+		   "if (fmt eq 'svg') { set terminal svg size 1200,600 }\n"
+		   "if (fmt ne 'once') { set output 'plot.'.fmt }\n"
+		   "set multiplot layout 1,2 title %s noenhanced\n", q);
 	for (int pass = 0; pass < 2; pass++) {
-		fprintf(m, "set ylabel '%s'\nplot ", pass ? "Gb/s (L1)" : "Mpps per direction");
+		fprintf(m, "set ylabel '%s'\nplot ", pass ? "Gb/s (L1)" : "Mpps per direction (bars: min-max over the trials)");
 		json_array_foreach(json_object_get(all, "configurations"), ci, c) {
 			results_gp_quote(str(c, "name"), q, sizeof(q));
-			fprintf(m, "%s'results.csv' using (strcol(1) eq %s ? $3 : NaN):%d with linespoints title %s noenhanced",
-				ci ? ", " : "", q, pass ? 7 : 4, q);
+			/* Columns: 1 configuration, 3 size, 4 mpps, 5 mpps_min, 6 mpps_max, 7 gbps_l1, 15 limited_by. */
+			if (pass == 0)
+				fprintf(m, "%s'results.csv' using (strcol(1) eq %s ? $3 : NaN):4:5:6 with yerrorlines lc %zu title %s noenhanced",
+					ci ? ", " : "", q, ci + 1, q);
+			else
+				fprintf(m, "%s'results.csv' using (strcol(1) eq %s ? $3 : NaN):7 with linespoints lc %zu title %s noenhanced",
+					ci ? ", " : "", q, ci + 1, q);
+			fprintf(m, ", 'results.csv' using (strcol(1) eq %s && strcol(15) eq 'generator' ? $3 : NaN):%d with points "
+				   "pt 6 ps 2.5 lc %zu title %s noenhanced",
+				q, pass ? 7 : 4, ci + 1, ci ? "''" : "'* set by the generator (a lower bound)'");
 		}
 		fputc('\n', m);
 	}
-	fprintf(m, "unset multiplot\n");
+	fprintf(m, "unset multiplot\nif (fmt ne 'once') { unset output }\n}\n");
 	return finish(m, &buf);
 }

@@ -169,8 +169,13 @@ unbusy() {
 	run -2 --separate-stderr vmbench run "$BATS_TEST_TMPDIR/evil.conf" --out "$OUT/evil"
 	[[ $stderr == *"evil.conf:3: name: invalid value 'x';touch "*"1-63 of letters, digits"* ]]
 	[ ! -e "$BATS_TEST_TMPDIR/P3" ] && [ ! -e "$OUT/evil" ]
-	# Anyone redrawing the plot by hand runs gnuplot on a script with quoted strings only.
-	(cd "$out" && gnuplot -e "set terminal svg; set output 'again.svg'" plot.gp)
+	# Anyone redrawing the plot by hand runs gnuplot on a script with quoted strings
+	# only; by itself it redraws plot.png and plot.svg, as its first line says.
+	rm "$out/plot.png" "$out/plot.svg"
+	(cd "$out" && gnuplot plot.gp)
+	[ -s "$out/plot.png" ] && [ -s "$out/plot.svg" ]
+	head -1 "$out/plot.gp" | grep -q "redraws plot.png and plot.svg"
+	(cd "$out" && gnuplot -e "set terminal svg; set output 'again.svg'; once = 1" plot.gp)
 	[ -s "$out/again.svg" ]
 }
 

@@ -141,7 +141,16 @@ static void test_gnuplot_strings(void **state)
 			"configurations", "name", "1 queue'\nsystem('id')", "queues", 1, "results");
 	gp = tables_plot(all);
 	assert_non_null(gp);
-	assert_non_null(strstr(gp, "title 'x'';system(''id'')# (host, TCG: emulated)' noenhanced"));
+	assert_non_null(strstr(gp, "title 'x'';system(''id'')# (host, TCG: emulated): received at rate ' noenhanced"));
+	/* min-max bars, the generator's cells apart, both images unless drawn once. */
+	assert_non_null(strstr(gp, ":4:5:6 with yerrorlines"));
+	assert_non_null(strstr(gp, "strcol(15) eq 'generator'"));
+	assert_non_null(strstr(gp, "exists(\"once\") ? \"once\" : \"png svg\""));
+	free(gp);
+	json_object_set_new(all, "search", json_string("ndr"));
+	json_object_set_new(all, "loss_threshold_pct", json_real(0));
+	gp = tables_plot(all);
+	assert_non_null(strstr(gp, "(host, TCG: emulated): NDR at 0 % loss, at the rate actually sent'"));
 	assert_non_null(strstr(gp, "eq '1 queue'' system(''id'')'"));
 	assert_null(strstr(gp, "queue'\n"));
 	free(gp);
