@@ -6,7 +6,9 @@
 
 #include "base/fsroot.h"
 #include "launcher/qemuproc.h"
+#include "launcher/qmp.h"
 #include "launcher/rundir.h"
+#include "launcher/vmpin.h"
 
 /* The value of key @key in a QEMU option string "a=b,key=value,…"; "" when absent. */
 static void opt_value(const char *opts, const char *key, char *out, size_t len)
@@ -70,4 +72,50 @@ int qemuproc_qmp_path(pid_t pid, char *path, size_t len)
 	}
 	json_decref(all);
 	return -ENOENT;
+}
+
+int qemuproc_read_vm(const char *sock, struct vminfo *vi, char *msg, size_t len)
+{
+	struct qmp_error qerr;
+	struct qmp_vcpu *v;
+	struct qmp *q = qmp_connect(sock, 5000, &qerr);
+	pid_t pid, *tids;
+	unsigned *idx;
+	int n, r;
+
+	memset(vi, 0, sizeof(*vi));
+	if (!q) {
+		r = errno ? -errno : -EIO;
+		snprintf(msg, len, "%s", qerr.desc);
+		return r;
+	}
+	pid = vmpin_peer_pid(q);
+	n = qmp_query_vcpus(q, &v, &qerr);
+	qmp_close(q);
+	if (n < 0) {
+		snprintf(msg, len, "query-cpus-fast on %s: %s", sock, qerr.desc);
+		return -EIO;
+	}
+	r = pid > 0 ? vminfo_read(pid, vi) : -ESRCH;
+	if (r < 0) {
+		free(v);
+		snprintf(msg, len, "cannot read QEMU (pid %d) behind %s: %s", (int)pid, sock, strerror(-r));
+		return r;
+	}
+	tids = calloc((size_t)n + 1, sizeof(*tids));
+	idx = calloc((size_t)n + 1, sizeof(*idx));
+	for (int i = 0; tids && idx && i < n; i++) {
+		tids[i] = v[i].tid;
+		idx[i] = (unsigned)v[i].index; /* QEMU's cpu-index is the vCPU's number */
+	}
+	r = tids && idx ? vminfo_set_vcpu_tids(vi, idx, tids, (unsigned)n) : -ENOMEM;
+	free(tids);
+	free(idx);
+	free(v);
+	if (r < 0) {
+		vminfo_free(vi);
+		snprintf(msg, len, r == -ENOMEM ? "out of memory" : "QMP names a vCPU thread that pid %d does not have", (int)pid);
+		return r == -ENOMEM ? r : -EINVAL;
+	}
+	return 0;
 }

@@ -22,7 +22,7 @@
 #include "pinning/hostfacts.h"
 #include "pinning/hostfix.h"
 #include "hugepages/hp.h"
-#include "hugepages/persist.h"
+#include "hugepages/hpfix.h"
 #include "base/fsutil.h"
 #include "base/sbuf.h"
 #include "pinning/plan.h"
@@ -31,9 +31,8 @@
 #include "pinning/vmap.h"
 #include "pinning/vmcheck.h"
 #include "pinning/vminfo.h"
-#include "launcher/qmp.h"
+#include "launcher/qemuproc.h"
 #include "launcher/rundir.h"
-#include "launcher/vmpin.h"
 #include "launcher/virt.h"
 
 
@@ -323,13 +322,8 @@ static int find_libvirt_vm(const struct settings *s, struct vminfo *vi, json_t *
 
 static int find_vm(const struct settings *s, struct vminfo *vi, json_t *rep)
 {
-	struct qmp_error qerr;
-	struct qmp_vcpu *v;
-	struct qmp *q;
-	char sock[4096];
-	pid_t pid, *tids;
-	unsigned *idx;
-	int n, r;
+	char sock[4096], msg[512];
+	int r;
 
 	memset(vi, 0, sizeof(*vi));
 	if (s->libvirt)
@@ -355,33 +349,9 @@ static int find_vm(const struct settings *s, struct vminfo *vi, json_t *rep)
 	} else {
 		snprintf(sock, sizeof(sock), "%s", s->qmp);
 	}
-	q = qmp_connect(sock, 5000, &qerr);
-	if (!q)
-		return cli_fail(EXIT_USAGE, "%s", qerr.desc);
-	pid = vmpin_peer_pid(q);
-	n = qmp_query_vcpus(q, &v, &qerr);
-	qmp_close(q);
-	if (n < 0)
-		return cli_fail(EXIT_USAGE, "query-cpus-fast on %s: %s", sock, qerr.desc);
-	r = pid > 0 ? vminfo_read(pid, vi) : -ESRCH;
-	if (r < 0) {
-		free(v);
-		return cli_fail(EXIT_USAGE, "cannot read QEMU (pid %d) behind %s: %s", (int)pid, sock, strerror(-r));
-	}
-	tids = calloc((size_t)n + 1, sizeof(*tids));
-	idx = calloc((size_t)n + 1, sizeof(*idx));
-	for (int i = 0; tids && idx && i < n; i++) {
-		tids[i] = v[i].tid;
-		idx[i] = (unsigned)v[i].index; /* QEMU's cpu-index is the vCPU's number */
-	}
-	r = tids && idx ? vminfo_set_vcpu_tids(vi, idx, tids, (unsigned)n) : -ENOMEM;
-	free(tids);
-	free(idx);
-	free(v);
-	if (r < 0) {
-		vminfo_free(vi);
-		return cli_fail(EXIT_USAGE, "QMP names a vCPU thread that pid %d does not have", (int)pid);
-	}
+	r = qemuproc_read_vm(sock, vi, msg, sizeof(msg));
+	if (r < 0)
+		return cli_fail(r == -ENOENT || r == -ECONNREFUSED ? EXIT_NO_VM : EXIT_USAGE, "%s", msg);
 	return 0;
 }
 
@@ -462,89 +432,26 @@ static int run_vm(const struct settings *s, const struct topo *t, const struct h
 	return r < 0 ? cli_fail(EXIT_FAIL, "out of memory") : -1;
 }
 
-/* --fix's hugepages: the plan's size free on its CPUs' node, mounted, and set up at boot
- * by the unit `hugepages setup --persist` writes (compared with the one it would write).
- * A change with that command when any of it is missing.  0, or -ENOMEM. */
+/* --fix's hugepages, on the node of the plan's first isolated CPU, naming the
+ * hugepages program installed beside this one.  0, or -errno. */
 static int fix_hugepages(const struct settings *s, const struct hostfacts *h, const struct topo *t,
 			 const struct cpuset *iso, json_t *rep)
 {
-	char exe[PATH_MAX], ps[16], nodestr[16], dir[PATH_MAX], name[96], unit[PATH_MAX], want[4096], now[4096],
-		what[160], *slash;
-	const char *size = s->hugepages, *argv[8];
-	unsigned long kb = hp_default_page_kb();
-	long long total = 0;
-	struct hp_pool pool = { 0 };
-	uint64_t bytes;
-	unsigned argc = 0;
-	ssize_t n;
+	char exe[PATH_MAX], *slash;
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
 	int node = -1;
-	bool unit_ok;
-	json_t *cmd;
 
-	for (unsigned i = 0; i < h->npools; i++)
-		total += h->pools[i].total;
-	if (!size) {
-		if (total > 0 && h->hugetlbfs_mounts > 0)
-			return 0; /* none asked for, and the host has some */
-		size = "1G";
-	}
-	if (hp_parse_size(size, &bytes, NULL) < 0)
-		return -EINVAL;
-	if (hp_has_nodes()) {
-		node = topo_numa_of(t, cpuset_next(iso, -1));
-		if (node < 0 || !hp_node_exists(node))
-			node = 0;
-	}
-	/* The hugepages program installed beside this one. */
-	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
 	if (n <= 0)
 		return -errno;
 	exe[n] = '\0';
 	slash = strrchr(exe, '/');
 	snprintf(slash + 1, sizeof(exe) - (size_t)(slash + 1 - exe), "hugepages");
-	hp_format_page_size(kb, ps, sizeof(ps));
-	snprintf(nodestr, sizeof(nodestr), "%d", node);
-	argv[argc++] = exe;
-	argv[argc++] = "setup";
-	argv[argc++] = size;
-	argv[argc++] = "--page-size";
-	argv[argc++] = ps;
-	if (node >= 0) {
-		argv[argc++] = "--node";
-		argv[argc++] = nodestr;
+	if (hp_has_nodes()) {
+		node = topo_numa_of(t, cpuset_next(iso, -1));
+		if (node < 0 || !hp_node_exists(node))
+			node = 0;
 	}
-	snprintf(what, sizeof(what), "at least %s of %s pages %s%s", size, ps, node >= 0 ? "on node " : "in the system-wide pool",
-		 node >= 0 ? nodestr : "");
-	hp_persist_name(kb, node, false, name, sizeof(name));
-	unit_ok = fsroot_path(dir, sizeof(dir), "/etc/systemd/system") >= 0 &&
-		  (size_t)snprintf(unit, sizeof(unit), "%s/%s", dir, name) < sizeof(unit) &&
-		  hp_persist_render(argv, argc, what, want, sizeof(want)) == 0 &&
-		  fs_read_file(unit, now, sizeof(now)) >= 0 && strcmp(now, want) == 0;
-	hp_pool_read(node, kb, &pool);
-	if (unit_ok && h->hugetlbfs_mounts > 0 && pool.free * (long long)kb * 1024 >= (long long)bytes)
-		return 0;
-	cmd = json_array();
-	for (unsigned i = 0; i < argc; i++)
-		json_array_append_new(cmd, json_string(argv[i]));
-	json_array_append_new(cmd, json_string("--persist"));
-	if (!fsroot_is_live()) {
-		json_array_append_new(cmd, json_string("--root"));
-		json_array_append_new(cmd, json_string(fsroot_get()));
-	}
-	{
-		struct sbuf sb;
-		sbuf_init(&sb, now, sizeof(now));
-		sbuf_addf(&sb, "%s of %s pages free %s%s:", size, ps, node >= 0 ? "on node " : "in the system-wide pool",
-			  node >= 0 ? nodestr : "");
-		if (pool.free * (long long)kb * 1024 < (long long)bytes)
-			sbuf_addf(&sb, " %lld free now;", pool.free);
-		if (!h->hugetlbfs_mounts)
-			sbuf_addf(&sb, " no hugetlbfs mounted;");
-		if (!unit_ok)
-			sbuf_addf(&sb, " not set up at boot (%s);", unit);
-		now[sb.len - 1] = '\0';
-	}
-	return hostfix_add_change(rep, "hugepages", now, json_pack("[o]", cmd));
+	return hp_fix_change(rep, h, s->hugepages, node, exe);
 }
 
 /* Every CPU of a --fix plan is online here (the process's own affinity does not matter:
