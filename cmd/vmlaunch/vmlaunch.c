@@ -35,6 +35,7 @@
 #include "pinning/plan.h"
 #include "launcher/qemucmd.h"
 #include "launcher/qemuproc.h"
+#include "launcher/qemurun.h"
 #include "launcher/qmp.h"
 #include "pinning/report.h"
 #include "launcher/rundir.h"
@@ -123,13 +124,6 @@ static void usage(FILE *out)
 
 
 
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* --- options ---------------------------------------------------------------- */
 
@@ -479,64 +473,10 @@ static void print_result(FILE *out, const struct settings *s, json_t *res)
 /* --- launching ---------------------------------------------------------------- */
 
 struct vm {
-	pid_t pid;
-	char dir[PATH_MAX], sock[PATH_MAX + 16];
-	int errfd;               /* QEMU's stderr */
-	char errbuf[4096];       /* its last output, for the failure message */
-	size_t errlen;
-	FILE *errout;            /* where QEMU's stderr goes once it runs */
+	struct qemu_run q;       /* QEMU: pid, QMP socket, stderr */
+	char dir[PATH_MAX];
 	int report_fd;           /* --daemonize: the parent waits for the result here; -1 */
 };
-
-/* Keep the tail of QEMU's stderr; forward it once it runs. */
-static void drain_stderr(struct vm *vm, bool forward)
-{
-	char buf[4096];
-	ssize_t n;
-
-	while (vm->errfd >= 0 && (n = read(vm->errfd, buf, sizeof(buf))) != 0) {
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			if (errno != EAGAIN)
-				vm->errfd = -1;
-			return;
-		}
-		if (forward && vm->errout) {
-			fwrite(buf, 1, (size_t)n, vm->errout);
-			fflush(vm->errout);
-		}
-		if ((size_t)n >= sizeof(vm->errbuf)) {
-			memcpy(vm->errbuf, buf + n - (sizeof(vm->errbuf) - 1), sizeof(vm->errbuf) - 1);
-			vm->errlen = sizeof(vm->errbuf) - 1;
-		} else {
-			if (vm->errlen + (size_t)n >= sizeof(vm->errbuf)) {
-				size_t drop = vm->errlen + (size_t)n - (sizeof(vm->errbuf) - 1);
-				memmove(vm->errbuf, vm->errbuf + drop, vm->errlen - drop);
-				vm->errlen -= drop;
-			}
-			memcpy(vm->errbuf + vm->errlen, buf, (size_t)n);
-			vm->errlen += (size_t)n;
-		}
-		vm->errbuf[vm->errlen] = '\0';
-	}
-	if (vm->errfd >= 0) {
-		close(vm->errfd);
-		vm->errfd = -1;
-	}
-}
-
-/* The last non-empty line QEMU printed, or "". */
-static const char *last_line(struct vm *vm)
-{
-	char *e = vm->errbuf + vm->errlen;
-
-	while (e > vm->errbuf && (e[-1] == '\n' || e[-1] == '\r'))
-		*--e = '\0';
-	while (e > vm->errbuf && e[-1] != '\n')
-		e--;
-	return e;
-}
 
 /* Report to the waiting parent (--daemonize) or the terminal. */
 static int report_failure(struct vm *vm, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -557,197 +497,31 @@ static int report_failure(struct vm *vm, int code, const char *fmt, ...)
 	return cli_fail(code, "%s", msg);
 }
 
-/* Wait for QEMU to end, at most @ms; kill it after that.  Its wait status. */
-static int reap(pid_t pid, int ms)
-{
-	long long deadline = now_ms() + ms;
-	int status = 0;
-
-	for (;;) {
-		pid_t r = waitpid(pid, &status, WNOHANG);
-		if (r == pid || (r < 0 && errno == ECHILD))
-			return status;
-		if (now_ms() >= deadline) {
-			kill(pid, SIGKILL);
-			waitpid(pid, &status, 0);
-			return status;
-		}
-		poll(NULL, 0, 10); /* bounded by the deadline above */
-	}
-}
-
-static int listen_qmp(const char *path)
-{
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	mode_t old;
-	int fd;
-
-	if (strlen(path) >= sizeof(sa.sun_path))
-		return -ENAMETOOLONG;
-	strcpy(sa.sun_path, path);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	old = umask(0177);
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 4) < 0) {
-		int e = errno;
-		umask(old);
-		close(fd);
-		return -e;
-	}
-	umask(old);
-	return fd;
-}
-
-static pid_t spawn_qemu(struct settings *s, struct vm *vm, int qmp_listen, const sigset_t *oldmask)
-{
-	struct strv argv = { 0 };
-	int errpipe[2];
-	pid_t pid;
-
-	s->cfg.qmp_fd = 3; /* the listening socket, as QEMU will see it */
-	if (qemucmd_build(&s->cfg, &argv) < 0 || pipe2(errpipe, O_CLOEXEC) < 0) {
-		strv_free(&argv);
-		return -ENOMEM;
-	}
-	pid = fork();
-	if (pid < 0) {
-		int e = errno;
-		strv_free(&argv);
-		return -e;
-	}
-	if (pid == 0) {
-		int null = open("/dev/null", O_RDWR | O_CLOEXEC);
-		/* Its own process group: a terminal's Ctrl-C reaches vmlaunch, which powers the guest down. */
-		setpgid(0, 0);
-		sigprocmask(SIG_SETMASK, oldmask, NULL);
-		signal(SIGPIPE, SIG_DFL); /* ours is ignored; QEMU decides for itself */
-		if (qmp_listen == 3)
-			fcntl(3, F_SETFD, 0);
-		else
-			dup2(qmp_listen, 3);
-		dup2(null, 0);
-		if (vm->report_fd >= 0)
-			dup2(null, 1);
-		dup2(errpipe[1], 2);
-		execvp(argv.v[0], argv.v);
-		fprintf(stderr, "cannot run %s: %s\n", argv.v[0], strerror(errno));
-		_exit(127);
-	}
-	close(errpipe[1]);
-	fcntl(errpipe[0], F_SETFL, O_NONBLOCK); /* drained while QEMU runs */
-	vm->errfd = errpipe[0];
-	strv_free(&argv);
-	return pid;
-}
-
 /* Connect, pin, cont.  0, or an exit code after reporting. */
 static int start_pinned(struct layout *l, struct vm *vm, json_t **result)
 {
-	struct qmp_error qerr;
-	struct qmp *q;
 	char msg[1024];
-	int r;
 
-	q = qmp_connect(vm->sock, QMP_START_MS, &qerr);
-	if (!q) {
-		/* A timeout: QEMU lives but does not talk.  Anything else: it is exiting. */
-		bool alive = errno == ETIMEDOUT;
-		reap(vm->pid, alive ? 0 : 3000);
-		drain_stderr(vm, false);
-		if (alive && strstr(vm->errbuf, "waiting for connection"))
-			return report_failure(vm, EXIT_FAIL, "QEMU waited %d s for a vhost-user backend to connect (%s): start the backend first, or let QEMU connect to it (drop ',server')",
-					      QMP_START_MS / 1000, last_line(vm));
-		if (alive)
-			return report_failure(vm, EXIT_FAIL, "QEMU did not answer on QMP within %d s%s%s", QMP_START_MS / 1000,
-					      vm->errlen ? ": " : "", vm->errlen ? last_line(vm) : "");
-		return report_failure(vm, EXIT_FAIL, "QEMU failed to start: %s",
-				      vm->errlen ? last_line(vm) : "it exited without a word");
-	}
-	r = vmpin_apply(q, vm->pid, &l->pin, result, msg, sizeof(msg));
-	if (r == 0)
-		r = qmp_execute(q, "cont", NULL, NULL, &qerr) < 0 ? -EIO : 0;
-	if (r < 0) {
-		qmp_execute(q, "quit", NULL, NULL, NULL);
-		qmp_close(q);
-		reap(vm->pid, 3000);
-		json_decref(*result);
-		*result = NULL;
-		return report_failure(vm, EXIT_FAIL, "%s", r == -EIO && !msg[0] ? qerr.desc : msg);
-	}
-	/* Close QMP: QEMU takes one client at a time, and attach, pincheck and stop need it. */
-	qmp_close(q);
+	if (qemurun_start_pinned(&vm->q, &l->pin, QMP_START_MS, result, msg, sizeof(msg)) < 0)
+		return report_failure(vm, EXIT_FAIL, "%s", msg);
 	return 0;
 }
 
-/* One QMP command on a fresh connection (QEMU serves one client at a time). */
-static int qmp_once(const char *sock, const char *cmd, int timeout_ms)
-{
-	struct qmp *q = qmp_connect(sock, timeout_ms, NULL);
-	int r;
-
-	if (!q)
-		return -errno;
-	r = qmp_execute(q, cmd, NULL, NULL, NULL);
-	qmp_close(q);
-	return r;
-}
-
-/* Run until QEMU ends; SIGINT/SIGTERM power the guest down, then quit, then kill. */
+/* Run until QEMU ends (qemurun_supervise), then say how it ended.  QEMU's exit status,
+ * 128+N when a signal ended it. */
 static int supervise(struct settings *s, struct vm *vm, int sfd)
 {
-	enum { RUNNING, POWERDOWN, QUIT, KILLED } phase = RUNNING;
-	long long deadline = 0;
-	int status = 0;
-	bool done = false;
+	bool killed = false;
+	int status = qemurun_supervise(&vm->q, sfd, s->grace, &killed);
 
-	while (!done) {
-		struct pollfd p[2] = { { .fd = sfd, .events = POLLIN }, { .fd = vm->errfd, .events = POLLIN } };
-		int timeout = -1;
-
-		if (phase != RUNNING)
-			timeout = (int)(deadline > now_ms() ? deadline - now_ms() : 0);
-		if (poll(p, vm->errfd >= 0 ? 2 : 1, timeout) < 0 && errno != EINTR)
-			break;
-		if (vm->errfd >= 0 && (p[1].revents & (POLLIN | POLLHUP)))
-			drain_stderr(vm, true);
-		if (p[0].revents & POLLIN) {
-			struct signalfd_siginfo si;
-			if (read(sfd, &si, sizeof(si)) == sizeof(si) && si.ssi_signo != SIGCHLD && phase == RUNNING) {
-				/* Ask the guest first; a guest in its firmware may ignore it. */
-				qmp_once(vm->sock, "system_powerdown", 2000);
-				phase = POWERDOWN;
-				deadline = now_ms() + (long long)(s->grace * 1000);
-			} else if (si.ssi_signo != SIGCHLD && phase == POWERDOWN) {
-				deadline = 0; /* a second signal: do not wait */
-			}
-		}
-		if (waitpid(vm->pid, &status, WNOHANG) == vm->pid)
-			break;
-		if (phase != RUNNING && now_ms() >= deadline) {
-			if (phase == POWERDOWN) {
-				qmp_once(vm->sock, "quit", 2000);
-				phase = QUIT;
-				deadline = now_ms() + 3000;
-			} else if (phase == QUIT) {
-				kill(vm->pid, SIGKILL);
-				phase = KILLED;
-				deadline = now_ms() + 3000;
-			} else {
-				waitpid(vm->pid, &status, 0);
-				done = true;
-			}
-		}
-	}
-	drain_stderr(vm, true);
 	if (WIFSIGNALED(status)) {
-		if (phase != KILLED)
-			fprintf(stderr, "%s: QEMU (pid %d) was killed by signal %d\n", cli_prog, (int)vm->pid, WTERMSIG(status));
+		if (!killed)
+			fprintf(stderr, "%s: QEMU (pid %d) was killed by signal %d\n", cli_prog, (int)vm->q.pid, WTERMSIG(status));
 		return 128 + WTERMSIG(status);
 	}
 	if (WIFEXITED(status) && WEXITSTATUS(status) != 0)
 		fprintf(stderr, "%s: QEMU exited with status %d%s%s\n", cli_prog, WEXITSTATUS(status),
-			vm->errlen ? ": " : "", vm->errlen ? last_line(vm) : "");
+			vm->q.errlen ? ": " : "", vm->q.errlen ? qemurun_last_line(&vm->q) : "");
 	return WIFEXITED(status) ? WEXITSTATUS(status) : EXIT_FAIL;
 }
 
@@ -839,7 +613,7 @@ static int dry_run(struct settings *s, struct layout *l)
 		printf("Pinning plan, applied at -S before the guest runs:\n");
 		for (unsigned i = 0; i < l->map.n; i++)
 			printf("  vCPU %u -> CPU %d\n", i, l->map.cpu[i]);
-		printf("  QEMU's other threads -> CPUs %s\n", emu);
+		printf("  QEMU's other threads -> CPU%s %s\n", cpuset_count(&l->pin.emulator) == 1 ? "" : "s", emu);
 		if (l->pin.fifo_prio)
 			printf("  vCPU threads: SCHED_FIFO priority %d\n", l->pin.fifo_prio);
 	}
@@ -899,7 +673,7 @@ static int create_rundir(const struct settings *s, struct vm *vm)
 				r == -ELOOP ? "a symlink, which vmlaunch never follows" : "not a private directory of ours", vm->dir);
 	if (r < 0)
 		return cli_fail(EXIT_FAIL, "cannot create the runtime directory: %s", strerror(-r));
-	snprintf(vm->sock, sizeof(vm->sock), "%s/qmp.sock", vm->dir);
+	snprintf(vm->q.sock, sizeof(vm->q.sock), "%s/qmp.sock", vm->dir);
 	return 0;
 }
 
@@ -943,7 +717,7 @@ static int daemonize(struct vm *vm, int qfd, int *code)
 	dup2(null, 1);
 	dup2(null, 2);
 	snprintf(log, sizeof(log), "%s/qemu.log", vm->dir);
-	vm->errout = fopen(log, "we");
+	vm->q.errout = fopen(log, "we");
 	return 0;
 }
 
@@ -998,26 +772,28 @@ static int run_vm(struct settings *s, struct layout *l, struct vm *vm, int qfd)
 
 	/* The state says who we are before QEMU exists, and QEMU's pid the moment it does:
 	 * a vmlaunch killed during start-up leaves a VM that list shows and stop can end. */
-	st = json_pack("{s:s, s:s, s:s, s:i, s:i}", "name", s->cfg.name, "phase", "starting", "qmp", vm->sock, "supervisor",
+	st = json_pack("{s:s, s:s, s:s, s:i, s:i}", "name", s->cfg.name, "phase", "starting", "qmp", vm->q.sock, "supervisor",
 		       (int)getpid(), "pid", 0);
 	rundir_write_state(vm->dir, st);
-	vm->pid = spawn_qemu(s, vm, qfd, &oldmask);
-	if (vm->pid > 0) {
-		json_object_set_new(st, "pid", json_integer(vm->pid));
+	s->cfg.qmp_fd = 3; /* the listening socket, as QEMU will see it */
+	vm->q.quiet_stdout = vm->report_fd >= 0;
+	vm->q.pid = qemurun_spawn(&vm->q, &s->cfg, qfd, &oldmask);
+	if (vm->q.pid > 0) {
+		json_object_set_new(st, "pid", json_integer(vm->q.pid));
 		rundir_write_state(vm->dir, st);
 	}
 	json_decref(st);
 	close(qfd); /* only QEMU holds it now: if QEMU dies, our connection is refused at once */
-	if (vm->pid < 0) {
+	if (vm->q.pid < 0) {
 		rundir_remove(vm->dir);
-		return report_failure(vm, EXIT_FAIL, "cannot start QEMU: %s", strerror((int)-vm->pid));
+		return report_failure(vm, EXIT_FAIL, "cannot start QEMU: %s", strerror((int)-vm->q.pid));
 	}
 	if ((code = start_pinned(l, vm, &res))) {
 		rundir_remove(vm->dir);
 		return code;
 	}
 	json_object_set_new(res, "name", json_string(s->cfg.name));
-	json_object_set_new(res, "qmp", json_string(vm->sock));
+	json_object_set_new(res, "qmp", json_string(vm->q.sock));
 	json_object_set_new(res, "accel", json_string(s->cfg.accel == ACCEL_KVM ? "kvm" : "tcg"));
 	json_object_set_new(res, "supervisor", json_integer(getpid()));
 	json_object_set_new(res, "phase", json_string("running"));
@@ -1032,7 +808,7 @@ static int run_vm(struct settings *s, struct layout *l, struct vm *vm, int qfd)
 static int launch(struct settings *s)
 {
 	struct layout l;
-	struct vm vm = { .errfd = -1, .report_fd = -1 };
+	struct vm vm = { .q = { .errfd = -1 }, .report_fd = -1 };
 	char hpdir[PATH_MAX], why[128], console[PATH_MAX + 16];
 	int qfd, code;
 
@@ -1056,13 +832,13 @@ static int launch(struct settings *s)
 		snprintf(console, sizeof(console), "%s/console.log", vm.dir);
 		s->cfg.console_log = console;
 	}
-	qfd = listen_qmp(vm.sock);
+	qfd = qemurun_listen(vm.q.sock);
 	if (qfd < 0) {
 		rundir_remove(vm.dir);
-		code = cli_fail(EXIT_FAIL, "cannot create the QMP socket %s: %s", vm.sock, strerror(-qfd));
+		code = cli_fail(EXIT_FAIL, "cannot create the QMP socket %s: %s", vm.q.sock, strerror(-qfd));
 		goto out;
 	}
-	vm.errout = stderr;
+	vm.q.errout = stderr;
 	if (s->daemonize) {
 		int r = daemonize(&vm, qfd, &code);
 		if (r < 0) {
@@ -1074,8 +850,8 @@ static int launch(struct settings *s)
 	}
 	code = run_vm(s, &l, &vm, qfd);
 out:
-	if (vm.errout && vm.errout != stderr)
-		fclose(vm.errout);
+	if (vm.q.errout && vm.q.errout != stderr)
+		fclose(vm.q.errout);
 	if (!code)
 		code = EXIT_OK;
 	s->cfg.console_log = s->cfg.console_log == console ? NULL : s->cfg.console_log;
@@ -1198,15 +974,15 @@ static int stop(struct settings *s)
 	}
 	if (sup > 0 && kill(sup, SIGTERM) == 0) {
 		/* The supervisor powers the guest down, quits, kills, and removes the directory. */
-		deadline = now_ms() + 60000;
-		while (kill(sup, 0) == 0 && now_ms() < deadline)
+		deadline = qemurun_now_ms() + 60000;
+		while (kill(sup, 0) == 0 && qemurun_now_ms() < deadline)
 			poll(NULL, 0, 20);
 	}
 	if (pid > 0 && kill(pid, 0) == 0) {
 		/* An orphan (its vmlaunch was killed), or a supervisor that did not finish. */
-		qmp_once(json_string_value(json_object_get(st, "qmp")), "quit", 2000);
-		deadline = now_ms() + 5000;
-		while (kill(pid, 0) == 0 && now_ms() < deadline)
+		qemurun_qmp_once(json_string_value(json_object_get(st, "qmp")), "quit", 2000);
+		deadline = qemurun_now_ms() + 5000;
+		while (kill(pid, 0) == 0 && qemurun_now_ms() < deadline)
 			poll(NULL, 0, 20);
 		/* Only the QEMU of this VM: a pid from a file may have been reused meanwhile. */
 		if (kill(pid, 0) == 0 && rundir_is_qemu_of(pid, s->name))

@@ -53,7 +53,7 @@ teardown() {
 	assert_line --partial "-accel tcg,thread=multi -cpu max -smp 1,sockets=1,cores=1,threads=1 -m 128"
 	assert_line --partial "-device virtio-rng-pci"
 	assert_line "  vCPU 0 -> CPU 1"
-	assert_line "  QEMU's other threads -> CPUs 0"
+	assert_line "  QEMU's other threads -> CPU 0"
 	[[ $stderr == *"running under TCG"* ]]
 	[ ! -e "$(vm_dir bats-dry)" ]
 	run -0 --separate-stderr vmlaunch --name bats-dry --vcpu-map 0:1 --dry-run --json

@@ -429,6 +429,63 @@ static void test_queue_findings(void **state)
 	topo_free(t);
 }
 
+/* @got against tests/golden/@name, whole; PINLAB_GOLDEN=update rewrites the file. */
+static void golden(const char *name, const char *got)
+{
+	char path[512], *want = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/../golden/%s", FIXTURES, name);
+	if (getenv("PINLAB_GOLDEN") && !strcmp(getenv("PINLAB_GOLDEN"), "update")) {
+		f = fopen(path, "w");
+		assert_non_null(f);
+		fputs(got, f);
+		assert_int_equal(fclose(f), 0);
+		return;
+	}
+	f = fopen(path, "r");
+	if (!f)
+		fail_msg("no tests/golden/%s: PINLAB_GOLDEN=update writes it", name);
+	want = calloc(1, 1 << 20);
+	assert_non_null(want);
+	len = fread(want, 1, (1 << 20) - 1, f);
+	fclose(f);
+	want[len] = '\0';
+	if (strcmp(want, got))
+		fail_msg("%s differs from tests/golden/%s (PINLAB_GOLDEN=update rewrites it; then review git diff)", name, name);
+	free(want);
+}
+
+/* table.txt, results.csv and plot.gp of two real runs' results.json, whole (libvirt's
+ * qemuxml2argv style): the demo's guest run (a search the generator limited, every
+ * note) and a queues = 1,2 guest run with shared pollers (per-queue findings). */
+static void test_golden_tables(void **state)
+{
+	static const char *const runs[] = { "demo-vm", "queues-1-2-shared" };
+
+	(void)state;
+	for (unsigned i = 0; i < 2; i++) {
+		char path[512], name[128];
+		json_t *all;
+		char *t;
+
+		snprintf(path, sizeof(path), "%s/results/%s.json", FIXTURES, runs[i]);
+		all = json_load_file(path, 0, NULL);
+		assert_non_null(all);
+		snprintf(name, sizeof(name), "table-%s.txt", runs[i]);
+		golden(name, t = tables_text(all));
+		free(t);
+		snprintf(name, sizeof(name), "results-%s.csv", runs[i]);
+		golden(name, t = tables_csv(all));
+		free(t);
+		snprintf(name, sizeof(name), "plot-%s.gp", runs[i]);
+		golden(name, t = tables_plot(all));
+		free(t);
+		json_decref(all);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -439,6 +496,7 @@ int main(void)
 		cmocka_unit_test(test_table_says_noise),
 		cmocka_unit_test(test_host_load),
 		cmocka_unit_test(test_queue_findings),
+		cmocka_unit_test(test_golden_tables),
 	};
 	return cmocka_run_group_tests_name("bench", tests, NULL, NULL);
 }
