@@ -43,6 +43,7 @@
 #include "base/numparse.h"
 #include "pinning/plan.h"
 #include "bench/profile.h"
+#include "bench/progargs.h"
 #include "bench/queuecheck.h"
 #include "pinning/report.h"
 #include "bench/results.h"
@@ -147,6 +148,8 @@ struct run {
 	long long t0, t1;             /* when they were read (ms) */
 	json_t *idle_before, *idle_after; /* the host's load over 0.5 s with nothing of ours running */
 	json_t *beside;               /* with --force: what already kept our CPUs busy (notes) */
+	struct pa_paths paths;        /* the programs beside vmbench, the socket and guest directories */
+	char bin[4][PATH_MAX];        /* what paths' programs point to */
 };
 
 /* The host's load over half a second in which vmbench runs nothing: others' work. */
@@ -159,57 +162,6 @@ static json_t *idle_window(void)
 	poll(NULL, 0, 500);
 	host_load_read(&b);
 	return host_load_json(&a, &b, (double)(now_ms() - t) / 1000);
-}
-
-/* A budget for one sweep, from what the profile asks: generous, but bounded. */
-static int sweep_budget_ms(const struct profile *p)
-{
-	double per_trial = p->duration + p->warmup + 1.5;
-	bool search = strcmp(p->search, "none") != 0;
-	double trials = (double)p->nsizes * (p->trials * (search ? 30 : 1) + (search ? p->nlatency : 0));
-	/* back-to-back: up to 25 bursts, each bounded by 4 x duration + 1 s and a drain */
-	double b2b = p->back_to_back ? (double)p->nsizes * 25 * (p->duration * 4 + 2.5) : 0;
-
-	return (int)((per_trial * trials + b2b + p->nsizes * (p->warmup_trial + 1.5)) * 1000) + 60000;
-}
-
-/* trafficgen's own options for one configuration (after "--"). */
-static int tg_args(const struct profile *p, unsigned queues, struct strv *a)
-{
-	char sizes[256];
-	struct sbuf sb;
-	int r = 0;
-
-	sbuf_init(&sb, sizes, sizeof(sizes));
-	for (unsigned i = 0; i < p->nsizes; i++)
-		sbuf_addf(&sb, "%s%s", i ? "," : "", p->sizes[i].name);
-	if (sbuf_status(&sb) < 0)
-		return -ENOSPC;
-	r |= strv_add(a, "--size") | strv_add(a, sizes);
-	r |= strv_add(a, "--queues") | strv_addf(a, "%u", queues);
-	r |= strv_add(a, "--flows") | strv_addf(a, "%u", p->flows);
-	r |= strv_add(a, "--duration") | strv_addf(a, "%g", p->duration);
-	r |= strv_add(a, "--warmup") | strv_addf(a, "%g", p->warmup);
-	r |= strv_add(a, "--trials") | strv_addf(a, "%u", p->trials);
-	r |= strv_add(a, "--tolerance") | strv_addf(a, "%g", p->tolerance_pct);
-	r |= strv_add(a, "--warmup-trial") | strv_addf(a, "%g", p->warmup_trial);
-	if (strcmp(p->search, "none")) {
-		r |= strv_add(a, "--search") | strv_add(a, p->search) | strv_add(a, "--precision") |
-		     strv_addf(a, "%g", p->precision_pct);
-		if (p->nlatency) {
-			char loads[128];
-			sbuf_init(&sb, loads, sizeof(loads));
-			for (unsigned i = 0; i < p->nlatency; i++)
-				sbuf_addf(&sb, "%s%g", i ? "," : "", p->latency_at[i]);
-			r |= sbuf_status(&sb) < 0 || strv_add(a, "--latency-at") | strv_add(a, loads);
-		}
-	} else {
-		r |= strv_add(a, "--rate") | strv_add(a, p->rate);
-	}
-	if (p->back_to_back)
-		r |= strv_add(a, "--back-to-back");
-	r |= strv_add(a, "--json") | strv_add(a, "--hdr");
-	return r ? -ENOMEM : 0;
 }
 
 /* latency-Nq.hlog: the configuration's latency histograms for HdrHistogram's tools.
@@ -225,31 +177,6 @@ static int write_hlog(struct run *run, const struct sweep *sw, unsigned queues)
 	r = results_write_text(&run->out, name, text);
 	free(text);
 	return r < 0 ? cli_fail(EXIT_FAIL, "cannot write %s: %s", name, strerror(-r)) : 0;
-}
-
-/* The reflector's own options (after "--"), without its port; @vhost: it serves the
- * vhost-user socket (on the host), so the profile's data path applies. */
-static int refl_args(const struct profile *p, bool vhost, struct strv *a)
-{
-	int r = strv_add(a, "--mode") | strv_add(a, p->refl_mode) | strv_add(a, "--stats") | strv_add(a, "0") |
-		strv_add(a, "--json");
-
-	if (vhost)
-		r |= strv_add(a, "--datapath") | strv_add(a, p->refl_datapath);
-	if (p->police[0])
-		r |= strv_add(a, "--police") | strv_add(a, p->police);
-	return r ? -ENOMEM : 0;
-}
-
-/* EAL options for a host program on @lcores (main lcore first). */
-static int eal_args(const char *prog, const char *lcores, struct strv *a)
-{
-	char path[PATH_MAX];
-
-	sibling(prog, path, sizeof(path));
-	return (strv_add(a, path) | strv_add(a, "-l") | strv_add(a, lcores) | strv_add(a, "--main-lcore") |
-		strv_addf(a, "%.*s", (int)strcspn(lcores, ","), lcores) | strv_add(a, "--no-pci") |
-		strv_add(a, "--log-level=3")) ? -ENOMEM : 0;
 }
 
 /* Start @a with its stderr in raw/@prog-Nq.stderr (the path into @errpath), and record it. */
@@ -331,12 +258,7 @@ static int run_host_config(struct run *run, unsigned queues, json_t *config)
 	FILE *rraw = NULL;
 	int code = 0, rc;
 
-	if (eal_args("reflector", p->refl_lcores, &ra) < 0 || strv_add(&ra, "--") < 0 ||
-	    strv_add(&ra, "--vhost") < 0 || strv_addf(&ra, "%s/vhost0.sock,queues=%u", run->sockdir, queues) < 0 ||
-	    refl_args(p, true, &ra) < 0 || eal_args("trafficgen", p->gen_lcores, &ta) < 0 ||
-	    strv_add(&ta, "--single-file-segments") < 0 || strv_add(&ta, "--vdev") < 0 ||
-	    strv_addf(&ta, "net_virtio_user0,path=%s/vhost0.sock,queues=%u", run->sockdir, queues) < 0 ||
-	    strv_add(&ta, "--") < 0 || tg_args(p, queues, &ta) < 0) {
+	if (pa_host_pair(p, &run->paths, queues, &ra, &ta) < 0) {
 		code = cli_fail(EXIT_FAIL, "out of memory");
 		goto out;
 	}
@@ -360,7 +282,7 @@ static int run_host_config(struct run *run, unsigned queues, json_t *config)
 		code = cli_fail(EXIT_FAIL, "cannot start trafficgen: %s", strerror(-rc));
 		goto out;
 	}
-	while ((rc = child_line(&t, sweep_budget_ms(p), &interrupted, &line)) == 1)
+	while ((rc = child_line(&t, pa_sweep_budget_ms(p), &interrupted, &line)) == 1)
 		sweep_line(&sw, line);
 	rc = child_stop(&t, rc == 0 ? SIGTERM : SIGKILL, rc == 0 ? 10000 : 1000);
 	child_free(&t);
@@ -409,6 +331,7 @@ struct vmrun {
 	size_t vml_len;
 	json_t *vmres;                /* vmlaunch's report: pid, vCPU threads, accel */
 	json_t *pinning;              /* pincheck vm --sample's report */
+	struct pa_paths paths;        /* the run's, with this VM's name, console and port */
 };
 
 static const char *const mode_text[] = {
@@ -417,110 +340,14 @@ static const char *const mode_text[] = {
 	[MODE_VM_REFLECT] = "the reflector in the guest, trafficgen on the host",
 };
 
-/* The guest's kernel command line: console, panic, and the role with its arguments. */
-static int guest_cmdline(const struct vmrun *v, char *buf, size_t len)
-{
-	const struct profile *p = &v->run->p;
-	struct strv a = { 0 };
-	struct sbuf sb;
-	int r;
-
-	if (p->mode == MODE_VM_GEN) {
-		r = tg_args(p, v->queues, &a);
-	} else {
-		/* Until trafficgen on the host goes away (the link drops), bounded by the sweep's budget. */
-		r = refl_args(p, false, &a);
-		r = r ? r : (strv_add(&a, "--exit-on-disconnect") | strv_add(&a, "--duration") |
-			     strv_addf(&a, "%d", sweep_budget_ms(p) / 1000 + (int)p->boot_timeout)) ? -ENOMEM : 0;
-	}
-	if (r < 0) {
-		strv_free(&a);
-		return r;
-	}
-	sbuf_init(&sb, buf, len);
-	sbuf_addf(&sb, "console=ttyS0 quiet panic=1 pinlab.role=%s pinlab.driver=%s pinlab.hugepages=%u pinlab.port=ttyS1 "
-		  "pinlab.args=\"", p->mode == MODE_VM_GEN ? "gen" : "reflect", p->kernel_driver ? "kernel" : "dpdk",
-		  p->guest_hugepages);
-	for (size_t i = 0; i < a.n; i++)
-		sbuf_addf(&sb, "%s%s", i ? " " : "", a.v[i]);
-	sbuf_addf(&sb, "\"");
-	strv_free(&a);
-	return sbuf_status(&sb);
-}
-
-/* --libvirt [--connect URI] when the profile runs its guest under libvirt (vmlaunch's and
- * pincheck's spelling are the same). */
-static int backend_args(const struct profile *p, struct strv *a)
-{
-	int r = 0;
-
-	if (p->libvirt)
-		r |= strv_add(a, "--libvirt");
-	if (p->libvirt && p->libvirt_uri[0])
-		r |= strv_add(a, "--connect") | strv_add(a, p->libvirt_uri);
-	return r ? -ENOMEM : 0;
-}
-
-/* vmlaunch's argv for this configuration. */
-static int vmlaunch_args(const struct vmrun *v, struct strv *a)
-{
-	const struct profile *p = &v->run->p;
-	char path[PATH_MAX], cmdline[2048];
-	int r;
-
-	if ((r = guest_cmdline(v, cmdline, sizeof(cmdline))) < 0)
-		return r;
-	sibling("vmlaunch", path, sizeof(path));
-	r = strv_add(a, path) | strv_add(a, "--name") | strv_add(a, v->name) | strv_add(a, "--vcpu-map") |
-	    strv_add(a, p->vcpu_map) | strv_add(a, "--emulator-cpus") | strv_add(a, p->emulator_cpus) |
-	    strv_add(a, "--memory") | strv_addf(a, "%lluM", (unsigned long long)p->guest_memory_mb) |
-	    strv_add(a, "--hugepages") | strv_add(a, "--vhost-user") |
-	    strv_addf(a, "%s/vhost0.sock,queues=%u,reconnect=1", v->run->sockdir, v->queues) | strv_add(a, "--kernel") |
-	    strv_addf(a, "%s/vmlinuz", v->run->guest.dir) | strv_add(a, "--initrd") |
-	    strv_addf(a, "%s/initrd.img", v->run->guest.dir) | strv_add(a, "--append") | strv_add(a, cmdline) |
-	    strv_add(a, "--console-log") | strv_add(a, v->console_path) | strv_add(a, "--serial") |
-	    strv_add(a, v->port_path) | strv_add(a, "--accel") | strv_add(a, p->accel) | strv_add(a, "--allow-shared") |
-	    strv_add(a, "--grace") | strv_add(a, "1") | strv_add(a, "--json");
-	r |= backend_args(p, a);
-	r |= strv_add(a, "--") | strv_add(a, "-no-reboot");
-	return r ? -ENOMEM : 0;
-}
-
-/* The host program's argv: the reflector (vm-gen) or trafficgen (vm-reflect), as the vhost-user server. */
-static int host_args(const struct vmrun *v, struct strv *a)
-{
-	const struct profile *p = &v->run->p;
-	int r;
-
-	if (p->mode == MODE_VM_GEN) {
-		r = eal_args("reflector", p->refl_lcores, a);
-		r = r ? r : (strv_add(a, "--") | strv_add(a, "--vhost") |
-			     strv_addf(a, "%s/vhost0.sock,queues=%u", v->run->sockdir, v->queues) | strv_add(a, "--vcpu-map") |
-			     strv_add(a, p->vcpu_map)) ? -ENOMEM : refl_args(p, true, a);
-	} else {
-		r = eal_args("trafficgen", p->gen_lcores, a);
-		r = r ? r : (strv_add(a, "--vdev") | strv_addf(a, "net_vhost0,iface=%s/vhost0.sock,queues=%u", v->run->sockdir,
-								v->queues) | strv_add(a, "--")) ? -ENOMEM : tg_args(p, v->queues, a);
-		r = r ? r : (strv_add(a, "--link-wait") | strv_addf(a, "%g", p->boot_timeout)) ? -ENOMEM : 0;
-	}
-	return r;
-}
-
 /* Start pincheck vm --sample on the guest: traffic flows. */
 static void sampler_start(struct vmrun *v)
 {
 	struct strv a = { 0 };
-	char path[PATH_MAX];
 
 	if (v->sampler_up || v->pinning)
 		return;
-	sibling("pincheck", path, sizeof(path));
-	/* pincheck vm --libvirt takes the domain's name where --name takes vmlaunch's. */
-	if (strv_add(&a, path) | strv_add(&a, "vm") | strv_add(&a, v->run->p.libvirt ? "--libvirt" : "--name") |
-	    strv_add(&a, v->name) | (v->run->p.libvirt && v->run->p.libvirt_uri[0] ?
-				     strv_add(&a, "--connect") | strv_add(&a, v->run->p.libvirt_uri) : 0) |
-	    strv_add(&a, "--vcpu-map") | strv_add(&a, v->run->p.vcpu_map) | strv_add(&a, "--sample") |
-	    strv_add(&a, "3600") | strv_add(&a, "--json")) {
+	if (pa_sampler(&v->run->p, &v->paths, &a) < 0) {
 		strv_free(&a);
 		return;
 	}
@@ -700,7 +527,7 @@ static int vm_drive(struct vmrun *v)
 		if (v->gp.state == GPORT_FAILED)
 			return guest_failure(v, "%s", v->gp.why);
 		if (v->gp.state == GPORT_RUNNING && !run_end)
-			run_end = now_ms() + sweep_budget_ms(p) + (long long)(p->boot_timeout * 1000);
+			run_end = now_ms() + pa_sweep_budget_ms(p) + (long long)(p->boot_timeout * 1000);
 		vml_gone = child_exited(&v->vml);
 		if (vml_gone) {
 			v->vml_up = false;
@@ -745,7 +572,11 @@ static int run_vm_config(struct run *run, unsigned queues, json_t *config)
 	results_path(&run->out, true, name, v.port_path, sizeof(v.port_path));
 	snprintf(name, sizeof(name), "console-%uq.log", queues);
 	results_path(&run->out, true, name, v.console_path, sizeof(v.console_path));
-	if (host_args(&v, &ha) < 0 || vmlaunch_args(&v, &va) < 0) {
+	v.paths = run->paths;
+	v.paths.vm_name = v.name;
+	v.paths.console = v.console_path;
+	v.paths.port = v.port_path;
+	if (pa_vm_host(p, &v.paths, queues, &ha) < 0 || pa_vmlaunch(p, &v.paths, queues, &va) < 0) {
 		code = cli_fail(EXIT_FAIL, "the guest's command line is too long (fewer sizes?)");
 		goto out;
 	}
@@ -1284,6 +1115,13 @@ static int run_profile(const char *profile_arg, const char *out_arg, bool force)
 		code = cli_fail(EXIT_FAIL, "cannot create a socket directory: %s", strerror(errno));
 		run.sockdir[0] = '\0';
 		goto done;
+	}
+	{
+		static const char *const progs[4] = { "reflector", "trafficgen", "vmlaunch", "pincheck" };
+		for (unsigned i = 0; i < 4; i++)
+			sibling(progs[i], run.bin[i], sizeof(run.bin[i]));
+		run.paths = (struct pa_paths){ .reflector = run.bin[0], .trafficgen = run.bin[1], .vmlaunch = run.bin[2],
+					       .pincheck = run.bin[3], .sockdir = run.sockdir, .guest_dir = run.guest.dir };
 	}
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);

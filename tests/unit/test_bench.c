@@ -8,6 +8,8 @@
 #include "bench/compare.h"
 #include "bench/fingerprint.h"
 #include "bench/guestport.h"
+#include "bench/profile.h"
+#include "bench/progargs.h"
 #include "bench/queuecheck.h"
 #include "bench/results.h"
 #include "bench/sweep.h"
@@ -486,6 +488,66 @@ static void test_golden_tables(void **state)
 	}
 }
 
+/* Every argv a configuration runs, for three shipped profiles (host mode, the
+ * fixed 2017 guest, and the same with the reflector in the guest under libvirt), one
+ * line per program, whole. */
+static void test_golden_argv(void **state)
+{
+	static const char *const profiles[] = { "loopback", "seed-2017-fixed" };
+	const struct pa_paths x = { .reflector = "/bin/reflector", .trafficgen = "/bin/trafficgen", .vmlaunch = "/bin/vmlaunch",
+				    .pincheck = "/bin/pincheck", .sockdir = "/tmp/vmbench-1.abc", .guest_dir = "/guest",
+				    .vm_name = "vmbench-1-2q", .console = "/out/raw/console-2q.log", .port = "/out/raw/port-2q.log" };
+	char *text = NULL;
+	size_t len = 0;
+	FILE *m = open_memstream(&text, &len);
+
+	(void)state;
+	assert_non_null(m);
+	for (unsigned i = 0; i < 3; i++) {
+		struct profile p;
+		struct pin_error err;
+		struct strv a = { 0 }, b = { 0 };
+		char path[512], cmdline[2048], *line;
+
+		snprintf(path, sizeof(path), "%s/bench/%s.conf", TEMPLATES, profiles[i ? 1 : 0]);
+		assert_int_equal(profile_load(&p, path, &err), 0);
+		if (i == 2) { /* the other mode and backend, on the same layout */
+			p.mode = MODE_VM_REFLECT;
+			p.libvirt = true;
+			snprintf(p.libvirt_uri, sizeof(p.libvirt_uri), "qemu:///system");
+			snprintf(p.gen_lcores, sizeof(p.gen_lcores), "0,1,5"); /* as profile_resolve leaves them */
+		}
+		fprintf(m, "== %s%s\n", profiles[i ? 1 : 0], i == 2 ? " (vm-reflect, libvirt)" : "");
+		if (!profile_is_vm(&p)) {
+			assert_int_equal(pa_host_pair(&p, &x, 2, &a, &b), 0);
+			fprintf(m, "reflector: %s\n", line = strv_join_quoted(&a));
+			free(line);
+			fprintf(m, "trafficgen: %s\n", line = strv_join_quoted(&b));
+			free(line);
+		} else {
+			assert_int_equal(pa_vm_host(&p, &x, 2, &a), 0);
+			fprintf(m, "host: %s\n", line = strv_join_quoted(&a));
+			free(line);
+			assert_int_equal(pa_vmlaunch(&p, &x, 2, &b), 0);
+			fprintf(m, "vmlaunch: %s\n", line = strv_join_quoted(&b));
+			free(line);
+			assert_int_equal(pa_guest_cmdline(&p, 2, cmdline, sizeof(cmdline)), 0);
+			fprintf(m, "guest: %s\n", cmdline);
+			strv_free(&a);
+			assert_int_equal(pa_sampler(&p, &x, &a), 0);
+			fprintf(m, "sampler: %s\n", line = strv_join_quoted(&a));
+			free(line);
+		}
+		fprintf(m, "sweep budget: %d ms\n", pa_sweep_budget_ms(&p));
+		strv_free(&a);
+		strv_free(&b);
+		profile_free(&p);
+	}
+	assert_int_equal(fclose(m), 0);
+	golden("argv.txt", text);
+	free(text);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -497,6 +559,7 @@ int main(void)
 		cmocka_unit_test(test_host_load),
 		cmocka_unit_test(test_queue_findings),
 		cmocka_unit_test(test_golden_tables),
+		cmocka_unit_test(test_golden_argv),
 	};
 	return cmocka_run_group_tests_name("bench", tests, NULL, NULL);
 }
