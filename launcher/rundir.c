@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -110,19 +111,16 @@ static bool alive(json_int_t pid)
 	return pid > 0 && (kill((pid_t)pid, 0) == 0 || errno == EPERM);
 }
 
-bool rundir_state_alive(const json_t *state)
+bool rundir_state_alive(const struct vmstate *st)
 {
-	return alive(json_integer_value(json_object_get(state, "supervisor"))) ||
-	       alive(json_integer_value(json_object_get(state, "pid")));
+	return alive(st->supervisor) || alive(st->pid);
 }
 
-const char *rundir_state_phase(const json_t *state)
+const char *rundir_state_phase(const struct vmstate *st)
 {
-	const char *phase = json_string_value(json_object_get(state, "phase"));
-
-	if (alive(json_integer_value(json_object_get(state, "supervisor"))))
-		return phase && !strcmp(phase, "starting") ? "starting" : "running";
-	if (alive(json_integer_value(json_object_get(state, "pid"))))
+	if (alive(st->supervisor))
+		return !strcmp(st->phase, "starting") ? "starting" : "running";
+	if (alive(st->pid))
 		return "orphan";
 	return "gone";
 }
@@ -151,6 +149,128 @@ bool rundir_is_qemu_of(pid_t pid, const char *name)
 }
 
 /* Read state.json in the directory open at @fd.  NULL when missing or not a file. */
+static json_t *read_state_at(int fd);
+
+/* A string key into @buf: present, a string, and fitting. */
+static int str_key(const json_t *j, const char *key, char *buf, size_t len, bool required)
+{
+	const json_t *v = json_object_get(j, key);
+
+	if (!v && !required) {
+		buf[0] = '\0';
+		return 0;
+	}
+	if (!json_is_string(v) || strlen(json_string_value(v)) >= len)
+		return -EINVAL;
+	snprintf(buf, len, "%s", json_string_value(v));
+	return 0;
+}
+
+/* A pid key: absent (0) or an integer in range. */
+static int pid_key(const json_t *j, const char *key, pid_t *out)
+{
+	const json_t *v = json_object_get(j, key);
+
+	*out = 0;
+	if (!v || json_is_null(v))
+		return 0;
+	if (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) > INT32_MAX)
+		return -EINVAL;
+	*out = (pid_t)json_integer_value(v);
+	return 0;
+}
+
+static const char *const typed_keys[] = { "name", "phase", "qmp", "supervisor", "pid", "accel", "vcpus" };
+
+int vmstate_parse(const json_t *j, struct vmstate *st)
+{
+	const json_t *vcpus = json_object_get(j, "vcpus"), *v;
+	const char *k;
+	json_t *x;
+	size_t i;
+
+	memset(st, 0, sizeof(*st));
+	if (!json_is_object(j) || str_key(j, "name", st->name, sizeof(st->name), true) < 0 ||
+	    str_key(j, "phase", st->phase, sizeof(st->phase), true) < 0 ||
+	    str_key(j, "qmp", st->qmp, sizeof(st->qmp), true) < 0 ||
+	    str_key(j, "accel", st->accel, sizeof(st->accel), false) < 0 || pid_key(j, "supervisor", &st->supervisor) < 0 ||
+	    pid_key(j, "pid", &st->pid) < 0 || (vcpus && !json_is_array(vcpus)) ||
+	    json_array_size(vcpus) > VMSTATE_MAX_VCPUS)
+		return -EINVAL;
+	if (json_array_size(vcpus) && !(st->vcpus = calloc(json_array_size(vcpus), sizeof(*st->vcpus))))
+		return -ENOMEM;
+	json_array_foreach(vcpus, i, v) {
+		const json_t *vc = json_object_get(v, "vcpu"), *cpu = json_object_get(v, "cpu");
+		pid_t tid;
+		if (!json_is_integer(vc) || json_integer_value(vc) < 0 || json_integer_value(vc) >= VMSTATE_MAX_VCPUS ||
+		    pid_key(v, "tid", &tid) < 0 ||
+		    (cpu && !json_is_null(cpu) && (!json_is_integer(cpu) || json_integer_value(cpu) < 0 ||
+						    json_integer_value(cpu) > 65535))) {
+			vmstate_free(st);
+			return -EINVAL;
+		}
+		st->vcpus[st->nvcpus++] = (struct vmstate_vcpu){ .vcpu = (int)json_integer_value(vc), .tid = tid,
+								 .cpu = json_is_integer(cpu) ? (int)json_integer_value(cpu) : -1 };
+	}
+	/* The rest, as it was: vmpin's report of every thread. */
+	json_object_foreach((json_t *)j, k, x) {
+		bool typed = false;
+		for (i = 0; i < sizeof(typed_keys) / sizeof(typed_keys[0]); i++)
+			typed |= !strcmp(k, typed_keys[i]);
+		if (typed)
+			continue;
+		if (!st->rest && !(st->rest = json_object())) {
+			vmstate_free(st);
+			return -ENOMEM;
+		}
+		json_object_set(st->rest, k, x);
+	}
+	return 0;
+}
+
+json_t *vmstate_json(const struct vmstate *st)
+{
+	json_t *o = json_pack("{s:s, s:s, s:s, s:i, s:i}", "name", st->name, "phase", st->phase, "qmp", st->qmp, "supervisor",
+			      (int)st->supervisor, "pid", (int)st->pid), *vcpus = json_array();
+
+	if (!o || !vcpus) {
+		json_decref(o);
+		json_decref(vcpus);
+		return NULL;
+	}
+	if (st->accel[0])
+		json_object_set_new(o, "accel", json_string(st->accel));
+	for (unsigned i = 0; i < st->nvcpus; i++)
+		json_array_append_new(vcpus, json_pack("{s:i, s:i, s:o}", "vcpu", st->vcpus[i].vcpu, "tid", (int)st->vcpus[i].tid,
+						       "cpu", st->vcpus[i].cpu >= 0 ? json_integer(st->vcpus[i].cpu) : json_null()));
+	json_object_set_new(o, "vcpus", vcpus);
+	if (st->rest)
+		json_object_update_missing(o, st->rest);
+	return o;
+}
+
+void vmstate_free(struct vmstate *st)
+{
+	free(st->vcpus);
+	json_decref(st->rest);
+	st->vcpus = NULL;
+	st->rest = NULL;
+	st->nvcpus = 0;
+}
+
+/* dir/state.json, typed; -ENOENT when there is none. */
+static int load_state_at(int fd, struct vmstate *st)
+{
+	json_t *j = read_state_at(fd);
+	int r;
+
+	if (!j)
+		return -ENOENT;
+	r = vmstate_parse(j, st);
+	json_decref(j);
+	return r;
+}
+
 static json_t *read_state_at(int fd)
 {
 	int sfd = openat(fd, "state.json", O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
@@ -173,7 +293,8 @@ int rundir_create(const char *name, char *dir, size_t len)
 {
 	char base_path[4096];
 	int base, fd, r;
-	json_t *st;
+	struct vmstate st;
+	bool have;
 
 	if (!rundir_valid_name(name))
 		return -EINVAL;
@@ -200,27 +321,29 @@ int rundir_create(const char *name, char *dir, size_t len)
 		close(base);
 		return fd;
 	}
-	st = read_state_at(fd);
-	if (st && rundir_state_alive(st)) {
+	have = load_state_at(fd, &st) == 0;
+	if (have && rundir_state_alive(&st)) {
 		r = -EEXIST;
-	} else if (!st && fs_socket_probe(dir, "qmp.sock") == 1) {
+	} else if (!have && fs_socket_probe(dir, "qmp.sock") == 1) {
 		r = -EEXIST; /* no state, but someone answers on its socket */
 	} else {
 		r = remove_at(base, name, fd);
 		if (r == 0 && mkdirat(base, name, 0700) < 0)
 			r = -errno;
 	}
-	json_decref(st);
+	vmstate_free(&st);
 	close(fd);
 	close(base);
 	return r;
 }
 
-int rundir_write_state(const char *dir, const json_t *state)
+int rundir_write_state(const char *dir, const struct vmstate *st)
 {
-	char *text = json_dumps(state, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	json_t *state = vmstate_json(st);
+	char *text = state ? json_dumps(state, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
 	int fd, tfd, r = 0;
 
+	json_decref(state);
 	if (!text)
 		return -ENOMEM;
 	fd = open_dir(AT_FDCWD, dir);
@@ -247,30 +370,26 @@ int rundir_write_state(const char *dir, const json_t *state)
 	return r;
 }
 
-json_t *rundir_read_state(const char *name, char *dir, size_t len)
+int rundir_read_state(const char *name, struct vmstate *st, char *dir, size_t len)
 {
 	char base_path[4096];
-	int base, fd;
-	json_t *st = NULL;
+	int base, fd, r = -ENOENT;
 
-	if (rundir_base(base_path, sizeof(base_path)) < 0 || !rundir_valid_name(name)) {
-		errno = ENOENT;
-		return NULL;
-	}
+	memset(st, 0, sizeof(*st));
+	if (rundir_base(base_path, sizeof(base_path)) < 0 || !rundir_valid_name(name))
+		return -ENOENT;
 	if (dir)
 		snprintf(dir, len, "%s/%s", base_path, name);
 	base = open_base(false);
 	if (base >= 0) {
 		fd = open_dir(base, name);
 		if (fd >= 0) {
-			st = read_state_at(fd);
+			r = load_state_at(fd, st);
 			close(fd);
 		}
 		close(base);
 	}
-	if (!st)
-		errno = ENOENT;
-	return st;
+	return r;
 }
 
 json_t *rundir_list(void)
@@ -291,21 +410,24 @@ json_t *rundir_list(void)
 		return all;
 	}
 	while ((de = readdir(d))) {
-		json_t *st;
-		int fd;
+		struct vmstate st;
+		int fd, r;
 		if (!rundir_valid_name(de->d_name))
 			continue;
 		fd = open_dir(dirfd(d), de->d_name);
 		if (fd < 0)
 			continue; /* a link, or not ours: never looked into */
-		st = read_state_at(fd);
-		if (st && !rundir_state_alive(st)) {
+		r = load_state_at(fd, &st);
+		if (r == 0 && !rundir_state_alive(&st)) {
 			remove_at(dirfd(d), de->d_name, fd);
-			json_decref(st);
-		} else if (st) {
-			json_object_set_new(st, "phase", json_string(rundir_state_phase(st)));
-			json_array_append_new(all, st);
+		} else if (r == 0) {
+			json_t *o = vmstate_json(&st);
+			if (o) {
+				json_object_set_new(o, "phase", json_string(rundir_state_phase(&st)));
+				json_array_append_new(all, o);
+			}
 		}
+		vmstate_free(&st);
 		close(fd);
 	}
 	closedir(d);

@@ -34,26 +34,59 @@ int rundir_create(const char *name, char *dir, size_t len);
 /* Remove the directory and what vmlaunch put there.  0 or -errno. */
 int rundir_remove(const char *dir);
 
-/* Write @state as dir/state.json, atomically.  0 or -errno. */
-int rundir_write_state(const char *dir, const json_t *state);
+/* state.json, typed: every reader goes through vmstate_parse, so a key misspelt or
+ * of the wrong type is an error, not a 0.  The file may carry more (vmpin's report:
+ * each thread's affinity), which vmstate_json keeps. */
+#define VMSTATE_MAX_VCPUS 1024
 
-/* Read NAME's state; @dir (may be NULL) gets its directory.  NULL with errno ENOENT when none. */
-json_t *rundir_read_state(const char *name, char *dir, size_t len);
+struct vmstate_vcpu {
+	int vcpu;                 /* QEMU's cpu-index */
+	pid_t tid;
+	int cpu;                  /* the CPU it was pinned to; -1 unknown */
+};
+
+struct vmstate {
+	char name[64];
+	char phase[16];           /* as written: "starting" or "running" */
+	char qmp[4096];           /* its QMP socket */
+	pid_t supervisor;         /* the vmlaunch that supervises it */
+	pid_t pid;                /* QEMU; 0 before it exists */
+	char accel[8];            /* "kvm", "tcg" or "" */
+	unsigned nvcpus;
+	struct vmstate_vcpu *vcpus; /* [nvcpus] */
+	json_t *rest;             /* what else the file holds (NULL: nothing) */
+};
+
+/* @j into @st (vmstate_free it).  0, -EINVAL (a missing or mistyped key, a count or
+ * number out of bounds), -ENOMEM. */
+int vmstate_parse(const json_t *j, struct vmstate *st);
+
+/* @st as state.json's object: the typed keys over @st->rest.  NULL on ENOMEM. */
+json_t *vmstate_json(const struct vmstate *st);
+
+void vmstate_free(struct vmstate *st);
+
+/* Write @st as dir/state.json, atomically.  0 or -errno. */
+int rundir_write_state(const char *dir, const struct vmstate *st);
+
+/* Read NAME's state into @st; @dir (may be NULL) gets its directory.  0, -ENOENT
+ * when there is none, -EINVAL when it is not a state vmlaunch wrote. */
+int rundir_read_state(const char *name, struct vmstate *st, char *dir, size_t len);
 
 /* True when the state's supervisor or QEMU process is alive. */
-bool rundir_state_alive(const json_t *state);
+bool rundir_state_alive(const struct vmstate *st);
 
 /* "running" or "starting" (its vmlaunch is alive), "orphan" (QEMU lives on without
  * it), "gone". */
-const char *rundir_state_phase(const json_t *state);
+const char *rundir_state_phase(const struct vmstate *st);
 
 /* True when @pid is the QEMU of VM @name (its command line says guest=NAME): a pid
  * from a state file is checked before it is signalled, in case it was reused. */
 bool rundir_is_qemu_of(pid_t pid, const char *name);
 
 /* The states of every VM alive (running, starting or orphan), dropping (and
- * removing) those whose processes are gone.  A JSON array (caller decref's), or
- * NULL on ENOMEM. */
+ * removing) those whose processes are gone, each with its live "phase".  A JSON
+ * array of vmstate_json objects (caller decref's), or NULL on ENOMEM. */
 json_t *rundir_list(void);
 
 /* rundir_list with, for each vCPU, the one CPU it is pinned to now (read live from its

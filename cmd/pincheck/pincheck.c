@@ -341,11 +341,14 @@ static int find_vm(const struct settings *s, struct vminfo *vi, json_t *rep)
 		return 0;
 	}
 	if (s->name) {
-		json_t *st = rundir_read_state(s->name, NULL, 0);
-		if (!st)
-			return cli_fail(EXIT_NO_VM, "no VM named '%s' (see vmlaunch list)", s->name);
-		snprintf(sock, sizeof(sock), "%s", json_string_value(json_object_get(st, "qmp")) ?: "");
-		json_decref(st);
+		struct vmstate st;
+		r = rundir_read_state(s->name, &st, NULL, 0);
+		if (r < 0)
+			return cli_fail(r == -ENOENT ? EXIT_NO_VM : EXIT_FAIL, r == -ENOENT ? "no VM named '%s' (see vmlaunch list)"
+										    : "VM '%s': its state is not one vmlaunch wrote",
+					s->name);
+		snprintf(sock, sizeof(sock), "%s", st.qmp);
+		vmstate_free(&st);
 	} else {
 		snprintf(sock, sizeof(sock), "%s", s->qmp);
 	}

@@ -795,8 +795,9 @@ static int load_vcpus(struct vmap *vcpus)
 {
 	static int cpus[VMAP_MAX_VCPUS];
 	struct pin_error err;
-	json_t *st, *v;
+	struct vmstate st;
 	size_t i, n = 0;
+	int r;
 
 	if (cfg.vcpu_map) {
 		if (vmap_parse(vcpus, cfg.vcpu_map, 0, &err) < 0)
@@ -805,23 +806,22 @@ static int load_vcpus(struct vmap *vcpus)
 	}
 	if (!cfg.vm)
 		return 0;
-	st = rundir_read_state(cfg.vm, NULL, 0);
-	if (!st)
-		return cli_fail(EXIT_NO_VM, "no VM named '%s' (see vmlaunch list)", cfg.vm);
+	if ((r = rundir_read_state(cfg.vm, &st, NULL, 0)) < 0)
+		return cli_fail(r == -ENOENT ? EXIT_NO_VM : EXIT_FAIL,
+				r == -ENOENT ? "no VM named '%s' (see vmlaunch list)" : "VM '%s': its state is not one vmlaunch wrote", cfg.vm);
 	for (i = 0; i < VMAP_MAX_VCPUS; i++)
 		cpus[i] = -1; /* a gap: a vCPU the state leaves out (QEMU's cpu-index) */
-	json_array_foreach(json_object_get(st, "vcpus"), i, v) {
-		json_int_t vc = json_integer_value(json_object_get(v, "vcpu")), cpu = json_integer_value(json_object_get(v, "cpu"));
-		if (vc < 0 || vc >= VMAP_MAX_VCPUS || cpu < 0 || cpu >= CPUSET_MAX) {
-			json_decref(st);
-			return cli_fail(EXIT_FAIL, "VM '%s': its state names vCPU %lld on CPU %lld", cfg.vm, (long long)vc,
-					(long long)cpu);
+	for (i = 0; i < st.nvcpus; i++) {
+		const struct vmstate_vcpu *v = &st.vcpus[i];
+		if (v->vcpu >= VMAP_MAX_VCPUS || v->cpu < 0 || v->cpu >= CPUSET_MAX) {
+			vmstate_free(&st);
+			return cli_fail(EXIT_FAIL, "VM '%s': its state names vCPU %d on CPU %d", cfg.vm, v->vcpu, v->cpu);
 		}
-		if ((size_t)vc >= n)
-			n = (size_t)vc + 1;
-		cpus[vc] = (int)cpu;
+		if ((size_t)v->vcpu >= n)
+			n = (size_t)v->vcpu + 1;
+		cpus[v->vcpu] = v->cpu;
 	}
-	json_decref(st);
+	vmstate_free(&st);
 	if (n == 0 || vmap_from_array(vcpus, cpus, (unsigned)n) < 0)
 		return cli_fail(EXIT_FAIL, "VM '%s' has no vCPU map in its state", cfg.vm);
 	return 0;

@@ -152,16 +152,17 @@ static int create_rundir(const struct settings *s, struct vm *vm)
 	int r = rundir_create(s->cfg.name, vm->dir, sizeof(vm->dir));
 
 	if (r == -EEXIST) {
-		json_t *st = rundir_read_state(s->cfg.name, NULL, 0);
-		const char *phase = st ? rundir_state_phase(st) : "starting";
+		struct vmstate st;
+		const bool have = rundir_read_state(s->cfg.name, &st, NULL, 0) == 0;
+		const char *phase = have ? rundir_state_phase(&st) : "starting";
 		int code;
 		if (!strcmp(phase, "orphan"))
-			code = cli_fail(EXIT_FAIL, "a VM named '%s' is left over from a vmlaunch that was killed (QEMU pid %lld lives on): stop it (vmlaunch stop %s) or choose another --name",
-					s->cfg.name, json_integer_value(json_object_get(st, "pid")), s->cfg.name);
+			code = cli_fail(EXIT_FAIL, "a VM named '%s' is left over from a vmlaunch that was killed (QEMU pid %d lives on): stop it (vmlaunch stop %s) or choose another --name",
+					s->cfg.name, (int)st.pid, s->cfg.name);
 		else
 			code = cli_fail(EXIT_FAIL, "a VM named '%s' is %s: stop it (vmlaunch stop %s) or choose another --name",
 					s->cfg.name, phase, s->cfg.name);
-		json_decref(st);
+		vmstate_free(&st);
 		return code;
 	}
 	if (r == -ELOOP || r == -EPERM)
@@ -255,7 +256,8 @@ static void report_started(const struct settings *s, struct vm *vm, json_t *res)
 static int run_vm(struct settings *s, struct layout *l, struct vm *vm, int qfd)
 {
 	sigset_t mask, oldmask;
-	json_t *res = NULL, *st;
+	json_t *res = NULL;
+	struct vmstate st = { 0 };
 	int sfd, code;
 
 	sigemptyset(&mask);
@@ -268,17 +270,18 @@ static int run_vm(struct settings *s, struct layout *l, struct vm *vm, int qfd)
 
 	/* The state says who we are before QEMU exists, and QEMU's pid the moment it does:
 	 * a vmlaunch killed during start-up leaves a VM that list shows and stop can end. */
-	st = json_pack("{s:s, s:s, s:s, s:i, s:i}", "name", s->cfg.name, "phase", "starting", "qmp", vm->q.sock, "supervisor",
-		       (int)getpid(), "pid", 0);
-	rundir_write_state(vm->dir, st);
+	snprintf(st.name, sizeof(st.name), "%s", s->cfg.name);
+	snprintf(st.phase, sizeof(st.phase), "starting");
+	snprintf(st.qmp, sizeof(st.qmp), "%s", vm->q.sock);
+	st.supervisor = getpid();
+	rundir_write_state(vm->dir, &st);
 	s->cfg.qmp_fd = 3; /* the listening socket, as QEMU will see it */
 	vm->q.quiet_stdout = vm->report_fd >= 0;
 	vm->q.pid = qemurun_spawn(&vm->q, &s->cfg, qfd, &oldmask);
 	if (vm->q.pid > 0) {
-		json_object_set_new(st, "pid", json_integer(vm->q.pid));
-		rundir_write_state(vm->dir, st);
+		st.pid = vm->q.pid;
+		rundir_write_state(vm->dir, &st);
 	}
-	json_decref(st);
 	close(qfd); /* only QEMU holds it now: if QEMU dies, our connection is refused at once */
 	if (vm->q.pid < 0) {
 		rundir_remove(vm->dir);
@@ -293,7 +296,10 @@ static int run_vm(struct settings *s, struct layout *l, struct vm *vm, int qfd)
 	json_object_set_new(res, "accel", json_string(s->cfg.accel == ACCEL_KVM ? "kvm" : "tcg"));
 	json_object_set_new(res, "supervisor", json_integer(getpid()));
 	json_object_set_new(res, "phase", json_string("running"));
-	rundir_write_state(vm->dir, res);
+	/* The pinning report as the state: typed, and checked as any reader will check it. */
+	if (vmstate_parse(res, &st) == 0)
+		rundir_write_state(vm->dir, &st);
+	vmstate_free(&st);
 	report_started(s, vm, res);
 	json_decref(res);
 	code = supervise(s, vm, sfd);
@@ -455,17 +461,20 @@ static int list(struct settings *s)
 static int stop(struct settings *s)
 {
 	char dir[PATH_MAX];
-	json_t *st = rundir_read_state(s->name, dir, sizeof(dir));
+	struct vmstate st;
+	int r = rundir_read_state(s->name, &st, dir, sizeof(dir));
 	pid_t sup, pid;
 	long long deadline;
 
-	if (!st)
+	if (r == -ENOENT)
 		return cli_fail(EXIT_NO_VM, "no VM named '%s' (see vmlaunch list)", s->name);
-	sup = (pid_t)json_integer_value(json_object_get(st, "supervisor"));
-	pid = (pid_t)json_integer_value(json_object_get(st, "pid"));
-	if (!rundir_state_alive(st)) {
+	if (r < 0)
+		return cli_fail(EXIT_FAIL, "VM '%s': %s/state.json is not a state vmlaunch wrote: stop its QEMU by hand", s->name, dir);
+	sup = st.supervisor;
+	pid = st.pid;
+	if (!rundir_state_alive(&st)) {
 		rundir_remove(dir);
-		json_decref(st);
+		vmstate_free(&st);
 		return cli_fail(EXIT_NO_VM, "VM '%s' is not running (its leftover state is removed)", s->name);
 	}
 	if (sup > 0 && kill(sup, SIGTERM) == 0) {
@@ -476,7 +485,7 @@ static int stop(struct settings *s)
 	}
 	if (pid > 0 && kill(pid, 0) == 0) {
 		/* An orphan (its vmlaunch was killed), or a supervisor that did not finish. */
-		qemurun_qmp_once(json_string_value(json_object_get(st, "qmp")), "quit", 2000);
+		qemurun_qmp_once(st.qmp, "quit", 2000);
 		deadline = qemurun_now_ms() + 5000;
 		while (kill(pid, 0) == 0 && qemurun_now_ms() < deadline)
 			poll(NULL, 0, 20);
@@ -485,7 +494,7 @@ static int stop(struct settings *s)
 			kill(pid, SIGKILL);
 	}
 	rundir_remove(dir);
-	json_decref(st);
+	vmstate_free(&st);
 	printf("%s: VM '%s' stopped\n", cli_prog, s->name);
 	return EXIT_OK;
 }

@@ -280,6 +280,63 @@ static void test_quoting_and_names(void **state)
 	assert_false(rundir_valid_name("012345678901234567890123456789012"));
 }
 
+/* state.json through one typed structure: what vmlaunch writes reads back the same;
+ * a key misspelt, of the wrong type or out of bounds is an error, never a 0. */
+static void test_vmstate(void **state)
+{
+	struct vmstate st, back;
+	json_t *j, *bad;
+
+	(void)state;
+	j = json_pack("{s:s, s:s, s:s, s:i, s:i, s:s, s:[{s:i, s:i, s:i}, {s:i, s:i, s:n}], s:s, s:[]}", "name", "vm1", "phase",
+		      "running", "qmp", "/run/vmlaunch/vm1/qmp.sock", "supervisor", 100, "pid", 101, "accel", "tcg", "vcpus",
+		      "vcpu", 0, "tid", 102, "cpu", 4, "vcpu", 2, "tid", 103, "cpu", "emulator_cpus", "0", "threads");
+	assert_int_equal(vmstate_parse(j, &st), 0);
+	assert_string_equal(st.name, "vm1");
+	assert_string_equal(st.qmp, "/run/vmlaunch/vm1/qmp.sock");
+	assert_int_equal(st.supervisor, 100);
+	assert_int_equal(st.pid, 101);
+	assert_int_equal(st.nvcpus, 2);
+	assert_int_equal(st.vcpus[0].cpu, 4);
+	assert_int_equal(st.vcpus[1].vcpu, 2);
+	assert_int_equal(st.vcpus[1].cpu, -1); /* null: may run on several */
+	/* Written and read again: the same, the rest kept. */
+	json_t *again = vmstate_json(&st);
+	assert_int_equal(vmstate_parse(again, &back), 0);
+	assert_string_equal(json_string_value(json_object_get(again, "emulator_cpus")), "0");
+	assert_int_equal(back.nvcpus, 2);
+	assert_int_equal(back.vcpus[0].tid, 102);
+	vmstate_free(&back);
+	json_decref(again);
+	vmstate_free(&st);
+	/* What a reader by key would have taken for 0. */
+	static const char *const breaks[] = { "name", "qmp", "phase" };
+	for (unsigned i = 0; i < 3; i++) {
+		bad = json_deep_copy(j);
+		json_object_del(bad, breaks[i]);
+		assert_int_equal(vmstate_parse(bad, &st), -EINVAL);
+		json_decref(bad);
+	}
+	bad = json_deep_copy(j);
+	json_object_set_new(bad, "pid", json_string("101"));
+	assert_int_equal(vmstate_parse(bad, &st), -EINVAL);
+	json_object_set_new(bad, "pid", json_integer(-5));
+	assert_int_equal(vmstate_parse(bad, &st), -EINVAL);
+	json_decref(bad);
+	bad = json_deep_copy(j);
+	json_object_set_new(json_array_get(json_object_get(bad, "vcpus"), 0), "vcpu", json_integer(VMSTATE_MAX_VCPUS));
+	assert_int_equal(vmstate_parse(bad, &st), -EINVAL);
+	json_object_set_new(json_array_get(json_object_get(bad, "vcpus"), 0), "vcpu", json_integer(0));
+	json_object_set_new(json_array_get(json_object_get(bad, "vcpus"), 0), "cpu", json_integer(70000));
+	assert_int_equal(vmstate_parse(bad, &st), -EINVAL);
+	json_decref(bad);
+	bad = json_deep_copy(j);
+	json_object_set_new(bad, "qmp", json_pack("{}"));
+	assert_int_equal(vmstate_parse(bad, &st), -EINVAL);
+	json_decref(bad);
+	json_decref(j);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -291,6 +348,7 @@ int main(void)
 		cmocka_unit_test(test_accel),
 		cmocka_unit_test(test_profiles),
 		cmocka_unit_test(test_quoting_and_names),
+		cmocka_unit_test(test_vmstate),
 	};
 	return cmocka_run_group_tests_name("qemucmd", tests, setup, teardown);
 }
