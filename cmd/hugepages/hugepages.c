@@ -349,14 +349,118 @@ static bool may_change(const struct settings *s)
 	return s->dry_run || !fsroot_is_live() || geteuid() == 0;
 }
 
+/* The status, from the C structures, as JSON (every field, for scripts). */
+static json_t *status_json(const struct hp_pool *pools, unsigned npools, const unsigned long *sizes, int nsizes,
+			   const struct hp_mount *mounts, int nm, const struct hp_usage *u)
+{
+	json_t *o = json_object(), *a = json_array();
+	char ps[16];
+
+	for (unsigned i = 0; i < npools; i++) {
+		hp_format_page_size(pools[i].size_kb, ps, sizeof(ps));
+		json_array_append_new(a, json_pack("{s:i, s:s, s:I, s:I, s:I, s:I}", "node", pools[i].node, "page_size", ps,
+						   "page_size_kb", (json_int_t)pools[i].size_kb, "total", (json_int_t)pools[i].total,
+						   "free", (json_int_t)pools[i].free, "surplus", (json_int_t)pools[i].surplus));
+	}
+	json_object_set_new(o, "pools", a);
+	a = json_array();
+	for (int i = 0; i < nsizes; i++) {
+		hp_format_page_size(sizes[i], ps, sizeof(ps));
+		json_array_append_new(a, json_pack("{s:s, s:I}", "page_size", ps, "pages", (json_int_t)hp_resv_pages(sizes[i])));
+	}
+	json_object_set_new(o, "reserved", a);
+	a = json_array();
+	for (int i = 0; i < nm; i++) {
+		char mode[8];
+		struct passwd *pw = getpwuid(mounts[i].uid);
+		struct group *gr = getgrgid(mounts[i].gid);
+		hp_format_page_size(mounts[i].page_kb, ps, sizeof(ps));
+		snprintf(mode, sizeof(mode), "%04o", (unsigned)mounts[i].mode);
+		json_array_append_new(a, json_pack("{s:s, s:s, s:s?, s:s?, s:i, s:i, s:s}", "path", mounts[i].dir, "page_size", ps,
+						   "owner", pw ? pw->pw_name : NULL, "group", gr ? gr->gr_name : NULL, "uid",
+						   (int)mounts[i].uid, "gid", (int)mounts[i].gid, "mode", mode));
+	}
+	json_object_set_new(o, "mounts", a);
+	a = json_array();
+	for (unsigned i = 0; i < u->nholders; i++) {
+		hp_format_page_size(u->holders[i].page_kb, ps, sizeof(ps));
+		json_array_append_new(a, json_pack("{s:i, s:s, s:s, s:I, s:I}", "pid", (int)u->holders[i].pid, "comm",
+						   u->holders[i].comm, "page_size", ps, "kb", (json_int_t)u->holders[i].kb, "pages",
+						   (json_int_t)(u->holders[i].kb / u->holders[i].page_kb)));
+	}
+	json_object_set_new(o, "holders", a);
+	a = json_array();
+	for (unsigned i = 0; i < u->nfiles; i++) {
+		if (!u->files[i].stale)
+			continue;
+		hp_format_page_size(u->files[i].page_kb, ps, sizeof(ps));
+		json_array_append_new(a, json_pack("{s:s, s:s, s:I, s:I}", "path", u->files[i].path, "page_size", ps, "bytes",
+						   (json_int_t)u->files[i].bytes, "pages",
+						   (json_int_t)pages_of(u->files[i].bytes, u->files[i].page_kb)));
+	}
+	json_object_set_new(o, "stale", a);
+	return o;
+}
+
+/* The status, from the same structures, as text (no field looked up by name). */
+static void status_text(const struct hp_pool *pools, unsigned npools, const unsigned long *sizes, int nsizes,
+			const struct hp_mount *mounts, int nm, const struct hp_usage *u)
+{
+	char ps[16], nn[16], mem[32];
+	bool stale = false;
+
+	printf("Pools:\n  %-7s %5s %8s %8s %8s %10s\n", "node", "size", "total", "free", "surplus", "free mem");
+	for (unsigned i = 0; i < npools; i++) {
+		hp_format_page_size(pools[i].size_kb, ps, sizeof(ps));
+		human((uint64_t)pools[i].free * pools[i].size_kb, mem, sizeof(mem));
+		printf("  %-7s %5s %8lld %8lld %8lld %10s\n", node_name(pools[i].node, nn, sizeof(nn)), ps,
+		       (long long)pools[i].total, (long long)pools[i].free, (long long)pools[i].surplus, mem);
+	}
+	for (int i = 0; i < nsizes; i++) {
+		long long resv = hp_resv_pages(sizes[i]);
+		hp_format_page_size(sizes[i], ps, sizeof(ps));
+		if (resv)
+			printf("  %lld %s pages reserved by mappings, not yet used\n", resv, ps);
+	}
+	printf("Mounts:\n");
+	if (nm == 0)
+		printf("  none (mount one: hugepages mount)\n");
+	for (int i = 0; i < nm; i++) {
+		struct passwd *pw = getpwuid(mounts[i].uid);
+		struct group *gr = getgrgid(mounts[i].gid);
+		hp_format_page_size(mounts[i].page_kb, ps, sizeof(ps));
+		printf("  %-24s %4s  %s:%s %04o\n", mounts[i].dir, ps, pw ? pw->pw_name : "?", gr ? gr->gr_name : "?",
+		       (unsigned)mounts[i].mode);
+	}
+	printf("Holders:\n");
+	if (u->nholders == 0)
+		printf("  none\n");
+	for (unsigned i = 0; i < u->nholders; i++) {
+		hp_format_page_size(u->holders[i].page_kb, ps, sizeof(ps));
+		human(u->holders[i].kb, mem, sizeof(mem));
+		printf("  pid %-7d %-16s %4s  %llu pages (%s)\n", (int)u->holders[i].pid, u->holders[i].comm, ps,
+		       (unsigned long long)(u->holders[i].kb / u->holders[i].page_kb), mem);
+	}
+	for (unsigned i = 0; i < u->nfiles; i++) {
+		if (!u->files[i].stale)
+			continue;
+		if (!stale)
+			printf("Stale files (no process maps or opens them; remove: hugepages release --stale):\n");
+		stale = true;
+		hp_format_page_size(u->files[i].page_kb, ps, sizeof(ps));
+		printf("  %-40s %4s  %llu pages\n", u->files[i].path, ps,
+		       (unsigned long long)pages_of(u->files[i].bytes, u->files[i].page_kb));
+	}
+}
+
 static int print_status(const struct settings *s)
 {
 	struct hp_pool *pools;
 	struct hp_mount *mounts = NULL;
 	struct hp_usage u;
+	unsigned long sizes[8];
 	unsigned npools;
-	int nm, r;
-	json_t *o, *a;
+	int nm, nsizes, r;
 
 	r = hostfacts_read_pools(&pools, &npools);
 	if (r < 0)
@@ -366,115 +470,17 @@ static int print_status(const struct settings *s)
 		nm = 0;
 	if (hp_usage_read(&u) < 0)
 		memset(&u, 0, sizeof(u));
-
-	/* One data model, rendered as JSON or text. */
-	o = json_object();
-	a = json_array();
-	for (unsigned i = 0; i < npools; i++) {
-		char ps[16];
-		hp_format_page_size(pools[i].size_kb, ps, sizeof(ps));
-		json_array_append_new(a, json_pack("{s:i, s:s, s:I, s:I, s:I, s:I}", "node", pools[i].node,
-						   "page_size", ps, "page_size_kb", (json_int_t)pools[i].size_kb,
-						   "total", (json_int_t)pools[i].total, "free", (json_int_t)pools[i].free,
-						   "surplus", (json_int_t)pools[i].surplus));
-	}
-	json_object_set_new(o, "pools", a);
-	a = json_array();
-	{
-		unsigned long sizes[8];
-		int n = hp_page_sizes(sizes, 8);
-		for (int i = 0; i < n; i++) {
-			char ps[16];
-			hp_format_page_size(sizes[i], ps, sizeof(ps));
-			json_array_append_new(a, json_pack("{s:s, s:I}", "page_size", ps, "pages",
-							   (json_int_t)hp_resv_pages(sizes[i])));
-		}
-	}
-	json_object_set_new(o, "reserved", a);
-	a = json_array();
-	for (int i = 0; i < nm; i++) {
-		char ps[16], mode[8];
-		struct passwd *pw = getpwuid(mounts[i].uid);
-		struct group *gr = getgrgid(mounts[i].gid);
-		hp_format_page_size(mounts[i].page_kb, ps, sizeof(ps));
-		snprintf(mode, sizeof(mode), "%04o", (unsigned)mounts[i].mode);
-		json_array_append_new(a, json_pack("{s:s, s:s, s:s?, s:s?, s:i, s:i, s:s}", "path", mounts[i].dir,
-						   "page_size", ps, "owner", pw ? pw->pw_name : NULL, "group",
-						   gr ? gr->gr_name : NULL, "uid", (int)mounts[i].uid, "gid",
-						   (int)mounts[i].gid, "mode", mode));
-	}
-	json_object_set_new(o, "mounts", a);
-	a = json_array();
-	for (unsigned i = 0; i < u.nholders; i++) {
-		char ps[16];
-		hp_format_page_size(u.holders[i].page_kb, ps, sizeof(ps));
-		json_array_append_new(a, json_pack("{s:i, s:s, s:s, s:I, s:I}", "pid", (int)u.holders[i].pid, "comm",
-						   u.holders[i].comm, "page_size", ps, "kb", (json_int_t)u.holders[i].kb,
-						   "pages", (json_int_t)(u.holders[i].kb / u.holders[i].page_kb)));
-	}
-	json_object_set_new(o, "holders", a);
-	a = json_array();
-	for (unsigned i = 0; i < u.nfiles; i++) {
-		char ps[16];
-		if (!u.files[i].stale)
-			continue;
-		hp_format_page_size(u.files[i].page_kb, ps, sizeof(ps));
-		json_array_append_new(a, json_pack("{s:s, s:s, s:I, s:I}", "path", u.files[i].path, "page_size", ps,
-						   "bytes", (json_int_t)u.files[i].bytes, "pages",
-						   (json_int_t)pages_of(u.files[i].bytes, u.files[i].page_kb)));
-	}
-	json_object_set_new(o, "stale", a);
-
+	nsizes = hp_page_sizes(sizes, 8);
+	if (nsizes < 0)
+		nsizes = 0;
 	if (s->json) {
+		json_t *o = status_json(pools, npools, sizes, nsizes, mounts, nm, &u);
 		json_dumpf(o, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 		putchar('\n');
+		json_decref(o);
 	} else {
-		size_t i;
-		json_t *x;
-		printf("Pools:\n  %-7s %5s %8s %8s %8s %10s\n", "node", "size", "total", "free", "surplus", "free mem");
-		json_array_foreach(json_object_get(o, "pools"), i, x) {
-			char nn[16], mem[32];
-			human((uint64_t)json_integer_value(json_object_get(x, "free")) *
-				      (uint64_t)json_integer_value(json_object_get(x, "page_size_kb")), mem, sizeof(mem));
-			printf("  %-7s %5s %8lld %8lld %8lld %10s\n",
-			       node_name((int)json_integer_value(json_object_get(x, "node")), nn, sizeof(nn)),
-			       json_string_value(json_object_get(x, "page_size")),
-			       json_integer_value(json_object_get(x, "total")), json_integer_value(json_object_get(x, "free")),
-			       json_integer_value(json_object_get(x, "surplus")), mem);
-		}
-		json_array_foreach(json_object_get(o, "reserved"), i, x)
-			if (json_integer_value(json_object_get(x, "pages")))
-				printf("  %lld %s pages reserved by mappings, not yet used\n",
-				       json_integer_value(json_object_get(x, "pages")),
-				       json_string_value(json_object_get(x, "page_size")));
-		printf("Mounts:\n");
-		if (json_array_size(json_object_get(o, "mounts")) == 0)
-			printf("  none (mount one: hugepages mount)\n");
-		json_array_foreach(json_object_get(o, "mounts"), i, x)
-			printf("  %-24s %4s  %s:%s %s\n", json_string_value(json_object_get(x, "path")),
-			       json_string_value(json_object_get(x, "page_size")),
-			       json_string_value(json_object_get(x, "owner")) ?: "?",
-			       json_string_value(json_object_get(x, "group")) ?: "?",
-			       json_string_value(json_object_get(x, "mode")));
-		printf("Holders:\n");
-		if (json_array_size(json_object_get(o, "holders")) == 0)
-			printf("  none\n");
-		json_array_foreach(json_object_get(o, "holders"), i, x) {
-			char mem[32];
-			human((uint64_t)json_integer_value(json_object_get(x, "kb")), mem, sizeof(mem));
-			printf("  pid %-7lld %-16s %4s  %lld pages (%s)\n", json_integer_value(json_object_get(x, "pid")),
-			       json_string_value(json_object_get(x, "comm")), json_string_value(json_object_get(x, "page_size")),
-			       json_integer_value(json_object_get(x, "pages")), mem);
-		}
-		if (json_array_size(json_object_get(o, "stale"))) {
-			printf("Stale files (no process maps or opens them; remove: hugepages release --stale):\n");
-			json_array_foreach(json_object_get(o, "stale"), i, x)
-				printf("  %-40s %4s  %lld pages\n", json_string_value(json_object_get(x, "path")),
-				       json_string_value(json_object_get(x, "page_size")),
-				       json_integer_value(json_object_get(x, "pages")));
-		}
+		status_text(pools, npools, sizes, nsizes, mounts, nm, &u);
 	}
-	json_decref(o);
 	hp_usage_free(&u);
 	free(mounts);
 	free(pools);
