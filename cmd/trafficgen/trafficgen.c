@@ -515,6 +515,20 @@ static int worker_main(void *arg)
 }
 
 /* {"min", "mean", "p50", "p90", "p99", "p999", "max", "count"} of a histogram, in ns. */
+/* One trial's figures, computed once: its JSON record and its text and CSV lines
+ * are rendered from them (no line looks a key up that, misspelt, would print 0), and
+ * the search judges them. */
+struct trial_sum {
+	double asked_pps;          /* 0: at the maximum */
+	double rate_pps;           /* asked, or achieved at the maximum */
+	double offered_pps, tx_mpps, rx_mpps, gbps_l1, gbps_l2, loss_pct;
+	uint64_t tx, rx, duplicates, reordered, skipped;
+	int64_t loss;
+	bool limited;
+	const char *reason;        /* a failed trial's; NULL when it measured */
+	struct { uint64_t min, mean, p50, p99, p999, max; } lat;
+};
+
 static json_t *latency_json(const struct tg_hist *h)
 {
 	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "count", (json_int_t)h->count, "min",
@@ -622,7 +636,7 @@ static bool link_up(void)
 /* Run one trial asking for @pps in total (0: max); fill a JSON object.  A trial that
  * sent nothing has "status": "failed" and a "reason"; one that sent less than it asked
  * by more than the tolerance is "sender_limited". */
-static json_t *run_trial(const struct shape *sh, double pps)
+static json_t *run_trial(const struct shape *sh, double pps, struct trial_sum *sum)
 {
 	static uint8_t next_id = 1;
 	const uint64_t hz = rte_get_tsc_hz();
@@ -691,33 +705,37 @@ static json_t *run_trial(const struct shape *sh, double pps)
 	limited = pps > 0 && txpps < pps * (1 - cfg.tolerance_pct / 100);
 	{
 		double avg = tot.rx ? (double)tot.rx_bytes / (double)tot.rx : shape_avg(sh) - 4;
-		o = json_pack("{s:s, s:o, s:f, s:s, s:I, s:I, s:I, s:f, s:I, s:I, s:f, s:f, s:f, s:f, s:f, s:f}",
-			      "type", "trial", "size", size_json(sh), "rate_pps", pps > 0 ? pps : txpps, "offered", pps > 0 ? "paced" : "max",
-			      "tx_packets", (json_int_t)tot.tx, "rx_packets", (json_int_t)tot.rx, "loss_packets", (json_int_t)loss,
-			      "loss_pct", loss_pct, "duplicates", (json_int_t)tot.duplicates, "reordered", (json_int_t)tot.reordered,
-			      "tx_mpps", txpps / 1e6, "rx_mpps", rxpps / 1e6, "rx_gbps_l1", pkt_gbps_l1(rxpps, avg),
-			      "rx_gbps_l2", pkt_gbps_l2(rxpps, avg), "duration", secs, "warmup", cfg.warmup);
+		*sum = (struct trial_sum){
+			.asked_pps = pps > 0 ? pps : 0, .rate_pps = pps > 0 ? pps : txpps, .offered_pps = txpps,
+			.tx_mpps = txpps / 1e6, .rx_mpps = rxpps / 1e6, .gbps_l1 = pkt_gbps_l1(rxpps, avg),
+			.gbps_l2 = pkt_gbps_l2(rxpps, avg), .loss_pct = loss_pct, .tx = tot.tx, .rx = tot.rx,
+			.duplicates = tot.duplicates, .reordered = tot.reordered, .skipped = tot.skipped, .loss = loss,
+			.limited = limited,
+			/* Whatever was counted, a peer that is gone measured nothing; nothing sent is never "0 % loss". */
+			.reason = !link_up() ? "the peer went away (link down)" : tot.tx == 0 ? "sent nothing: the port took no frames" : NULL,
+			.lat = { h->count ? h->min : 0, h->count ? h->sum / h->count : 0, tg_hist_quantile(h, 0.5),
+				 tg_hist_quantile(h, 0.99), tg_hist_quantile(h, 0.999), h->max },
+		};
 	}
+	/* The record, from the same figures. */
+	o = json_pack("{s:s, s:o, s:f, s:s, s:I, s:I, s:I, s:f, s:I, s:I, s:f, s:f, s:f, s:f, s:f, s:f}", "type", "trial",
+		      "size", size_json(sh), "rate_pps", sum->rate_pps, "offered", sum->asked_pps > 0 ? "paced" : "max",
+		      "tx_packets", (json_int_t)sum->tx, "rx_packets", (json_int_t)sum->rx, "loss_packets", (json_int_t)sum->loss,
+		      "loss_pct", sum->loss_pct, "duplicates", (json_int_t)sum->duplicates, "reordered", (json_int_t)sum->reordered,
+		      "tx_mpps", sum->tx_mpps, "rx_mpps", sum->rx_mpps, "rx_gbps_l1", sum->gbps_l1, "rx_gbps_l2", sum->gbps_l2,
+		      "duration", secs, "warmup", cfg.warmup);
 	/* What was asked and what the sender achieved: a search judges the second. */
-	json_object_set_new(o, "asked_pps", pps > 0 ? json_real(pps) : json_null());
-	json_object_set_new(o, "offered_pps", json_real(txpps));
+	json_object_set_new(o, "asked_pps", sum->asked_pps > 0 ? json_real(sum->asked_pps) : json_null());
+	json_object_set_new(o, "offered_pps", json_real(sum->offered_pps));
 	if (shape_is_mix(sh))
 		json_object_set_new(o, "avg_size", json_real(shape_avg(sh)));
 	json_object_set_new(o, "offered_gbps_l1", json_real(pkt_gbps_l1(txpps, shape_avg(sh) - 4)));
 	json_object_set_new(o, "offered_gbps_l2", json_real(pkt_gbps_l2(txpps, shape_avg(sh) - 4)));
-	json_object_set_new(o, "sender_limited", json_boolean(limited));
-	json_object_set_new(o, "skipped_slots", json_integer((json_int_t)tot.skipped));
-	if (!link_up()) {
-		/* Whatever was counted, the peer is gone: this trial measured nothing. */
-		json_object_set_new(o, "status", json_string("failed"));
-		json_object_set_new(o, "reason", json_string("the peer went away (link down)"));
-	} else if (tot.tx == 0) {
-		/* Nothing sent is never "0 % loss". */
-		json_object_set_new(o, "status", json_string("failed"));
-		json_object_set_new(o, "reason", json_string("sent nothing: the port took no frames"));
-	} else {
-		json_object_set_new(o, "status", json_string("ok"));
-	}
+	json_object_set_new(o, "sender_limited", json_boolean(sum->limited));
+	json_object_set_new(o, "skipped_slots", json_integer((json_int_t)sum->skipped));
+	json_object_set_new(o, "status", json_string(sum->reason ? "failed" : "ok"));
+	if (sum->reason)
+		json_object_set_new(o, "reason", json_string(sum->reason));
 	json_object_set_new(o, "latency_ns", latency_json(h));
 	if (cfg.hdr) {
 		/* For HdrHistogram's interval logs: when it started, and the histogram. */
@@ -750,46 +768,33 @@ static bool trial_failed(const json_t *t)
 
 static FILE *csv;
 
-static void emit_trial(json_t *t)
+static void emit_trial(const json_t *t, const struct trial_sum *m)
 {
-	json_t *lat = json_object_get(t, "latency_ns");
-
 	if (cfg.json) {
 		json_dumpf(t, stdout, JSON_COMPACT | JSON_REAL_PRECISION(6));
 		putchar('\n');
 	} else {
 		char asked[32] = "max";
-		if (json_is_number(json_object_get(t, "asked_pps")))
-			snprintf(asked, sizeof(asked), "%.3f Mpps", json_number_value(json_object_get(t, "asked_pps")) / 1e6);
-		if (trial_failed(t))
-			printf("%s  asked %s: trial failed: %s\n", size_label(trial.shape), asked,
-			       json_string_value(json_object_get(t, "reason")));
+		if (m->asked_pps > 0)
+			snprintf(asked, sizeof(asked), "%.3f Mpps", m->asked_pps / 1e6);
+		if (m->reason)
+			printf("%s  asked %s: trial failed: %s\n", size_label(trial.shape), asked, m->reason);
 		else
-		printf("%s  asked %-13s tx %8.3f Mpps%s  rx %8.3f Mpps  %7.2f Gb/s L1  loss %lld (%.4f%%)  dup %lld  reord %lld  "
-		       "latency min %lld p50 %lld p99 %lld p99.9 %lld max %lld ns\n",
-		       size_label(trial.shape), asked,
-		       json_real_value(json_object_get(t, "tx_mpps")),
-		       json_is_true(json_object_get(t, "sender_limited")) ? " (sender-limited)" : "",
-		       json_real_value(json_object_get(t, "rx_mpps")),
-		       json_real_value(json_object_get(t, "rx_gbps_l1")), json_integer_value(json_object_get(t, "loss_packets")),
-		       json_real_value(json_object_get(t, "loss_pct")), json_integer_value(json_object_get(t, "duplicates")),
-		       json_integer_value(json_object_get(t, "reordered")), json_integer_value(json_object_get(lat, "min")),
-		       json_integer_value(json_object_get(lat, "p50")), json_integer_value(json_object_get(lat, "p99")),
-		       json_integer_value(json_object_get(lat, "p999")), json_integer_value(json_object_get(lat, "max")));
+			printf("%s  asked %-13s tx %8.3f Mpps%s  rx %8.3f Mpps  %7.2f Gb/s L1  loss %lld (%.4f%%)  dup %llu  reord %llu  "
+			       "latency min %llu p50 %llu p99 %llu p99.9 %llu max %llu ns\n",
+			       size_label(trial.shape), asked, m->tx_mpps, m->limited ? " (sender-limited)" : "", m->rx_mpps,
+			       m->gbps_l1, (long long)m->loss, m->loss_pct, (unsigned long long)m->duplicates,
+			       (unsigned long long)m->reordered, (unsigned long long)m->lat.min, (unsigned long long)m->lat.p50,
+			       (unsigned long long)m->lat.p99, (unsigned long long)m->lat.p999, (unsigned long long)m->lat.max);
 	}
 	fflush(stdout);
 	if (csv) {
-		fprintf(csv, "%s,%.0f,%s,%lld,%lld,%lld,%.6f,%lld,%lld,%.6f,%.6f,%.6f,%.6f,%lld,%lld,%lld,%lld,%lld,%lld\n",
-			trial.shape->name, json_real_value(json_object_get(t, "rate_pps")),
-			json_string_value(json_object_get(t, "offered")), json_integer_value(json_object_get(t, "tx_packets")),
-			json_integer_value(json_object_get(t, "rx_packets")), json_integer_value(json_object_get(t, "loss_packets")),
-			json_real_value(json_object_get(t, "loss_pct")), json_integer_value(json_object_get(t, "duplicates")),
-			json_integer_value(json_object_get(t, "reordered")), json_real_value(json_object_get(t, "tx_mpps")),
-			json_real_value(json_object_get(t, "rx_mpps")), json_real_value(json_object_get(t, "rx_gbps_l1")),
-			json_real_value(json_object_get(t, "rx_gbps_l2")), json_integer_value(json_object_get(lat, "min")),
-			json_integer_value(json_object_get(lat, "mean")), json_integer_value(json_object_get(lat, "p50")),
-			json_integer_value(json_object_get(lat, "p99")), json_integer_value(json_object_get(lat, "p999")),
-			json_integer_value(json_object_get(lat, "max")));
+		fprintf(csv, "%s,%.0f,%s,%llu,%llu,%lld,%.6f,%llu,%llu,%.6f,%.6f,%.6f,%.6f,%llu,%llu,%llu,%llu,%llu,%llu\n",
+			trial.shape->name, m->rate_pps, m->asked_pps > 0 ? "paced" : "max", (unsigned long long)m->tx,
+			(unsigned long long)m->rx, (long long)m->loss, m->loss_pct, (unsigned long long)m->duplicates,
+			(unsigned long long)m->reordered, m->tx_mpps, m->rx_mpps, m->gbps_l1, m->gbps_l2,
+			(unsigned long long)m->lat.min, (unsigned long long)m->lat.mean, (unsigned long long)m->lat.p50,
+			(unsigned long long)m->lat.p99, (unsigned long long)m->lat.p999, (unsigned long long)m->lat.max);
 		fflush(csv);
 	}
 }
@@ -815,20 +820,20 @@ struct search_ctx {
 static int search_trial(void *ctx, double asked, struct search_trial *t)
 {
 	struct search_ctx *c = ctx;
+	struct trial_sum m;
 	json_t *o;
 
-	if (force_quit || !(o = run_trial(c->sh, asked)))
+	if (force_quit || !(o = run_trial(c->sh, asked, &m)))
 		return -1;
-	emit_trial(o);
+	emit_trial(o, &m);
 	json_array_append_new(c->trials, o);
 	*t = (struct search_trial){ .asked = asked,
-				    .offered = num(o, "offered_pps"),
-				    .loss_pct = num(o, "loss_pct"),
-				    .lost = (uint64_t)(json_integer_value(json_object_get(o, "loss_packets")) > 0
-							       ? json_integer_value(json_object_get(o, "loss_packets")) : 0),
-				    .limited = json_is_true(json_object_get(o, "sender_limited")),
-				    .skipped = (uint64_t)json_integer_value(json_object_get(o, "skipped_slots")),
-				    .failed = trial_failed(o) };
+				    .offered = m.offered_pps,
+				    .loss_pct = m.loss_pct,
+				    .lost = m.loss > 0 ? (uint64_t)m.loss : 0,
+				    .limited = m.limited,
+				    .skipped = m.skipped,
+				    .failed = m.reason != NULL };
 	return 0;
 }
 
@@ -1044,11 +1049,12 @@ static void emit_json(json_t *o)
 static json_t *side_trial(const char *type, const struct shape *sh, double pps, double duration, double warmup)
 {
 	double d = cfg.duration, w = cfg.warmup;
+	struct trial_sum m;
 	json_t *o;
 
 	cfg.duration = duration;
 	cfg.warmup = warmup;
-	o = run_trial(sh, pps);
+	o = run_trial(sh, pps, &m);
 	cfg.duration = d;
 	cfg.warmup = w;
 	if (o)
@@ -1230,6 +1236,7 @@ static json_t *run_size(const struct shape *sh, bool *failed)
 {
 	double vals[1000], lows[1000], highs[1000];
 	unsigned nv = 0, nh = 0;
+	struct trial_sum m;
 	json_t *runs = json_array(), *res, *o, *lat = NULL, *b2b = NULL;
 
 	if (!runs || !warmup_trial(sh, failed)) {
@@ -1263,13 +1270,13 @@ static json_t *run_size(const struct shape *sh, bool *failed)
 		} else {
 			/* A rate in bits: the frames of a mix at their mean size, 20 bytes of L1 each. */
 			double pps = cfg.rate_bps > 0 ? cfg.rate_bps / ((shape_avg(sh) + 20) * 8.0) : cfg.rate_pps;
-			if (!(o = run_trial(sh, pps))) {
+			if (!(o = run_trial(sh, pps, &m))) {
 				*failed = true;
 				break;
 			}
-			emit_trial(o);
-			*failed = trial_failed(o);
-			vals[nv++] = num(o, "rx_mpps") * 1e6;
+			emit_trial(o, &m);
+			*failed = m.reason != NULL;
+			vals[nv++] = m.rx_mpps * 1e6;
 		}
 		fflush(stdout);
 		json_array_append_new(runs, o);
