@@ -261,10 +261,11 @@ void vmstate_free(struct vmstate *st)
 /* dir/state.json, typed; -ENOENT when there is none. */
 static int load_state_at(int fd, struct vmstate *st)
 {
-	json_t *j = read_state_at(fd);
+	json_t *j;
 	int r;
 
-	if (!j)
+	memset(st, 0, sizeof(*st)); /* vmstate_free is safe whatever happens next */
+	if (!(j = read_state_at(fd)))
 		return -ENOENT;
 	r = vmstate_parse(j, st);
 	json_decref(j);

@@ -105,6 +105,8 @@ int vmpin_apply(struct qmp *q, pid_t pid, const struct vmpin_plan *p, json_t **r
 	} else if ((n = qmp_query_vcpus(q, &v, &qerr)) < 0) {
 		return fail(msg, len, n, "query-cpus-fast: %s", qerr.desc);
 	}
+	if (n > 0 && !v)
+		return fail(msg, len, -ENOMEM, "out of memory");
 	/* vCPUs are QEMU's cpu-indexes (with CPUs hot-plugged there may be gaps): the map
 	 * must name exactly those. */
 	cpuset_zero(&qv);

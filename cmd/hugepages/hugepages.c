@@ -543,7 +543,11 @@ static int do_reserve(const struct settings *s, json_t *out)
 {
 	struct hp_grant g[256];
 	char nn[16], ps[16], mem[32];
-	int n = plan_grants(s, g, 256), r;
+	int n, r;
+
+	if (!s->page_kb) /* resolve_page_size gives every command but release one */
+		return cli_fail(EXIT_FAIL, "no page size to reserve");
+	n = plan_grants(s, g, 256);
 
 	hp_format_page_size(s->page_kb, ps, sizeof(ps));
 	r = hp_reserve(g, (unsigned)n);

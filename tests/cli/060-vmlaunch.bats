@@ -113,7 +113,7 @@ teardown() {
 	run -2 --separate-stderr reflector -l 0,1 -- --vm bats-list
 	[[ $stderr == *"reflector: no VM named 'bats-list' (see vmlaunch list)" ]]
 	run -2 --separate-stderr vmlaunch attach --qmp "$BATS_TEST_TMPDIR/none.sock" --vcpu-map 0:0
-	[[ $stderr == "vmlaunch: cannot connect to the QMP socket $BATS_TEST_TMPDIR/none.sock"* ]]
+	[[ $stderr == *"vmlaunch: cannot connect to the QMP socket $BATS_TEST_TMPDIR/none.sock"* ]]
 }
 
 @test "a QEMU that fails to start: its error shown, exit 1, runtime dir gone" {
