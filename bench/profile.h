@@ -59,6 +59,7 @@ struct profile {
 	char accel[8];                /* auto, kvm, tcg */
 	double boot_timeout;          /* seconds from vmlaunch to the guest's first line */
 	bool kernel_driver;           /* guest_driver = kernel: Linux virtio-net, the program on AF_PACKET */
+	unsigned ring_size;           /* entries per vring of the guest's NIC (256, 512, 1024) */
 	bool libvirt;                 /* backend = libvirt: vmlaunch --libvirt, not QEMU started by vmlaunch */
 	char libvirt_uri[256];        /* "" for libvirt's default; a local qemu:// URI (the sample reads /proc) */
 

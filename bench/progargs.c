@@ -141,7 +141,7 @@ int pa_vmlaunch(const struct profile *p, const struct pa_paths *x, unsigned queu
 	    strv_add(a, p->vcpu_map) | strv_add(a, "--emulator-cpus") | strv_add(a, p->emulator_cpus) |
 	    strv_add(a, "--memory") | strv_addf(a, "%lluM", (unsigned long long)p->guest_memory_mb) |
 	    strv_add(a, "--hugepages") | strv_add(a, "--vhost-user") |
-	    strv_addf(a, "%s/vhost0.sock,queues=%u,reconnect=1", x->sockdir, queues) | strv_add(a, "--kernel") |
+	    strv_addf(a, "%s/vhost0.sock,queues=%u,reconnect=1,ring=%u", x->sockdir, queues, p->ring_size) | strv_add(a, "--kernel") |
 	    strv_addf(a, "%s/vmlinuz", x->guest_dir) | strv_add(a, "--initrd") |
 	    strv_addf(a, "%s/initrd.img", x->guest_dir) | strv_add(a, "--append") | strv_add(a, cmdline) |
 	    strv_add(a, "--console-log") | strv_add(a, x->console) | strv_add(a, "--serial") |

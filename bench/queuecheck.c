@@ -71,6 +71,20 @@ void qc_side_from_line(struct qc_side *s, const char *name, const json_t *line, 
 	s->known = true;
 }
 
+int qc_ring_differs(const json_t *virtio, unsigned want, size_t *ring, long long *size)
+{
+	const json_t *x;
+	size_t i;
+
+	json_array_foreach(json_object_get(virtio, "ring_sizes"), i, x)
+		if (json_integer_value(x) && json_integer_value(x) != (json_int_t)want) {
+			*ring = i;
+			*size = (long long)json_integer_value(x);
+			return 1;
+		}
+	return 0;
+}
+
 static void add(json_t *out, const char *id, const char *severity, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 

@@ -41,6 +41,11 @@ struct qc_side {
 json_t *queue_findings(unsigned queues, unsigned flows, const struct qc_side *a, const struct qc_side *b,
 		       const json_t *results, const json_t *refl_queues, const struct topo *t);
 
+/* Does a vring in @virtio (the host program's "virtio" object: "ring_sizes") differ
+ * from @want entries?  1 with the first such ring and its size; 0 (a ring not set up,
+ * size 0, does not count). */
+int qc_ring_differs(const json_t *virtio, unsigned want, size_t *ring, long long *size);
+
 /* @s for @queues queues from a program's own line: the reflector's ready line
  * (workers[].jobs[] of its first port) or trafficgen's start line (workers[] with
  * queue and role; the sender's lcore is the queue's).  A worker EAL let float over

@@ -179,11 +179,17 @@ json_t *app_vhost_virtio_vid(int vid)
 		return NULL;
 	vrings = rte_vhost_get_vring_num(vid);
 	snprintf(hex, sizeof(hex), "0x%llx", (unsigned long long)f);
+	/* Each vring's size as the frontend set it (SET_VRING_NUM); 0 for one not set up yet. */
+	json_t *sizes = json_array();
+	for (uint16_t i = 0; i < vrings; i++) {
+		struct rte_vhost_vring vr;
+		json_array_append_new(sizes, json_integer(rte_vhost_get_vhost_vring(vid, i, &vr) == 0 ? vr.size : 0));
+	}
 	/* Bit numbers from the virtio 1.1 specification (5.1.3, 6). */
-	return json_pack("{s:s, s:b, s:b, s:b, s:b, s:b, s:b, s:i, s:i}", "features", hex, "version_1", !!(f & (1ULL << 32)),
+	return json_pack("{s:s, s:b, s:b, s:b, s:b, s:b, s:b, s:i, s:i, s:o}", "features", hex, "version_1", !!(f & (1ULL << 32)),
 			 "mergeable_rx_buffers", !!(f & (1ULL << 15)), "indirect_descriptors", !!(f & (1ULL << 28)),
 			 "event_idx", !!(f & (1ULL << 29)), "packed_ring", !!(f & (1ULL << 34)), "multiqueue",
-			 !!(f & (1ULL << 22)), "vrings", vrings, "queue_pairs", vrings / 2);
+			 !!(f & (1ULL << 22)), "vrings", vrings, "queue_pairs", vrings / 2, "ring_sizes", sizes);
 }
 
 json_t *app_lcore_json(unsigned lcore)

@@ -90,6 +90,7 @@ int qemucmd_parse_vhost(const char *spec, struct vhost_user *v, struct pin_error
 
 	memset(v, 0, sizeof(*v));
 	v->queues = 1;
+	v->ring = QEMUCMD_RING_DEFAULT;
 	if (plen == 0)
 		return pin_fail(err, -EINVAL, 0, "--vhost-user '%s': no socket path", spec);
 	if (plen >= sizeof(v->path))
@@ -110,6 +111,12 @@ int qemucmd_parse_vhost(const char *spec, struct vhost_user *v, struct pin_error
 				return pin_fail(err, -EINVAL, 0, "--vhost-user '%s': invalid MAC '%s' (like 52:54:00:12:34:56)",
 						spec, opt + 4);
 			snprintf(v->mac, sizeof(v->mac), "%s", opt + 4);
+		} else if (strncmp(opt, "ring=", 5) == 0) {
+			unsigned long long n;
+			/* QEMU takes 256 to 1024 entries, a power of two, for both rings of a vhost-user NIC. */
+			if (num_parse_uint(opt + 5, 256, 1024, &n) < 0 || (n & (n - 1)))
+				return pin_fail(err, -EINVAL, 0, "--vhost-user '%s': ring must be 256, 512 or 1024", spec);
+			v->ring = (unsigned)n;
 		} else if (strcmp(opt, "server") == 0) {
 			v->server = true;
 		} else if (strncmp(opt, "reconnect=", 10) == 0) {
@@ -118,7 +125,7 @@ int qemucmd_parse_vhost(const char *spec, struct vhost_user *v, struct pin_error
 				return pin_fail(err, -EINVAL, 0, "--vhost-user '%s': reconnect must be 1-3600 seconds", spec);
 			v->reconnect = (unsigned)r;
 		} else {
-			return pin_fail(err, -EINVAL, 0, "--vhost-user '%s': unknown option '%s' (queues=N, mac=MAC, server, reconnect=SECONDS)",
+			return pin_fail(err, -EINVAL, 0, "--vhost-user '%s': unknown option '%s' (queues=N, mac=MAC, server, reconnect=SECONDS, ring=N)",
 					spec, opt);
 		}
 	}
@@ -248,9 +255,11 @@ int qemucmd_build(const struct vm_config *c, struct strv *a)
 		ADD("-device");
 		/* Under TCG, QEMU 7.2 crashes in msix_set_vector_notifiers with vhost-user and MSI-X: use INTx. */
 		if (kvm)
-			ADDF("virtio-net-pci,netdev=net%u,mac=%s,mq=on,vectors=%u", i, mac, 2 * v->queues + 2);
+			ADDF("virtio-net-pci,netdev=net%u,mac=%s,mq=on,vectors=%u,rx_queue_size=%u,tx_queue_size=%u", i, mac,
+			     2 * v->queues + 2, v->ring, v->ring);
 		else
-			ADDF("virtio-net-pci,netdev=net%u,mac=%s%s,vectors=0", i, mac, v->queues > 1 ? ",mq=on" : "");
+			ADDF("virtio-net-pci,netdev=net%u,mac=%s%s,vectors=0,rx_queue_size=%u,tx_queue_size=%u", i, mac,
+			     v->queues > 1 ? ",mq=on" : "", v->ring, v->ring);
 	}
 	if (c->kernel) {
 		ADD("-kernel");

@@ -229,8 +229,13 @@ static void add_devices(xmlNodePtr dom, const struct vm_config *c, const struct 
 			prop(r, "timeout", "%u", vh->reconnect);
 		}
 		prop(add(n, "model", NULL), "type", "virtio");
-		if (vh->queues > 1)
-			prop(add(n, "driver", NULL), "queues", "%u", vh->queues);
+		{
+			xmlNodePtr d = add(n, "driver", NULL);
+			if (vh->queues > 1)
+				prop(d, "queues", "%u", vh->queues);
+			prop(d, "rx_queue_size", "%u", vh->ring ? vh->ring : QEMUCMD_RING_DEFAULT);
+			prop(d, "tx_queue_size", "%u", vh->ring ? vh->ring : QEMUCMD_RING_DEFAULT);
+		}
 		prop(add(n, "alias", NULL), "name", "ua-net%u", i);
 	}
 	add_serial(devs, c->console_log, 0);

@@ -347,6 +347,20 @@ static json_t *negotiated_virtio(const struct run *run, unsigned queues)
 	return v;
 }
 
+/* The guest's vrings as the profile asked (ring_size): a ring sized otherwise (QEMU's
+ * default, a driver that chose fewer) changes what is measured, so the run fails.
+ * 0 or an exit code. */
+static int check_rings(const struct profile *p, unsigned queues, const json_t *virtio)
+{
+	size_t ring;
+	long long size;
+
+	if (qc_ring_differs(virtio, p->ring_size, &ring, &size))
+		return cli_fail(EXIT_FAIL, "%u queue%s: the guest's vring %zu has %lld entries, the profile asked %u (ring_size in [vm]): nothing written",
+				queues, queues > 1 ? "s" : "", ring, size, p->ring_size);
+	return 0;
+}
+
 /* The data path the reflector said it used (its ready line): direct or pmd; NULL when none. */
 static json_t *reflector_datapath(const struct run *run, unsigned queues)
 {
@@ -643,6 +657,8 @@ static int run_profile(const char *profile_arg, const char *out_arg, bool force)
 						 json_string_value(json_object_get(x, "id")));
 			json_object_set_new(c, "findings", f);
 			json_object_set_new(c, "virtio", negotiated_virtio(&run, q) ?: json_null());
+			if (profile_is_vm(&run.p))
+				code = check_rings(&run.p, q, json_object_get(c, "virtio"));
 			json_object_set_new(c, "reflector_datapath", reflector_datapath(&run, q) ?: json_null());
 		}
 		json_array_append_new(configs, c);

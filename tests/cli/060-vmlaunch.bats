@@ -34,6 +34,8 @@ teardown() {
 	[[ $stderr == "vmlaunch: invalid --accel 'fast' (auto, kvm or tcg)"* ]]
 	run -2 --separate-stderr vmlaunch --vcpu-map 0:1 --vhost-user /s,queues=0
 	[[ $stderr == *"queues must be 1-64"* ]]
+	run -2 --separate-stderr vmlaunch --vcpu-map 0:1 --vhost-user /s,ring=300
+	[[ $stderr == "vmlaunch: --vhost-user '/s,ring=300': ring must be 256, 512 or 1024"* ]]
 	run -2 --separate-stderr vmlaunch --vcpu-map 0:1 --kernel /k --disk /d
 	run -2 --separate-stderr vmlaunch --vcpu-map 0:1 --memory 1X
 	run -2 --separate-stderr vmlaunch --vcpu-map 0:1 --name ../x

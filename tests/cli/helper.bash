@@ -159,6 +159,9 @@ assert_guest_run() {
 	assert_equal "$(jq --argjson l "$max_loss" --argjson m "$min_mpps" \
 		'[.configurations[0].results[] | .loss_pct <= $l and .mpps > $m] | all' "$dir/results.json")" true
 	assert_equal "$(jq '.configurations[0].results | length' "$dir/results.json")" 2
+	# The guest's vrings have the profile's 1024 entries (not QEMU's default 256), as the
+	# host program's vhost port saw the guest set them.
+	assert_equal "$(jq -c '.configurations[0].virtio.ring_sizes' "$dir/results.json")" '[1024,1024]'
 	# The residency the 2017 note asked for: 100 % on the mapped CPU, both vCPUs.
 	assert_equal "$(jq '.configurations[0].residency.vcpus | length' "$dir/results.json")" 2
 	assert_equal "$(jq '[.configurations[0].residency.vcpus[] | .share == 1] | all' "$dir/results.json")" true

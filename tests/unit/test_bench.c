@@ -429,6 +429,20 @@ static void test_queue_findings(void **state)
 	json_decref(gl);
 	json_decref(res);
 	topo_free(t);
+	/* The guest's rings against the profile's ring_size: a ring not set up (0) is not a difference. */
+	{
+		json_t *v = json_pack("{s:[i, i, i, i]}", "ring_sizes", 1024, 1024, 0, 0);
+		size_t ring = 99;
+		long long size = 0;
+		assert_int_equal(qc_ring_differs(v, 1024, &ring, &size), 0);
+		assert_int_equal(qc_ring_differs(v, 512, &ring, &size), 1);
+		assert_true(ring == 0 && size == 1024);
+		json_array_set_new(json_object_get(v, "ring_sizes"), 1, json_integer(256));
+		assert_int_equal(qc_ring_differs(v, 1024, &ring, &size), 1);
+		assert_true(ring == 1 && size == 256);
+		assert_int_equal(qc_ring_differs(NULL, 1024, &ring, &size), 0);
+		json_decref(v);
+	}
 }
 
 /* @got against tests/golden/@name, whole; PINLAB_GOLDEN=update rewrites the file. */

@@ -105,22 +105,23 @@ static void test_vhost_user(void **state)
 	s = build(&c);
 	HAS(s, "-object memory-backend-memfd,id=ram0,size=256M,share=on -numa node,memdev=ram0");
 	HAS(s, "-chardev socket,id=vhu0,path=/run/refl/vhost0.sock -netdev vhost-user,id=net0,chardev=vhu0,queues=2");
-	HAS(s, "-device virtio-net-pci,netdev=net0,mac=02:cd:c6:a0:01:01,mq=on,vectors=0");
+	HAS(s, "-device virtio-net-pci,netdev=net0,mac=02:cd:c6:a0:01:01,mq=on,vectors=0,rx_queue_size=1024,tx_queue_size=1024");
 	HAS(s, "-chardev socket,id=vhu1,path=/tmp/v1,server=on,wait=off");
-	HAS(s, "-device virtio-net-pci,netdev=net1,mac=52:54:00:00:01:01,vectors=0");
+	HAS(s, "-device virtio-net-pci,netdev=net1,mac=52:54:00:00:01:01,vectors=0,rx_queue_size=1024,tx_queue_size=1024");
 	free(s);
 	/* KVM: multiqueue with 2N+2 MSI-X vectors. */
 	c.accel = ACCEL_KVM;
 	s = build(&c);
-	HAS(s, "-device virtio-net-pci,netdev=net0,mac=02:cd:c6:a0:01:01,mq=on,vectors=6");
-	HAS(s, "-device virtio-net-pci,netdev=net1,mac=52:54:00:00:01:01,mq=on,vectors=4");
+	HAS(s, "-device virtio-net-pci,netdev=net0,mac=02:cd:c6:a0:01:01,mq=on,vectors=6,rx_queue_size=1024,tx_queue_size=1024");
+	HAS(s, "-device virtio-net-pci,netdev=net1,mac=52:54:00:00:01:01,mq=on,vectors=4,rx_queue_size=1024,tx_queue_size=1024");
 	free(s);
 	/* A client that reconnects when the backend restarts (the benchmark's guests). */
 	base(&c);
-	assert_int_equal(qemucmd_parse_vhost("/tmp/v,queues=2,reconnect=1", &c.vhost[0], NULL), 0);
+	assert_int_equal(qemucmd_parse_vhost("/tmp/v,queues=2,reconnect=1,ring=512", &c.vhost[0], NULL), 0);
 	c.nvhost = 1;
 	s = build(&c);
 	HAS(s, "-chardev socket,id=vhu0,path=/tmp/v,reconnect=1 -netdev vhost-user,id=net0,chardev=vhu0,queues=2");
+	HAS(s, ",rx_queue_size=512,tx_queue_size=512");
 	free(s);
 	{
 		struct pin_error err;
@@ -129,6 +130,9 @@ static void test_vhost_user(void **state)
 				   "reconnect is for a client");
 		assert_parse_error(qemucmd_parse_vhost("/tmp/v,reconnect=0", &v, &err), err, -EINVAL, "reconnect must be 1-3600");
 		assert_parse_error(qemucmd_parse_vhost("/tmp/v,queues=1e3", &v, &err), err, -EINVAL, "queues must be 1-64");
+		assert_parse_error(qemucmd_parse_vhost("/tmp/v,ring=768", &v, &err), err, -EINVAL, "ring must be 256, 512 or 1024");
+		assert_parse_error(qemucmd_parse_vhost("/tmp/v,ring=2048", &v, &err), err, -EINVAL, "ring must be 256, 512 or 1024");
+		assert_parse_error(qemucmd_parse_vhost("/tmp/v,ring=128", &v, &err), err, -EINVAL, "ring must be 256, 512 or 1024");
 	}
 }
 

@@ -84,6 +84,8 @@ static void test_xml(void **state)
 	check(xml, "string(//p:vmlaunch/p:vcpu-map)", "0:3,1:2,2:5");
 	check(xml, "string(//interface/source/reconnect/@timeout)", "3");
 	check(xml, "string(//interface/driver/@queues)", "2");
+	check(xml, "string(//interface/driver/@rx_queue_size)", "1024");
+	check(xml, "string(//interface/driver/@tx_queue_size)", "1024");
 	check(xml, "string(//qemu:override/qemu:device/@alias)", "ua-net0");
 	check(xml, "string(//qemu:commandline/qemu:arg/@value)", "-no-reboot");
 	check(xml, "string(//memoryBacking/hugepages/page/@size)", "2048");
